@@ -1,0 +1,132 @@
+/// Builds canonical bytes: big-endian integers, fixed-size fields as raw bytes, and
+/// variable fields behind a length prefix. See documentation/protocol.md for every layout.
+public struct CanonicalWriter: Sendable {
+    public private(set) var bytes: [UInt8]
+
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// A domain tag: its ASCII bytes then one zero byte, so no tag is a prefix of another message.
+    public mutating func tag(_ tag: DomainTag) { bytes.append(contentsOf: tag.bytes) }
+    public mutating func u8(_ value: UInt8) { bytes.append(value) }
+    public mutating func u16(_ value: UInt16) { append(bigEndian: value) }
+    public mutating func u32(_ value: UInt32) { append(bigEndian: value) }
+    public mutating func u64(_ value: UInt64) { append(bigEndian: value) }
+    /// Raw bytes whose length is fixed by the layout.
+    public mutating func fixed(_ value: [UInt8]) { bytes.append(contentsOf: value) }
+    /// A length as u32, then the bytes.
+    public mutating func bytes32(_ value: [UInt8]) {
+        u32(UInt32(value.count))
+        bytes.append(contentsOf: value)
+    }
+    /// A length as u8, then the UTF-8 bytes. Callers check the 255-byte bound first.
+    public mutating func string8(_ value: String) {
+        let utf8 = Array(value.utf8)
+        u8(UInt8(truncatingIfNeeded: utf8.count))
+        bytes.append(contentsOf: utf8)
+    }
+
+    private mutating func append<T: FixedWidthInteger>(bigEndian value: T) {
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+    }
+}
+
+/// Reads canonical bytes, refusing to read past the end or to allocate more than the input holds.
+public struct CanonicalReader: Sendable {
+    private let bytes: [UInt8]
+    public private(set) var offset: Int
+
+    public init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        offset = 0
+    }
+
+    public var isAtEnd: Bool { offset == bytes.count }
+    public var remaining: Int { bytes.count - offset }
+
+    public mutating func u8() throws(DecodingError) -> UInt8 {
+        let slice = try take(1)
+        return slice[slice.startIndex]
+    }
+    public mutating func u16() throws(DecodingError) -> UInt16 { try integer() }
+    public mutating func u32() throws(DecodingError) -> UInt32 { try integer() }
+    public mutating func u64() throws(DecodingError) -> UInt64 { try integer() }
+    public mutating func fixed(_ count: Int) throws(DecodingError) -> [UInt8] { Array(try take(count)) }
+
+    /// Reads a u32-prefixed field, refusing one longer than `limit`.
+    public mutating func bytes32(limit: Int) throws(DecodingError) -> [UInt8] {
+        let count = Int(try u32())
+        guard count <= limit else { throw .tooLong(at: offset, limit: limit) }
+        return Array(try take(count))
+    }
+
+    /// Reads a u8-prefixed UTF-8 string.
+    public mutating func string8() throws(DecodingError) -> String {
+        let count = Int(try u8())
+        let raw = try take(count)
+        guard let text = String(validating: raw, as: UTF8.self) else { throw .invalidText(at: offset - count) }
+        return text
+    }
+
+    /// Checks the exact domain tag.
+    public mutating func expect(_ tag: DomainTag) throws(DecodingError) {
+        guard try take(tag.bytes.count).elementsEqual(tag.bytes) else { throw .wrongTag(expected: tag.name) }
+    }
+
+    /// Fails unless every byte was consumed.
+    public func finish() throws(DecodingError) {
+        guard isAtEnd else { throw .trailingBytes(remaining) }
+    }
+
+    private mutating func take(_ count: Int) throws(DecodingError) -> ArraySlice<UInt8> {
+        guard count >= 0, count <= remaining else { throw .truncated(at: offset) }
+        defer { offset += count }
+        return bytes[offset..<offset + count]
+    }
+
+    private mutating func integer<T: FixedWidthInteger>() throws(DecodingError) -> T {
+        var value: T = 0
+        for byte in try take(MemoryLayout<T>.size) { value = value << 8 | T(byte) }
+        return value
+    }
+
+    /// Malformed canonical bytes.
+    public enum DecodingError: Error, Equatable, Sendable, CustomStringConvertible {
+        case truncated(at: Int)
+        case tooLong(at: Int, limit: Int)
+        case invalidText(at: Int)
+        case wrongTag(expected: String)
+        case trailingBytes(Int)
+
+        public var description: String {
+            switch self {
+            case .truncated(let at): "input ends early at byte \(at)"
+            case .tooLong(let at, let limit): "field at byte \(at) is longer than its limit of \(limit) bytes"
+            case .invalidText(let at): "text at byte \(at) is not valid UTF-8"
+            case .wrongTag(let expected): "does not start with the domain tag \(expected)"
+            case .trailingBytes(let n): "\(n) unexpected bytes after the end"
+            }
+        }
+    }
+}
+
+/// The domain tags that start every signed or hashed QBC message.
+public struct DomainTag: Sendable, Hashable {
+    public let name: String
+    /// The tag's ASCII bytes followed by one zero byte.
+    public let bytes: [UInt8]
+
+    init(_ name: String) {
+        self.name = name
+        bytes = Array(name.utf8) + [0]
+    }
+
+    public static let transaction = DomainTag("qbc/tx/v1")
+    public static let quant = DomainTag("qbc/quant/v1")
+    public static let bang = DomainTag("qbc/bang/v1")
+    public static let leap = DomainTag("qbc/leap/v1")
+    public static let merkleLeaf = DomainTag("qbc/merkle-leaf/v1")
+    public static let merkleNode = DomainTag("qbc/merkle-node/v1")
+}

@@ -1,0 +1,101 @@
+public import QBCCrypto
+
+/// The id of a chain: the BLAKE2b-256 hash of its Bang's signing bytes.
+public typealias ChainID = Hash
+/// The id of a transaction: the BLAKE2b-256 hash of its signing bytes.
+public typealias TransactionID = Hash
+
+/// 16 random bytes chosen by the sender so that two otherwise equal transactions differ.
+public struct Nonce: FixedBytes {
+    public static let byteCount = 16
+    public static let name = "nonce"
+    public let bytes: [UInt8]
+    public init(unchecked bytes: [UInt8]) { self.bytes = bytes }
+
+    /// A fresh random nonce.
+    public static func random() -> Nonce { Nonce(unchecked: SecureRandom.bytes(byteCount)) }
+}
+
+/// A signed transaction: data a member submits to one chain.
+///
+/// The signature and the id both cover `signingBytes`, the canonical encoding of the
+/// body behind the `qbc/tx/v1` tag (documentation/protocol.md). The payload is carried as
+/// the exact bytes the sender signed.
+public struct Transaction: Sendable, Hashable {
+    /// Everything the sender signs.
+    public struct Body: Sendable, Hashable {
+        public let chain: ChainID
+        public let sender: PublicKey
+        public let nonce: Nonce
+        public let timestamp: Timestamp
+        public let contentType: String
+        public let payload: [UInt8]
+
+        public init(
+            chain: ChainID, sender: PublicKey, nonce: Nonce, timestamp: Timestamp, contentType: String,
+            payload: [UInt8]
+        ) {
+            self.chain = chain
+            self.sender = sender
+            self.nonce = nonce
+            self.timestamp = timestamp
+            self.contentType = contentType
+            self.payload = payload
+        }
+
+        /// The canonical signing bytes.
+        public var signingBytes: [UInt8] {
+            var w = CanonicalWriter(capacity: 110 + contentType.utf8.count + payload.count)
+            w.tag(.transaction)
+            w.fixed(chain.bytes)
+            w.fixed(sender.bytes)
+            w.fixed(nonce.bytes)
+            w.u64(timestamp.milliseconds)
+            w.string8(contentType)
+            w.bytes32(payload)
+            return w.bytes
+        }
+    }
+
+    public let body: Body
+    public let signature: Signature
+    /// BLAKE2b-256 of the signing bytes; computed once.
+    public let id: TransactionID
+    /// Kept so verification and storage never re-encode.
+    public let signingBytes: [UInt8]
+
+    /// Pairs a body with a signature. Call `hasValidSignature` before trusting it.
+    public init(body: Body, signature: Signature) {
+        self.body = body
+        self.signature = signature
+        signingBytes = body.signingBytes
+        id = Hash.blake2b(signingBytes)
+    }
+
+    /// Signs `body` with `key`; the body's sender must be `key.publicKey`.
+    public init(signing body: Body, with key: SigningKey) {
+        precondition(body.sender == key.publicKey, "a transaction must be signed by its sender")
+        let bytes = body.signingBytes
+        self.body = body
+        signingBytes = bytes
+        signature = key.sign(bytes)
+        id = Hash.blake2b(bytes)
+    }
+
+    /// True when the signature verifies for the sender over the signing bytes.
+    public var hasValidSignature: Bool {
+        body.sender.verify(signature, over: signingBytes)
+    }
+
+    public var chain: ChainID { body.chain }
+    public var sender: PublicKey { body.sender }
+    public var timestamp: Timestamp { body.timestamp }
+    public var contentType: String { body.contentType }
+    public var payload: [UInt8] { body.payload }
+
+    public static func == (lhs: Transaction, rhs: Transaction) -> Bool {
+        lhs.id == rhs.id && lhs.signature == rhs.signature
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
+}

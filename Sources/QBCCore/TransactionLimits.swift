@@ -1,0 +1,24 @@
+/// Size and time bounds on transactions. A chain's Bang fixes its own; these are the defaults.
+public struct TransactionLimits: Sendable, Hashable {
+    /// The largest payload accepted, in bytes.
+    public var maxPayloadBytes: Int
+    /// How far in the past a timestamp may be at admission, in milliseconds.
+    public var maxAgeMilliseconds: UInt64
+    /// How far in the future a timestamp may be at admission, in milliseconds (clock skew).
+    public var maxFutureMilliseconds: UInt64
+
+    public init(maxPayloadBytes: Int, maxAgeMilliseconds: UInt64, maxFutureMilliseconds: UInt64) {
+        self.maxPayloadBytes = maxPayloadBytes
+        self.maxAgeMilliseconds = maxAgeMilliseconds
+        self.maxFutureMilliseconds = maxFutureMilliseconds
+    }
+
+    /// 64 KiB payloads; ten minutes old at most; two minutes of clock skew.
+    public static let standard = TransactionLimits(
+        maxPayloadBytes: 64 * 1024, maxAgeMilliseconds: 10 * 60_000, maxFutureMilliseconds: 2 * 60_000)
+
+    /// The largest payload any chain may allow (the encoding's own ceiling is 4 GiB).
+    public static let absoluteMaxPayloadBytes = 16 * 1024 * 1024
+    /// Content types are 1 to 127 bytes of printable ASCII.
+    public static let maxContentTypeBytes = 127
+}

@@ -1,0 +1,31 @@
+/// A value that is exactly `byteCount` bytes, shown as lowercase hex.
+public protocol FixedBytes: Hashable, Sendable, CustomStringConvertible {
+    /// The exact size of the value.
+    static var byteCount: Int { get }
+    /// A short name used in error messages ("public key", "signature").
+    static var name: String { get }
+    /// The raw bytes; always `byteCount` long.
+    var bytes: [UInt8] { get }
+    /// Wraps bytes already known to have the right length.
+    init(unchecked bytes: [UInt8])
+}
+
+extension FixedBytes {
+    /// Wraps `bytes`, checking the length.
+    public init(bytes: [UInt8]) throws(CryptoError) {
+        guard bytes.count == Self.byteCount else {
+            throw .wrongLength(what: Self.name, expected: Self.byteCount, actual: bytes.count)
+        }
+        self.init(unchecked: bytes)
+    }
+
+    /// Parses hex text of exactly `2 * byteCount` digits.
+    public init(hex: String) throws(CryptoError) {
+        try self.init(bytes: Hex.decode(hex, what: Self.name))
+    }
+
+    /// Lowercase hex, the form QBC shows everywhere.
+    public var hex: String { Hex.encode(bytes) }
+
+    public var description: String { hex }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// Runs the real `qbc` executable the way a user would, capturing its output.
+public enum CommandRunner {
+    public struct Result: Sendable {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+    }
+
+    /// The built `qbc` binary: beside the test bundle in the build folder, or `QBC_BIN`.
+    public static var qbcPath: String {
+        if let explicit = ProcessInfo.processInfo.environment["QBC_BIN"] { return explicit }
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("qbc").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return "qbc"
+    }
+
+    /// Runs `qbc` with `arguments`, an environment without QBC_PASSPHRASE unless given, and optional stdin.
+    public static func qbc(
+        _ arguments: [String], environment: [String: String] = [:], stdin: [UInt8]? = nil,
+        directory: String? = nil
+    ) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: qbcPath)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "QBC_PASSPHRASE")
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        // Files, not pipes: no deadlock on full pipes and no EINTR from pipe reads.
+        let scratch = try TemporaryDirectory()
+        let (outPath, errPath, inPath) = (scratch.file("stdout"), scratch.file("stderr"), scratch.file("stdin"))
+        try Data(stdin ?? []).write(to: URL(fileURLWithPath: inPath))
+        for path in [outPath, errPath] { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let out = FileHandle(forWritingAtPath: outPath), let err = FileHandle(forWritingAtPath: errPath),
+            let input = FileHandle(forReadingAtPath: inPath)
+        else { throw RunnerError.cannotCreateFiles }
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        process.waitUntilExit()
+        try? out.close()
+        try? err.close()
+        try? input.close()
+        return Result(
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+    }
+
+    enum RunnerError: Error { case cannotCreateFiles }
+}
+
+/// A temporary directory removed when the value goes away.
+public final class TemporaryDirectory: @unchecked Sendable {
+    public let path: String
+
+    public init() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("qbc-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        path = base.path
+    }
+
+    public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}

@@ -1,0 +1,7 @@
+import ArgumentParser
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks; build with -c release. Each prints raw libsodium figures from the same run.",
+        subcommands: [BenchCrypto.self])
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import QBCCrypto
+
+struct Key: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect key files.", subcommands: [Show.self])
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a key file's public key and protection; no passphrase needed.")
+
+        @Argument(help: "The key file.")
+        var file: String
+
+        func run() async throws {
+            let bytes = try Files.read(file, limit: 64 * 1024)
+            let summary: KeyFile.Summary
+            do { summary = try KeyFile.summary(of: bytes) } catch { throw CLIError("\(file): \(error)") }
+            print("public key: \(summary.publicKey.hex)")
+            print("protection: \(summary.encrypted ? "encrypted (argon2id + xchacha20-poly1305)" : "PLAINTEXT (insecure, demo only)")")
+            print("format:     qbc-key version \(summary.version)")
+        }
+    }
+}

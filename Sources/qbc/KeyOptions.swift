@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import QBCCrypto
+
+/// Where a passphrase comes from: `--passphrase-file`, then `QBC_PASSPHRASE`, then a terminal prompt.
+struct PassphraseOptions: ParsableArguments {
+    @Option(name: .long, help: "Read the key's passphrase from the first line of this file.")
+    var passphraseFile: String?
+
+    /// The passphrase, or nil when none is available and no terminal can ask for it.
+    func passphrase(prompt: String, confirm: Bool = false) throws -> SecretBytes? {
+        if let passphraseFile {
+            var bytes = try Files.read(passphraseFile, limit: 4096)
+            if let newline = bytes.firstIndex(where: { $0 == 0x0a || $0 == 0x0d }) { bytes.removeSubrange(newline...) }
+            return SecretBytes(consuming: &bytes)
+        }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["QBC_PASSPHRASE"] {
+            return SecretBytes(utf8: fromEnvironment)
+        }
+        guard isatty(STDIN_FILENO) == 1 else { return nil }
+        let first = try Self.prompt(prompt)
+        if confirm {
+            let second = try Self.prompt("Repeat passphrase: ")
+            let same = first.withBytes { a in second.withBytes { b in ConstantTime.equal(Array(a), Array(b)) } }
+            guard same else { throw CLIError("the two passphrases differ") }
+        }
+        return first
+    }
+
+    private static func prompt(_ text: String) throws -> SecretBytes {
+        guard let raw = getpass(text) else { throw CLIError("could not read a passphrase from the terminal") }
+        let length = strlen(raw)
+        var bytes = [UInt8](UnsafeRawBufferPointer(start: raw, count: length))
+        memset(raw, 0, length)
+        return SecretBytes(consuming: &bytes)
+    }
+}
+
+/// `--key FILE` plus its passphrase options.
+struct KeyOptions: ParsableArguments {
+    @Option(name: .long, help: "The key file to sign with (made by `qbc keygen`).")
+    var key: String
+
+    @OptionGroup var passphrase: PassphraseOptions
+
+    /// Opens the key file, asking for a passphrase only when it is encrypted.
+    func load() throws -> SigningKey {
+        let bytes = try Files.read(key, limit: 64 * 1024)
+        do {
+            let secret = try KeyFile.isEncrypted(bytes)
+                ? passphrase.passphrase(prompt: "Passphrase for \(key): ") : nil
+            return try KeyFile.open(bytes, passphrase: secret)
+        } catch let error as KeyFileError {
+            throw CLIError("\(key): \(error)")
+        }
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct QBC: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qbc",
+        abstract: "QBC: a permissioned blockchain node and its command-line client.",
+        version: "0.1.0",
+        subcommands: [Keygen.self, Key.self, Tx.self, Bench.self]
+    )
+}

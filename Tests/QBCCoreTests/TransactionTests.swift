@@ -1,0 +1,117 @@
+import QBCCore
+import QBCCrypto
+import QBCTestSupport
+import Testing
+
+@Suite struct TransactionTests {
+    let key = TestKeys.key(7)
+    let chain = Hash.blake2b(Array("test chain".utf8))
+    let now = Timestamp(milliseconds: 1_800_000_000_000)
+
+    func make(payload: [UInt8] = Array(#"{"a":1}"#.utf8), timestamp: Timestamp? = nil) -> Transaction {
+        let body = Transaction.Body(
+            chain: chain, sender: key.publicKey, nonce: Nonce(unchecked: [UInt8](repeating: 9, count: 16)),
+            timestamp: timestamp ?? now, contentType: "application/json", payload: payload)
+        return Transaction(signing: body, with: key)
+    }
+
+    @Test func signedTransactionVerifiesAndRoundTrips() throws {
+        let tx = make()
+        #expect(tx.hasValidSignature)
+        #expect(tx.id == Hash.blake2b(tx.signingBytes))
+        let decoded = try Transaction(decoding: tx.encoded, limits: .standard)
+        #expect(decoded == tx)
+        #expect(decoded.payload == tx.payload)
+        #expect(decoded.hasValidSignature)
+    }
+
+    @Test func everyFieldIsCoveredBySignatureAndID() {
+        let tx = make()
+        let b = tx.body
+        let other = Hash.blake2b([1])
+        let variants: [Transaction.Body] = [
+            .init(chain: other, sender: b.sender, nonce: b.nonce, timestamp: b.timestamp, contentType: b.contentType, payload: b.payload),
+            .init(chain: b.chain, sender: TestKeys.key(8).publicKey, nonce: b.nonce, timestamp: b.timestamp, contentType: b.contentType, payload: b.payload),
+            .init(chain: b.chain, sender: b.sender, nonce: .random(), timestamp: b.timestamp, contentType: b.contentType, payload: b.payload),
+            .init(chain: b.chain, sender: b.sender, nonce: b.nonce, timestamp: Timestamp(milliseconds: 1), contentType: b.contentType, payload: b.payload),
+            .init(chain: b.chain, sender: b.sender, nonce: b.nonce, timestamp: b.timestamp, contentType: "text/plain", payload: b.payload),
+            .init(chain: b.chain, sender: b.sender, nonce: b.nonce, timestamp: b.timestamp, contentType: b.contentType, payload: b.payload + [0x20]),
+        ]
+        for body in variants {
+            let forged = Transaction(body: body, signature: tx.signature)
+            #expect(!forged.hasValidSignature)
+            #expect(forged.id != tx.id)
+        }
+    }
+
+    @Test func everyEncodedByteIsProtected() {
+        let tx = make()
+        let encoded = tx.encoded
+        for index in encoded.indices {
+            var tampered = encoded
+            tampered[index] ^= 0x01
+            // A flipped byte either fails to decode or yields a transaction whose signature fails.
+            if let decoded = try? Transaction(decoding: tampered, limits: .standard) {
+                #expect(!decoded.hasValidSignature, "byte \(index) was not protected")
+            }
+        }
+    }
+
+    @Test func truncationAndTrailingBytesAreRefused() {
+        let encoded = make().encoded
+        for length in [0, 5, 10, 60, encoded.count - 1] {
+            #expect(throws: CanonicalReader.DecodingError.self) {
+                try Transaction(decoding: Array(encoded.prefix(length)), limits: .standard)
+            }
+        }
+        #expect(throws: CanonicalReader.DecodingError.trailingBytes(1)) {
+            try Transaction(decoding: encoded + [0], limits: .standard)
+        }
+    }
+
+    @Test func decodingRefusesOversizePayloadBeforeReadingIt() {
+        let tx = make(payload: [UInt8](repeating: 0x41, count: 100))
+        var limits = TransactionLimits.standard
+        limits.maxPayloadBytes = 99
+        #expect(throws: CanonicalReader.DecodingError.self) { try Transaction(decoding: tx.encoded, limits: limits) }
+    }
+
+    @Test func structureChecks() throws {
+        let limits = TransactionLimits.standard
+        try TransactionRules.checkStructure(make(), limits: limits, now: now)
+        let cases: [(Transaction, RuleError.Code)] = [
+            (make(payload: [UInt8](repeating: 0x20, count: limits.maxPayloadBytes + 1)), .payloadTooLarge),
+            (make(timestamp: Timestamp(milliseconds: now.milliseconds - limits.maxAgeMilliseconds - 1)), .timestampTooOld),
+            (make(timestamp: Timestamp(milliseconds: now.milliseconds + limits.maxFutureMilliseconds + 1)), .timestampInFuture),
+        ]
+        for (tx, code) in cases {
+            #expect(throws: RuleError.self) { try TransactionRules.checkStructure(tx, limits: limits, now: now) }
+            do { try TransactionRules.checkStructure(tx, limits: limits, now: now) } catch { #expect(error.code == code) }
+        }
+        try TransactionRules.checkStructure(
+            make(timestamp: Timestamp(milliseconds: now.milliseconds - limits.maxAgeMilliseconds)), limits: limits, now: now)
+        for bad in ["", String(repeating: "a", count: 128), "text/plain\n", "tëxt/plain"] {
+            #expect(throws: RuleError(.invalidContentType, "content type must be 1 to 127 printable ASCII characters, e.g. application/json")) {
+                try TransactionRules.checkContentType(bad)
+            }
+        }
+    }
+
+    @Test func badSignatureMessageSaysHowToSign() {
+        let tx = make()
+        let forged = Transaction(body: tx.body, signature: TestKeys.key(9).sign(tx.signingBytes))
+        do {
+            try TransactionRules.checkSignature(forged)
+            Issue.record("forged signature accepted")
+        } catch {
+            #expect(error.code == .badSignature)
+            #expect(error.message.contains("qbc tx sign"))
+        }
+    }
+
+    @Test func timestampDistanceSaturates() {
+        #expect(Timestamp(milliseconds: .max).milliseconds(since: Timestamp(milliseconds: 0)) == .max)
+        #expect(Timestamp(milliseconds: 0).milliseconds(since: Timestamp(milliseconds: .max)) == .min)
+        #expect(Timestamp(milliseconds: 5).milliseconds(since: Timestamp(milliseconds: 7)) == -2)
+    }
+}

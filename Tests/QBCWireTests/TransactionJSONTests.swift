@@ -1,0 +1,90 @@
+import Foundation
+import QBCCore
+import QBCCrypto
+import QBCTestSupport
+import QBCWire
+import Testing
+
+struct TransactionVector: Decodable, Sendable {
+    let seed: String
+    let publicKey: String
+    let signingBytes: String
+    let transaction: TransactionJSON
+}
+
+@Suite struct TransactionJSONTests {
+    static let vectors: [TransactionVector] =
+        (try? Vectors.load([TransactionVector].self, named: "transactions", in: .module)) ?? []
+
+    @Test func protocolVectorsReproduce() throws {
+        #expect(Self.vectors.count == 3)
+        for vector in Self.vectors {
+            var seed = try Hex.decode(vector.seed)
+            let key = try SigningKey(seed: SecretBytes(consuming: &seed))
+            #expect(key.publicKey.hex == vector.publicKey)
+            let parsed = try vector.transaction.transaction(maxPayloadBytes: 1 << 20)
+            #expect(Hex.encode(parsed.signingBytes) == vector.signingBytes)
+            // Signing the same body again gives the vector's exact signature, id and JSON.
+            let resigned = Transaction(signing: parsed.body, with: key)
+            #expect(resigned.signature.hex == vector.transaction.signature)
+            #expect(resigned.id.hex == vector.transaction.id)
+            #expect(TransactionJSON(resigned) == vector.transaction)
+            #expect(resigned.hasValidSignature)
+        }
+    }
+
+    func json(_ mutate: (inout [String: Any]) -> Void) throws -> [UInt8] {
+        let tx = Transaction(
+            signing: .init(
+                chain: .zero, sender: TestKeys.key(1).publicKey, nonce: .random(), timestamp: .init(milliseconds: 5),
+                contentType: "application/json", payload: Array("{}".utf8)),
+            with: TestKeys.key(1))
+        var object = try #require(JSONSerialization.jsonObject(with: Data(WireJSON.encode(TransactionJSON(tx)))) as? [String: Any])
+        mutate(&object)
+        return Array(try JSONSerialization.data(withJSONObject: object))
+    }
+
+    func parse(_ bytes: [UInt8], limit: Int = 1024) throws(WireError) -> Transaction {
+        try WireJSON.decode(TransactionJSON.self, from: bytes, what: "transaction").transaction(maxPayloadBytes: limit)
+    }
+
+    @Test func roundTrip() throws {
+        let tx = try parse(try json { _ in })
+        #expect(tx.hasValidSignature)
+    }
+
+    @Test func malformedInputGetsNamedErrors() throws {
+        let cases: [((inout [String: Any]) -> Void, WireError)] = [
+            ({ $0["color"] = "red" }, .malformed("unknown field \"color\" in transaction")),
+            ({ $0.removeValue(forKey: "nonce") }, .malformed("transaction is missing the field \"nonce\"")),
+            ({ $0["timestamp"] = "soon" }, .malformed("transaction field \"timestamp\" has the wrong type")),
+            ({ $0["sender"] = "xyz" }, .malformed("sender must be 64 hex digits (32 bytes)")),
+            ({ $0["signature"] = "00" }, .malformed("signature must be 128 hex digits (64 bytes)")),
+            ({ $0["payload"] = "not base64!" }, .malformed("payload must be standard base64 (with padding)")),
+            ({ $0["id"] = String(repeating: "0", count: 64) }, .malformed(
+                "id 0000000000000000000000000000000000000000000000000000000000000000 does not match the transaction's content (expected ")),
+        ]
+        for (mutate, expected) in cases {
+            let input = try json(mutate)
+            do throws(WireError) {
+                _ = try parse(input)
+                Issue.record("accepted: \(expected)")
+            } catch {
+                #expect(error.description.hasPrefix(expected.description))
+            }
+        }
+        #expect(throws: WireError.malformed("transaction is not valid JSON")) { try parse(Array("{nope".utf8)) }
+    }
+
+    @Test func oversizePayloadIsTooLarge() throws {
+        let big = try json { $0["payload"] = Base64.encode([UInt8](repeating: 1, count: 2000)) }
+        #expect(throws: WireError.tooLarge("payload is larger than 1024 bytes")) { try parse(big) }
+        let edge = try json { $0["payload"] = Base64.encode([UInt8](repeating: 1, count: 1025)) }
+        #expect(throws: WireError.tooLarge("payload is 1025 bytes; the limit is 1024")) { try parse(edge) }
+    }
+
+    @Test func tamperedJSONFailsSignature() throws {
+        let tampered = try parse(try json { $0["payload"] = Base64.encode(Array("[]".utf8)); $0.removeValue(forKey: "id") })
+        #expect(!tampered.hasValidSignature)
+    }
+}

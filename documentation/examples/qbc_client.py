@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""A QBC client written from documentation/protocol.md alone, with PyNaCl and the standard library.
+
+    python3 qbc_client.py vectors            # print the protocol.md test vectors as JSON
+    python3 qbc_client.py submit URL SEEDHEX CHAINHEX JSON   # sign and POST /inject
+
+Only PyNaCl (pip install pynacl) is needed; nothing here imports QBC code.
+"""
+import base64
+import hashlib
+import json
+import os
+import struct
+import sys
+import time
+import urllib.request
+
+from nacl.signing import SigningKey
+
+TX_TAG = b"qbc/tx/v1\x00"
+
+
+def signing_bytes(chain: bytes, sender: bytes, nonce: bytes, timestamp_ms: int,
+                  content_type: str, payload: bytes) -> bytes:
+    ct = content_type.encode("ascii")
+    assert len(chain) == 32 and len(sender) == 32 and len(nonce) == 16 and 1 <= len(ct) <= 127
+    return (TX_TAG + chain + sender + nonce + struct.pack(">Q", timestamp_ms)
+            + struct.pack(">B", len(ct)) + ct + struct.pack(">I", len(payload)) + payload)
+
+
+def sign_transaction(seed: bytes, chain: bytes, payload: bytes, content_type="application/json",
+                     nonce=None, timestamp_ms=None) -> dict:
+    key = SigningKey(seed)
+    sender = bytes(key.verify_key)
+    nonce = nonce if nonce is not None else os.urandom(16)
+    timestamp_ms = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
+    message = signing_bytes(chain, sender, nonce, timestamp_ms, content_type, payload)
+    signature = key.sign(message).signature
+    return {
+        "id": hashlib.blake2b(message, digest_size=32).hexdigest(),
+        "chain": chain.hex(),
+        "sender": sender.hex(),
+        "nonce": nonce.hex(),
+        "timestamp": timestamp_ms,
+        "contentType": content_type,
+        "payload": base64.b64encode(payload).decode("ascii"),
+        "signature": signature.hex(),
+        "_signingBytes": message.hex(),
+    }
+
+
+VECTOR_INPUTS = [
+    # seed byte, chain id, nonce, timestamp, content type, payload
+    (0x01, bytes(32), bytes(16), 0, "application/json", b'{}'),
+    (0x02, hashlib.blake2b(b"qbc vector chain", digest_size=32).digest(), bytes(range(16)),
+     1764115200000, "application/json", b'{"temperature":21.5,"unit":"C"}'),
+    (0x03, bytes([0xab] * 32), bytes([0xff] * 16), 1795677193356, "application/octet-stream",
+     bytes(range(256))),
+]
+
+
+def vectors() -> list:
+    out = []
+    for seed_byte, chain, nonce, ts, ct, payload in VECTOR_INPUTS:
+        seed = bytes([seed_byte] * 32)
+        tx = sign_transaction(seed, chain, payload, ct, nonce, ts)
+        out.append({"seed": seed.hex(), "publicKey": tx["sender"], "signingBytes": tx.pop("_signingBytes"),
+                    "transaction": tx})
+    return out
+
+
+def submit(url: str, seed_hex: str, chain_hex: str, data: str) -> None:
+    tx = sign_transaction(bytes.fromhex(seed_hex), bytes.fromhex(chain_hex), data.encode())
+    tx.pop("_signingBytes")
+    request = urllib.request.Request(url.rstrip("/") + "/inject", data=json.dumps(tx).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        print(response.status, response.read().decode())
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "vectors":
+        print(json.dumps(vectors(), indent=2))
+    elif len(sys.argv) == 6 and sys.argv[1] == "submit":
+        submit(*sys.argv[2:])
+    else:
+        print(__doc__)
+        sys.exit(2)
