@@ -16,6 +16,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -26,10 +32,44 @@ let package = Package(
         .target(name: "QBCCrypto", dependencies: ["CSodium"], swiftSettings: upcoming),
         .target(name: "QBCCore", dependencies: ["QBCCrypto"], swiftSettings: upcoming),
         .target(name: "QBCWire", dependencies: ["QBCCore", "QBCCrypto"], swiftSettings: upcoming),
+        .target(
+            name: "QBCStorage",
+            dependencies: ["QBCCore", "QBCCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "QBCNode",
+            dependencies: [
+                "QBCCore", "QBCCrypto", "QBCStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "QBCClient",
+            dependencies: [
+                "QBCWire", "QBCCore", "QBCCrypto",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "QBCServer",
+            dependencies: [
+                "QBCNode", "QBCWire", "QBCClient", "QBCStorage", "QBCCore", "QBCCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
         .executableTarget(
             name: "qbc",
             dependencies: [
-                "QBCCrypto", "QBCCore", "QBCWire",
+                "QBCCrypto", "QBCCore", "QBCWire", "QBCClient", "QBCServer", "QBCNode",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
@@ -50,6 +90,16 @@ let package = Package(
             name: "QBCWireTests",
             dependencies: ["QBCWire", "QBCCore", "QBCCrypto", "QBCTestSupport"],
             resources: [.copy("Vectors")],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "QBCStorageTests",
+            dependencies: ["QBCStorage", "QBCCore", "QBCCrypto", "QBCTestSupport"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "QBCServerTests",
+            dependencies: ["QBCClient", "QBCWire", "QBCCore", "QBCCrypto", "QBCTestSupport"],
             swiftSettings: upcoming
         ),
         .testTarget(

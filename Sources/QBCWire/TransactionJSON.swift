@@ -14,7 +14,7 @@ public struct TransactionJSON: Codable, Sendable, Equatable {
     public var timestamp: UInt64
     public var contentType: String
     public var payload: String
-    public var signature: String
+    public var signature: String?
 
     static let fields: Set<String> = [
         "id", "chain", "sender", "nonce", "timestamp", "contentType", "payload", "signature",
@@ -45,12 +45,16 @@ public struct TransactionJSON: Codable, Sendable, Equatable {
         timestamp = try c.decode(UInt64.self, forKey: .timestamp)
         contentType = try c.decode(String.self, forKey: .contentType)
         payload = try c.decode(String.self, forKey: .payload)
-        signature = try c.decode(String.self, forKey: .signature)
+        signature = try c.decodeIfPresent(String.self, forKey: .signature)
     }
 
     /// Maps to the core type, checking every field's format and the payload's size
     /// before decoding it. The signature is not verified here.
     public func transaction(maxPayloadBytes: Int) throws(WireError) -> Transaction {
+        guard let signature else {
+            throw .unsigned(
+                "the transaction has no signature: sign it with `qbc tx sign` or `qbc tx submit` (documentation/protocol.md)")
+        }
         // Base64 of n bytes is 4 * ceil(n / 3) characters: refuse longer text before decoding.
         guard payload.utf8.count <= (maxPayloadBytes + 2) / 3 * 4 else {
             throw .tooLarge("payload is larger than \(maxPayloadBytes) bytes")

@@ -5,10 +5,12 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformed(String)
     /// The input is larger than the limit for its kind.
     case tooLarge(String)
+    /// A transaction without a signature.
+    case unsigned(String)
 
     public var description: String {
         switch self {
-        case .malformed(let message), .tooLarge(let message): message
+        case .malformed(let message), .tooLarge(let message), .unsigned(let message): message
         }
     }
 }

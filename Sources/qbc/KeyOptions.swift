@@ -7,6 +7,12 @@ struct PassphraseOptions: ParsableArguments {
     @Option(name: .long, help: "Read the key's passphrase from the first line of this file.")
     var passphraseFile: String?
 
+    /// A passphrase from the file or the environment only (never a prompt), for unattended use.
+    func unattended() throws -> SecretBytes? {
+        guard passphraseFile != nil || ProcessInfo.processInfo.environment["QBC_PASSPHRASE"] != nil else { return nil }
+        return try passphrase(prompt: "")
+    }
+
     /// The passphrase, or nil when none is available and no terminal can ask for it.
     func passphrase(prompt: String, confirm: Bool = false) throws -> SecretBytes? {
         if let passphraseFile {

@@ -1,0 +1,116 @@
+public import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+public import QBCCore
+import QBCCrypto
+public import QBCWire
+
+/// A failed call to a node: the HTTP status and the node's `{error, message}`, or a transport failure.
+public struct NodeClientError: Error, CustomStringConvertible, Sendable {
+    public let status: Int?
+    public let code: String
+    public let message: String
+
+    public var description: String {
+        status.map { "node answered \($0) \(code): \(message)" } ?? "\(code): \(message)"
+    }
+}
+
+/// A typed client for the QBC node API, on one shared AsyncHTTPClient.
+public struct NodeClient: Sendable {
+    public let baseURL: String
+    /// Path prefix for a namespaced chain (`/chains/{id}`), or "" for the node's default chain.
+    public let chainPrefix: String
+    let http: HTTPClient
+    let timeout: TimeAmount
+
+    public static let maxResponseBytes = 256 * 1024 * 1024
+
+    public init(baseURL: String, chain: String? = nil, http: HTTPClient = .shared, timeoutSeconds: Int64 = 60) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        chainPrefix = chain.map { "/chains/\($0)" } ?? ""
+        self.http = http
+        timeout = .seconds(timeoutSeconds)
+    }
+
+    /// Submits one transaction; throws the node's refusal.
+    public func submit(_ tx: Transaction) async throws -> InjectResultJSON {
+        try await call("POST", "/inject", body: WireJSON.encode(TransactionJSON(tx)), as: InjectResultJSON.self)
+    }
+
+    /// Submits many transactions in one request; each gets its own verdict.
+    public func submit(batch: [Transaction]) async throws -> InjectBatchJSON {
+        try await submit(encodedBatch: Self.encodeBatch(batch))
+    }
+
+    /// Submits a batch already encoded with `encodeBatch` (benchmarks pre-encode).
+    public func submit(encodedBatch: [UInt8]) async throws -> InjectBatchJSON {
+        try await call("POST", "/inject", body: encodedBatch, as: InjectBatchJSON.self)
+    }
+
+    public static func encodeBatch(_ batch: [Transaction]) -> [UInt8] {
+        WireJSON.encode(batch.map(TransactionJSON.init))
+    }
+
+    /// Triggers a Leap: unsigned (works from the node's machine) or signed by an admin/authority key.
+    public func leap(signedBy key: SigningKey? = nil, chain: ChainID? = nil, now: Timestamp? = nil) async throws -> LeapJSON {
+        guard let key, let chain, let now else { return try await call("POST", "/leap", body: nil, as: LeapJSON.self) }
+        let request = LeapRequest(chain: chain, timestamp: now, key: key)
+        return try await call("POST", "/leap", body: WireJSON.encode(LeapRequestJSON(request)), as: LeapJSON.self)
+    }
+
+    public func stats() async throws -> StatsJSON { try await call("GET", "/stats", as: StatsJSON.self) }
+
+    public func page(from: UInt64 = 1, limit: Int = 100) async throws -> ChainPageJSON {
+        try await call("GET", "/chain?from=\(from)&limit=\(limit)", as: ChainPageJSON.self)
+    }
+
+    public func quant(_ reference: String) async throws -> QuantJSON {
+        try await call("GET", "/quants/\(reference)", as: QuantJSON.self)
+    }
+
+    public func transaction(_ id: String) async throws -> TransactionLookupJSON {
+        try await call("GET", "/tx/\(id)", as: TransactionLookupJSON.self)
+    }
+
+    public func mempool(limit: Int = 100) async throws -> MempoolJSON {
+        try await call("GET", "/mempool?limit=\(limit)", as: MempoolJSON.self)
+    }
+
+    /// True when `/health` answers 200.
+    public func isHealthy() async -> Bool {
+        var request = HTTPClientRequest(url: baseURL + "/health")
+        request.method = .GET
+        guard let response = try? await http.execute(request, timeout: .seconds(2)) else { return false }
+        _ = try? await response.body.collect(upTo: 4096)
+        return response.status == .ok
+    }
+
+    /// One request: JSON in, JSON out; non-2xx answers become `NodeClientError` with the node's message.
+    func call<T: Decodable>(_ method: String, _ path: String, body: [UInt8]? = nil, as type: T.Type) async throws -> T {
+        let url = (path.hasPrefix("/chains") ? "" : chainPrefix) + path
+        var request = HTTPClientRequest(url: baseURL + url)
+        request.method = HTTPMethod(rawValue: method)
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response: HTTPClientResponse
+        do { response = try await http.execute(request, timeout: timeout) } catch {
+            throw NodeClientError(status: nil, code: "unreachable", message: "cannot reach \(baseURL): \(error)")
+        }
+        let bytes = Array(try await response.body.collect(upTo: Self.maxResponseBytes).readableBytesView)
+        guard (200..<300).contains(Int(response.status.code)) else {
+            let failure = try? WireJSON.decode(ErrorJSON.self, from: bytes, what: "error")
+            throw NodeClientError(
+                status: Int(response.status.code), code: failure?.error ?? "http_error",
+                message: failure?.message ?? String(decoding: bytes.prefix(200), as: UTF8.self))
+        }
+        do { return try WireJSON.decode(T.self, from: bytes, what: "response") } catch {
+            throw NodeClientError(status: Int(response.status.code), code: "bad_response", message: "\(error)")
+        }
+    }
+}

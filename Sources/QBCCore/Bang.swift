@@ -1,0 +1,99 @@
+public import QBCCrypto
+
+/// The creation of a chain: its rules, signed by an admin. Its hash is the chain id.
+///
+/// The Bang is the chain's height-0 entry; the first Quant (height 1) links to the chain id.
+public struct Bang: Sendable, Hashable {
+    public let rules: ChainRules
+    public let timestamp: Timestamp
+    public let creator: PublicKey
+    public let signature: Signature
+    public let id: ChainID
+    public let signingBytes: [UInt8]
+
+    /// Signs `rules` as `creator`, who must be an admin in them.
+    public init(rules: ChainRules, timestamp: Timestamp, creator: SigningKey) {
+        let bytes = Self.signingBytes(rules: rules, timestamp: timestamp, creator: creator.publicKey)
+        self.rules = rules
+        self.timestamp = timestamp
+        self.creator = creator.publicKey
+        signature = creator.sign(bytes)
+        signingBytes = bytes
+        id = Hash.blake2b(bytes)
+    }
+
+    init(rules: ChainRules, timestamp: Timestamp, creator: PublicKey, signature: Signature) {
+        self.rules = rules
+        self.timestamp = timestamp
+        self.creator = creator
+        self.signature = signature
+        signingBytes = Self.signingBytes(rules: rules, timestamp: timestamp, creator: creator)
+        id = Hash.blake2b(signingBytes)
+    }
+
+    /// Checks the rules, the creator's admin role and the signature.
+    public func check() throws(RuleError) {
+        try rules.check()
+        guard rules.membership.holds(creator, .admin) else {
+            throw RuleError(.invalidBang, "the Bang's creator \(creator.hex) is not an admin of the chain")
+        }
+        guard creator.verify(signature, over: signingBytes) else {
+            throw RuleError(.badSignature, "the Bang's signature does not verify")
+        }
+    }
+
+    public var encoded: [UInt8] { signingBytes + signature.bytes }
+
+    /// Layout: documentation/protocol.md, "Bang".
+    static func signingBytes(rules: ChainRules, timestamp: Timestamp, creator: PublicKey) -> [UInt8] {
+        var w = CanonicalWriter()
+        w.tag(.bang)
+        w.string8(rules.name)
+        w.u64(timestamp.milliseconds)
+        w.fixed(creator.bytes)
+        switch rules.consensus {
+        case .proofOfWork(let bits):
+            w.u8(1)
+            w.u8(bits)
+        }
+        let members = rules.membership.sorted
+        w.u32(UInt32(members.count))
+        for member in members {
+            w.fixed(member.key.bytes)
+            w.u8(member.roles.rawValue)
+        }
+        let t = rules.transactionLimits
+        w.u32(UInt32(t.maxPayloadBytes))
+        w.u64(t.maxAgeMilliseconds)
+        w.u64(t.maxFutureMilliseconds)
+        let q = rules.quantLimits
+        w.u32(UInt32(q.maxTransactions))
+        w.u32(UInt32(q.maxBytes))
+        w.u64(q.maxFutureMilliseconds)
+        return w.bytes
+    }
+
+    /// Decodes `encoded`; call `check()` before trusting it.
+    public init(decoding bytes: [UInt8]) throws(CanonicalReader.DecodingError) {
+        var r = CanonicalReader(bytes)
+        try r.expect(.bang)
+        let name = try r.string8()
+        let timestamp = Timestamp(milliseconds: try r.u64())
+        let creator = PublicKey(unchecked: try r.fixed(32))
+        guard try r.u8() == 1 else { throw .wrongTag(expected: "consensus engine 1 (pow)") }
+        let consensus = Consensus.proofOfWork(difficultyBits: try r.u8())
+        let count = Int(try r.u32())
+        guard count <= 10_000 else { throw .tooLong(at: r.offset, limit: 10_000) }
+        var roles = [PublicKey: Role]()
+        for _ in 0..<count {
+            roles[PublicKey(unchecked: try r.fixed(32))] = Role(rawValue: try r.u8()).intersection(.known)
+        }
+        let t = TransactionLimits(
+            maxPayloadBytes: Int(try r.u32()), maxAgeMilliseconds: try r.u64(), maxFutureMilliseconds: try r.u64())
+        let q = QuantLimits(maxTransactions: Int(try r.u32()), maxBytes: Int(try r.u32()), maxFutureMilliseconds: try r.u64())
+        let signature = Signature(unchecked: try r.fixed(64))
+        try r.finish()
+        let rules = ChainRules(name: name, consensus: consensus, membership: Membership(roles), transactionLimits: t, quantLimits: q)
+        self.init(rules: rules, timestamp: timestamp, creator: creator, signature: signature)
+    }
+}

@@ -1,0 +1,78 @@
+/// How Quants are sealed and chains compared. Proof of authority arrives with its issue.
+public enum Consensus: Sendable, Hashable {
+    /// A Quant's hash must have at least `difficultyBits` leading zero bits; heavier chains win.
+    case proofOfWork(difficultyBits: UInt8)
+
+    public var engineName: String {
+        switch self {
+        case .proofOfWork: "pow"
+        }
+    }
+
+    /// The largest difficulty a Bang may set: keeps cumulative work inside a signed 64-bit integer
+    /// for 2^23 Quants, and is far beyond what a CPU mines anyway.
+    public static let maxDifficultyBits: UInt8 = 40
+}
+
+/// Limits on Quants.
+public struct QuantLimits: Sendable, Hashable {
+    public var maxTransactions: Int
+    public var maxBytes: Int
+    /// How far ahead of a node's clock a Quant's timestamp may be, in milliseconds.
+    public var maxFutureMilliseconds: UInt64
+
+    public init(maxTransactions: Int, maxBytes: Int, maxFutureMilliseconds: UInt64) {
+        self.maxTransactions = maxTransactions
+        self.maxBytes = maxBytes
+        self.maxFutureMilliseconds = maxFutureMilliseconds
+    }
+
+    public static let standard = QuantLimits(maxTransactions: 10_000, maxBytes: 32 * 1024 * 1024, maxFutureMilliseconds: 120_000)
+    /// Ceilings no Bang may exceed, so every count read from the network is bounded.
+    public static let absoluteMaxTransactions = 100_000
+    public static let absoluteMaxBytes = 256 * 1024 * 1024
+}
+
+/// Everything a Bang fixes about a chain.
+public struct ChainRules: Sendable, Hashable {
+    public var name: String
+    public var consensus: Consensus
+    public var membership: Membership
+    public var transactionLimits: TransactionLimits
+    public var quantLimits: QuantLimits
+
+    public init(
+        name: String, consensus: Consensus, membership: Membership,
+        transactionLimits: TransactionLimits = .standard, quantLimits: QuantLimits = .standard
+    ) {
+        self.name = name
+        self.consensus = consensus
+        self.membership = membership
+        self.transactionLimits = transactionLimits
+        self.quantLimits = quantLimits
+    }
+
+    /// Names are 1 to 64 characters of `[a-z0-9._-]`, so they are safe in URLs and file names.
+    public static func isValidName(_ name: String) -> Bool {
+        (1...64).contains(name.utf8.count)
+            && name.utf8.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2d }
+    }
+
+    /// Checks the rules are coherent.
+    public func check() throws(RuleError) {
+        guard Self.isValidName(name) else { throw RuleError(.invalidBang, "chain name must be 1-64 characters of a-z, 0-9, '.', '_', '-'") }
+        guard !membership.members(with: .admin).isEmpty else { throw RuleError(.invalidBang, "the chain needs at least one admin") }
+        guard membership.roles.count <= 10_000 else { throw RuleError(.invalidBang, "at most 10000 members at the Bang") }
+        if case .proofOfWork(let bits) = consensus, bits > Consensus.maxDifficultyBits {
+            throw RuleError(.invalidBang, "difficulty must be at most \(Consensus.maxDifficultyBits) bits")
+        }
+        let t = transactionLimits
+        guard (1...TransactionLimits.absoluteMaxPayloadBytes).contains(t.maxPayloadBytes) else {
+            throw RuleError(.invalidBang, "maxPayloadBytes must be 1...\(TransactionLimits.absoluteMaxPayloadBytes)")
+        }
+        let q = quantLimits
+        guard (1...QuantLimits.absoluteMaxTransactions).contains(q.maxTransactions),
+            (1024...QuantLimits.absoluteMaxBytes).contains(q.maxBytes)
+        else { throw RuleError(.invalidBang, "Quant limits out of range") }
+    }
+}

@@ -1,0 +1,98 @@
+public import QBCCrypto
+
+/// A Quant's header: what links it into its chain and proves its consensus.
+public struct QuantHeader: Sendable, Hashable {
+    public var chain: ChainID
+    public var height: UInt64
+    public var previous: Hash
+    public var timestamp: Timestamp
+    public var merkleRoot: Hash
+    public var transactionCount: UInt32
+    public var proposer: PublicKey
+    public var difficultyBits: UInt8
+    public var nonce: UInt64
+
+    public init(
+        chain: ChainID, height: UInt64, previous: Hash, timestamp: Timestamp, merkleRoot: Hash,
+        transactionCount: UInt32, proposer: PublicKey, difficultyBits: UInt8, nonce: UInt64
+    ) {
+        self.chain = chain
+        self.height = height
+        self.previous = previous
+        self.timestamp = timestamp
+        self.merkleRoot = merkleRoot
+        self.transactionCount = transactionCount
+        self.proposer = proposer
+        self.difficultyBits = difficultyBits
+        self.nonce = nonce
+    }
+
+    /// Layout: documentation/protocol.md, "Quant header". 172 bytes.
+    public var encoded: [UInt8] {
+        var w = CanonicalWriter(capacity: 172)
+        w.tag(.quant)
+        w.fixed(chain.bytes)
+        w.u64(height)
+        w.fixed(previous.bytes)
+        w.u64(timestamp.milliseconds)
+        w.fixed(merkleRoot.bytes)
+        w.u32(transactionCount)
+        w.fixed(proposer.bytes)
+        w.u8(difficultyBits)
+        w.u64(nonce)
+        return w.bytes
+    }
+
+    /// The Quant's hash (its id): BLAKE2b-256 of the encoded header.
+    public var hash: Hash { Hash.blake2b(encoded) }
+
+    public init(decoding bytes: [UInt8]) throws(CanonicalReader.DecodingError) {
+        var r = CanonicalReader(bytes)
+        try r.expect(.quant)
+        chain = Hash(unchecked: try r.fixed(32))
+        height = try r.u64()
+        previous = Hash(unchecked: try r.fixed(32))
+        timestamp = Timestamp(milliseconds: try r.u64())
+        merkleRoot = Hash(unchecked: try r.fixed(32))
+        transactionCount = try r.u32()
+        proposer = PublicKey(unchecked: try r.fixed(32))
+        difficultyBits = try r.u8()
+        nonce = try r.u64()
+        try r.finish()
+    }
+
+    /// The work this header proves: 2^difficultyBits expected hashes.
+    public var work: Int64 { Int64(1) << Int64(min(difficultyBits, Consensus.maxDifficultyBits)) }
+}
+
+/// A sealed block: a header and its transactions in order.
+public struct Quant: Sendable, Hashable {
+    public let header: QuantHeader
+    public let transactions: [Transaction]
+    public let hash: Hash
+
+    public init(header: QuantHeader, transactions: [Transaction]) {
+        self.header = header
+        self.transactions = transactions
+        hash = header.hash
+    }
+}
+
+/// Proof of work: searching nonces until the header hash meets the difficulty.
+public enum ProofOfWork {
+    /// Searches nonces from `start`, stepping by `stride`, until the hash meets the difficulty.
+    /// Returns nil when `shouldStop` says so (checked every 4096 attempts).
+    public static func mine(
+        _ header: QuantHeader, start: UInt64 = 0, stride: UInt64 = 1, shouldStop: () -> Bool = { false }
+    ) -> QuantHeader? {
+        var candidate = header
+        candidate.nonce = start
+        var attempts = 0
+        while true {
+            if candidate.hash.leadingZeroBits >= Int(candidate.difficultyBits) { return candidate }
+            candidate.nonce &+= stride
+            attempts += 1
+            if attempts & 4095 == 0, shouldStop() { return nil }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import QBCCrypto
+
+/// Checks a Quant against its parent and the chain's rules: every rule, not only its length.
+public enum QuantRules {
+    /// What a Quant is checked against: the parent's height, hash and timestamp.
+    public struct Parent: Sendable, Hashable {
+        public let height: UInt64
+        public let hash: Hash
+        public let timestamp: Timestamp
+        public init(height: UInt64, hash: Hash, timestamp: Timestamp) {
+            self.height = height
+            self.hash = hash
+            self.timestamp = timestamp
+        }
+    }
+
+    /// Header checks: chain, link, height, timestamp, proof of work.
+    public static func checkHeader(
+        _ header: QuantHeader, parent: Parent, chain: ChainID, rules: ChainRules, now: Timestamp
+    ) throws(RuleError) {
+        guard header.chain == chain else { throw RuleError(.wrongChain, "the Quant belongs to chain \(header.chain.hex)") }
+        guard header.height == parent.height + 1 else {
+            throw RuleError(.wrongHeight, "height \(header.height) does not follow \(parent.height)")
+        }
+        guard header.previous == parent.hash else {
+            throw RuleError(.wrongPrevious, "previous hash \(header.previous.hex) is not the parent \(parent.hash.hex)")
+        }
+        guard header.timestamp >= parent.timestamp else {
+            throw RuleError(.badTimestamp, "timestamp \(header.timestamp) is before the parent's \(parent.timestamp)")
+        }
+        guard now.milliseconds(since: header.timestamp) >= -Int64(rules.quantLimits.maxFutureMilliseconds) else {
+            throw RuleError(.badTimestamp, "timestamp \(header.timestamp) is too far in the future")
+        }
+        switch rules.consensus {
+        case .proofOfWork(let bits):
+            guard header.difficultyBits == bits else {
+                throw RuleError(.badProof, "difficulty \(header.difficultyBits) is not the chain's \(bits)")
+            }
+            guard header.hash.leadingZeroBits >= Int(bits) else {
+                throw RuleError(.badProof, "the header hash does not meet difficulty \(bits)")
+            }
+        }
+    }
+
+    /// Body checks: count, size, Merkle root, and per transaction: chain, shape, writer role,
+    /// no duplicates inside the Quant. Signatures are checked separately (in parallel) by
+    /// `checkSignatures`; replays against earlier Quants need the store and are the node's.
+    public static func checkBody(_ quant: Quant, rules: ChainRules, membership: Membership) throws(RuleError) {
+        let header = quant.header
+        guard Int(header.transactionCount) == quant.transactions.count else {
+            throw RuleError(.countMismatch, "header says \(header.transactionCount) transactions, body has \(quant.transactions.count)")
+        }
+        guard quant.transactions.count <= rules.quantLimits.maxTransactions else {
+            throw RuleError(.quantTooLarge, "\(quant.transactions.count) transactions; the limit is \(rules.quantLimits.maxTransactions)")
+        }
+        var bytes = 0
+        var seen = Set<TransactionID>(minimumCapacity: quant.transactions.count)
+        for tx in quant.transactions {
+            bytes += tx.signingBytes.count + 64
+            guard tx.chain == header.chain else { throw RuleError(.wrongChain, "transaction \(tx.id.hex) names another chain") }
+            try TransactionRules.checkShape(tx, limits: rules.transactionLimits)
+            guard membership.holds(tx.sender, .writer) else {
+                throw RuleError(.notAuthorized, "transaction \(tx.id.hex): sender \(tx.sender.hex) is not a writer")
+            }
+            guard seen.insert(tx.id).inserted else { throw RuleError(.duplicateInQuant, "transaction \(tx.id.hex) appears twice") }
+        }
+        guard bytes <= rules.quantLimits.maxBytes else {
+            throw RuleError(.quantTooLarge, "\(bytes) bytes; the limit is \(rules.quantLimits.maxBytes)")
+        }
+        guard Merkle.root(quant.transactions.map(\.id)) == header.merkleRoot else {
+            throw RuleError(.badMerkleRoot, "the Merkle root does not match the transactions")
+        }
+    }
+}

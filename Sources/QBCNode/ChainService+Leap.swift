@@ -1,0 +1,121 @@
+import Dispatch
+public import QBCCore
+public import QBCCrypto
+public import QBCStorage
+
+/// What a Leap did.
+public enum LeapOutcome: Sendable {
+    /// A Quant was sealed and committed.
+    case sealed(StoredHeader)
+    /// The mempool had nothing ready to seal.
+    case nothingToSeal
+    /// Another Leap on this chain is still running.
+    case busy
+}
+
+/// A point-in-time view of a chain for `/stats`.
+public struct ChainStats: Sendable {
+    public let chain: ChainID
+    public let name: String
+    public let engine: String
+    public let difficultyBits: UInt8
+    public let height: UInt64
+    public let tipHash: Hash
+    public let tipTimestamp: Timestamp
+    public let cumulativeWork: Int64
+    public let transactionCount: Int64
+    public let mempoolSize: Int
+    public let mempoolCapacity: Int
+    public let leaps: Int
+}
+
+extension ChainService {
+    /// Seals ready transactions into a Quant, mines it off the actor and the request threads,
+    /// commits it in one database transaction, then drops its transactions from the mempool.
+    public nonisolated func leap(now: Timestamp) async throws(StorageError) -> LeapOutcome {
+        guard let (parent, batch) = await beginSealing() else { return .busy }
+        guard !batch.isEmpty else {
+            await endSealing(committed: nil, transactions: [])
+            return .nothingToSeal
+        }
+        let header = QuantHeader(
+            chain: id, height: (parent?.header.height ?? 0) + 1, previous: parent?.hash ?? id,
+            timestamp: max(now, parent?.header.timestamp ?? bang.timestamp), merkleRoot: Merkle.root(batch.map(\.id)),
+            transactionCount: UInt32(batch.count), proposer: proposer, difficultyBits: difficultyBits, nonce: 0)
+        let mined = await Self.mine(header)
+        let quant = Quant(header: mined, transactions: batch)
+        do throws(StorageError) {
+            // Our own Quant passes the same checks a peer's would (signatures were checked at admission).
+            let parentSummary = QuantRules.Parent(
+                height: parent?.header.height ?? 0, hash: parent?.hash ?? id,
+                timestamp: parent?.header.timestamp ?? bang.timestamp)
+            do throws(RuleError) {
+                try QuantRules.checkHeader(mined, parent: parentSummary, chain: id, rules: rules, now: now)
+                try QuantRules.checkBody(quant, rules: rules, membership: rules.membership)
+            } catch {
+                throw StorageError(.conflict, "refusing to commit an invalid Quant: \(error)")
+            }
+            let stored = try store.commit(quant, parent: parent)
+            await endSealing(committed: stored, transactions: batch.map(\.id))
+            return .sealed(stored)
+        } catch {
+            await endSealing(committed: nil, transactions: batch.map(\.id))
+            throw error
+        }
+    }
+
+    private nonisolated var difficultyBits: UInt8 {
+        switch rules.consensus {
+        case .proofOfWork(let bits): bits
+        }
+    }
+
+    /// Mining is CPU work of unbounded length: it runs on a Dispatch worker, never on the
+    /// Swift concurrency pool that serves requests.
+    private static func mine(_ header: QuantHeader) async -> QuantHeader {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(returning: ProofOfWork.mine(header) ?? header)
+            }
+        }
+    }
+
+    private func beginSealing() -> (StoredHeader?, [Transaction])? {
+        guard !sealing else { return nil }
+        sealing = true
+        return (tip, mempool.takeForSealing(limits: rules.quantLimits))
+    }
+
+    private func endSealing(committed: StoredHeader?, transactions: [TransactionID]) {
+        if let committed {
+            tip = committed
+            mempool.remove(transactions)
+            leapsCompleted += 1
+        } else {
+            mempool.release(transactions)
+        }
+        sealing = false
+    }
+
+    // MARK: Reads
+
+    public func stats() -> ChainStats {
+        ChainStats(
+            chain: id, name: rules.name, engine: rules.consensus.engineName, difficultyBits: difficultyBits,
+            height: tip?.header.height ?? 0, tipHash: tip?.hash ?? id, tipTimestamp: tip?.header.timestamp ?? bang.timestamp,
+            cumulativeWork: tip?.cumulativeWork ?? 0, transactionCount: tip?.cumulativeTransactions ?? 0,
+            mempoolSize: mempool.count, mempoolCapacity: mempool.capacity, leaps: leapsCompleted)
+    }
+
+    public func waiting(limit: Int) -> [Transaction] { mempool.listed(limit: limit) }
+
+    public func waitingTransaction(_ id: TransactionID) -> Transaction? { mempool.transaction(id) }
+
+    /// The store, for paged reads that need no actor state.
+    public nonisolated var reader: any BlockStore { store }
+
+    /// True when `key` may trigger a Leap by a signed request.
+    public nonisolated func mayTriggerLeap(_ key: PublicKey) -> Bool {
+        !rules.membership.roles(of: key).intersection([.admin, .authority]).isEmpty
+    }
+}

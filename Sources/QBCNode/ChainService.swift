@@ -1,0 +1,136 @@
+import Foundation
+public import QBCCore
+public import QBCCrypto
+public import QBCStorage
+
+/// One chain on this node: its tip, mempool and producer. State lives in the actor; every
+/// piece of I/O (signature checks, disk) happens outside it, so no caller ever waits on the
+/// actor while another does I/O.
+public actor ChainService {
+    public nonisolated let bang: Bang
+    public nonisolated let id: ChainID
+    public nonisolated let proposer: PublicKey
+    let store: any BlockStore
+    private let verifierTasks: Int
+    var tip: StoredHeader?
+    var mempool: Mempool
+    var sealing = false
+    private var membership: Membership
+    var leapsCompleted = 0
+
+    public nonisolated var rules: ChainRules { bang.rules }
+
+    /// Opens the chain from the store, checking the stored tip links up to its parent, and
+    /// reloads the persisted mempool.
+    public init(bang: Bang, store: any BlockStore, proposer: PublicKey, mempoolCapacity: Int, verifierTasks: Int)
+        throws(StorageError)
+    {
+        self.bang = bang
+        id = bang.id
+        self.proposer = proposer
+        self.store = store
+        self.verifierTasks = max(1, verifierTasks)
+        membership = bang.rules.membership
+        tip = try store.tip(chain: bang.id)
+        try Self.checkLinks(store: store, chain: bang.id, tip: tip)
+        mempool = Mempool(capacity: mempoolCapacity)
+        let waiting = try store.mempool(chain: bang.id, limit: mempoolCapacity, limits: bang.rules.transactionLimits)
+        for tx in waiting where mempool.reserve(tx) { mempool.confirm([tx.id]) }
+    }
+
+    /// The tip must be a well-formed child of the Quant below it (or of the Bang).
+    static func checkLinks(store: any BlockStore, chain: ChainID, tip: StoredHeader?) throws(StorageError) {
+        guard let tip else { return }
+        let previousHash: Hash
+        if tip.header.height == 1 {
+            previousHash = chain
+        } else {
+            guard let parent = try store.header(chain: chain, height: tip.header.height - 1) else {
+                throw StorageError(.corrupt, "stored chain has a gap below height \(tip.header.height)")
+            }
+            previousHash = parent.hash
+        }
+        guard tip.header.previous == previousHash, tip.header.chain == chain else {
+            throw StorageError(.corrupt, "stored tip at height \(tip.header.height) does not link to its parent")
+        }
+    }
+
+    // MARK: Admission
+
+    /// Admits signed transactions: context-free checks and signatures in parallel first, then
+    /// membership and duplicates against this actor's state, then persistence. Outcomes are in
+    /// input order. Throws only when storage fails (then nothing from this batch is admitted).
+    public nonisolated func admit(_ transactions: [Transaction], now: Timestamp) async throws(StorageError)
+        -> [AdmissionOutcome]
+    {
+        var outcomes = [AdmissionOutcome?](repeating: nil, count: transactions.count)
+        var candidates = [(Int, Transaction)]()
+        for (index, tx) in transactions.enumerated() {
+            do throws(RuleError) {
+                guard tx.chain == id else {
+                    throw RuleError(.wrongChain, "transaction is for chain \(tx.chain.hex), this is \(id.hex) (\(rules.name))")
+                }
+                try TransactionRules.checkStructure(tx, limits: rules.transactionLimits, now: now)
+                if tx.contentType.lowercased().hasPrefix("application/json"),
+                    (try? JSONSerialization.jsonObject(with: Data(tx.payload), options: .fragmentsAllowed)) == nil
+                {
+                    throw RuleError(.invalidPayload, "content type is application/json but the payload is not valid JSON")
+                }
+                candidates.append((index, tx))
+            } catch {
+                outcomes[index] = .rejected(tx.id, error)
+            }
+        }
+        let valid = await ParallelVerifier.verify(candidates.map(\.1), tasks: verifierTasks)
+        var verified = [(Int, Transaction)]()
+        for ((index, tx), ok) in zip(candidates, valid) {
+            if ok {
+                verified.append((index, tx))
+            } else {
+                do throws(RuleError) { try TransactionRules.checkSignature(tx) } catch { outcomes[index] = .rejected(tx.id, error) }
+            }
+        }
+        let (reserved, refused) = await reserve(verified)
+        for (index, tx, error) in refused { outcomes[index] = .rejected(tx.id, error) }
+        do {
+            let already = try store.committed(reserved.map(\.1.id))
+            let fresh = reserved.filter { !already.contains($0.1.id) }
+            try store.addToMempool(fresh.map(\.1))
+            for (index, tx) in reserved where already.contains(tx.id) {
+                outcomes[index] = .rejected(tx.id, RuleError(.duplicate, "transaction \(tx.id.hex) is already committed"))
+            }
+            for (index, tx) in fresh { outcomes[index] = .admitted(tx.id) }
+            await settle(confirmed: fresh.map(\.1.id), dropped: already)
+        } catch {
+            await settle(confirmed: [], dropped: Set(reserved.map(\.1.id)))
+            throw error
+        }
+        return outcomes.map { $0 ?? .rejected(nil, RuleError(.duplicate, "not processed")) }
+    }
+
+    private func reserve(_ verified: [(Int, Transaction)]) -> (
+        reserved: [(Int, Transaction)], refused: [(Int, Transaction, RuleError)]
+    ) {
+        var reserved = [(Int, Transaction)]()
+        var refused = [(Int, Transaction, RuleError)]()
+        for (index, tx) in verified {
+            if !membership.holds(tx.sender, .writer) {
+                refused.append((index, tx, RuleError(
+                    .notAuthorized, "sender \(tx.sender.hex) does not hold the writer role on chain \(rules.name)")))
+            } else if mempool.count >= mempool.capacity {
+                refused.append((index, tx, RuleError(
+                    .mempoolFull, "the mempool holds \(mempool.capacity) transactions; retry after the next Leap")))
+            } else if !mempool.reserve(tx) {
+                refused.append((index, tx, RuleError(.duplicate, "transaction \(tx.id.hex) is already waiting in the mempool")))
+            } else {
+                reserved.append((index, tx))
+            }
+        }
+        return (reserved, refused)
+    }
+
+    private func settle(confirmed: [TransactionID], dropped: Set<TransactionID>) {
+        mempool.confirm(confirmed)
+        mempool.remove(dropped)
+    }
+}

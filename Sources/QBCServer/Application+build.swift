@@ -1,0 +1,48 @@
+import Foundation
+public import Hummingbird
+public import Logging
+import NIOCore
+public import QBCCore
+import QBCNode
+import QBCWire
+import ServiceLifecycle
+
+/// Builds the node's HTTP application: the composition root that `qbc node` and the tests call.
+///
+/// `onRunning` receives the bound port (useful with port 0).
+public func buildApplication(
+    runtime: NodeRuntime, clock: @escaping @Sendable () -> Timestamp, logger: Logger,
+    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let metrics = NodeMetrics(chains: runtime.chains)
+    let router = Router(context: QBCRequestContext.self)
+    let controller = ChainController(runtime: runtime, metrics: metrics, clock: clock, logger: logger)
+    controller.addRoutes(to: router)
+    router.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
+    router.get("/metrics") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: await metrics.scrape())))
+    }
+    var services = [any Service]()
+    if runtime.settings.leapIntervalMilliseconds > 0 {
+        services.append(LeapService(
+            chains: runtime.chains, interval: .milliseconds(runtime.settings.leapIntervalMilliseconds), clock: clock,
+            logger: logger))
+    }
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(runtime.settings.host, port: runtime.settings.port), serverName: "qbc"),
+        services: services,
+        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? runtime.settings.port) },
+        logger: logger)
+}
+
+/// Builds the application and runs it until SIGINT or SIGTERM, shutting down gracefully.
+public func runNode(
+    runtime: NodeRuntime, clock: @escaping @Sendable () -> Timestamp, logger: Logger,
+    onRunning: @escaping @Sendable (Int) async -> Void
+) async throws {
+    let app = buildApplication(runtime: runtime, clock: clock, logger: logger, onRunning: onRunning)
+    try await app.runService()
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+import QBCCore
+import QBCCrypto
+import QBCNode
+import QBCStorage
+import QBCWire
+
+/// The chain routes, served for the default chain at the seed's paths and for every chain
+/// under `/chains/{id-or-name}/…`.
+struct ChainController: Sendable {
+    let runtime: NodeRuntime
+    let metrics: NodeMetrics
+    let clock: @Sendable () -> Timestamp
+    let logger: Logger
+
+    func addRoutes(to router: Router<QBCRequestContext>) {
+        for prefix in ["", "/chains/:chain"] {
+            router.post("\(prefix)/inject") { request, context in try await inject(request, context) }
+            router.get("\(prefix)/leap") { request, context in try await leap(request, context) }
+            router.post("\(prefix)/leap") { request, context in try await leap(request, context) }
+            router.get("\(prefix)/chain") { request, context in try await page(request, context) }
+            router.get("\(prefix)/quants/:ref") { request, context in try await quant(request, context) }
+            router.get("\(prefix)/tx/:id") { request, context in try await transaction(request, context) }
+            router.get("\(prefix)/stats") { _, context in try await stats(try chain(context)) }
+            router.get("\(prefix)/mempool") { request, context in try await mempool(request, context) }
+        }
+        router.get("/chains") { _, _ in
+            var list = [StatsJSON]()
+            for chain in runtime.chains { list.append(await statsJSON(chain)) }
+            return JSONResponse.make(list)
+        }
+    }
+
+    func chain(_ context: QBCRequestContext) throws -> ChainService {
+        guard let reference = context.parameters.get("chain") else { return runtime.defaultChain }
+        guard let chain = runtime.chain(reference) else {
+            throw APIError(.notFound, "unknown_chain", "this node serves no chain with id or name \"\(reference)\"; see GET /chains")
+        }
+        return chain
+    }
+
+    // MARK: Transactions
+
+    func inject(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
+        let chain = try chain(context)
+        let bytes = try await Self.body(request, limit: APILimits.maxRequestBytes)
+        let maxPayload = chain.rules.transactionLimits.maxPayloadBytes
+        guard bytes.first(where: { !Self.isJSONSpace($0) }) == UInt8(ascii: "[") else {
+            let tx: Transaction
+            do throws(WireError) {
+                tx = try WireJSON.decode(TransactionJSON.self, from: bytes, what: "transaction").transaction(maxPayloadBytes: maxPayload)
+            } catch {
+                metrics.rejectedMalformed.increment()
+                throw APIError(error)
+            }
+            switch try await admit([tx], to: chain)[0] {
+            case .admitted(let id):
+                return JSONResponse.make(InjectResultJSON(id: id.hex, status: "admitted"), status: .accepted)
+            case .rejected(let id, let error):
+                throw APIError(error, id: id?.hex)
+            }
+        }
+        let items: [TransactionJSON]
+        do throws(WireError) { items = try WireJSON.decode([TransactionJSON].self, from: bytes, what: "transaction list") } catch {
+            throw APIError(error)
+        }
+        guard items.count <= APILimits.maxTransactionsPerRequest else {
+            throw APIError(.contentTooLarge, "too_large", "at most \(APILimits.maxTransactionsPerRequest) transactions per request")
+        }
+        var results = [InjectResultJSON?](repeating: nil, count: items.count)
+        var parsed = [(Int, Transaction)]()
+        for (index, item) in items.enumerated() {
+            do throws(WireError) { parsed.append((index, try item.transaction(maxPayloadBytes: maxPayload))) } catch {
+                metrics.rejectedMalformed.increment()
+                let api = APIError(error)
+                results[index] = InjectResultJSON(id: item.id, status: "rejected", error: api.code, message: api.message)
+            }
+        }
+        let outcomes = try await admit(parsed.map(\.1), to: chain)
+        for ((index, _), outcome) in zip(parsed, outcomes) {
+            switch outcome {
+            case .admitted(let id): results[index] = InjectResultJSON(id: id.hex, status: "admitted")
+            case .rejected(let id, let error):
+                results[index] = InjectResultJSON(id: id?.hex, status: "rejected", error: error.code.rawValue, message: error.message)
+            }
+        }
+        return JSONResponse.make(InjectBatchJSON(results: results.compactMap { $0 }))
+    }
+
+    private func admit(_ transactions: [Transaction], to chain: ChainService) async throws -> [AdmissionOutcome] {
+        let outcomes: [AdmissionOutcome]
+        do { outcomes = try await chain.admit(transactions, now: clock()) } catch {
+            logger.error("admission failed in storage", metadata: ["error": "\(error)"])
+            throw APIError.storage(error)
+        }
+        for outcome in outcomes {
+            switch outcome {
+            case .admitted: metrics.admitted.increment()
+            case .rejected(_, let error): metrics.rejected(error.code)
+            }
+        }
+        return outcomes
+    }
+
+    func transaction(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
+        let chain = try chain(context)
+        let id = try Self.hash(context.parameters.get("id"), what: "transaction id")
+        if let stored = try read({ try chain.reader.transaction(id: id, limits: chain.rules.transactionLimits) }),
+            stored.transaction.chain == chain.id
+        {
+            return JSONResponse.make(TransactionLookupJSON(
+                status: "committed", transaction: TransactionJSON(stored.transaction), height: stored.height,
+                position: stored.position, quant: stored.quantHash.hex))
+        }
+        if let waiting = await chain.waitingTransaction(id) {
+            return JSONResponse.make(TransactionLookupJSON(
+                status: "waiting", transaction: TransactionJSON(waiting), height: nil, position: nil, quant: nil))
+        }
+        throw APIError(.notFound, "not_found", "no transaction \(id.hex) on chain \(chain.rules.name)")
+    }
+
+    func mempool(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
+        let chain = try chain(context)
+        let limit = try Self.integer(request, "limit", default: 100, range: 0...APILimits.maxMempoolListing)
+        let stats = await chain.stats()
+        let listed = await chain.waiting(limit: limit)
+        return JSONResponse.make(MempoolJSON(count: stats.mempoolSize, transactions: listed.map(TransactionJSON.init)))
+    }
+
+    // MARK: Helpers
+
+    func read<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as StorageError {
+            logger.error("storage read failed", metadata: ["error": "\(error)"])
+            throw APIError.storage(error)
+        }
+    }
+
+    static func body(_ request: Request, limit: Int) async throws -> [UInt8] {
+        do { return Array(try await request.body.collect(upTo: limit).readableBytesView) } catch {
+            throw APIError(.contentTooLarge, "too_large", "request body is larger than \(limit) bytes")
+        }
+    }
+
+    static func isJSONSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0a || byte == 0x0d || byte == 0x09 }
+
+    static func hash(_ text: String?, what: String) throws -> Hash {
+        guard let text, let hash = try? Hash(hex: text) else {
+            throw APIError(.badRequest, "malformed", "\(what) must be 64 hex digits")
+        }
+        return hash
+    }
+
+    static func integer(_ request: Request, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = request.uri.queryParameters[Substring(name)] else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw APIError(.badRequest, "malformed", "query parameter \(name) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return number
+    }
+}

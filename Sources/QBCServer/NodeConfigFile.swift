@@ -1,0 +1,144 @@
+import Foundation
+import QBCCore
+import QBCWire
+
+/// The JSON config file (`config/*.json`): every field optional; unknown fields are errors.
+struct NodeConfigFile: Decodable {
+    struct Node: Decodable {
+        var host: String?
+        var port: Int?
+        var dataDirectory: String?
+        var key: String?
+        var mempoolCapacity: Int?
+        var verifierTasks: Int?
+        var logLevel: String?
+    }
+
+    struct Leap: Decodable {
+        var intervalMilliseconds: Int?
+        var allowLoopback: Bool?
+    }
+
+    struct Member: Decodable {
+        var key: String
+        var roles: [String]
+    }
+
+    struct Limits: Decodable {
+        var maxPayloadBytes: Int?
+        var maxTransactionAgeMilliseconds: UInt64?
+        var maxTransactionFutureMilliseconds: UInt64?
+        var maxTransactionsPerQuant: Int?
+        var maxQuantBytes: Int?
+    }
+
+    struct Chain: Decodable {
+        var name: String?
+        var consensus: Consensus?
+        var members: [Member]?
+        var limits: Limits?
+        var bangCreatorKey: String?
+        var bangTimestamp: UInt64?
+    }
+
+    struct Consensus: Decodable {
+        var engine: String
+        var difficultyBits: UInt8?
+    }
+
+    var node: Node?
+    var leap: Leap?
+    var chain: Chain?
+
+    /// Reads `path` and applies it on top of `settings`.
+    static func apply(path: String, to settings: inout NodeSettings) throws(SettingsError) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw SettingsError("cannot read config file \(path)") }
+        try checkKnownFields(data, path: path)
+        let file: NodeConfigFile
+        do {
+            let decoder = JSONDecoder()
+            file = try decoder.decode(NodeConfigFile.self, from: data)
+        } catch let error as DecodingError {
+            throw SettingsError("config file \(path): \(Self.describe(error))")
+        } catch {
+            throw SettingsError("config file \(path): \(error)")
+        }
+        try file.apply(to: &settings)
+    }
+
+    func apply(to s: inout NodeSettings) throws(SettingsError) {
+        if let n = node {
+            if let v = n.host { s.host = v }
+            if let v = n.port { s.port = try NodeSettings.integer("\(v)", "node.port", 0...65535) }
+            if let v = n.dataDirectory { s.dataDirectory = v }
+            if let v = n.key { s.nodeKey = v }
+            if let v = n.mempoolCapacity { s.mempoolCapacity = try NodeSettings.integer("\(v)", "node.mempoolCapacity", 1...5_000_000) }
+            if let v = n.verifierTasks { s.verifierTasks = try NodeSettings.integer("\(v)", "node.verifierTasks", 1...256) }
+            if let v = n.logLevel { s.logLevel = v }
+        }
+        if let l = leap {
+            if let v = l.intervalMilliseconds { s.leapIntervalMilliseconds = try NodeSettings.integer("\(v)", "leap.intervalMilliseconds", 0...86_400_000) }
+            if let v = l.allowLoopback { s.allowLoopbackLeap = v }
+        }
+        if let c = chain {
+            if let v = c.name { s.chain.name = v }
+            if let v = c.consensus {
+                guard v.engine == "pow" else { throw SettingsError("chain.consensus.engine \"\(v.engine)\" is not supported; use \"pow\"") }
+                if let bits = v.difficultyBits { s.chain.difficultyBits = bits }
+            }
+            if let v = c.members { s.chain.members = v.map { ($0.key, $0.roles) } }
+            if let v = c.bangCreatorKey { s.chain.creatorKey = v }
+            if let v = c.bangTimestamp { s.chain.timestamp = v }
+            if let l = c.limits {
+                if let v = l.maxPayloadBytes { s.chain.transactionLimits.maxPayloadBytes = v }
+                if let v = l.maxTransactionAgeMilliseconds { s.chain.transactionLimits.maxAgeMilliseconds = v }
+                if let v = l.maxTransactionFutureMilliseconds { s.chain.transactionLimits.maxFutureMilliseconds = v }
+                if let v = l.maxTransactionsPerQuant { s.chain.quantLimits.maxTransactions = v }
+                if let v = l.maxQuantBytes { s.chain.quantLimits.maxBytes = v }
+            }
+        }
+    }
+
+    static let knownFields: [String: Set<String>] = [
+        "": ["node", "leap", "chain"],
+        "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "verifierTasks", "logLevel"],
+        "leap": ["intervalMilliseconds", "allowLoopback"],
+        "chain": ["name", "consensus", "members", "limits", "bangCreatorKey", "bangTimestamp"],
+        "chain.consensus": ["engine", "difficultyBits"],
+        "chain.members": ["key", "roles"],
+        "chain.limits": ["maxPayloadBytes", "maxTransactionAgeMilliseconds", "maxTransactionFutureMilliseconds",
+                         "maxTransactionsPerQuant", "maxQuantBytes"],
+    ]
+
+    /// A misspelt setting must not be silently ignored.
+    static func checkKnownFields(_ data: Data, path: String) throws(SettingsError) {
+        guard let root = try? JSONSerialization.jsonObject(with: data) else { throw SettingsError("config file \(path): not valid JSON") }
+        var stack: [(String, Any)] = [("", root)]
+        while let (section, value) = stack.popLast() {
+            if let list = value as? [Any] {
+                stack.append(contentsOf: list.map { (section, $0) })
+                continue
+            }
+            guard let object = value as? [String: Any], let allowed = knownFields[section] else { continue }
+            for (key, child) in object {
+                guard allowed.contains(key) else {
+                    throw SettingsError("config file \(path): unknown setting \"\(section.isEmpty ? key : section + "." + key)\"")
+                }
+                stack.append((section.isEmpty ? key : section + "." + key, child))
+            }
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, let context):
+            "missing \"\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))\""
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            "\"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type"
+        case .dataCorrupted(let context):
+            context.codingPath.isEmpty ? "not valid JSON" : "\"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" is invalid"
+        @unknown default:
+            "\(error)"
+        }
+    }
+}

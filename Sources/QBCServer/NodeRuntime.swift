@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+public import QBCCore
+public import QBCCrypto
+public import QBCNode
+public import QBCStorage
+
+/// The opened node: its key, its store (holding the data folder's lock) and its chains.
+public final class NodeRuntime: Sendable {
+    public let settings: NodeSettings
+    public let nodeKey: SigningKey
+    public let store: SQLiteBlockStore
+    public let chains: [ChainService]
+
+    /// The chain the seed's routes (`/inject`, `/leap`, …) act on.
+    public var defaultChain: ChainService { chains[0] }
+
+    init(settings: NodeSettings, nodeKey: SigningKey, store: SQLiteBlockStore, chains: [ChainService]) {
+        self.settings = settings
+        self.nodeKey = nodeKey
+        self.store = store
+        self.chains = chains
+    }
+
+    /// Opens the data folder, the node key and every stored chain; creates the configured chain
+    /// on the first start. `passphrase` opens encrypted key files.
+    public static func open(settings: NodeSettings, passphrase: SecretBytes?, now: Timestamp, logger: Logger) throws
+        -> NodeRuntime
+    {
+        let store = try SQLiteBlockStore(directory: settings.dataDirectory)
+        let nodeKey = try KeyLoader.nodeKey(settings: settings, passphrase: passphrase, logger: logger)
+        var bangs = try store.bangs()
+        if bangs.isEmpty {
+            let bang = try makeBang(settings.chain, nodeKey: nodeKey, passphrase: passphrase, now: now)
+            try store.create(bang)
+            logger.info("created chain", metadata: ["chain": "\(bang.id.hex)", "name": "\(bang.rules.name)"])
+            bangs = [bang]
+        }
+        let chains = try bangs.map { bang in
+            do throws(RuleError) { try bang.check() } catch {
+                throw SettingsError("stored Bang of chain \(bang.rules.name) is invalid: \(error.message)")
+            }
+            return try ChainService(
+                bang: bang, store: store, proposer: nodeKey.publicKey, mempoolCapacity: settings.mempoolCapacity,
+                verifierTasks: settings.verifierTasks)
+        }
+        return NodeRuntime(settings: settings, nodeKey: nodeKey, store: store, chains: chains)
+    }
+
+    static func makeBang(_ spec: ChainSpec, nodeKey: SigningKey, passphrase: SecretBytes?, now: Timestamp) throws -> Bang {
+        let creator: SigningKey
+        let rules: ChainRules
+        if let path = spec.creatorKey {
+            creator = try KeyLoader.load(path: path, passphrase: passphrase)
+            rules = try spec.rules()
+        } else {
+            // Development default: this node creates the chain and holds every operator role.
+            creator = nodeKey
+            rules = try spec.rules(adding: [(nodeKey.publicKey, [.admin, .writer, .node, .authority])])
+        }
+        let bang = Bang(rules: rules, timestamp: spec.timestamp.map(Timestamp.init(milliseconds:)) ?? now, creator: creator)
+        do throws(RuleError) { try bang.check() } catch { throw SettingsError("chain \(spec.name): \(error.message)") }
+        return bang
+    }
+
+    /// A chain by id (hex) or name.
+    public func chain(_ reference: String) -> ChainService? {
+        chains.first { $0.id.hex == reference.lowercased() || $0.rules.name == reference }
+    }
+}
+
+/// Reads key files for the node.
+enum KeyLoader {
+    static func load(path: String, passphrase: SecretBytes?) throws -> SigningKey {
+        guard let data = FileManager.default.contents(atPath: path) else { throw SettingsError("cannot read key file \(path)") }
+        do { return try KeyFile.open(Array(data), passphrase: passphrase) } catch {
+            throw SettingsError("key file \(path): \(error)")
+        }
+    }
+
+    /// The configured node key, or `DATA/node.key`, created (plaintext, 0600) on first start.
+    static func nodeKey(settings: NodeSettings, passphrase: SecretBytes?, logger: Logger) throws -> SigningKey {
+        if let path = settings.nodeKey { return try load(path: path, passphrase: passphrase) }
+        let path = (settings.dataDirectory as NSString).appendingPathComponent("node.key")
+        if FileManager.default.fileExists(atPath: path) { return try load(path: path, passphrase: nil) }
+        let key = SigningKey()
+        let bytes = KeyFile.plaintext(key)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw SettingsError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(fd) == 0 else { throw SettingsError("cannot write \(path)") }
+        logger.warning("created a plaintext node key for development; configure node.key for real use",
+                       metadata: ["path": "\(path)", "publicKey": "\(key.publicKey.hex)"])
+        return key
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+public import QBCCore
+import QBCCrypto
+
+/// Everything a node needs to start, resolved from defaults, a config file, `QBC_*`
+/// environment variables and command-line flags (later sources win).
+public struct NodeSettings: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 5000
+    public var dataDirectory = "./data"
+    /// The node's key file; nil means `DATA/node.key`, created on first start.
+    public var nodeKey: String?
+    public var mempoolCapacity = 200_000
+    /// Automatic Leap interval in milliseconds; 0 turns automatic Leaps off.
+    public var leapIntervalMilliseconds = 1000
+    /// Whether requests from 127.0.0.0/8 and ::1 may trigger a Leap without a signature.
+    public var allowLoopbackLeap = true
+    public var verifierTasks = ProcessInfo.processInfo.activeProcessorCount
+    public var logLevel = "info"
+    /// The chain created at the first start, when the data folder holds none.
+    public var chain = ChainSpec.development
+
+    public init() {}
+
+    /// Applies a JSON config file (documentation/configuration.md).
+    public mutating func apply(configFile path: String) throws(SettingsError) {
+        try NodeConfigFile.apply(path: path, to: &self)
+    }
+
+    /// Applies `QBC_*` variables. Unknown values are errors, not silently ignored.
+    public mutating func apply(environment: [String: String]) throws(SettingsError) {
+        if let v = environment["QBC_HOST"] { host = v }
+        if let v = environment["QBC_PORT"] { port = try Self.integer(v, "QBC_PORT", 0...65535) }
+        if let v = environment["QBC_DATA"] { dataDirectory = v }
+        if let v = environment["QBC_NODE_KEY"] { nodeKey = v }
+        if let v = environment["QBC_MEMPOOL_CAPACITY"] { mempoolCapacity = try Self.integer(v, "QBC_MEMPOOL_CAPACITY", 1...5_000_000) }
+        if let v = environment["QBC_LEAP_INTERVAL_MS"] { leapIntervalMilliseconds = try Self.integer(v, "QBC_LEAP_INTERVAL_MS", 0...86_400_000) }
+        if let v = environment["QBC_DIFFICULTY"] { chain.difficultyBits = UInt8(try Self.integer(v, "QBC_DIFFICULTY", 0...40)) }
+        if let v = environment["QBC_LOG_LEVEL"] { logLevel = v }
+        if let v = environment["QBC_ALLOW_LOOPBACK_LEAP"] { allowLoopbackLeap = v == "1" || v == "true" }
+    }
+
+    static func integer(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws(SettingsError) -> Int {
+        guard let value = Int(text), range.contains(value) else {
+            throw SettingsError("\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")
+        }
+        return value
+    }
+}
+
+/// A chain to create at the first start: what its Bang will say.
+public struct ChainSpec: Sendable {
+    public var name: String
+    public var difficultyBits: UInt8
+    /// Public keys with their roles.
+    public var members: [(key: String, roles: [String])]
+    public var transactionLimits: TransactionLimits
+    public var quantLimits: QuantLimits
+    /// Who signs the Bang: a key file; nil means the node's own key (which then joins as admin).
+    public var creatorKey: String?
+    /// The Bang's timestamp; nil means the moment of creation. Fixed in shared configs so every
+    /// node derives the same chain id.
+    public var timestamp: UInt64?
+
+    /// The built-in development chain: the node's own key is admin, node and authority; the demo
+    /// keys of `keys-example/` get their roles (public keys only; they are public anyway).
+    public static let development = ChainSpec(
+        name: "dev", difficultyBits: 8,
+        members: [
+            ("f7fdc2532044421feb0a3205494d3c7b517e9b1a88565dbed8c1b3fe97bcf999", ["admin"]),
+            ("a0644396b3294a598c2ae958f5eaeffd1aa45f56c7582e70495665ddba97a8c7", ["writer"]),
+            ("2abbe9470d77d34e1fd256cfbf3a0fa17278f31e136c42cfd606815d10150d8a", ["writer"]),
+            ("3033c03ceb018da65410a754f2a2175ffb447dd85db308f5e6cfa6f3c0660f83", ["reader"]),
+            ("13fb207994a537d14ebb012a868fadc72b30fef04ced1ca29847337a809ba2ec", ["node", "authority"]),
+            ("31d571054b7aca2428799aea906715866fd9ba7fc3776efd81e450953b50bbb1", ["node", "authority"]),
+            ("a2f67bda30289c3aa52b076790cdd502e573d2f2855658643e8b5eb0245d6656", ["node", "authority"]),
+        ],
+        transactionLimits: .standard, quantLimits: .standard, creatorKey: nil, timestamp: nil)
+
+    /// The chain rules this spec describes, with `extra` members (the node itself) added.
+    public func rules(adding extra: [(PublicKey, Role)] = []) throws(SettingsError) -> ChainRules {
+        var roles = [PublicKey: Role]()
+        for member in members {
+            let key: PublicKey
+            do { key = try PublicKey(hex: member.key) } catch { throw SettingsError("member key \(member.key) is not 64 hex digits") }
+            for name in member.roles {
+                guard let role = Role(name: name) else {
+                    throw SettingsError("unknown role \"\(name)\"; roles are admin, writer, reader, node, authority")
+                }
+                roles[key, default: []].insert(role)
+            }
+        }
+        for (key, role) in extra { roles[key, default: []].formUnion(role) }
+        let rules = ChainRules(
+            name: name, consensus: .proofOfWork(difficultyBits: difficultyBits), membership: Membership(roles),
+            transactionLimits: transactionLimits, quantLimits: quantLimits)
+        do throws(RuleError) { try rules.check() } catch { throw SettingsError("chain \(name): \(error.message)") }
+        return rules
+    }
+}
+
+/// A configuration problem, reported as one line before the node starts.
+public struct SettingsError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,70 @@
+public import QBCCore
+public import QBCCrypto
+
+/// A committed Quant's header with the chain totals up to it.
+public struct StoredHeader: Sendable, Hashable {
+    public let header: QuantHeader
+    public let hash: Hash
+    /// Sum of the work of every Quant up to and including this one.
+    public let cumulativeWork: Int64
+    /// Number of transactions up to and including this Quant.
+    public let cumulativeTransactions: Int64
+
+    public init(header: QuantHeader, hash: Hash, cumulativeWork: Int64, cumulativeTransactions: Int64) {
+        self.header = header
+        self.hash = hash
+        self.cumulativeWork = cumulativeWork
+        self.cumulativeTransactions = cumulativeTransactions
+    }
+}
+
+/// Where a committed transaction sits.
+public struct StoredTransaction: Sendable {
+    public let transaction: Transaction
+    public let height: UInt64
+    public let position: Int
+    public let quantHash: Hash
+}
+
+/// Durable storage of chains: Bangs, Quants, committed transactions and waiting ones.
+///
+/// Every chain lives in its own namespace (keyed by chain id). Reads are by key or paged;
+/// nothing ever loads a whole chain. `commit` is atomic: after a crash a chain is at its
+/// last committed Quant.
+public protocol BlockStore: Sendable {
+    /// Every chain this store holds, as encoded Bangs.
+    func bangs() throws(StorageError) -> [Bang]
+    /// Stores a new chain's Bang. Idempotent for the same Bang.
+    func create(_ bang: Bang) throws(StorageError)
+    /// The chain's highest committed Quant, or nil at the Bang.
+    func tip(chain: ChainID) throws(StorageError) -> StoredHeader?
+    func header(chain: ChainID, height: UInt64) throws(StorageError) -> StoredHeader?
+    func height(ofQuant hash: Hash) throws(StorageError) -> (chain: ChainID, height: UInt64)?
+    /// Up to `limit` headers from `height` upward.
+    func headers(chain: ChainID, from height: UInt64, limit: Int) throws(StorageError) -> [StoredHeader]
+    func transactions(chain: ChainID, height: UInt64, limits: TransactionLimits) throws(StorageError) -> [Transaction]
+    func transaction(id: TransactionID, limits: TransactionLimits) throws(StorageError) -> StoredTransaction?
+    /// Which of `ids` are already committed (on any chain).
+    func committed(_ ids: [TransactionID]) throws(StorageError) -> Set<TransactionID>
+    /// Commits `quant` on top of `parent` atomically and removes its transactions from the stored mempool.
+    func commit(_ quant: Quant, parent: StoredHeader?) throws(StorageError) -> StoredHeader
+    /// Persists admitted transactions so the mempool survives a restart.
+    func addToMempool(_ transactions: [Transaction]) throws(StorageError)
+    func removeFromMempool(_ ids: [TransactionID]) throws(StorageError)
+    /// The stored mempool of a chain, in admission order, at most `limit` entries.
+    func mempool(chain: ChainID, limit: Int, limits: TransactionLimits) throws(StorageError) -> [Transaction]
+}
+
+/// A storage failure, with the underlying error kept for logs.
+public struct StorageError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable { case io, corrupt, locked, conflict }
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

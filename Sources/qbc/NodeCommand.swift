@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Logging
+import QBCCore
+import QBCCrypto
+import QBCNode
+import QBCServer
+
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run a QBC node (HTTP API on 127.0.0.1:5000, data in ./data by default).",
+        discussion: """
+            Settings come from built-in defaults, then --config FILE (or QBC_CONFIG), then QBC_* environment \
+            variables, then these flags. With no settings at all the node runs a single-node development chain. \
+            See documentation/configuration.md.
+            """)
+
+    @Option(name: .long, help: "A JSON config file, e.g. config/dev.json.") var config: String?
+    @Option(name: .long, help: "Address to listen on.") var host: String?
+    @Option(name: .long, help: "Port to listen on (0 picks a free one).") var port: Int?
+    @Option(name: .long, help: "Data folder.") var data: String?
+    @Option(name: .long, help: "The node's key file.") var key: String?
+    @Option(name: .long, help: "Automatic Leap interval in ms (0 = only by request).") var leapIntervalMs: Int?
+    @Option(name: .long, help: "Proof-of-work difficulty in bits for a chain created now.") var difficulty: UInt8?
+    @Option(name: .long, help: "Maximum waiting transactions.") var mempoolCapacity: Int?
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
+    @OptionGroup var passphrase: PassphraseOptions
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var settings = NodeSettings()
+        do {
+            if let path = config ?? environment["QBC_CONFIG"] { try settings.apply(configFile: path) }
+            try settings.apply(environment: environment)
+        } catch { throw CLIError("\(error)") }
+        if let host { settings.host = host }
+        if let port { settings.port = port }
+        if let data { settings.dataDirectory = data }
+        if let key { settings.nodeKey = key }
+        if let leapIntervalMs { settings.leapIntervalMilliseconds = leapIntervalMs }
+        if let difficulty { settings.chain.difficultyBits = difficulty }
+        if let mempoolCapacity { settings.mempoolCapacity = mempoolCapacity }
+        if let logLevel { settings.logLevel = logLevel }
+        guard let level = Logger.Level(rawValue: settings.logLevel) else { throw CLIError("unknown log level \(settings.logLevel)") }
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "qbc.node")
+        let runtime: NodeRuntime
+        do {
+            runtime = try NodeRuntime.open(
+                settings: settings, passphrase: try passphrase.unattended(), now: .now(), logger: logger)
+        } catch { throw CLIError("\(error)") }
+        let chain = runtime.defaultChain
+        let host = settings.host
+        // Unbuffered lines: tests and scripts read the port from the last one.
+        Self.say("qbc node \(runtime.nodeKey.publicKey.hex)")
+        Self.say("chain \(chain.rules.name) \(chain.id.hex)")
+        try await runNode(runtime: runtime, clock: { .now() }, logger: logger) { port in
+            Self.say("qbc node listening on http://\(host):\(port)")
+        }
+    }
+
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import Foundation
+import QBCClient
+
+/// `--node URL` (default `QBC_NODE` or http://127.0.0.1:5000) and `--chain-ref` for namespaced chains.
+struct NodeOptions: ParsableArguments {
+    @Option(name: .long, help: "The node's base URL (default: QBC_NODE or http://127.0.0.1:5000).")
+    var node: String?
+
+    var url: String { node ?? ProcessInfo.processInfo.environment["QBC_NODE"] ?? "http://127.0.0.1:5000" }
+
+    func client(chain: String? = nil) -> NodeClient { NodeClient(baseURL: url, chain: chain) }
+}
+
+/// Runs a client call, turning the node's refusal into one CLI line.
+func callNode<T>(_ body: () async throws -> T) async throws -> T {
+    do { return try await body() } catch let error as NodeClientError { throw CLIError("\(error)") }
+}
+
+/// Prints a value as pretty JSON.
+func printJSON<T: Encodable>(_ value: T) {
+    print(String(decoding: QBCWireExports.pretty(value), as: UTF8.self))
+}
