@@ -3,7 +3,7 @@
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps run test bench release
+.PHONY: deps test-deps run test bench release
 
 deps:
 	@if ! pkg-config --exists libsodium 2>/dev/null || [ ! -e /usr/include/sqlite3.h ]; then \
@@ -11,14 +11,15 @@ deps:
 		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q libsodium-dev libsqlite3-dev pkg-config; \
 	fi
 
-run: deps
-	swift build -c release
-	.build/release/qbc key show keys-example/writer1.key
-	.build/release/qbc tx sign --key keys-example/writer1.key --chain $$(printf '0%.0s' $$(seq 64)) \
-		--data '{"hello":"qbc"}' --out /tmp/qbc-demo-tx.json
-	.build/release/qbc tx verify /tmp/qbc-demo-tx.json
+# The tests also run the PyNaCl client of documentation/examples against a live node.
+test-deps: deps
+	@python3 -c "import nacl" 2>/dev/null || python3 -m pip install -q pynacl || \
+		{ $(SUDO) apt-get install -y -q python3-nacl; }
 
-test: deps
+run: deps
+	swift run -c release qbc node
+
+test: test-deps
 	swift test
 
 release: deps
@@ -26,3 +27,4 @@ release: deps
 
 bench: release
 	.build/release/qbc bench crypto
+	.build/release/qbc bench node

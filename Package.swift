@@ -99,7 +99,10 @@ let package = Package(
         ),
         .testTarget(
             name: "QBCServerTests",
-            dependencies: ["QBCClient", "QBCWire", "QBCCore", "QBCCrypto", "QBCTestSupport"],
+            dependencies: [
+                "QBCClient", "QBCWire", "QBCCore", "QBCCrypto", "QBCTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: upcoming
         ),
         .testTarget(

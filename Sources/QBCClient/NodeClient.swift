@@ -27,7 +27,14 @@ public struct NodeClient: Sendable {
 
     public static let maxResponseBytes = 256 * 1024 * 1024
 
-    public init(baseURL: String, chain: String? = nil, http: HTTPClient = .shared, timeoutSeconds: Int64 = 60) {
+    /// One client for the process, like `HTTPClient.shared`, but with a short connect timeout:
+    /// AsyncHTTPClient retries refused connections until the connect timeout, and an
+    /// unreachable node should be reported in seconds, not minutes.
+    public static let sharedHTTPClient = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(3), read: .seconds(120))))
+
+    public init(baseURL: String, chain: String? = nil, http: HTTPClient = NodeClient.sharedHTTPClient, timeoutSeconds: Int64 = 60) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base

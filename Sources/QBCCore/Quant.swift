@@ -27,9 +27,9 @@ public struct QuantHeader: Sendable, Hashable {
         self.nonce = nonce
     }
 
-    /// Layout: documentation/protocol.md, "Quant header". 172 bytes.
+    /// Layout: documentation/protocol.md, "Quant header". 170 bytes.
     public var encoded: [UInt8] {
-        var w = CanonicalWriter(capacity: 172)
+        var w = CanonicalWriter(capacity: 170)
         w.tag(.quant)
         w.fixed(chain.bytes)
         w.u64(height)

@@ -1,0 +1,98 @@
+import QBCCore
+import QBCCrypto
+import QBCTestSupport
+import Testing
+
+@Suite struct ChainRulesTests {
+    @Test func bangRoundTripsAndItsIDIsItsHash() throws {
+        let chain = ChainBuilder()
+        try chain.bang.check()
+        let decoded = try Bang(decoding: chain.bang.encoded)
+        #expect(decoded == chain.bang)
+        #expect(decoded.id == Hash.blake2b(chain.bang.signingBytes))
+        try decoded.check()
+    }
+
+    @Test func bangChecks() throws {
+        let chain = ChainBuilder()
+        var bytes = chain.bang.encoded
+        bytes[20] ^= 1
+        if let tampered = try? Bang(decoding: bytes) {
+            #expect(throws: RuleError.self) { try tampered.check() }
+        }
+        let notAdmin = Bang(rules: chain.rules, timestamp: chain.clock, creator: chain.writer)
+        #expect(throws: RuleError.self) { try notAdmin.check() }
+        var noAdmins = chain.rules
+        noAdmins.membership = Membership([chain.writer.publicKey: .writer])
+        #expect(throws: RuleError.self) { try noAdmins.check() }
+        var badName = chain.rules
+        badName.name = "Bad Name"
+        #expect(throws: RuleError.self) { try badName.check() }
+        var hard = chain.rules
+        hard.consensus = .proofOfWork(difficultyBits: 41)
+        #expect(throws: RuleError.self) { try hard.check() }
+    }
+
+    @Test func merkleRootIsOrderSensitiveAndHasNoDuplicationAmbiguity() {
+        let ids = (0..<5).map { Hash.blake2b([UInt8($0)]) }
+        #expect(Merkle.root([]) == .zero)
+        #expect(Merkle.root(ids) != Merkle.root(ids.reversed()))
+        #expect(Merkle.root(ids) != Merkle.root(ids + [ids[4]]), "duplicating the last leaf changes the root")
+        #expect(Merkle.root([ids[0]]) == Hash.blake2b(DomainTag.merkleLeaf.bytes + ids[0].bytes))
+    }
+
+    @Test func quantHeaderRoundTripsAt170Bytes() throws {
+        var chain = ChainBuilder()
+        let quant = chain.quant([chain.transaction("{}")], parent: nil)
+        #expect(quant.header.encoded.count == 170)
+        #expect(try QuantHeader(decoding: quant.header.encoded) == quant.header)
+        #expect(quant.hash.leadingZeroBits >= 4)
+    }
+
+    @Test func validQuantPassesEveryRule() throws {
+        var chain = ChainBuilder()
+        let quant = chain.quant([chain.transaction("1"), chain.transaction("2")], parent: nil)
+        let parent = QuantRules.Parent(height: 0, hash: chain.bang.id, timestamp: chain.bang.timestamp)
+        try QuantRules.checkHeader(quant.header, parent: parent, chain: chain.bang.id, rules: chain.rules, now: chain.clock)
+        try QuantRules.checkBody(quant, rules: chain.rules, membership: chain.rules.membership)
+    }
+
+    @Test func eachBrokenRuleHasItsCode() throws {
+        var chain = ChainBuilder(maxTransactions: 3)
+        let txs = [chain.transaction("1"), chain.transaction("2")]
+        let good = chain.quant(txs, parent: nil)
+        let parent = QuantRules.Parent(height: 0, hash: chain.bang.id, timestamp: chain.bang.timestamp)
+        func headerCode(_ mutate: (inout QuantHeader) -> Void, remine: Bool = true) -> RuleError.Code? {
+            var header = good.header
+            mutate(&header)
+            if remine { header = ProofOfWork.mine(header) ?? header }
+            do {
+                try QuantRules.checkHeader(header, parent: parent, chain: chain.bang.id, rules: chain.rules, now: chain.clock)
+                return nil
+            } catch { return error.code }
+        }
+        #expect(headerCode { $0.height = 2 } == .wrongHeight)
+        #expect(headerCode { $0.previous = .zero } == .wrongPrevious)
+        #expect(headerCode { $0.chain = .zero } == .wrongChain)
+        #expect(headerCode { $0.timestamp = Timestamp(milliseconds: 5) } == .badTimestamp)
+        #expect(headerCode { $0.timestamp = Timestamp(milliseconds: chain.clock.milliseconds + 3_600_000) } == .badTimestamp)
+        #expect(headerCode { $0.difficultyBits = 1 } == .badProof)
+        // Find a nonce whose hash misses the difficulty.
+        #expect(headerCode({ header in
+            var n: UInt64 = 0
+            repeat { header.nonce = n; n += 1 } while header.hash.leadingZeroBits >= 4
+        }, remine: false) == .badProof)
+
+        func bodyCode(_ quant: Quant) -> RuleError.Code? {
+            do {
+                try QuantRules.checkBody(quant, rules: chain.rules, membership: chain.rules.membership)
+                return nil
+            } catch { return error.code }
+        }
+        #expect(bodyCode(Quant(header: good.header, transactions: [txs[0]])) == .countMismatch)
+        #expect(bodyCode(Quant(header: good.header, transactions: txs.reversed())) == .badMerkleRoot)
+        #expect(bodyCode(chain.quant([txs[0], txs[0]], parent: nil)) == .duplicateInQuant)
+        #expect(bodyCode(chain.quant([chain.transaction("x", by: chain.node)], parent: nil)) == .notAuthorized)
+        #expect(bodyCode(chain.quant((0..<4).map { chain.transaction("\($0)") }, parent: nil)) == .quantTooLarge)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import QBCClient
+import QBCCore
+import QBCCrypto
+import QBCTestSupport
+import QBCWire
+import Testing
+
+@Suite struct DurabilityTests {
+    @Test func restartKeepsChainAndMempool() async throws {
+        let dir = try TemporaryDirectory()
+        let writer = try Keys.load("writer1")
+        var first: TestNode? = try TestNode(dir: dir)
+        let t = try #require(first)
+        for i in 0..<5 { _ = try await t.client.submit(signed(#"{"i":\#(i)}"#, chain: t.chain, by: writer)) }
+        #expect(try await t.client.leap().sealed)
+        let waiting = signed(#"{"later":true}"#, chain: t.chain, by: writer)
+        _ = try await t.client.submit(waiting)
+        let before = try await t.client.stats()
+        t.node.stop()
+        first = nil
+
+        let again = try TestNode(dir: dir)
+        #expect(again.chain == t.chain)
+        let after = try await again.client.stats()
+        #expect(after.height == before.height)
+        #expect(after.tipHash == before.tipHash)
+        #expect(after.transactions == 5)
+        #expect(after.mempool == 1, "the mempool survives a restart")
+        #expect(try await again.client.transaction(waiting.id.hex).status == "waiting")
+        #expect(try await again.client.leap().sealed)
+        #expect(try await verifyWholeChain(again.client, chain: again.chain) == 6)
+    }
+
+    @Test func twoNodesCannotShareADataFolder() async throws {
+        let t = try TestNode()
+        let second = try CommandRunner.qbc(["node", "--port", "0", "--data", t.dir.file("data")])
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("in use by another qbc node"), "\(second.stderr)")
+        #expect(try await t.client.stats().height == 0)
+    }
+
+    @Test func sigkillUnderLoadLosesNothingCommitted() async throws {
+        let dir = try TemporaryDirectory()
+        let writer = try Keys.load("writer2")
+        var first: TestNode? = try TestNode(dir: dir)
+        let t = try #require(first)
+        // Load: batches admitted while Leaps commit; remember every Quant the node confirmed.
+        let confirmed = try await withThrowingTaskGroup(of: [String].self) { group in
+            group.addTask {
+                for round in 0..<40 {
+                    let batch = (0..<100).map { signed(#"{"r":\#(round),"i":\#($0)}"#, chain: t.chain, by: writer) }
+                    _ = try? await t.client.submit(batch: batch)
+                }
+                return []
+            }
+            group.addTask {
+                var hashes = [String]()
+                while hashes.count < 8 {
+                    if let quant = try? await t.client.leap().quant { hashes.append(quant.hash) }
+                }
+                return hashes
+            }
+            var all = [String]()
+            for try await hashes in group { all += hashes }
+            return all
+        }
+        // Keep submitting and leaping while the kill lands.
+        let inFlight = Task {
+            for round in 0..<1000 {
+                let batch = (0..<50).map { signed(#"{"late":\#(round),"i":\#($0)}"#, chain: t.chain, by: writer) }
+                _ = try? await t.client.submit(batch: batch)
+                _ = try? await t.client.leap()
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        t.node.kill()
+        inFlight.cancel()
+        first = nil
+
+        let again = try TestNode(dir: dir)
+        for hash in confirmed { #expect(try await again.client.quant(hash).header.hash == hash) }
+        let stats = try await again.client.stats()
+        #expect(stats.height >= UInt64(confirmed.count))
+        let seen = try await verifyWholeChain(again.client, chain: again.chain)
+        #expect(Int64(seen) == stats.transactions)
+    }
+}

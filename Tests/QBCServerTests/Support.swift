@@ -1,0 +1,94 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import QBCClient
+import QBCCore
+import QBCCrypto
+import QBCTestSupport
+import QBCWire
+import Testing
+
+/// A started node plus what tests need around it.
+struct TestNode {
+    let dir: TemporaryDirectory
+    let node: NodeProcess
+    let client: NodeClient
+    let chain: ChainID
+
+    init(arguments: [String] = [], environment: [String: String] = [:], dir: TemporaryDirectory? = nil) throws {
+        let dir = try dir ?? TemporaryDirectory()
+        self.dir = dir
+        node = try NodeProcess(dataDirectory: dir.file("data"), arguments: arguments, environment: environment)
+        client = NodeClient(baseURL: node.url)
+        chain = try ChainID(hex: node.chainID)
+    }
+}
+
+enum Keys {
+    static func load(_ name: String) throws -> SigningKey {
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: NodeProcess.demoKey(name))))
+        return try KeyFile.open(bytes, passphrase: nil)
+    }
+}
+
+func now() -> Timestamp { Timestamp(milliseconds: UInt64(Date().timeIntervalSince1970 * 1000)) }
+
+func signed(_ payload: String, chain: ChainID, by key: SigningKey, at time: Timestamp? = nil,
+            contentType: String = "application/json") -> Transaction {
+    Transaction(signing: .init(chain: chain, sender: key.publicKey, nonce: .random(), timestamp: time ?? now(),
+                               contentType: contentType, payload: Array(payload.utf8)), with: key)
+}
+
+/// A raw HTTP call, for requests the typed client would never send.
+func raw(_ method: String, _ url: String, body: [UInt8]? = nil) async throws -> (status: Int, error: ErrorJSON?, bytes: [UInt8]) {
+    var request = HTTPClientRequest(url: url)
+    request.method = .init(rawValue: method)
+    if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+    let bytes = Array(try await response.body.collect(upTo: 64 << 20).readableBytesView)
+    return (Int(response.status.code), try? JSONDecoder().decode(ErrorJSON.self, from: Data(bytes)), bytes)
+}
+
+/// Expects a client call to fail with `status` and `code`.
+func expectRefusal(_ status: Int, _ code: String, _ call: () async throws -> some Any,
+                   sourceLocation: SourceLocation = #_sourceLocation) async {
+    do {
+        _ = try await call()
+        Issue.record("expected \(status) \(code), got success", sourceLocation: sourceLocation)
+    } catch let error as NodeClientError {
+        #expect(error.status == status, "\(error)", sourceLocation: sourceLocation)
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Checks a whole chain as an outside client would: links, hashes, Merkle roots, proof of work
+/// and every signature. Returns the number of transactions seen.
+func verifyWholeChain(_ client: NodeClient, chain: ChainID, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Int {
+    var previous = chain
+    var expectedHeight: UInt64 = 1
+    var from: UInt64? = 1
+    var transactions = 0
+    while let start = from {
+        let page = try await client.page(from: start, limit: 200)
+        for quant in page.quants {
+            let header = try quant.header.quantHeader()
+            #expect(header.height == expectedHeight, sourceLocation: sourceLocation)
+            #expect(header.previous == previous, "broken link at \(header.height)", sourceLocation: sourceLocation)
+            #expect(header.hash.hex == quant.header.hash, sourceLocation: sourceLocation)
+            #expect(header.hash.leadingZeroBits >= Int(header.difficultyBits), sourceLocation: sourceLocation)
+            let txs = try quant.transactions.map { try $0.transaction(maxPayloadBytes: 1 << 20) }
+            let allSigned = txs.allSatisfy { $0.hasValidSignature }
+            #expect(allSigned, sourceLocation: sourceLocation)
+            #expect(Merkle.root(txs.map(\.id)) == header.merkleRoot, sourceLocation: sourceLocation)
+            #expect(Int(header.transactionCount) == txs.count, sourceLocation: sourceLocation)
+            transactions += txs.count
+            previous = header.hash
+            expectedHeight += 1
+        }
+        from = page.next
+    }
+    return transactions
+}

@@ -1,0 +1,104 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import QBCCrypto
+import QBCTestSupport
+import Testing
+
+@Suite struct NodeCommandTests {
+    @Test func submitGetLeapAndStatsFromTheCLI() throws {
+        let dir = try TemporaryDirectory()
+        let node = try NodeProcess(dataDirectory: dir.file("data"))
+        let writer = NodeProcess.demoKey("writer1")
+        let submitted = try CommandRunner.qbc(["tx", "submit", "--node", node.url, "--key", writer, "--data", #"{"cli":1}"#])
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        let id = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id.count == 64)
+        let waiting = try CommandRunner.qbc(["tx", "get", id, "--node", node.url])
+        #expect(waiting.stdout.contains("\"status\" : \"waiting\""))
+        let leap = try CommandRunner.qbc(["leap", "--node", node.url])
+        #expect(leap.status == 0, "\(leap.stderr)")
+        #expect(leap.stdout.contains("sealed Quant 1 with 1 transactions"))
+        let committed = try CommandRunner.qbc(["tx", "get", id, "--node", node.url])
+        #expect(committed.stdout.contains("\"status\" : \"committed\""))
+        let stats = try CommandRunner.qbc(["stats", "--node", node.url])
+        #expect(stats.stdout.contains("\"height\" : 1"))
+        let chain = try CommandRunner.qbc(["chain", "--node", node.url, "--from", "1"])
+        #expect(chain.stdout.contains(id))
+        let signedLeap = try CommandRunner.qbc(["leap", "--node", node.url, "--key", NodeProcess.demoKey("admin")])
+        #expect(signedLeap.stdout.contains("nothing to seal"))
+
+        let refused = try CommandRunner.qbc(
+            ["tx", "submit", "--node", node.url, "--key", NodeProcess.demoKey("reader"), "--data", "{}"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("403 not_authorized"))
+        let unreachable = try CommandRunner.qbc(["stats", "--node", "http://127.0.0.1:1"])
+        #expect(unreachable.status != 0)
+        #expect(unreachable.stderr.contains("cannot reach"))
+    }
+
+    @Test func curlStyleFlowWithASignedFile() async throws {
+        let dir = try TemporaryDirectory()
+        let node = try NodeProcess(dataDirectory: dir.file("data"))
+        let out = dir.file("tx.json")
+        let signed = try CommandRunner.qbc(
+            ["tx", "sign", "--key", NodeProcess.demoKey("writer2"), "--chain", node.chainID, "--data", #"{"test":"test2"}"#, "--out", out])
+        #expect(signed.status == 0, "\(signed.stderr)")
+        let url = try #require(URL(string: node.url + "/inject"))
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.httpBody = try Data(contentsOf: URL(fileURLWithPath: out))
+        let (_, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 202)
+    }
+
+    @Test func pythonClientWrittenFromTheDocsIsAccepted() throws {
+        let dir = try TemporaryDirectory()
+        let node = try NodeProcess(dataDirectory: dir.file("data"))
+        let script = NodeProcess.repositoryRoot + "/documentation/examples/qbc_client.py"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let seed = try Self.seed(of: "writer1")
+        process.arguments = ["python3", script, "submit", node.url, seed, node.chainID, #"{"from":"python"}"#]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        #expect(process.terminationStatus == 0, "python client failed (is PyNaCl installed? make test installs it): \(text)")
+        #expect(text.contains("202"))
+        #expect(text.contains("admitted"))
+    }
+
+    static func seed(of name: String) throws -> String {
+        let data = try Data(contentsOf: URL(fileURLWithPath: NodeProcess.demoKey(name)))
+        let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        guard let seed = object?["secretKey"] as? String else { throw NodeProcessError.start("no seed in demo key") }
+        return seed
+    }
+
+    @Test func configErrorsAreOneLine() throws {
+        let dir = try TemporaryDirectory()
+        let bad = dir.file("bad.json")
+        try Data(#"{"node":{"prot":5000}}"#.utf8).write(to: URL(fileURLWithPath: bad))
+        let unknown = try CommandRunner.qbc(["node", "--config", bad, "--data", dir.file("d")])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("unknown setting \"node.prot\""), "\(unknown.stderr)")
+        let env = try CommandRunner.qbc(["node", "--data", dir.file("d")], environment: ["QBC_PORT": "http"])
+        #expect(env.status != 0)
+        #expect(env.stderr.contains("QBC_PORT must be an integer"))
+        let missing = try CommandRunner.qbc(["node", "--config", dir.file("absent.json")])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("cannot read config file"))
+    }
+
+    @Test func sharedConfigGivesEveryNodeTheSameChain() throws {
+        let dir = try TemporaryDirectory()
+        let root = NodeProcess.repositoryRoot
+        let one = try NodeProcess(dataDirectory: dir.file("a"), arguments: ["--config", root + "/config/node1.json"])
+        let two = try NodeProcess(dataDirectory: dir.file("b"), arguments: ["--config", root + "/config/node2.json"])
+        #expect(one.chainID == two.chainID)
+    }
+}
