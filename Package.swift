@@ -74,7 +74,7 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        .target(name: "QBCTestSupport", dependencies: ["QBCCrypto", "QBCCore"], swiftSettings: upcoming),
+        .target(name: "QBCTestSupport", dependencies: ["QBCCrypto", "QBCCore", "QBCClient"], swiftSettings: upcoming),
         .testTarget(
             name: "QBCCryptoTests",
             dependencies: ["QBCCrypto", "QBCTestSupport"],
@@ -107,7 +107,7 @@ let package = Package(
         ),
         .testTarget(
             name: "qbcCLITests",
-            dependencies: ["QBCCrypto", "QBCTestSupport"],
+            dependencies: ["QBCCrypto", "QBCClient", "QBCTestSupport"],
             swiftSettings: upcoming
         ),
     ]

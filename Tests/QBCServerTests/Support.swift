@@ -12,14 +12,14 @@ import Testing
 /// A started node plus what tests need around it.
 struct TestNode {
     let dir: TemporaryDirectory
-    let node: NodeProcess
+    let node: LocalNode
     let client: NodeClient
     let chain: ChainID
 
     init(arguments: [String] = [], environment: [String: String] = [:], dir: TemporaryDirectory? = nil) throws {
         let dir = try dir ?? TemporaryDirectory()
         self.dir = dir
-        node = try NodeProcess(dataDirectory: dir.file("data"), arguments: arguments, environment: environment)
+        node = try NodeProcess.start(dataDirectory: dir.file("data"), arguments: arguments, environment: environment)
         client = NodeClient(baseURL: node.url)
         chain = try ChainID(hex: node.chainID)
     }

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import QBCClient
 import QBCCrypto
 import QBCTestSupport
 import Testing
@@ -9,7 +10,7 @@ import Testing
 @Suite struct NodeCommandTests {
     @Test func submitGetLeapAndStatsFromTheCLI() throws {
         let dir = try TemporaryDirectory()
-        let node = try NodeProcess(dataDirectory: dir.file("data"))
+        let node = try NodeProcess.start(dataDirectory: dir.file("data"))
         let writer = NodeProcess.demoKey("writer1")
         let submitted = try CommandRunner.qbc(["tx", "submit", "--node", node.url, "--key", writer, "--data", #"{"cli":1}"#])
         #expect(submitted.status == 0, "\(submitted.stderr)")
@@ -40,7 +41,7 @@ import Testing
 
     @Test func curlStyleFlowWithASignedFile() async throws {
         let dir = try TemporaryDirectory()
-        let node = try NodeProcess(dataDirectory: dir.file("data"))
+        let node = try NodeProcess.start(dataDirectory: dir.file("data"))
         let out = dir.file("tx.json")
         let signed = try CommandRunner.qbc(
             ["tx", "sign", "--key", NodeProcess.demoKey("writer2"), "--chain", node.chainID, "--data", #"{"test":"test2"}"#, "--out", out])
@@ -55,7 +56,7 @@ import Testing
 
     @Test func pythonClientWrittenFromTheDocsIsAccepted() throws {
         let dir = try TemporaryDirectory()
-        let node = try NodeProcess(dataDirectory: dir.file("data"))
+        let node = try NodeProcess.start(dataDirectory: dir.file("data"))
         let script = NodeProcess.repositoryRoot + "/documentation/examples/qbc_client.py"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -75,7 +76,7 @@ import Testing
     static func seed(of name: String) throws -> String {
         let data = try Data(contentsOf: URL(fileURLWithPath: NodeProcess.demoKey(name)))
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-        guard let seed = object?["secretKey"] as? String else { throw NodeProcessError.start("no seed in demo key") }
+        guard let seed = object?["secretKey"] as? String else { throw CocoaError(.fileReadCorruptFile) }
         return seed
     }
 
@@ -97,8 +98,8 @@ import Testing
     @Test func sharedConfigGivesEveryNodeTheSameChain() throws {
         let dir = try TemporaryDirectory()
         let root = NodeProcess.repositoryRoot
-        let one = try NodeProcess(dataDirectory: dir.file("a"), arguments: ["--config", root + "/config/node1.json"])
-        let two = try NodeProcess(dataDirectory: dir.file("b"), arguments: ["--config", root + "/config/node2.json"])
+        let one = try NodeProcess.start(dataDirectory: dir.file("a"), arguments: ["--config", root + "/config/node1.json"])
+        let two = try NodeProcess.start(dataDirectory: dir.file("b"), arguments: ["--config", root + "/config/node2.json"])
         #expect(one.chainID == two.chainID)
     }
 }
