@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
@@ -41,6 +42,7 @@ let package = Package(
             name: "QBCNode",
             dependencies: [
                 "QBCCore", "QBCCrypto", "QBCStorage",
+                .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -95,6 +97,11 @@ let package = Package(
         .testTarget(
             name: "QBCStorageTests",
             dependencies: ["QBCStorage", "QBCCore", "QBCCrypto", "QBCTestSupport"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "QBCNodeTests",
+            dependencies: ["QBCNode", "QBCStorage", "QBCCore", "QBCCrypto", "QBCTestSupport"],
             swiftSettings: upcoming
         ),
         .testTarget(

@@ -1,7 +1,11 @@
+import HeapModule
 public import QBCCore
 
 /// Transactions waiting for a Leap, with the state of each. Pure value type: the chain
 /// actor owns one and all I/O happens outside it.
+///
+/// Ready transactions also sit in a min-heap ordered by (timestamp, id), so a Leap takes the
+/// first k in O(k log n) however large the mempool is.
 public struct Mempool: Sendable {
     enum State: Sendable { case pending, ready, sealing }
 
@@ -10,7 +14,19 @@ public struct Mempool: Sendable {
         var state: State
     }
 
+    /// The sealing order: timestamp first, then id, the same on every node.
+    struct Key: Comparable, Sendable {
+        let timestamp: Timestamp
+        let id: TransactionID
+        init(_ tx: Transaction) {
+            timestamp = tx.timestamp
+            id = tx.id
+        }
+        static func < (a: Key, b: Key) -> Bool { a.timestamp != b.timestamp ? a.timestamp < b.timestamp : a.id < b.id }
+    }
+
     private var entries: [TransactionID: Entry] = [:]
+    private var ready = Heap<Key>()
     public let capacity: Int
 
     public init(capacity: Int) { self.capacity = capacity }
@@ -27,43 +43,51 @@ public struct Mempool: Sendable {
     }
 
     mutating func confirm(_ ids: some Sequence<TransactionID>) {
-        for id in ids { entries[id]?.state = .ready }
+        for id in ids {
+            guard let entry = entries[id], entry.state == .pending else { continue }
+            entries[id]?.state = .ready
+            ready.insert(Key(entry.transaction))
+        }
     }
 
+    /// Removes pending or sealed transactions (ready ones are never removed directly).
     mutating func remove(_ ids: some Sequence<TransactionID>) {
-        for id in ids { entries.removeValue(forKey: id) }
+        for id in ids where entries[id]?.state != .ready { entries.removeValue(forKey: id) }
     }
 
-    /// Picks ready transactions for a Quant in the deterministic order (timestamp, then id),
-    /// within the count and byte limits, and marks them as being sealed.
+    /// Takes the first ready transactions in sealing order, within the count and byte limits,
+    /// and marks them as being sealed.
     mutating func takeForSealing(limits: QuantLimits) -> [Transaction] {
-        let ready = entries.values.filter { $0.state == .ready }.map(\.transaction).sorted(by: Self.sealingOrder)
         var chosen = [Transaction]()
         var bytes = 0
-        for tx in ready {
-            let size = tx.signingBytes.count + 64
-            guard chosen.count < limits.maxTransactions, bytes + size <= limits.maxBytes else { break }
-            chosen.append(tx)
+        while chosen.count < limits.maxTransactions, let key = ready.min {
+            guard let entry = entries[key.id] else {
+                _ = ready.popMin()
+                continue
+            }
+            let size = entry.transaction.signingBytes.count + 64
+            guard bytes + size <= limits.maxBytes else { break }
+            _ = ready.popMin()
+            entries[key.id]?.state = .sealing
+            chosen.append(entry.transaction)
             bytes += size
         }
-        for tx in chosen { entries[tx.id]?.state = .sealing }
         return chosen
     }
 
     /// Returns sealing transactions to ready after a failed Leap.
     mutating func release(_ ids: some Sequence<TransactionID>) {
-        for id in ids where entries[id]?.state == .sealing { entries[id]?.state = .ready }
+        for id in ids {
+            guard let entry = entries[id], entry.state == .sealing else { continue }
+            entries[id]?.state = .ready
+            ready.insert(Key(entry.transaction))
+        }
     }
 
-    /// Waiting transactions in the deterministic order, for listing.
+    /// Waiting transactions in sealing order, for listing.
     public func listed(limit: Int) -> [Transaction] {
-        let all: [Transaction] = entries.values.map(\.transaction)
-        return Array(all.sorted(by: Self.sealingOrder).prefix(limit))
-    }
-
-    /// Timestamp first, then id: the same order on every node.
-    static func sealingOrder(_ a: Transaction, _ b: Transaction) -> Bool {
-        if a.timestamp != b.timestamp { return a.timestamp < b.timestamp }
-        return a.id < b.id
+        var all: [Transaction] = entries.values.map(\.transaction)
+        all.sort { Key($0) < Key($1) }
+        return Array(all.prefix(limit))
     }
 }

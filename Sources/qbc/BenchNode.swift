@@ -19,24 +19,26 @@ struct BenchNode: AsyncParsableCommand {
     @Option(name: .long, help: "Transactions per POST /inject.") var batch: Int = 1000
     @Option(name: .long, help: "Concurrent connections posting batches.") var connections: Int = 4
     @Option(name: .long, help: "Payload bytes per transaction (JSON).") var payloadBytes: Int = 100
+    @Option(name: .long, help: "Transactions admitted per round before Leaping them (bounds the mempool).")
+    var round: Int = 100_000
     @Option(name: .long, help: "Benchmark an already running node instead of starting one.") var node: String?
     @Option(name: .long, help: "With --node: a writer key file for that node's default chain.") var key: String?
     @Option(name: .long, help: "Proof-of-work difficulty of the benchmark chain.") var difficulty: UInt8 = 8
     @Flag(name: .long, help: "Also stop and restart the node and time it until it serves again.") var restart = false
 
     func validate() throws {
-        guard transactions > 0, batch > 0, batch <= 10_000, connections > 0 else {
-            throw ValidationError("--transactions, --batch (at most 10000) and --connections must be positive")
+        guard transactions > 0, batch > 0, batch <= 10_000, connections > 0, round >= batch else {
+            throw ValidationError("--transactions, --batch (at most 10000), --connections must be positive; --round at least --batch")
         }
         if node != nil, key == nil { throw ValidationError("--node needs --key, a writer of that node's chain") }
     }
 
     func run() async throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        print("qbc bench node: \(transactions) transactions, batches of \(batch), \(connections) connections, \(cores) cores")
+        print("qbc bench node: \(transactions) transactions, batches of \(batch), rounds of \(round), \(connections) connections, \(cores) cores")
         let raw = RawSodiumBaseline.verifyPerSecond(countPerThread: 20_000, messageBytes: 110 + payloadBytes, threads: cores)
 
-        let setup = try BenchSetup(external: node, keyPath: key, difficulty: difficulty, capacity: transactions)
+        let setup = try BenchSetup(external: node, keyPath: key, difficulty: difficulty, capacity: round)
         let client = NodeClient(baseURL: setup.url, timeoutSeconds: 300)
         let stats = try await callNode { try await client.stats() }
         guard let chain = try? ChainID(hex: stats.chain) else { throw CLIError("the node reported an invalid chain id") }
@@ -45,8 +47,17 @@ struct BenchNode: AsyncParsableCommand {
         let bodies = Self.presign(count: transactions, batch: batch, chain: chain, writers: setup.writers, payloadBytes: payloadBytes)
         let signSeconds = Self.seconds(since: signStart)
 
-        let (admitted, admitSeconds) = try await post(bodies, client: client)
-        let (committed, commitSeconds) = try await leapUntilEmpty(client)
+        // Rounds: admit up to --round transactions, then Leap until the mempool is empty.
+        var (admitted, committed, admitSeconds, commitSeconds) = (0, 0, 0.0, 0.0)
+        let perRound = max(1, round / batch)
+        for start in stride(from: 0, to: bodies.count, by: perRound) {
+            let (a, aSeconds) = try await post(Array(bodies[start..<min(start + perRound, bodies.count)]), client: client)
+            let (c, cSeconds) = try await leapUntilEmpty(client)
+            admitted += a
+            committed += c
+            admitSeconds += aSeconds
+            commitSeconds += cSeconds
+        }
 
         let admittedRate = Double(admitted) / admitSeconds
         let committedRate = Double(committed) / commitSeconds

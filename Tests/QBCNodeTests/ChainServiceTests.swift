@@ -1,0 +1,76 @@
+import QBCCore
+import QBCCrypto
+import QBCNode
+import QBCStorage
+import QBCTestSupport
+import Testing
+
+@Suite struct ChainServiceTests {
+    func open(_ chain: ChainBuilder, dir: TemporaryDirectory) throws -> ChainService {
+        let store = try SQLiteBlockStore(directory: dir.path)
+        try store.create(chain.bang)
+        return try ChainService(bang: chain.bang, store: store, proposer: chain.node.publicKey, mempoolCapacity: 1000, verifierTasks: 2)
+    }
+
+    @Test func concurrentDuplicateSubmissionsAdmitOnce() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let service = try open(chain, dir: dir)
+        let txs = (0..<200).map { chain.transaction(#"{"n":\#($0)}"#) }
+        let now = chain.clock
+        let outcomes = try await withThrowingTaskGroup(of: [AdmissionOutcome].self) { group in
+            for _ in 0..<4 { group.addTask { try await service.admit(txs, now: now) } }
+            return try await group.reduce(into: [AdmissionOutcome]()) { $0 += $1 }
+        }
+        let admitted = outcomes.filter { if case .admitted = $0 { true } else { false } }
+        #expect(admitted.count == 200)
+        #expect(await service.stats().mempoolSize == 200)
+    }
+
+    @Test func replayRacingALeapIsRefused() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let service = try open(chain, dir: dir)
+        let txs = (0..<300).map { chain.transaction(#"{"n":\#($0)}"#) }
+        let now = chain.clock
+        _ = try await service.admit(txs, now: now)
+        async let leap = service.leap(now: now)
+        async let replay = service.admit(txs, now: now)
+        guard case .sealed = try await leap else {
+            Issue.record("the Leap did not seal")
+            return
+        }
+        for outcome in try await replay {
+            guard case .rejected(_, let error) = outcome else {
+                Issue.record("a replay was admitted")
+                continue
+            }
+            #expect(error.code == .duplicate)
+        }
+        let stats = await service.stats()
+        #expect(stats.transactionCount == 100)
+        #expect(stats.mempoolSize == 200)
+    }
+
+    @Test func admissionChecksEveryRule() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let service = try open(chain, dir: dir)
+        let good = chain.transaction("{}")
+        let forged = Transaction(body: good.body, signature: chain.admin.sign(good.signingBytes))
+        let outsider = chain.transaction("{}", by: SigningKey())
+        let notJSON = chain.transaction("{")
+        let stale = chain.transaction("{}")
+        let later = Timestamp(milliseconds: chain.clock.milliseconds + 11 * 60_000)
+        let outcomes = try await service.admit([forged, outsider, notJSON], now: chain.clock)
+        let codes = outcomes.map { outcome -> RuleError.Code? in
+            if case .rejected(_, let error) = outcome { return error.code }
+            return nil
+        }
+        #expect(codes == [.badSignature, .notAuthorized, .invalidPayload])
+        let old = try await service.admit([stale], now: later)
+        guard case .rejected(_, let error) = old[0] else { Issue.record("stale admitted"); return }
+        #expect(error.code == .timestampTooOld)
+        #expect(await service.stats().mempoolSize == 0)
+    }
+}

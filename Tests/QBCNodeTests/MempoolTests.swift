@@ -1,0 +1,34 @@
+import QBCCore
+@testable import QBCNode
+import QBCTestSupport
+import Testing
+
+@Suite struct MempoolTests {
+    @Test func sealsInTimestampThenIDOrderWithinLimits() {
+        var chain = ChainBuilder()
+        let txs = (0..<50).map { chain.transaction("\($0)") }.shuffled()
+        var pool = Mempool(capacity: 100)
+        let reserved = txs.map { pool.reserve($0) }
+        #expect(reserved.allSatisfy { $0 })
+        let again = pool.reserve(txs[0])
+        #expect(!again)
+        let none = pool.takeForSealing(limits: .standard)
+        #expect(none.isEmpty, "pending transactions are not sealable")
+        pool.confirm(txs.map(\.id))
+        var limits = QuantLimits.standard
+        limits.maxTransactions = 20
+        let first = pool.takeForSealing(limits: limits)
+        #expect(first.count == 20)
+        let expected = txs.sorted { Mempool.Key($0) < Mempool.Key($1) }
+        #expect(first.map(\.id) == expected.prefix(20).map(\.id))
+        pool.release(first.prefix(5).map(\.id))
+        let second = pool.takeForSealing(limits: limits)
+        #expect(second.map(\.id) == expected.prefix(5).map(\.id) + expected[20..<35].map(\.id))
+        pool.remove(second.map(\.id))
+        // 15 of the first Leap are still being sealed; 15 are ready.
+        #expect(pool.count == 30)
+        limits.maxBytes = expected[35].signingBytes.count + 64
+        let one = pool.takeForSealing(limits: limits)
+        #expect(one.map(\.id) == [expected[35].id], "the byte limit bounds a Quant")
+    }
+}
