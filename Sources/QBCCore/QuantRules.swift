@@ -56,7 +56,7 @@ public enum QuantRules {
         var bytes = 0
         var seen = Set<TransactionID>(minimumCapacity: quant.transactions.count)
         for tx in quant.transactions {
-            bytes += tx.signingBytes.count + 64
+            bytes += tx.encodedSize
             guard tx.chain == header.chain else { throw RuleError(.wrongChain, "transaction \(tx.id.hex) names another chain") }
             try TransactionRules.checkShape(tx, limits: rules.transactionLimits)
             guard membership.holds(tx.sender, .writer) else {

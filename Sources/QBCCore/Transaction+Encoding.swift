@@ -2,7 +2,7 @@ import QBCCrypto
 
 extension Transaction {
     /// The stored and binary wire form: the signing bytes followed by the 64-byte signature.
-    public var encoded: [UInt8] { signingBytes + signature.bytes }
+    public var encoded: [UInt8] { body.signingBytes + signature.bytes }
 
     /// Decodes `encoded`, refusing fields longer than `limits` allow. Does not verify the signature.
     public init(decoding bytes: [UInt8], limits: TransactionLimits) throws(CanonicalReader.DecodingError) {

@@ -61,15 +61,19 @@ public struct Transaction: Sendable, Hashable {
     public let signature: Signature
     /// BLAKE2b-256 of the signing bytes; computed once.
     public let id: TransactionID
-    /// Kept so verification and storage never re-encode.
-    public let signingBytes: [UInt8]
+
+    /// The canonical signing bytes, built on demand: they are needed once to verify and once
+    /// to store, and keeping them would double the memory of every waiting transaction.
+    public var signingBytes: [UInt8] { body.signingBytes }
+
+    /// Size of the binary form (signing bytes and signature), without building it.
+    public var encodedSize: Int { 10 + 32 + 32 + 16 + 8 + 1 + body.contentType.utf8.count + 4 + body.payload.count + 64 }
 
     /// Pairs a body with a signature. Call `hasValidSignature` before trusting it.
     public init(body: Body, signature: Signature) {
         self.body = body
         self.signature = signature
-        signingBytes = body.signingBytes
-        id = Hash.blake2b(signingBytes)
+        id = Hash.blake2b(body.signingBytes)
     }
 
     /// Signs `body` with `key`; the body's sender must be `key.publicKey`.
@@ -77,7 +81,6 @@ public struct Transaction: Sendable, Hashable {
         precondition(body.sender == key.publicKey, "a transaction must be signed by its sender")
         let bytes = body.signingBytes
         self.body = body
-        signingBytes = bytes
         signature = key.sign(bytes)
         id = Hash.blake2b(bytes)
     }

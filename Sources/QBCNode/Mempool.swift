@@ -65,7 +65,7 @@ public struct Mempool: Sendable {
                 _ = ready.popMin()
                 continue
             }
-            let size = entry.transaction.signingBytes.count + 64
+            let size = entry.transaction.encodedSize
             guard bytes + size <= limits.maxBytes else { break }
             _ = ready.popMin()
             entries[key.id]?.state = .sealing

@@ -115,3 +115,15 @@ import Testing
         #expect(Timestamp(milliseconds: 5).milliseconds(since: Timestamp(milliseconds: 7)) == -2)
     }
 }
+
+@Suite struct TransactionSizeTests {
+    @Test(arguments: [0, 1, 100, 5000])
+    func encodedSizeMatchesTheEncoding(_ payloadBytes: Int) {
+        let key = TestKeys.key(3)
+        let tx = Transaction(
+            signing: .init(chain: .zero, sender: key.publicKey, nonce: .random(), timestamp: .init(milliseconds: 1),
+                           contentType: "text/plain", payload: [UInt8](repeating: 7, count: payloadBytes)),
+            with: key)
+        #expect(tx.encodedSize == tx.encoded.count)
+    }
+}

@@ -27,7 +27,7 @@ import Testing
         pool.remove(second.map(\.id))
         // 15 of the first Leap are still being sealed; 15 are ready.
         #expect(pool.count == 30)
-        limits.maxBytes = expected[35].signingBytes.count + 64
+        limits.maxBytes = expected[35].encodedSize
         let one = pool.takeForSealing(limits: limits)
         #expect(one.map(\.id) == [expected[35].id], "the byte limit bounds a Quant")
     }
