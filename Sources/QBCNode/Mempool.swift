@@ -42,13 +42,8 @@ public struct Mempool: Sendable {
         return true
     }
 
-    mutating func confirm(_ ids: some Sequence<TransactionID>) {
-        for id in ids {
-            guard let entry = entries[id], entry.state == .pending else { continue }
-            entries[id]?.state = .ready
-            ready.insert(Key(entry.transaction))
-        }
-    }
+    /// Makes persisted transactions sealable.
+    mutating func confirm(_ ids: some Sequence<TransactionID>) { makeReady(ids, from: .pending) }
 
     /// Removes pending or sealed transactions (ready ones are never removed directly).
     mutating func remove(_ ids: some Sequence<TransactionID>) {
@@ -76,9 +71,11 @@ public struct Mempool: Sendable {
     }
 
     /// Returns sealing transactions to ready after a failed Leap.
-    mutating func release(_ ids: some Sequence<TransactionID>) {
+    mutating func release(_ ids: some Sequence<TransactionID>) { makeReady(ids, from: .sealing) }
+
+    private mutating func makeReady(_ ids: some Sequence<TransactionID>, from state: State) {
         for id in ids {
-            guard let entry = entries[id], entry.state == .sealing else { continue }
+            guard let entry = entries[id], entry.state == state else { continue }
             entries[id]?.state = .ready
             ready.insert(Key(entry.transaction))
         }
