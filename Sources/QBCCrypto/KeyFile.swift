@@ -101,6 +101,8 @@ public enum KeyFile {
         let seed: SecretBytes
         if let sealed = fields.sealed {
             guard let passphrase else { throw .passphraseRequired }
+            // Files are never encrypted under an empty passphrase, so an empty one is simply wrong.
+            guard passphrase.count > 0 else { throw .wrongPassphrase }
             seed = try decrypt(sealed, publicKey: fields.publicKey, passphrase: passphrase)
         } else {
             var plain = fields.secret

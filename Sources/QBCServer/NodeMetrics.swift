@@ -14,22 +14,27 @@ final class NodeMetrics: Sendable {
     init(chains: [ChainService]) {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
-        admitted = registry.makeCounter(name: "qbc_transactions_admitted_total", help: "Transactions admitted to a mempool")
+        func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "qbc", metricName: metric, unitName: unit, helpText: help)
+        }
+        admitted = registry.makeCounter(descriptor: name("transactions_admitted", "total", "Transactions admitted to a mempool"))
+        let refused = name("transactions_rejected", "total", "Transactions refused, by reason")
         var rejected = [RuleError.Code: Counter]()
         for code in RuleError.Code.allCases {
-            rejected[code] = registry.makeCounter(
-                name: "qbc_transactions_rejected_total", labels: [("reason", code.rawValue)], help: "Transactions refused")
+            rejected[code] = registry.makeCounter(descriptor: refused, labels: [("reason", code.rawValue)])
         }
         self.rejected = rejected
-        rejectedMalformed = registry.makeCounter(
-            name: "qbc_transactions_rejected_total", labels: [("reason", "malformed")], help: "Transactions refused")
-        leaps = registry.makeCounter(name: "qbc_leaps_total", help: "Quants sealed by this node")
+        rejectedMalformed = registry.makeCounter(descriptor: refused, labels: [("reason", "malformed")])
+        leaps = registry.makeCounter(descriptor: name("leaps", "total", "Quants sealed by this node"))
+        let height = name("chain_height", "", "Height of the chain's tip")
+        let committed = name("chain_transactions", "", "Committed transactions")
+        let waiting = name("mempool_transactions", "", "Transactions waiting")
         self.chains = chains.map { chain in
             let labels = [("chain", chain.rules.name)]
             return (chain,
-                    registry.makeGauge(name: "qbc_chain_height", labels: labels, help: "Height of the chain's tip"),
-                    registry.makeGauge(name: "qbc_chain_transactions", labels: labels, help: "Committed transactions"),
-                    registry.makeGauge(name: "qbc_mempool_transactions", labels: labels, help: "Transactions waiting"))
+                    registry.makeGauge(descriptor: height, labels: labels),
+                    registry.makeGauge(descriptor: committed, labels: labels),
+                    registry.makeGauge(descriptor: waiting, labels: labels))
         }
     }
 

@@ -112,7 +112,10 @@ public enum WireJSON {
             throw .malformed("\(what) field \"\(path(context))\" has the wrong type")
         } catch let DecodingError.dataCorrupted(context) {
             let at = path(context)
-            throw .malformed(at.isEmpty ? "\(what) is not valid JSON" : "\(what) field \"\(at)\" is invalid")
+            // Foundation reports numbers out of range (e.g. a negative timestamp) here too.
+            throw .malformed(at.isEmpty
+                ? "\(what) is not valid JSON or holds a value out of range (\(context.debugDescription))"
+                : "\(what) field \"\(at)\" is invalid")
         } catch {
             throw .malformed("\(what) could not be read: \(error)")
         }

@@ -30,6 +30,7 @@ import Testing
         let file = try KeyFile.encrypted(SigningKey(), passphrase: SecretBytes(utf8: "right"), parameters: Self.fast)
         #expect(throws: KeyFileError.wrongPassphrase) { try KeyFile.open(file, passphrase: SecretBytes(utf8: "wrong")) }
         #expect(throws: KeyFileError.passphraseRequired) { try KeyFile.open(file, passphrase: nil) }
+        #expect(throws: KeyFileError.wrongPassphrase) { try KeyFile.open(file, passphrase: SecretBytes(utf8: "")) }
         #expect(throws: KeyFileError.emptyPassphrase) {
             try KeyFile.encrypted(SigningKey(), passphrase: SecretBytes(utf8: ""), parameters: Self.fast)
         }

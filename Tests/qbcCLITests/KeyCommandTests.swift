@@ -85,7 +85,9 @@ import Testing
     }
 
     @Test(arguments: [["--help"], ["keygen", "--help"], ["key", "show", "--help"], ["tx", "sign", "--help"],
-                      ["tx", "verify", "--help"], ["bench", "crypto", "--help"]])
+                      ["tx", "verify", "--help"], ["bench", "crypto", "--help"], ["node", "--help"],
+                      ["tx", "submit", "--help"], ["tx", "get", "--help"], ["leap", "--help"], ["chain", "--help"],
+                      ["stats", "--help"], ["bench", "node", "--help"]])
     func everyCommandHasHelp(_ arguments: [String]) throws {
         let result = try CommandRunner.qbc(arguments)
         #expect(result.status == 0)
