@@ -42,7 +42,12 @@ public struct TransactionJSON: Codable, Sendable, Equatable {
         chain = try c.decode(String.self, forKey: .chain)
         sender = try c.decode(String.self, forKey: .sender)
         nonce = try c.decode(String.self, forKey: .nonce)
-        timestamp = try c.decode(UInt64.self, forKey: .timestamp)
+        // Decoded signed so that a negative value gets a precise error (Foundation calls it "not valid JSON").
+        let milliseconds = try c.decode(Int64.self, forKey: .timestamp)
+        guard milliseconds >= 0 else {
+            throw WireError.malformed("timestamp must be a non-negative integer (milliseconds since the epoch), got \(milliseconds)")
+        }
+        timestamp = UInt64(milliseconds)
         contentType = try c.decode(String.self, forKey: .contentType)
         payload = try c.decode(String.self, forKey: .payload)
         signature = try c.decodeIfPresent(String.self, forKey: .signature)
@@ -112,10 +117,7 @@ public enum WireJSON {
             throw .malformed("\(what) field \"\(path(context))\" has the wrong type")
         } catch let DecodingError.dataCorrupted(context) {
             let at = path(context)
-            // Foundation reports numbers out of range (e.g. a negative timestamp) here too.
-            throw .malformed(at.isEmpty
-                ? "\(what) is not valid JSON or holds a value out of range (\(context.debugDescription))"
-                : "\(what) field \"\(at)\" is invalid")
+            throw .malformed(at.isEmpty ? "\(what) is not valid JSON" : "\(what) field \"\(at)\" is invalid")
         } catch {
             throw .malformed("\(what) could not be read: \(error)")
         }

@@ -74,6 +74,14 @@ struct TransactionVector: Decodable, Sendable {
             }
         }
         #expect(throws: WireError.malformed("transaction is not valid JSON")) { try parse(Array("{nope".utf8)) }
+        let negative = try json { $0["timestamp"] = -5 }
+        do throws(WireError) {
+            _ = try parse(negative)
+            Issue.record("a negative timestamp was accepted")
+        } catch {
+            #expect(error.description.contains("-5"), "\(error)")
+            #expect(!error.description.contains("not valid JSON"), "\(error)")
+        }
     }
 
     @Test func oversizePayloadIsTooLarge() throws {
