@@ -21,6 +21,12 @@ public struct CanonicalWriter: Sendable {
         u32(UInt32(value.count))
         bytes.append(contentsOf: value)
     }
+    /// A length as u16, then the UTF-8 bytes. Callers check the 65535-byte bound first.
+    public mutating func string16(_ value: String) {
+        let utf8 = Array(value.utf8)
+        u16(UInt16(truncatingIfNeeded: utf8.count))
+        bytes.append(contentsOf: utf8)
+    }
     /// A length as u8, then the UTF-8 bytes. Callers check the 255-byte bound first.
     public mutating func string8(_ value: String) {
         let utf8 = Array(value.utf8)
@@ -60,6 +66,14 @@ public struct CanonicalReader: Sendable {
         let count = Int(try u32())
         guard count <= limit else { throw .tooLong(at: offset, limit: limit) }
         return Array(try take(count))
+    }
+
+    /// Reads a u16-prefixed UTF-8 string.
+    public mutating func string16() throws(DecodingError) -> String {
+        let count = Int(try u16())
+        let raw = try take(count)
+        guard let text = String(validating: raw, as: UTF8.self) else { throw .invalidText(at: offset - count) }
+        return text
     }
 
     /// Reads a u8-prefixed UTF-8 string.
@@ -127,6 +141,8 @@ public struct DomainTag: Sendable, Hashable {
     public static let quant = DomainTag("qbc/quant/v1")
     public static let bang = DomainTag("qbc/bang/v1")
     public static let leap = DomainTag("qbc/leap/v1")
+    public static let register = DomainTag("qbc/register/v1")
+    public static let peerRequest = DomainTag("qbc/peer-request/v1")
     public static let merkleLeaf = DomainTag("qbc/merkle-leaf/v1")
     public static let merkleNode = DomainTag("qbc/merkle-node/v1")
 }

@@ -58,6 +58,9 @@ public enum QuantRules {
         for tx in quant.transactions {
             bytes += tx.encodedSize
             guard tx.chain == header.chain else { throw RuleError(.wrongChain, "transaction \(tx.id.hex) names another chain") }
+            guard tx.timestamp.milliseconds(since: header.timestamp) <= Int64(rules.transactionLimits.maxFutureMilliseconds) else {
+                throw RuleError(.badTimestamp, "transaction \(tx.id.hex) is dated after its Quant")
+            }
             try TransactionRules.checkShape(tx, limits: rules.transactionLimits)
             guard membership.holds(tx.sender, .writer) else {
                 throw RuleError(.notAuthorized, "transaction \(tx.id.hex): sender \(tx.sender.hex) is not a writer")

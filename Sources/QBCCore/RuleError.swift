@@ -54,6 +54,10 @@ public struct RuleError: Error, Equatable, Sendable, CustomStringConvertible {
         /// The same transaction appears twice in one Quant.
         case duplicateInQuant = "duplicate_in_quant"
 
+        // Network
+        /// A node registration or peer request is malformed.
+        case invalidRegistration = "invalid_registration"
+
         // Bangs
         /// The Bang's rules are inconsistent (no admin, bad limits, bad difficulty).
         case invalidBang = "invalid_bang"

@@ -11,7 +11,7 @@ public actor ChainService {
     public nonisolated let id: ChainID
     public nonisolated let proposer: PublicKey
     let store: any BlockStore
-    private let verifierTasks: Int
+    let verifierTasks: Int
     var tip: StoredHeader?
     var mempool: Mempool
     var sealing = false

@@ -45,9 +45,9 @@ public struct Mempool: Sendable {
     /// Makes persisted transactions sealable.
     mutating func confirm(_ ids: some Sequence<TransactionID>) { makeReady(ids, from: .pending) }
 
-    /// Removes pending or sealed transactions (ready ones are never removed directly).
+    /// Removes transactions in any state; their heap keys are skipped when reached.
     mutating func remove(_ ids: some Sequence<TransactionID>) {
-        for id in ids where entries[id]?.state != .ready { entries.removeValue(forKey: id) }
+        for id in ids { entries.removeValue(forKey: id) }
     }
 
     /// Takes the first ready transactions in sealing order, within the count and byte limits,
@@ -56,7 +56,8 @@ public struct Mempool: Sendable {
         var chosen = [Transaction]()
         var bytes = 0
         while chosen.count < limits.maxTransactions, let key = ready.min {
-            guard let entry = entries[key.id] else {
+            // Keys of removed or re-added transactions may linger in the heap: skip them.
+            guard let entry = entries[key.id], entry.state == .ready else {
                 _ = ready.popMin()
                 continue
             }

@@ -96,3 +96,49 @@ import Testing
         #expect(bodyCode(chain.quant((0..<4).map { chain.transaction("\($0)") }, parent: nil)) == .quantTooLarge)
     }
 }
+
+@Suite struct RegistrationTests {
+    let key = TestKeys.key(3)
+    let chain = Hash.blake2b(Array("c".utf8))
+    let now = Timestamp(milliseconds: 1_800_000_000_000)
+
+    func membership(_ roles: Role) -> (ChainID) -> Membership? {
+        { id in id == self.chain ? Membership([self.key.publicKey: roles]) : nil }
+    }
+
+    @Test func admittedOnlyWithTheNodeRoleAFreshTimestampAndAValidSignature() throws {
+        let registration = Registration(key: key, address: "http://127.0.0.1:5001", chains: [chain], timestamp: now)
+        try registration.checkAdmission(now: now, membership: membership(.node))
+        func code(_ r: Registration, _ roles: Role = .node, at time: Timestamp? = nil) -> RuleError.Code? {
+            do {
+                try r.checkAdmission(now: time ?? now, membership: membership(roles))
+                return nil
+            } catch { return error.code }
+        }
+        #expect(code(registration, .writer) == .notAuthorized)
+        #expect(code(registration, at: Timestamp(milliseconds: now.milliseconds + 6 * 60_000)) == .timestampTooOld)
+        let moved = Registration(node: key.publicKey, address: "http://evil:1", chains: [chain], timestamp: now, signature: registration.signature)
+        #expect(code(moved) == .badSignature)
+        let other = Registration(key: key, address: "http://127.0.0.1:5001", chains: [.zero], timestamp: now)
+        #expect(code(other) == .notAuthorized)
+        #expect(code(Registration(key: key, address: "ftp://x", chains: [chain], timestamp: now)) == .invalidRegistration)
+    }
+
+    @Test func peerRequestsBindMethodPathBodyAndTime() throws {
+        let body = Array(#"{"x":1}"#.utf8)
+        let signature = PeerRequest.sign(key: key, timestamp: now, method: "POST", path: "/peer/quants", body: body)
+        try PeerRequest.check(node: key.publicKey, timestamp: now, signature: signature, method: "POST", path: "/peer/quants", body: body, now: now)
+        let variants: [(String, String, [UInt8], Timestamp, RuleError.Code)] = [
+            ("GET", "/peer/quants", body, now, .badSignature),
+            ("POST", "/peer/other", body, now, .badSignature),
+            ("POST", "/peer/quants", body + [0x20], now, .badSignature),
+            ("POST", "/peer/quants", body, Timestamp(milliseconds: now.milliseconds - 31_000), .timestampTooOld),
+        ]
+        for (method, path, bytes, time, expected) in variants {
+            do {
+                try PeerRequest.check(node: key.publicKey, timestamp: now, signature: signature, method: method, path: path, body: bytes, now: time)
+                Issue.record("accepted \(method) \(path)")
+            } catch { #expect(error.code == expected) }
+        }
+    }
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A QBC client written from documentation/protocol.md alone, with PyNaCl and the standard library.
 
-    python3 qbc_client.py vectors            # print the protocol.md test vectors as JSON
+    python3 qbc_client.py vectors            # print the protocol.md transaction vectors as JSON
+    python3 qbc_client.py network-vectors    # registration and peer-request vectors
     python3 qbc_client.py submit URL SEEDHEX CHAINHEX JSON   # sign and POST /inject
 
 Only PyNaCl (pip install pynacl) is needed; nothing here imports QBC code.
@@ -59,6 +60,34 @@ VECTOR_INPUTS = [
 ]
 
 
+def registration_bytes(node: bytes, address: str, chains: list, timestamp_ms: int) -> bytes:
+    a = address.encode()
+    return (b"qbc/register/v1\x00" + node + struct.pack(">B", len(a)) + a + struct.pack(">B", len(chains))
+            + b"".join(chains) + struct.pack(">Q", timestamp_ms))
+
+
+def peer_request_bytes(node: bytes, timestamp_ms: int, method: str, path: str, body: bytes) -> bytes:
+    m, p = method.encode(), path.encode()
+    return (b"qbc/peer-request/v1\x00" + node + struct.pack(">Q", timestamp_ms) + struct.pack(">B", len(m)) + m
+            + struct.pack(">H", len(p)) + p + hashlib.blake2b(body, digest_size=32).digest())
+
+
+def network_vectors() -> dict:
+    key = SigningKey(bytes([0x04] * 32))
+    node = bytes(key.verify_key)
+    chains = [hashlib.blake2b(b"qbc vector chain", digest_size=32).digest()]
+    reg = registration_bytes(node, "http://127.0.0.1:5001", chains, 1764115200000)
+    req = peer_request_bytes(node, 1764115200000, "POST", "/peer/quants", b'{"x":1}')
+    return {
+        "seed": (bytes([0x04] * 32)).hex(), "node": node.hex(),
+        "registration": {"address": "http://127.0.0.1:5001", "chains": [c.hex() for c in chains],
+                         "timestamp": 1764115200000, "signingBytes": reg.hex(),
+                         "signature": key.sign(reg).signature.hex()},
+        "peerRequest": {"timestamp": 1764115200000, "method": "POST", "path": "/peer/quants", "body": '{"x":1}',
+                        "signingBytes": req.hex(), "signature": key.sign(req).signature.hex()},
+    }
+
+
 def vectors() -> list:
     out = []
     for seed_byte, chain, nonce, ts, ct, payload in VECTOR_INPUTS:
@@ -81,6 +110,8 @@ def submit(url: str, seed_hex: str, chain_hex: str, data: str) -> None:
 if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "vectors":
         print(json.dumps(vectors(), indent=2))
+    elif len(sys.argv) >= 2 and sys.argv[1] == "network-vectors":
+        print(json.dumps(network_vectors(), indent=2))
     elif len(sys.argv) == 6 and sys.argv[1] == "submit":
         submit(*sys.argv[2:])
     else:

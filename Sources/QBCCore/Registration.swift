@@ -1,0 +1,126 @@
+public import QBCCrypto
+
+/// A node's signed statement "I am this key, reachable at this address, serving these chains"
+/// (`qbc/register/v1`). Relayed unchanged in peer lists, so anyone can verify who said it.
+public struct Registration: Sendable, Hashable {
+    public let node: PublicKey
+    /// The node's base URL, e.g. `http://10.0.0.5:5001`.
+    public let address: String
+    public let chains: [ChainID]
+    public let timestamp: Timestamp
+    public let signature: Signature
+
+    public static let maxAddressBytes = 255
+    public static let maxChains = 64
+    /// How old (or how far ahead) a registration may be when a node admits it directly.
+    public static let freshnessMilliseconds: Int64 = 5 * 60_000
+
+    public init(node: PublicKey, address: String, chains: [ChainID], timestamp: Timestamp, signature: Signature) {
+        self.node = node
+        self.address = address
+        self.chains = chains
+        self.timestamp = timestamp
+        self.signature = signature
+    }
+
+    /// Signs a registration with the node's own key.
+    public init(key: SigningKey, address: String, chains: [ChainID], timestamp: Timestamp) {
+        let bytes = Self.signingBytes(node: key.publicKey, address: address, chains: chains, timestamp: timestamp)
+        self.init(node: key.publicKey, address: address, chains: chains, timestamp: timestamp, signature: key.sign(bytes))
+    }
+
+    /// Layout: documentation/protocol.md, "Node registration".
+    public static func signingBytes(node: PublicKey, address: String, chains: [ChainID], timestamp: Timestamp) -> [UInt8] {
+        var w = CanonicalWriter(capacity: 64 + address.utf8.count + 32 * chains.count)
+        w.tag(.register)
+        w.fixed(node.bytes)
+        w.string8(address)
+        w.u8(UInt8(truncatingIfNeeded: chains.count))
+        for chain in chains { w.fixed(chain.bytes) }
+        w.u64(timestamp.milliseconds)
+        return w.bytes
+    }
+
+    public var signingBytes: [UInt8] {
+        Self.signingBytes(node: node, address: address, chains: chains, timestamp: timestamp)
+    }
+
+    /// Shape and signature: what a relayed registration must satisfy.
+    public func checkSignature() throws(RuleError) {
+        guard !address.isEmpty, address.utf8.count <= Self.maxAddressBytes,
+            address.hasPrefix("http://") || address.hasPrefix("https://")
+        else {
+            throw RuleError(.invalidRegistration, "the address must be an http:// or https:// URL of at most 255 bytes")
+        }
+        guard !chains.isEmpty, chains.count <= Self.maxChains, Set(chains).count == chains.count else {
+            throw RuleError(.invalidRegistration, "a registration names 1 to \(Self.maxChains) distinct chains")
+        }
+        guard node.verify(signature, over: signingBytes) else {
+            throw RuleError(.badSignature, "the registration's signature does not verify for node \(node.hex) (qbc/register/v1)")
+        }
+    }
+
+    /// Everything a node checks before admitting a peer directly: shape, signature, freshness,
+    /// and the `node` role in every named chain that the checker serves (`membership` gives it).
+    public func checkAdmission(now: Timestamp, membership: (ChainID) -> Membership?) throws(RuleError) {
+        try checkSignature()
+        guard now.milliseconds(since: timestamp).magnitude <= UInt64(Self.freshnessMilliseconds) else {
+            throw RuleError(.timestampTooOld, "the registration is more than 5 minutes from this node's clock: sign a new one")
+        }
+        var shared = 0
+        for chain in chains {
+            guard let members = membership(chain) else { continue }
+            guard members.holds(node, .node) else {
+                throw RuleError(.notAuthorized, "key \(node.hex) does not hold the node role on chain \(chain.hex)")
+            }
+            shared += 1
+        }
+        guard shared > 0 else { throw RuleError(.notAuthorized, "the registration names no chain this node serves") }
+    }
+}
+
+/// The signed envelope of every node-to-node HTTP request (`qbc/peer-request/v1`).
+///
+/// The signature covers the sender's key, the time, the method, the path with its query and a
+/// BLAKE2b-256 hash of the body, so a request cannot be replayed elsewhere or altered.
+public enum PeerRequest {
+    /// A request older or newer than this is refused; replays inside it are idempotent by design.
+    public static let windowMilliseconds: Int64 = 30_000
+
+    /// Layout: documentation/protocol.md, "Peer requests".
+    public static func signingBytes(
+        node: PublicKey, timestamp: Timestamp, method: String, path: String, body: [UInt8]
+    ) -> [UInt8] {
+        var w = CanonicalWriter(capacity: 128 + path.utf8.count)
+        w.tag(.peerRequest)
+        w.fixed(node.bytes)
+        w.u64(timestamp.milliseconds)
+        w.string8(method)
+        w.string16(path)
+        w.fixed(Hash.blake2b(body).bytes)
+        return w.bytes
+    }
+
+    public static func sign(
+        key: SigningKey, timestamp: Timestamp, method: String, path: String, body: [UInt8]
+    ) -> Signature {
+        key.sign(signingBytes(node: key.publicKey, timestamp: timestamp, method: method, path: path, body: body))
+    }
+
+    /// Checks freshness and signature; the caller checks that `node` is an admitted peer.
+    public static func check(
+        node: PublicKey, timestamp: Timestamp, signature: Signature, method: String, path: String, body: [UInt8],
+        now: Timestamp
+    ) throws(RuleError) {
+        guard now.milliseconds(since: timestamp).magnitude <= UInt64(windowMilliseconds) else {
+            throw RuleError(.timestampTooOld, "the peer request is more than 30 s from this node's clock")
+        }
+        guard path.utf8.count <= Int(UInt16.max), method.utf8.count <= 16 else {
+            throw RuleError(.invalidRegistration, "the peer request's method or path is too long")
+        }
+        let bytes = signingBytes(node: node, timestamp: timestamp, method: method, path: path, body: body)
+        guard node.verify(signature, over: bytes) else {
+            throw RuleError(.badSignature, "the peer request's signature does not verify (qbc/peer-request/v1)")
+        }
+    }
+}

@@ -1,0 +1,68 @@
+public import QBCCore
+import QBCCrypto
+public import QBCStorage
+
+/// What happened to a Quant received from elsewhere.
+public enum ReceiveOutcome: Sendable {
+    /// Every rule held; the Quant is committed and is the new tip.
+    case committed(StoredHeader)
+    /// A rule is broken; nothing changed.
+    case rejected(RuleError)
+    /// It does not extend this node's tip (a fork or a gap: the sender's chain must be synced).
+    case notOnTip(tipHeight: UInt64)
+    /// A Leap or another commit is running; retry.
+    case busy
+}
+
+extension ChainService {
+    /// Checks a Quant received from a peer against every rule, as if this node had never seen any
+    /// of it: header, proof, Merkle root, limits, writer roles, every signature (on all cores),
+    /// and replays against the committed chain. Commits it when all hold. Its transactions leave
+    /// the mempool, in whatever state they were.
+    public nonisolated func receive(_ quant: Quant, now: Timestamp) async throws(StorageError) -> ReceiveOutcome {
+        guard let parent = await beginCommit() else { return .busy }
+        let parentHeight = parent?.header.height ?? 0
+        guard quant.header.height == parentHeight + 1, quant.header.previous == (parent?.hash ?? id) else {
+            await endCommit(committed: nil, transactions: [])
+            return .notOnTip(tipHeight: parentHeight)
+        }
+        do throws(RuleError) {
+            let summary = QuantRules.Parent(
+                height: parentHeight, hash: parent?.hash ?? id, timestamp: parent?.header.timestamp ?? bang.timestamp)
+            try QuantRules.checkHeader(quant.header, parent: summary, chain: id, rules: rules, now: now)
+            try QuantRules.checkBody(quant, rules: rules, membership: rules.membership)
+            let valid = await ParallelVerifier.verify(quant.transactions, tasks: verifierTasks)
+            if let bad = zip(quant.transactions, valid).first(where: { !$0.1 })?.0 { try TransactionRules.checkSignature(bad) }
+        } catch {
+            await endCommit(committed: nil, transactions: [])
+            return .rejected(error)
+        }
+        do {
+            if let replay = try store.committed(quant.transactions.map(\.id)).first {
+                await endCommit(committed: nil, transactions: [])
+                return .rejected(RuleError(.duplicate, "transaction \(replay.hex) is already committed on this chain"))
+            }
+            let stored = try store.commit(quant, parent: parent)
+            await endCommit(committed: stored, transactions: quant.transactions.map(\.id))
+            return .committed(stored)
+        } catch {
+            await endCommit(committed: nil, transactions: [])
+            throw error
+        }
+    }
+
+    /// Takes the chain's commit lock (shared with Leaps) and returns the tip.
+    private func beginCommit() -> StoredHeader?? {
+        guard !sealing else { return nil }
+        sealing = true
+        return .some(tip)
+    }
+
+    private func endCommit(committed: StoredHeader?, transactions: [TransactionID]) {
+        if let committed {
+            tip = committed
+            mempool.remove(transactions)
+        }
+        sealing = false
+    }
+}
