@@ -24,6 +24,9 @@ public struct NodeClient: Sendable {
     public let chainPrefix: String
     let http: HTTPClient
     let timeout: TimeAmount
+    /// Signs every request as this node (`qbc/peer-request/v1`), for node-to-node calls.
+    let peerKey: SigningKey?
+    let clock: @Sendable () -> Timestamp
 
     public static let maxResponseBytes = 256 * 1024 * 1024
 
@@ -34,14 +37,24 @@ public struct NodeClient: Sendable {
         eventLoopGroup: HTTPClient.defaultEventLoopGroup,
         configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(3), read: .seconds(120))))
 
-    public init(baseURL: String, chain: String? = nil, http: HTTPClient = NodeClient.sharedHTTPClient, timeoutSeconds: Int64 = 60) {
+    public init(
+        baseURL: String, chain: String? = nil, http: HTTPClient = NodeClient.sharedHTTPClient, timeoutSeconds: Int64 = 60,
+        peerKey: SigningKey? = nil, clock: @escaping @Sendable () -> Timestamp = { Timestamp(milliseconds: 0) }
+    ) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
         chainPrefix = chain.map { "/chains/\($0)" } ?? ""
         self.http = http
         timeout = .seconds(timeoutSeconds)
+        self.peerKey = peerKey
+        self.clock = clock
     }
+
+    /// Header names of a signed peer request.
+    public static let nodeHeader = "QBC-Node"
+    public static let timestampHeader = "QBC-Timestamp"
+    public static let signatureHeader = "QBC-Signature"
 
     /// Submits one transaction; throws the node's refusal.
     public func submit(_ tx: Transaction) async throws -> InjectResultJSON {
@@ -87,6 +100,31 @@ public struct NodeClient: Sendable {
         try await call("GET", "/mempool?limit=\(limit)", as: MempoolJSON.self)
     }
 
+    // MARK: Network
+
+    /// `POST /discover`: registers and returns the peer's list.
+    public func register(_ registration: Registration) async throws -> DiscoverJSON {
+        try await call("POST", "/discover", body: WireJSON.encode(RegistrationJSON(registration)), as: DiscoverJSON.self)
+    }
+
+    public func discover() async throws -> DiscoverJSON { try await call("GET", "/discover", as: DiscoverJSON.self) }
+
+    public func peerPush(transactions: [Transaction], chain: ChainID) async throws {
+        _ = try await call("POST", "/peer/chains/\(chain.hex)/transactions", body: Self.encodeBatch(transactions), as: InjectBatchJSON.self)
+    }
+
+    public func peerPush(quant: QuantJSON) async throws -> PeerQuantResultJSON {
+        try await call("POST", "/peer/chains/\(quant.header.chain)/quants", body: WireJSON.encode(quant), as: PeerQuantResultJSON.self)
+    }
+
+    public func peerTip(chain: ChainID) async throws -> PeerTipJSON {
+        try await call("GET", "/peer/chains/\(chain.hex)/tip", as: PeerTipJSON.self)
+    }
+
+    public func peerQuants(chain: ChainID, from: UInt64, limit: Int) async throws -> ChainPageJSON {
+        try await call("GET", "/peer/chains/\(chain.hex)/quants?from=\(from)&limit=\(limit)", as: ChainPageJSON.self)
+    }
+
     /// True when `/health` answers 200.
     public func isHealthy() async -> Bool {
         var request = HTTPClientRequest(url: baseURL + "/health")
@@ -97,10 +135,17 @@ public struct NodeClient: Sendable {
     }
 
     /// One request: JSON in, JSON out; non-2xx answers become `NodeClientError` with the node's message.
-    func call<T: Decodable>(_ method: String, _ path: String, body: [UInt8]? = nil, as type: T.Type) async throws -> T {
-        let url = (path.hasPrefix("/chains") ? "" : chainPrefix) + path
+    public func call<T: Decodable>(_ method: String, _ path: String, body: [UInt8]? = nil, as type: T.Type) async throws -> T {
+        let url = (path.hasPrefix("/chains") || path.hasPrefix("/peer") || path.hasPrefix("/discover") ? "" : chainPrefix) + path
         var request = HTTPClientRequest(url: baseURL + url)
         request.method = HTTPMethod(rawValue: method)
+        if let peerKey {
+            let now = clock()
+            let signature = PeerRequest.sign(key: peerKey, timestamp: now, method: method, path: url, body: body ?? [])
+            request.headers.add(name: Self.nodeHeader, value: peerKey.publicKey.hex)
+            request.headers.add(name: Self.timestampHeader, value: String(now.milliseconds))
+            request.headers.add(name: Self.signatureHeader, value: signature.hex)
+        }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))

@@ -57,6 +57,7 @@ extension ChainService {
             }
             let stored = try store.commit(quant, parent: parent)
             await endSealing(committed: stored, transactions: batch.map(\.id))
+            sealedSink.yield(quant)
             return .sealed(stored)
         } catch {
             await endSealing(committed: nil, transactions: batch.map(\.id))

@@ -18,6 +18,13 @@ public actor ChainService {
     private var membership: Membership
     var leapsCompleted = 0
 
+    /// Transactions admitted from clients (not from peers), for the network to relay.
+    public nonisolated let admissions: AsyncStream<[Transaction]>
+    let admissionsSink: AsyncStream<[Transaction]>.Continuation
+    /// Quants this node sealed, for the network to announce.
+    public nonisolated let sealed: AsyncStream<Quant>
+    let sealedSink: AsyncStream<Quant>.Continuation
+
     public nonisolated var rules: ChainRules { bang.rules }
 
     /// Opens the chain from the store, checking the stored tip links up to its parent, and
@@ -31,6 +38,10 @@ public actor ChainService {
         self.store = store
         self.verifierTasks = max(1, verifierTasks)
         membership = bang.rules.membership
+        // Bounded: if the network falls behind, relaying is dropped, never the node's memory;
+        // dropped transactions still reach peers inside Quants.
+        (admissions, admissionsSink) = AsyncStream.makeStream(of: [Transaction].self, bufferingPolicy: .bufferingNewest(1024))
+        (sealed, sealedSink) = AsyncStream.makeStream(of: Quant.self, bufferingPolicy: .bufferingNewest(256))
         tip = try store.tip(chain: bang.id)
         try Self.checkLinks(store: store, chain: bang.id, tip: tip)
         mempool = Mempool(capacity: mempoolCapacity)
@@ -60,7 +71,7 @@ public actor ChainService {
     /// Admits signed transactions: context-free checks and signatures in parallel first, then
     /// membership and duplicates against this actor's state, then persistence. Outcomes are in
     /// input order. Throws only when storage fails (then nothing from this batch is admitted).
-    public nonisolated func admit(_ transactions: [Transaction], now: Timestamp) async throws(StorageError)
+    public nonisolated func admit(_ transactions: [Transaction], now: Timestamp, relay: Bool = true) async throws(StorageError)
         -> [AdmissionOutcome]
     {
         var outcomes = [AdmissionOutcome?](repeating: nil, count: transactions.count)
@@ -101,6 +112,7 @@ public actor ChainService {
             }
             for (index, tx) in fresh { outcomes[index] = .admitted(tx.id) }
             await settle(confirmed: fresh.map(\.1.id), dropped: already)
+            if relay, !fresh.isEmpty { admissionsSink.yield(fresh.map(\.1)) }
         } catch {
             await settle(confirmed: [], dropped: Set(reserved.map(\.1.id)))
             throw error

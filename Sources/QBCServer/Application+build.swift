@@ -16,15 +16,22 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let metrics = NodeMetrics(chains: runtime.chains)
     let router = Router(context: QBCRequestContext.self)
-    let controller = ChainController(runtime: runtime, metrics: metrics, clock: clock, logger: logger)
+    let transport = HTTPPeerTransport(
+        key: runtime.nodeKey, clock: clock,
+        maxPayloadBytes: runtime.chains.map(\.rules.transactionLimits.maxPayloadBytes).max() ?? 0)
+    let network = NetworkService(
+        key: runtime.nodeKey, chains: runtime.chains, transport: transport, bootstrap: runtime.settings.peers,
+        advertise: runtime.settings.advertise, clock: clock, logger: logger)
+    let controller = ChainController(runtime: runtime, metrics: metrics, network: network, clock: clock, logger: logger)
     controller.addRoutes(to: router)
+    PeerController(network: network, chains: controller, clock: clock, logger: logger).addRoutes(to: router)
     router.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
     router.get("/metrics") { _, _ in
         Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: await metrics.scrape())))
     }
-    var services = [any Service]()
+    var services: [any Service] = [network]
     if runtime.settings.leapIntervalMilliseconds > 0 {
         services.append(LeapService(
             chains: runtime.chains, interval: .milliseconds(runtime.settings.leapIntervalMilliseconds), clock: clock,
@@ -34,7 +41,11 @@ public func buildApplication(
         router: router,
         configuration: .init(address: .hostname(runtime.settings.host, port: runtime.settings.port), serverName: "qbc"),
         services: services,
-        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? runtime.settings.port) },
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? runtime.settings.port
+            await network.serverBound(address: "http://\(runtime.settings.host):\(port)")
+            await onRunning(port)
+        },
         logger: logger)
 }
 

@@ -17,7 +17,7 @@ extension ChainController {
         return StatsJSON(
             chain: s.chain.hex, name: s.name, engine: s.engine, difficultyBits: s.difficultyBits, height: s.height,
             tipHash: s.tipHash.hex, tipTimestamp: s.tipTimestamp.milliseconds, cumulativeWork: s.cumulativeWork,
-            transactions: s.transactionCount, mempool: s.mempoolSize, mempoolCapacity: s.mempoolCapacity, peers: 0,
+            transactions: s.transactionCount, mempool: s.mempoolSize, mempoolCapacity: s.mempoolCapacity, peers: await network.peerCount,
             node: runtime.nodeKey.publicKey.hex, version: QBCVersion.current)
     }
 

@@ -14,6 +14,7 @@ import QBCWire
 struct ChainController: Sendable {
     let runtime: NodeRuntime
     let metrics: NodeMetrics
+    let network: NetworkService
     let clock: @Sendable () -> Timestamp
     let logger: Logger
 

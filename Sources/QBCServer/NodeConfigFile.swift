@@ -46,9 +46,15 @@ struct NodeConfigFile: Decodable {
         var difficultyBits: UInt8?
     }
 
+    struct Network: Decodable {
+        var peers: [String]?
+        var advertise: String?
+    }
+
     var node: Node?
     var leap: Leap?
     var chain: Chain?
+    var network: Network?
 
     /// Reads `path` and applies it on top of `settings`.
     static func apply(path: String, to settings: inout NodeSettings) throws(SettingsError) {
@@ -76,6 +82,10 @@ struct NodeConfigFile: Decodable {
             if let v = n.verifierTasks { s.verifierTasks = try NodeSettings.integer("\(v)", "node.verifierTasks", 1...256) }
             if let v = n.logLevel { s.logLevel = v }
         }
+        if let n = network {
+            if let v = n.peers { s.peers = v }
+            if let v = n.advertise { s.advertise = v }
+        }
         if let l = leap {
             if let v = l.intervalMilliseconds { s.leapIntervalMilliseconds = try NodeSettings.integer("\(v)", "leap.intervalMilliseconds", 0...86_400_000) }
             if let v = l.allowLoopback { s.allowLoopbackLeap = v }
@@ -100,7 +110,8 @@ struct NodeConfigFile: Decodable {
     }
 
     static let knownFields: [String: Set<String>] = [
-        "": ["node", "leap", "chain"],
+        "": ["node", "leap", "chain", "network"],
+        "network": ["peers", "advertise"],
         "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "verifierTasks", "logLevel"],
         "leap": ["intervalMilliseconds", "allowLoopback"],
         "chain": ["name", "consensus", "members", "limits", "bangCreatorKey", "bangTimestamp"],

@@ -17,6 +17,10 @@ public struct NodeSettings: Sendable {
     public var allowLoopbackLeap = true
     public var verifierTasks = ProcessInfo.processInfo.activeProcessorCount
     public var logLevel = "info"
+    /// Base URLs of nodes to register with at start (`network.peers`, `QBC_PEERS`, `--peer`).
+    public var peers: [String] = []
+    /// The URL other nodes reach this one at; default `http://HOST:PORT` once bound.
+    public var advertise: String?
     /// The chain created at the first start, when the data folder holds none.
     public var chain = ChainSpec.development
 
@@ -38,6 +42,8 @@ public struct NodeSettings: Sendable {
         if let v = environment["QBC_DIFFICULTY"] { chain.difficultyBits = UInt8(try Self.integer(v, "QBC_DIFFICULTY", 0...40)) }
         if let v = environment["QBC_LOG_LEVEL"] { logLevel = v }
         if let v = environment["QBC_ALLOW_LOOPBACK_LEAP"] { allowLoopbackLeap = v == "1" || v == "true" }
+        if let v = environment["QBC_PEERS"] { peers = v.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }
+        if let v = environment["QBC_ADVERTISE"] { advertise = v }
     }
 
     static func integer(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws(SettingsError) -> Int {

@@ -25,6 +25,8 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Proof-of-work difficulty in bits for a chain created now.") var difficulty: UInt8?
     @Option(name: .long, help: "Maximum waiting transactions.") var mempoolCapacity: Int?
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
+    @Option(name: .customLong("peer"), help: "A node to register with at start (repeatable).") var peers: [String] = []
+    @Option(name: .long, help: "The URL other nodes reach this one at (default http://HOST:PORT).") var advertise: String?
     @OptionGroup var passphrase: PassphraseOptions
 
     func run() async throws {
@@ -42,6 +44,8 @@ struct NodeCommand: AsyncParsableCommand {
         if let difficulty { settings.chain.difficultyBits = difficulty }
         if let mempoolCapacity { settings.mempoolCapacity = mempoolCapacity }
         if let logLevel { settings.logLevel = logLevel }
+        if !peers.isEmpty { settings.peers = peers }
+        if let advertise { settings.advertise = advertise }
         guard let level = Logger.Level(rawValue: settings.logLevel) else { throw CLIError("unknown log level \(settings.logLevel)") }
 
         LoggingSystem.bootstrap { label in

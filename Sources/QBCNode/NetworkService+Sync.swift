@@ -1,0 +1,85 @@
+import Logging
+public import QBCCore
+public import QBCCrypto
+import QBCStorage
+
+extension NetworkService {
+    /// A Quant pushed by an admitted peer: checked in full; an invalid one costs the sender.
+    /// One that does not extend the tip makes the node catch up with that peer.
+    public func received(_ quant: Quant, from sender: PublicKey) async throws(RuleError) -> ReceiveOutcome {
+        guard let chain = chains[quant.header.chain] else {
+            throw RuleError(.wrongChain, "this node does not serve chain \(quant.header.chain.hex)")
+        }
+        let outcome: ReceiveOutcome
+        do { outcome = try await chain.receive(quant, now: clock()) } catch {
+            logger.error("storing a received Quant failed", metadata: ["error": "\(error)"])
+            return .busy
+        }
+        switch outcome {
+        case .rejected(let error):
+            let banned = book.penalize(sender, points: 10, now: clock())
+            logger.warning("rejected an invalid Quant", metadata: [
+                "peer": "\(sender.hex)", "height": "\(quant.header.height)", "rule": "\(error.code.rawValue)",
+                "banned": "\(banned)"])
+        case .notOnTip:
+            if let peer = book.registrations.first(where: { $0.node == sender }) { await catchUp(chain, from: [peer]) }
+        case .committed, .busy:
+            break
+        }
+        return outcome
+    }
+
+    /// Asks peers for their tips and fetches from the heaviest one that beats this node's chain.
+    func catchUp(_ chain: ChainService, from candidates: [Registration]? = nil) async {
+        guard !syncing.contains(chain.id) else { return }
+        syncing.insert(chain.id)
+        defer { syncing.remove(chain.id) }
+        let ours = await chain.stats()
+        var best: (Registration, PeerTip)?
+        for peer in candidates ?? book.reachable(now: clock()).filter({ $0.chains.contains(chain.id) }) {
+            do {
+                let tip = try await transport.tip(chain: chain.id, of: peer)
+                book.succeeded(peer.node)
+                if tip.cumulativeWork > max(ours.cumulativeWork, best?.1.cumulativeWork ?? 0) { best = (peer, tip) }
+            } catch {
+                book.failed(peer.node, now: clock())
+            }
+        }
+        guard let (peer, tip) = best else { return }
+        await fetch(chain, from: peer, upTo: tip)
+    }
+
+    /// Fetches and applies Quants in pages; every one goes through `receive` (all rules).
+    private func fetch(_ chain: ChainService, from peer: Registration, upTo tip: PeerTip) async {
+        var next = await chain.stats().height + 1
+        while next <= tip.height, !Task.isCancelled {
+            let page: [Quant]
+            do { page = try await transport.quants(chain: chain.id, from: next, limit: 50, of: peer) } catch {
+                book.failed(peer.node, now: clock())
+                return
+            }
+            guard !page.isEmpty else { return }
+            for quant in page {
+                let outcome: ReceiveOutcome
+                do { outcome = try await chain.receive(quant, now: clock()) } catch {
+                    logger.error("storing a synced Quant failed", metadata: ["error": "\(error)"])
+                    return
+                }
+                switch outcome {
+                case .committed:
+                    next = quant.header.height + 1
+                case .busy:
+                    return
+                case .notOnTip(let height):
+                    logger.warning("peer's chain forks from ours; switching chains is not implemented yet",
+                                   metadata: ["peer": "\(peer.node.hex)", "ourHeight": "\(height)"])
+                    return
+                case .rejected(let error):
+                    book.penalize(peer.node, points: 10, now: clock())
+                    logger.warning("peer served an invalid Quant", metadata: ["peer": "\(peer.node.hex)", "rule": "\(error.code.rawValue)"])
+                    return
+                }
+            }
+        }
+    }
+}

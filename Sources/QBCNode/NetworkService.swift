@@ -1,0 +1,159 @@
+import Logging
+public import QBCCore
+public import QBCCrypto
+import QBCStorage
+public import ServiceLifecycle
+
+/// The node's part in the network: registration and discovery, relaying transactions and
+/// Quants, and catching up with heavier peers. Reaches other nodes only through `PeerTransport`.
+public actor NetworkService: Service {
+    public nonisolated let key: SigningKey
+    let chains: [ChainID: ChainService]
+    let transport: any PeerTransport
+    let bootstrap: [String]
+    let clock: @Sendable () -> Timestamp
+    let logger: Logger
+    var book = PeerBook()
+    var advertised: String?
+    private var addressWaiters: [CheckedContinuation<String, Never>] = []
+    var syncing: Set<ChainID> = []
+
+    public init(
+        key: SigningKey, chains: [ChainService], transport: any PeerTransport, bootstrap: [String],
+        advertise: String?, clock: @escaping @Sendable () -> Timestamp, logger: Logger
+    ) {
+        self.key = key
+        self.chains = Dictionary(uniqueKeysWithValues: chains.map { ($0.id, $0) })
+        self.transport = transport
+        self.bootstrap = bootstrap
+        advertised = advertise
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Called once the HTTP server is bound, when no address was configured.
+    public func serverBound(address: String) {
+        if advertised == nil { advertised = address }
+        for waiter in addressWaiters { waiter.resume(returning: advertised ?? address) }
+        addressWaiters = []
+    }
+
+    private func address() async -> String {
+        if let advertised { return advertised }
+        return await withCheckedContinuation { addressWaiters.append($0) }
+    }
+
+    /// This node's current signed registration.
+    public func ownRegistration() async -> Registration {
+        Registration(key: key, address: await address(), chains: chains.keys.sorted(), timestamp: clock())
+    }
+
+    public func run() async throws {
+        _ = await address()
+        await withTaskGroup(of: Void.self) { group in
+            for chain in chains.values {
+                group.addTask { for await batch in chain.admissions { await self.relay(batch, chain: chain.id) } }
+                group.addTask { for await quant in chain.sealed { await self.announce(quant) } }
+            }
+            group.addTask { await self.maintain() }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+    }
+
+    /// Registers with every known address every 30 s and checks for heavier chains every second.
+    private func maintain() async {
+        var round = 0
+        while !Task.isCancelled {
+            if round % 30 == 0 { await registerEverywhere() }
+            for chain in chains.values { await catchUp(chain) }
+            round += 1
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    // MARK: Registration and discovery
+
+    /// Admits a peer that registered with this node; returns this node's peer list.
+    public func admit(_ registration: Registration) async throws(RuleError) -> [Registration] {
+        guard registration.node != key.publicKey else { throw RuleError(.invalidRegistration, "a node cannot register with itself") }
+        try registration.checkAdmission(now: clock()) { chains[$0]?.rules.membership }
+        guard book.admit(registration) else { throw RuleError(.mempoolFull, "this node's peer book is full") }
+        logger.info("peer admitted", metadata: ["peer": "\(registration.node.hex)", "address": "\(registration.address)"])
+        return await peerList()
+    }
+
+    /// Own registration first, then every admitted peer's, unchanged (each verifiable).
+    public func peerList() async -> [Registration] {
+        [await ownRegistration()] + book.registrations
+    }
+
+    public func isAdmitted(_ key: PublicKey) -> Bool { book.isAdmitted(key, now: clock()) }
+
+    public var peerCount: Int { book.registrations.count }
+
+    /// Registers with the bootstrap peers and every known peer, then with any new peer their
+    /// lists name, until no new address appears (bounded by the peer book's capacity).
+    private func registerEverywhere() async {
+        let own = await ownRegistration()
+        var queue = Array(Set(bootstrap + book.registrations.map(\.address))).sorted()
+        var visited: Set<String> = [own.address]
+        while let address = queue.first, visited.count <= PeerBook.capacity {
+            queue.removeFirst()
+            guard visited.insert(address).inserted else { continue }
+            do {
+                let list = try await transport.register(own, at: address)
+                learn(list)
+                queue += list.map(\.address).filter { !visited.contains($0) }
+            } catch {
+                if let peer = book.registrations.first(where: { $0.address == address }) { book.failed(peer.node, now: clock()) }
+                logger.debug("registration failed", metadata: ["address": "\(address)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Keeps the verifiable entries of a peer list: signed by their node, holding the node role here.
+    private func learn(_ list: [Registration]) {
+        for registration in list where registration.node != key.publicKey {
+            do throws(RuleError) {
+                try registration.checkSignature()
+                let members = registration.chains.compactMap { chains[$0]?.rules.membership }
+                guard !members.isEmpty, members.allSatisfy({ $0.holds(registration.node, .node) }) else { continue }
+                book.admit(registration)
+                book.succeeded(registration.node)
+            } catch {
+                logger.warning("ignored a forged peer-list entry", metadata: ["node": "\(registration.node.hex)"])
+            }
+        }
+    }
+
+    // MARK: Relaying
+
+    private func peers(serving chain: ChainID) -> [Registration] {
+        book.reachable(now: clock()).filter { $0.chains.contains(chain) }
+    }
+
+    private func relay(_ batch: [Transaction], chain: ChainID) async {
+        await each(peers(serving: chain)) { peer in try await self.transport.pushTransactions(batch, chain: chain, to: peer) }
+    }
+
+    private func announce(_ quant: Quant) async {
+        await each(peers(serving: quant.header.chain)) { peer in try await self.transport.pushQuant(quant, to: peer) }
+    }
+
+    /// Calls every peer at once; a slow or dead peer delays nobody and backs off.
+    private func each(_ peers: [Registration], _ call: @escaping @Sendable (Registration) async throws -> Void) async {
+        let failures = await withTaskGroup(of: PublicKey?.self) { group in
+            for peer in peers {
+                group.addTask {
+                    do { try await call(peer); return nil } catch { return peer.node }
+                }
+            }
+            var failed = [PublicKey]()
+            for await key in group { if let key { failed.append(key) } }
+            return failed
+        }
+        let now = clock()
+        for key in failures { book.failed(key, now: now) }
+    }
+}

@@ -1,0 +1,27 @@
+public import QBCCore
+public import QBCCrypto
+
+/// A peer's view of one chain, for fork choice.
+public struct PeerTip: Sendable, Equatable {
+    public let height: UInt64
+    public let hash: Hash
+    public let cumulativeWork: Int64
+
+    public init(height: UInt64, hash: Hash, cumulativeWork: Int64) {
+        self.height = height
+        self.hash = hash
+        self.cumulativeWork = cumulativeWork
+    }
+}
+
+/// How the node reaches other nodes. QBCNode declares it; the server implements it over HTTP
+/// with every request signed (`qbc/peer-request/v1`). Every call has a timeout.
+public protocol PeerTransport: Sendable {
+    /// Registers with the node at `address`; returns its peer list (its own registration included).
+    func register(_ registration: Registration, at address: String) async throws -> [Registration]
+    func pushTransactions(_ transactions: [Transaction], chain: ChainID, to peer: Registration) async throws
+    func pushQuant(_ quant: Quant, to peer: Registration) async throws
+    func tip(chain: ChainID, of peer: Registration) async throws -> PeerTip
+    /// Up to `limit` Quants from `height` upward, with their transactions.
+    func quants(chain: ChainID, from height: UInt64, limit: Int, of peer: Registration) async throws -> [Quant]
+}

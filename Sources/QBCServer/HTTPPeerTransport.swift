@@ -1,0 +1,47 @@
+import QBCClient
+import QBCCore
+import QBCCrypto
+import QBCNode
+import QBCWire
+
+/// `PeerTransport` over HTTP: every request signed as this node, with short timeouts.
+struct HTTPPeerTransport: PeerTransport {
+    let key: SigningKey
+    let clock: @Sendable () -> Timestamp
+    let maxPayloadBytes: Int
+
+    func client(_ address: String) -> NodeClient {
+        NodeClient(baseURL: address, timeoutSeconds: 10, peerKey: key, clock: clock)
+    }
+
+    func register(_ registration: Registration, at address: String) async throws -> [Registration] {
+        try await client(address).register(registration).registrations()
+    }
+
+    func pushTransactions(_ transactions: [Transaction], chain: ChainID, to peer: Registration) async throws {
+        try await client(peer.address).peerPush(transactions: transactions, chain: chain)
+    }
+
+    func pushQuant(_ quant: Quant, to peer: Registration) async throws {
+        _ = try await client(peer.address).peerPush(quant: QuantCoding.json(quant))
+    }
+
+    func tip(chain: ChainID, of peer: Registration) async throws -> PeerTip {
+        let tip = try await client(peer.address).peerTip(chain: chain)
+        return PeerTip(height: tip.height, hash: try Hash(hex: tip.hash), cumulativeWork: tip.cumulativeWork)
+    }
+
+    func quants(chain: ChainID, from height: UInt64, limit: Int, of peer: Registration) async throws -> [Quant] {
+        let page = try await client(peer.address).peerQuants(chain: chain, from: height, limit: limit)
+        return try page.quants.map { try $0.quant(maxPayloadBytes: maxPayloadBytes) }
+    }
+}
+
+/// Quant ↔ JSON for peers (cumulative figures are the sender's view and are not trusted).
+enum QuantCoding {
+    static func json(_ quant: Quant) -> QuantJSON {
+        QuantJSON(
+            header: QuantHeaderJSON(header: quant.header, cumulativeWork: 0, cumulativeTransactions: 0),
+            transactions: quant.transactions.map(TransactionJSON.init))
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Hummingbird
+import Logging
+import QBCClient
+import QBCCore
+import QBCCrypto
+import QBCNode
+import QBCStorage
+import QBCWire
+
+/// `/discover` (the seed's routes, now signed) and the node-to-node `/peer/...` routes, which
+/// answer only requests signed by an admitted peer (`qbc/peer-request/v1`).
+struct PeerController: Sendable {
+    let network: NetworkService
+    let chains: ChainController
+    let clock: @Sendable () -> Timestamp
+    let logger: Logger
+
+    func addRoutes(to router: Router<QBCRequestContext>) {
+        router.get("/discover") { _, _ in JSONResponse.make(DiscoverJSON(peers: await network.peerList().map(RegistrationJSON.init))) }
+        router.post("/discover") { request, _ in try await register(request) }
+        router.post("/peer/chains/:chain/transactions") { request, context in try await transactions(request, context) }
+        router.post("/peer/chains/:chain/quants") { request, context in try await quant(request, context) }
+        router.get("/peer/chains/:chain/tip") { request, context in try await tip(request, context) }
+        router.get("/peer/chains/:chain/quants") { request, context in
+            _ = try await authenticate(request, limit: 0)
+            return try await chains.page(request, context)
+        }
+    }
+
+    /// Gossiped transactions: admitted like a client's, but not relayed again (full mesh).
+    func transactions(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
+        let (_, body) = try await authenticate(request, limit: APILimits.maxRequestBytes)
+        let chain = try chains.chain(context)
+        let items: [TransactionJSON]
+        do throws(WireError) { items = try WireJSON.decode([TransactionJSON].self, from: body, what: "transaction list") } catch {
+            throw APIError(error)
+        }
+        guard items.count <= APILimits.maxTransactionsPerRequest else {
+            throw APIError(.contentTooLarge, "too_large", "at most \(APILimits.maxTransactionsPerRequest) transactions per request")
+        }
+        let limit = chain.rules.transactionLimits.maxPayloadBytes
+        let txs = items.compactMap { try? $0.transaction(maxPayloadBytes: limit) }
+        let outcomes: [AdmissionOutcome]
+        do throws(StorageError) { outcomes = try await chain.admit(txs, now: clock(), relay: false) } catch {
+            throw APIError.storage(error)
+        }
+        var results = [InjectResultJSON]()
+        for outcome in outcomes {
+            switch outcome {
+            case .admitted(let id): results.append(InjectResultJSON(id: id.hex, status: "admitted"))
+            case .rejected(let id, let error):
+                results.append(InjectResultJSON(id: id?.hex, status: "rejected", error: error.code.rawValue, message: error.message))
+            }
+        }
+        return JSONResponse.make(InjectBatchJSON(results: results))
+    }
+
+    /// A Quant pushed by a peer: every rule is checked before it is stored.
+    func quant(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
+        let (sender, body) = try await authenticate(request, limit: APILimits.maxRequestBytes)
+        let chain = try chains.chain(context)
+        let quant: Quant
+        do throws(WireError) {
+            let json = try WireJSON.decode(QuantJSON.self, from: body, what: "Quant")
+            quant = try json.quant(maxPayloadBytes: chain.rules.transactionLimits.maxPayloadBytes)
+        } catch { throw APIError(error) }
+        let outcome: ReceiveOutcome
+        do throws(RuleError) { outcome = try await network.received(quant, from: sender) } catch { throw APIError(error) }
+        switch outcome {
+        case .committed(let stored):
+            return JSONResponse.make(PeerQuantResultJSON(status: "committed", message: "Quant \(stored.header.height) committed"))
+        case .rejected(let error):
+            throw APIError(error)
+        case .notOnTip(let height):
+            return JSONResponse.make(PeerQuantResultJSON(status: "not_on_tip", message: "this node's tip is at height \(height); catching up"))
+        case .busy:
+            return JSONResponse.make(PeerQuantResultJSON(status: "busy", message: "a commit is running; retry"), status: .serviceUnavailable)
+        }
+    }
+
+    func tip(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
+        _ = try await authenticate(request, limit: 0)
+        let stats = await try chains.chain(context).stats()
+        return JSONResponse.make(PeerTipJSON(height: stats.height, hash: stats.tipHash.hex, cumulativeWork: stats.cumulativeWork))
+    }
+
+    func register(_ request: Request) async throws -> Response {
+        let body = try await ChainController.body(request, limit: 64 * 1024)
+        let registration: Registration
+        do throws(WireError) { registration = try WireJSON.decode(RegistrationJSON.self, from: body, what: "registration").registration() } catch {
+            throw APIError(error)
+        }
+        do throws(RuleError) {
+            let list = try await network.admit(registration)
+            return JSONResponse.make(DiscoverJSON(peers: list.map(RegistrationJSON.init)))
+        } catch {
+            logger.notice("registration refused", metadata: ["node": "\(registration.node.hex)", "reason": "\(error.code.rawValue)"])
+            throw APIError(error)
+        }
+    }
+
+    /// Verifies the peer-request signature and that the sender is an admitted peer.
+    func authenticate(_ request: Request, limit: Int) async throws -> (PublicKey, [UInt8]) {
+        let body = limit > 0 ? try await ChainController.body(request, limit: limit) : []
+        func header(_ name: String) -> String? {
+            request.headers.first { $0.name.canonicalName == name.lowercased() }?.value
+        }
+        guard let nodeText = header(NodeClient.nodeHeader), let timeText = header(NodeClient.timestampHeader),
+            let signatureText = header(NodeClient.signatureHeader),
+            let node = try? PublicKey(hex: nodeText), let milliseconds = UInt64(timeText),
+            let signature = try? Signature(hex: signatureText)
+        else {
+            throw APIError(.unauthorized, "missing_signature", "node-to-node requests must be signed (qbc/peer-request/v1, headers QBC-Node, QBC-Timestamp, QBC-Signature)")
+        }
+        do throws(RuleError) {
+            try PeerRequest.check(
+                node: node, timestamp: Timestamp(milliseconds: milliseconds), signature: signature,
+                method: request.method.rawValue, path: request.uri.string, body: body, now: clock())
+        } catch { throw APIError(error) }
+        guard await network.isAdmitted(node) else {
+            throw APIError(.forbidden, "not_authorized", "node \(node.hex) is not an admitted peer: register first (POST /discover)")
+        }
+        return (node, body)
+    }
+}

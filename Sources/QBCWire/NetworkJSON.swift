@@ -1,0 +1,91 @@
+public import QBCCore
+import QBCCrypto
+
+/// The JSON form of a signed node registration (protocol.md, "Node registration").
+public struct RegistrationJSON: Codable, Sendable, Equatable {
+    public let node: String
+    public let address: String
+    public let chains: [String]
+    public let timestamp: UInt64
+    public let signature: String
+
+    public init(_ r: Registration) {
+        node = r.node.hex
+        address = r.address
+        chains = r.chains.map(\.hex)
+        timestamp = r.timestamp.milliseconds
+        signature = r.signature.hex
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(["node", "address", "chains", "timestamp", "signature"], in: "registration")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        node = try c.decode(String.self, forKey: .node)
+        address = try c.decode(String.self, forKey: .address)
+        chains = try c.decode([String].self, forKey: .chains)
+        timestamp = try c.decode(UInt64.self, forKey: .timestamp)
+        signature = try c.decode(String.self, forKey: .signature)
+    }
+
+    enum CodingKeys: String, CodingKey { case node, address, chains, timestamp, signature }
+
+    public func registration() throws(WireError) -> Registration {
+        guard chains.count <= Registration.maxChains, address.utf8.count <= Registration.maxAddressBytes else {
+            throw .tooLarge("a registration names at most \(Registration.maxChains) chains and a 255-byte address")
+        }
+        var ids = [ChainID]()
+        for chain in chains { ids.append(try TransactionJSON.field(chain, as: Hash.self, "chains[]")) }
+        return Registration(
+            node: try TransactionJSON.field(node, as: PublicKey.self, "node"), address: address, chains: ids,
+            timestamp: Timestamp(milliseconds: timestamp), signature: try TransactionJSON.field(signature, as: Signature.self, "signature"))
+    }
+}
+
+/// `GET|POST /discover`: the answering node's registration first, then its peers'.
+public struct DiscoverJSON: Codable, Sendable {
+    public let peers: [RegistrationJSON]
+    public init(peers: [RegistrationJSON]) { self.peers = peers }
+
+    /// Entries that do not parse are dropped; signatures are checked by the caller.
+    public func registrations(limit: Int = 256) -> [Registration] {
+        peers.prefix(limit).compactMap { try? $0.registration() }
+    }
+}
+
+/// `GET /peer/chains/{id}/tip`.
+public struct PeerTipJSON: Codable, Sendable {
+    public let height: UInt64
+    public let hash: String
+    public let cumulativeWork: Int64
+
+    public init(height: UInt64, hash: String, cumulativeWork: Int64) {
+        self.height = height
+        self.hash = hash
+        self.cumulativeWork = cumulativeWork
+    }
+}
+
+extension QuantJSON {
+    /// Maps to the core Quant, bounding counts and sizes first; the hash is recomputed, never trusted.
+    public func quant(maxPayloadBytes: Int) throws(WireError) -> Quant {
+        guard transactions.count <= QuantLimits.absoluteMaxTransactions else {
+            throw .tooLarge("a Quant holds at most \(QuantLimits.absoluteMaxTransactions) transactions")
+        }
+        let header = try header.quantHeader()
+        var txs = [Transaction]()
+        txs.reserveCapacity(transactions.count)
+        for tx in transactions { txs.append(try tx.transaction(maxPayloadBytes: maxPayloadBytes)) }
+        return Quant(header: header, transactions: txs)
+    }
+}
+
+/// The answer to a pushed Quant.
+public struct PeerQuantResultJSON: Codable, Sendable {
+    /// "committed", "rejected", "not_on_tip" or "busy".
+    public let status: String
+    public let message: String
+    public init(status: String, message: String) {
+        self.status = status
+        self.message = message
+    }
+}
