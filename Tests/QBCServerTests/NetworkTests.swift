@@ -1,0 +1,145 @@
+import Foundation
+import QBCClient
+import QBCCore
+import QBCCrypto
+import QBCTestSupport
+import QBCWire
+import Testing
+
+/// Three real node processes on loopback, from config/node1..3.json.
+struct TestNetwork {
+    let dir: TemporaryDirectory
+    var nodes: [LocalNode]
+    let chain: ChainID
+
+    init(count: Int = 3) throws {
+        dir = try TemporaryDirectory()
+        var nodes = [try Self.start(1, dir: dir, peer: nil)]
+        for index in 2...count { nodes.append(try Self.start(index, dir: dir, peer: nodes[0].url)) }
+        self.nodes = nodes
+        chain = try ChainID(hex: nodes[0].chainID)
+    }
+
+    static func start(_ index: Int, dir: TemporaryDirectory, peer: String?, key: String? = nil) throws -> LocalNode {
+        var arguments = ["--config", NodeProcess.repositoryRoot + "/config/node\(index).json"]
+        if let peer { arguments += ["--peer", peer] }
+        if let key { arguments += ["--key", key] }
+        return try NodeProcess.start(dataDirectory: dir.file("node\(index)"), arguments: arguments)
+    }
+
+    func client(_ index: Int) -> NodeClient { NodeClient(baseURL: nodes[index].url) }
+
+    /// True when `predicate` holds on every node.
+    func all(_ predicate: (NodeClient) async throws -> Bool) async throws -> Bool {
+        for node in nodes where !(try await predicate(NodeClient(baseURL: node.url))) { return false }
+        return true
+    }
+}
+
+/// Polls until `condition` holds or 15 s pass.
+func eventually(_ what: String, _ condition: () async throws -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    for _ in 0..<300 {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
+}
+
+@Suite struct NetworkTests {
+    @Test func discoveryGossipAndQuantsReachEveryNode() async throws {
+        let net = try TestNetwork()
+        try await eventually("every node knows both others") { try await net.all { try await $0.stats().peers == 2 } }
+        let discovered = try await net.client(2).discover()
+        #expect(discovered.registrations().allSatisfy { (try? $0.checkSignature()) != nil }, "relayed entries verify")
+
+        let tx = signed(#"{"net":1}"#, chain: net.chain, by: try Keys.load("writer1"))
+        _ = try await net.client(0).submit(tx)
+        try await eventually("the transaction waits on every node") {
+            try await net.all { (try? await $0.transaction(tx.id.hex).status) == "waiting" }
+        }
+        let sealed = try #require(try await net.client(1).leap().quant)
+        try await eventually("every tip is node 2's Quant") { try await net.all { try await $0.stats().tipHash == sealed.hash } }
+        for i in 0..<3 { #expect(try await net.client(i).stats().mempool == 0) }
+    }
+
+    @Test func aStoppedNodeCatchesUpWhenRestarted() async throws {
+        var net = try TestNetwork()
+        try await eventually("the mesh formed") { try await net.client(2).stats().peers == 2 }
+        net.nodes[2].stop()
+        let writer = try Keys.load("writer2")
+        for i in 0..<4 {
+            _ = try await net.client(0).submit(signed(#"{"i":\#(i)}"#, chain: net.chain, by: writer))
+            _ = try await net.client(0).leap()
+        }
+        let tip = try await net.client(0).stats()
+        #expect(tip.height == 4)
+        net.nodes[2] = try TestNetwork.start(3, dir: net.dir, peer: net.nodes[0].url)
+        try await eventually("node 3 reached node 1's tip") { try await net.client(2).stats().tipHash == tip.tipHash }
+        #expect(try await verifyWholeChain(net.client(2), chain: net.chain) == 4)
+    }
+
+    @Test func aKeyWithoutTheNodeRoleIsRefused() async throws {
+        let net = try TestNetwork(count: 2)
+        let outsider = try Keys.load("writer1")
+        let registration = Registration(key: outsider, address: "http://127.0.0.1:9", chains: [net.chain], timestamp: now())
+        await expectRefusal(403, "not_authorized") { try await net.client(0).register(registration) }
+        let forged = Registration(
+            node: try Keys.load("node3").publicKey, address: "http://127.0.0.1:9", chains: [net.chain], timestamp: now(),
+            signature: registration.signature)
+        await expectRefusal(401, "bad_signature") { try await net.client(0).register(forged) }
+        // Its peer requests are refused and change nothing.
+        let asOutsider = NodeClient(baseURL: net.nodes[0].url, peerKey: outsider, clock: { now() })
+        await expectRefusal(403, "not_authorized") {
+            try await asOutsider.peerPush(transactions: [signed("{}", chain: net.chain, by: outsider)], chain: net.chain)
+        }
+        let unsigned = try await raw("GET", net.nodes[0].url + "/peer/chains/\(net.chain.hex)/tip")
+        #expect(unsigned.status == 401)
+        #expect(try await net.client(0).stats().mempool == 0)
+        #expect(try await net.client(0).discover().peers.allSatisfy { $0.node != outsider.publicKey.hex })
+    }
+
+    @Test func forgedQuantsPushedByAPeerAreRejected() async throws {
+        let net = try TestNetwork(count: 2)
+        try await eventually("node 2 is admitted at node 1") { try await net.client(0).stats().peers == 1 }
+        let node2 = NodeClient(baseURL: net.nodes[0].url, peerKey: try Keys.load("node2"), clock: { now() })
+        let writer = try Keys.load("writer1")
+        let proposer = try Keys.load("node2").publicKey
+        let txs = (0..<3).map { signed(#"{"q":\#($0)}"#, chain: net.chain, by: writer) }
+        func mined(_ transactions: [Transaction], height: UInt64 = 1, previous: Hash? = nil,
+                   mutate: (inout QuantHeader) -> Void = { _ in }) -> QuantJSON {
+            var header = QuantHeader(
+                chain: net.chain, height: height, previous: previous ?? net.chain, timestamp: now(),
+                merkleRoot: Merkle.root(transactions.map(\.id)), transactionCount: UInt32(transactions.count),
+                proposer: proposer, difficultyBits: 8, nonce: 0)
+            mutate(&header)
+            header = ProofOfWork.mine(header) ?? header
+            return QuantJSON(header: QuantHeaderJSON(header: header, cumulativeWork: 0, cumulativeTransactions: 0),
+                             transactions: transactions.map(TransactionJSON.init))
+        }
+        var header = try mined(txs).header.quantHeader()
+        repeat { header.nonce &+= 1 } while header.hash.leadingZeroBits >= 8
+        let unmined = QuantJSON(header: QuantHeaderJSON(header: header, cumulativeWork: 0, cumulativeTransactions: 0),
+                                transactions: txs.map(TransactionJSON.init))
+        await expectRefusal(422, "bad_proof") { try await node2.peerPush(quant: unmined) }
+        let tampered = Transaction(
+            body: .init(chain: txs[0].chain, sender: txs[0].sender, nonce: txs[0].body.nonce, timestamp: txs[0].timestamp,
+                        contentType: txs[0].contentType, payload: Array(#"{"q":"forged"}"#.utf8)),
+            signature: txs[0].signature)
+        await expectRefusal(401, "bad_signature") { try await node2.peerPush(quant: mined([tampered] + txs.dropFirst())) }
+        #expect(try await net.client(0).stats().height == 0, "nothing changed")
+
+        let valid = try await node2.peerPush(quant: mined(txs))
+        #expect(valid.status == "committed")
+        let first = try await net.client(0).stats()
+        #expect(first.height == 1)
+
+        // A third invalid Quant brings node 2 to the ban score: even valid requests are then refused.
+        let more = (0..<2).map { signed(#"{"r":\#($0)}"#, chain: net.chain, by: writer) }
+        let tip = try Hash(hex: first.tipHash)
+        await expectRefusal(422, "bad_merkle_root") {
+            try await node2.peerPush(quant: mined(more, height: 2, previous: tip) { $0.merkleRoot = .zero })
+        }
+        await expectRefusal(403, "not_authorized") { try await node2.peerPush(quant: mined(more, height: 2, previous: tip)) }
+        #expect(try await net.client(0).stats().height == 1)
+    }
+}
