@@ -52,13 +52,13 @@ extension ChainService {
     }
 
     /// Takes the chain's commit lock (shared with Leaps) and returns the tip.
-    private func beginCommit() -> StoredHeader?? {
+    func beginCommit() -> StoredHeader?? {
         guard !sealing else { return nil }
         sealing = true
         return .some(tip)
     }
 
-    private func endCommit(committed: StoredHeader?, transactions: [TransactionID]) {
+    func endCommit(committed: StoredHeader?, transactions: [TransactionID]) {
         if let committed {
             tip = committed
             mempool.remove(transactions)

@@ -70,9 +70,8 @@ extension NetworkService {
                     next = quant.header.height + 1
                 case .busy:
                     return
-                case .notOnTip(let height):
-                    logger.warning("peer's chain forks from ours; switching chains is not implemented yet",
-                                   metadata: ["peer": "\(peer.node.hex)", "ourHeight": "\(height)"])
+                case .notOnTip:
+                    await reorganize(chain, from: peer, upTo: tip)
                     return
                 case .rejected(let error):
                     book.penalize(peer.node, points: 10, now: clock())
@@ -81,5 +80,65 @@ extension NetworkService {
                 }
             }
         }
+    }
+}
+
+extension NetworkService {
+    /// Longest fork this node will switch to in one go, in transactions (bounds memory).
+    static let maxBranchTransactions = 200_000
+
+    /// The peer's heavier chain forks from ours: find the last common Quant, fetch the peer's
+    /// branch above it and let the chain switch if the branch is valid and heavier.
+    func reorganize(_ chain: ChainService, from peer: Registration, upTo tip: PeerTip) async {
+        do {
+            guard let ancestor = try await commonAncestor(chain, with: peer) else { return }
+            var branch = [Quant]()
+            var transactions = 0
+            var next = ancestor + 1
+            while next <= tip.height {
+                let page = try await transport.quants(chain: chain.id, from: next, limit: 50, of: peer)
+                guard let last = page.last else { break }
+                branch += page
+                transactions += page.reduce(0) { $0 + $1.transactions.count }
+                guard transactions <= Self.maxBranchTransactions else {
+                    logger.warning("peer's fork is too long to switch to", metadata: ["peer": "\(peer.node.hex)"])
+                    return
+                }
+                next = last.header.height + 1
+            }
+            switch try await chain.switchTo(branch, now: clock()) {
+            case .switched(let newTip, let orphaned):
+                logger.notice("switched to a heavier fork", metadata: [
+                    "peer": "\(peer.node.hex)", "ancestor": "\(ancestor)", "height": "\(newTip.header.height)",
+                    "orphanedTransactions": "\(orphaned)"])
+            case .rejected(let error):
+                book.penalize(peer.node, points: 10, now: clock())
+                logger.warning("peer offered an invalid fork", metadata: ["peer": "\(peer.node.hex)", "rule": "\(error.code.rawValue)"])
+            case .notHeavier, .busy:
+                break
+            }
+        } catch {
+            book.failed(peer.node, now: clock())
+            logger.debug("fork fetch failed", metadata: ["peer": "\(peer.node.hex)", "error": "\(error)"])
+        }
+    }
+
+    /// The height of the highest Quant both chains share (0 for the Bang), searching back in
+    /// windows that double in size.
+    private func commonAncestor(_ chain: ChainService, with peer: Registration) async throws -> UInt64? {
+        var high = await chain.stats().height
+        var window: UInt64 = 16
+        while high > 0 {
+            let low = high >= window ? high - window + 1 : 1
+            let page = try await transport.quants(chain: chain.id, from: low, limit: Int(high - low + 1), of: peer)
+            for quant in page.reversed() where quant.header.height <= high {
+                if try chain.reader.header(chain: chain.id, height: quant.header.height)?.hash == quant.hash {
+                    return quant.header.height
+                }
+            }
+            high = low - 1
+            window = min(window * 2, 1024)
+        }
+        return 0
     }
 }

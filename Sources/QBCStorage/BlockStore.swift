@@ -48,6 +48,13 @@ public protocol BlockStore: Sendable {
     func committed(_ ids: [TransactionID]) throws(StorageError) -> Set<TransactionID>
     /// Commits `quant` on top of `parent` atomically and removes its transactions from the stored mempool.
     func commit(_ quant: Quant, parent: StoredHeader?) throws(StorageError) -> StoredHeader
+    /// Which of `ids` are committed on `chain` at or below `height` (replay checks for a fork).
+    func committed(_ ids: [TransactionID], chain: ChainID, atOrBelow height: UInt64) throws(StorageError) -> Set<TransactionID>
+    /// Replaces every Quant above `ancestor` with `branch` in one database transaction (a fork
+    /// switch). Transactions of the removed Quants that the branch does not hold go back to the
+    /// stored mempool; they are returned. `ancestor` is nil for the Bang.
+    func replace(above ancestor: StoredHeader?, chain: ChainID, with branch: [Quant], limits: TransactionLimits)
+        throws(StorageError) -> (tip: StoredHeader, orphaned: [Transaction])
     /// Persists admitted transactions so the mempool survives a restart.
     func addToMempool(_ transactions: [Transaction]) throws(StorageError)
     func removeFromMempool(_ ids: [TransactionID]) throws(StorageError)

@@ -149,7 +149,57 @@ public final class SQLiteBlockStore: BlockStore {
         }
     }
 
+    public func committed(_ ids: [TransactionID], chain: ChainID, atOrBelow height: UInt64) throws(StorageError)
+        -> Set<TransactionID>
+    {
+        guard !ids.isEmpty else { return [] }
+        return try read { db in
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM tx WHERE id = ? AND chain = ? AND height <= ?")
+            var found = Set<TransactionID>()
+            let chainData = Data(chain.bytes)
+            let limit = Int64(clamping: height)
+            for id in ids where try Bool.fetchOne(statement, arguments: [Data(id.bytes), chainData, limit]) != nil {
+                found.insert(id)
+            }
+            return found
+        }
+    }
+
+    public func replace(above ancestor: StoredHeader?, chain: ChainID, with branch: [Quant], limits: TransactionLimits)
+        throws(StorageError) -> (tip: StoredHeader, orphaned: [Transaction])
+    {
+        let chainData = Data(chain.bytes)
+        let base = Int64(clamping: ancestor?.header.height ?? 0)
+        let kept = Set(branch.flatMap { $0.transactions.map(\.id) })
+        return try write { db in
+            let removed = try Row.fetchAll(
+                db, sql: "SELECT body FROM tx WHERE chain = ? AND height > ? ORDER BY height, position", arguments: [chainData, base]
+            ).map { try Self.transaction($0["body"], limits: limits) }
+            try db.execute(sql: "DELETE FROM tx WHERE chain = ? AND height > ?", arguments: [chainData, base])
+            try db.execute(sql: "DELETE FROM quant WHERE chain = ? AND height > ?", arguments: [chainData, base])
+            var parent = ancestor
+            for quant in branch { parent = try Self.insert(quant, parent: parent, in: db) }
+            let orphaned = removed.filter { !kept.contains($0.id) }
+            let repool = try db.cachedStatement(sql: "INSERT OR IGNORE INTO mempool (id, chain, body) VALUES (?, ?, ?)")
+            for tx in orphaned { try repool.execute(arguments: [Data(tx.id.bytes), chainData, Data(tx.encoded)]) }
+            guard let tip = parent else { throw StorageError(.conflict, "a fork switch needs at least one Quant") }
+            return (tip, orphaned)
+        }
+    }
+
     public func commit(_ quant: Quant, parent: StoredHeader?) throws(StorageError) -> StoredHeader {
+        let height = Int64(clamping: quant.header.height)
+        return try write { db in
+            let tip = try Int64.fetchOne(db, sql: "SELECT MAX(height) FROM quant WHERE chain = ?", arguments: [Data(quant.header.chain.bytes)])
+            guard (tip ?? 0) == height - 1 else {
+                throw StorageError(.conflict, "cannot commit height \(height): the stored tip is \(tip ?? 0)")
+            }
+            return try Self.insert(quant, parent: parent, in: db)
+        }
+    }
+
+    /// Inserts a Quant and its transactions and removes them from the stored mempool.
+    private static func insert(_ quant: Quant, parent: StoredHeader?, in db: Database) throws -> StoredHeader {
         let header = quant.header
         let stored = StoredHeader(
             header: header, hash: quant.hash,
@@ -157,23 +207,17 @@ public final class SQLiteBlockStore: BlockStore {
             cumulativeTransactions: (parent?.cumulativeTransactions ?? 0) + Int64(quant.transactions.count))
         let chain = Data(header.chain.bytes)
         let height = Int64(clamping: header.height)
-        try write { db in
-            let tip = try Int64.fetchOne(db, sql: "SELECT MAX(height) FROM quant WHERE chain = ?", arguments: [chain])
-            guard (tip ?? 0) == height - 1 else {
-                throw StorageError(.conflict, "cannot commit height \(height): the stored tip is \(tip ?? 0)")
-            }
-            try db.execute(
-                sql: "INSERT INTO quant (chain, height, hash, header, cumulative_work, cumulative_tx) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [chain, height, Data(quant.hash.bytes), Data(header.encoded), stored.cumulativeWork,
-                            stored.cumulativeTransactions])
-            let insert = try db.cachedStatement(
-                sql: "INSERT INTO tx (id, chain, height, position, sender, body) VALUES (?, ?, ?, ?, ?, ?)")
-            let unpool = try db.cachedStatement(sql: "DELETE FROM mempool WHERE id = ?")
-            for (position, tx) in quant.transactions.enumerated() {
-                let id = Data(tx.id.bytes)
-                try insert.execute(arguments: [id, chain, height, position, Data(tx.sender.bytes), Data(tx.encoded)])
-                try unpool.execute(arguments: [id])
-            }
+        try db.execute(
+            sql: "INSERT INTO quant (chain, height, hash, header, cumulative_work, cumulative_tx) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [chain, height, Data(quant.hash.bytes), Data(header.encoded), stored.cumulativeWork,
+                        stored.cumulativeTransactions])
+        let insert = try db.cachedStatement(
+            sql: "INSERT INTO tx (id, chain, height, position, sender, body) VALUES (?, ?, ?, ?, ?, ?)")
+        let unpool = try db.cachedStatement(sql: "DELETE FROM mempool WHERE id = ?")
+        for (position, tx) in quant.transactions.enumerated() {
+            let id = Data(tx.id.bytes)
+            try insert.execute(arguments: [id, chain, height, position, Data(tx.sender.bytes), Data(tx.encoded)])
+            try unpool.execute(arguments: [id])
         }
         return stored
     }

@@ -143,3 +143,35 @@ func eventually(_ what: String, _ condition: () async throws -> Bool, sourceLoca
         #expect(try await net.client(0).stats().height == 1)
     }
 }
+
+@Suite struct PartitionTests {
+    @Test func twoPartitionsThatEachGrewConvergeOnTheHeavierChain() async throws {
+        let dir = try TemporaryDirectory()
+        let one = try TestNetwork.start(1, dir: dir, peer: nil)
+        let two = try TestNetwork.start(2, dir: dir, peer: nil)
+        let (a, b) = (NodeClient(baseURL: one.url), NodeClient(baseURL: two.url))
+        let chain = try ChainID(hex: one.chainID)
+        let writer = try Keys.load("writer1")
+        for i in 0..<3 {
+            _ = try await a.submit(signed(#"{"a":\#(i)}"#, chain: chain, by: writer))
+            _ = try await a.leap()
+        }
+        let lonely = signed(#"{"b":"only here"}"#, chain: chain, by: writer)
+        _ = try await b.submit(lonely)
+        _ = try await b.leap()
+        let heavier = try await a.stats()
+        #expect(heavier.height == 3)
+        #expect(try await b.stats().height == 1)
+
+        // The partition heals: each registers with the other.
+        _ = try await a.register(Registration(key: try Keys.load("node2"), address: two.url, chains: [chain], timestamp: now()))
+        _ = try await b.register(Registration(key: try Keys.load("node1"), address: one.url, chains: [chain], timestamp: now()))
+        try await eventually("node 2 switched to node 1's heavier chain") { try await b.stats().tipHash == heavier.tipHash }
+        #expect(try await verifyWholeChain(b, chain: chain) == 3)
+        // Node 2's orphaned transaction is not lost: it waits again, and reaches the chain with the next Leap.
+        #expect(try await b.transaction(lonely.id.hex).status == "waiting")
+        _ = try await b.leap()
+        try await eventually("both tips agree again") { try await a.stats().tipHash == b.stats().tipHash }
+        #expect(try await a.transaction(lonely.id.hex).status == "committed")
+    }
+}

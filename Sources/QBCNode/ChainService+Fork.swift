@@ -1,0 +1,86 @@
+public import QBCCore
+import QBCCrypto
+public import QBCStorage
+
+/// What happened to an offered fork.
+public enum ForkOutcome: Sendable {
+    /// The branch was valid and heavier: it replaced this node's Quants above the common ancestor.
+    case switched(StoredHeader, orphaned: Int)
+    /// A rule is broken somewhere in the branch; nothing changed.
+    case rejected(RuleError)
+    /// The branch is valid but not heavier than this node's chain; nothing changed.
+    case notHeavier
+    case busy
+}
+
+extension ChainService {
+    /// Switches to `branch` (consecutive Quants whose first one's parent is stored here) when it
+    /// carries more cumulative work than this node's chain. The whole branch is checked first,
+    /// every rule and signature, replays against the history below the fork included; then the
+    /// store swaps it in with one database transaction. Transactions only in the abandoned
+    /// Quants go back to the mempool.
+    public nonisolated func switchTo(_ branch: [Quant], now: Timestamp) async throws(StorageError) -> ForkOutcome {
+        guard let first = branch.first, first.header.height >= 1 else { return .notHeavier }
+        guard let ours = await beginCommit() else { return .busy }
+        let ancestorHeight = first.header.height - 1
+        do {
+            let ancestor = ancestorHeight == 0 ? nil : try store.header(chain: id, height: ancestorHeight)
+            guard ancestorHeight == 0 || ancestor != nil else {
+                await endCommit(committed: nil, transactions: [])
+                return .rejected(RuleError(.wrongHeight, "the branch starts above this node's chain"))
+            }
+            let outcome = await check(branch, ancestor: ancestor, ours: ours, now: now)
+            if let outcome {
+                await endCommit(committed: nil, transactions: [])
+                return outcome
+            }
+            let ids = branch.flatMap { $0.transactions.map(\.id) }
+            if let replay = try store.committed(ids, chain: id, atOrBelow: ancestorHeight).first {
+                await endCommit(committed: nil, transactions: [])
+                return .rejected(RuleError(.duplicate, "transaction \(replay.hex) is already committed below the fork"))
+            }
+            let (tip, orphaned) = try store.replace(above: ancestor, chain: id, with: branch, limits: rules.transactionLimits)
+            await endFork(tip: tip, committed: ids, orphaned: orphaned)
+            return .switched(tip, orphaned: orphaned.count)
+        } catch {
+            await endCommit(committed: nil, transactions: [])
+            throw error
+        }
+    }
+
+    /// Nil when the branch is valid and heavier; otherwise why not.
+    private nonisolated func check(_ branch: [Quant], ancestor: StoredHeader?, ours: StoredHeader?, now: Timestamp) async
+        -> ForkOutcome?
+    {
+        var parent = QuantRules.Parent(
+            height: ancestor?.header.height ?? 0, hash: ancestor?.hash ?? id,
+            timestamp: ancestor?.header.timestamp ?? bang.timestamp)
+        var work = ancestor?.cumulativeWork ?? 0
+        var seen = Set<TransactionID>()
+        do throws(RuleError) {
+            for quant in branch {
+                try QuantRules.checkHeader(quant.header, parent: parent, chain: id, rules: rules, now: now)
+                try QuantRules.checkBody(quant, rules: rules, membership: rules.membership)
+                for tx in quant.transactions where !seen.insert(tx.id).inserted {
+                    throw RuleError(.duplicate, "transaction \(tx.id.hex) appears twice in the branch")
+                }
+                work += quant.header.work
+                parent = QuantRules.Parent(height: quant.header.height, hash: quant.hash, timestamp: quant.header.timestamp)
+            }
+            guard work > (ours?.cumulativeWork ?? 0) else { return .notHeavier }
+            let all = branch.flatMap(\.transactions)
+            let valid = await ParallelVerifier.verify(all, tasks: verifierTasks)
+            if let bad = zip(all, valid).first(where: { !$0.1 })?.0 { try TransactionRules.checkSignature(bad) }
+        } catch {
+            return .rejected(error)
+        }
+        return nil
+    }
+
+    private func endFork(tip newTip: StoredHeader, committed: [TransactionID], orphaned: [Transaction]) {
+        tip = newTip
+        mempool.remove(committed)
+        for tx in orphaned where mempool.reserve(tx) { mempool.confirm([tx.id]) }
+        sealing = false
+    }
+}

@@ -1,0 +1,58 @@
+import QBCCore
+import QBCCrypto
+import QBCNode
+import QBCStorage
+import QBCTestSupport
+import Testing
+
+@Suite struct ForkTests {
+    @Test func aHeavierValidBranchReplacesOursAndOrphansReturnToTheMempool() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let store = try SQLiteBlockStore(directory: dir.path)
+        try store.create(chain.bang)
+        let service = try ChainService(bang: chain.bang, store: store, proposer: chain.node.publicKey, mempoolCapacity: 100, verifierTasks: 2)
+        let shared = [chain.transaction("s")]
+        let base = chain.quant(shared, parent: nil)
+        guard case .committed = try await service.receive(base, now: chain.clock) else { Issue.record("base refused"); return }
+
+        // Ours: one Quant with a transaction only we have.
+        let mine = chain.transaction("mine")
+        let ourQuant = chain.quant([mine], parent: (1, base.hash))
+        guard case .committed = try await service.receive(ourQuant, now: chain.clock) else { Issue.record("ours refused"); return }
+
+        // Theirs: two Quants from the same ancestor.
+        let a = chain.quant([chain.transaction("a")], parent: (1, base.hash))
+        let b = chain.quant([chain.transaction("b")], parent: (2, a.hash))
+        let now = chain.clock
+
+        // Not heavier: one Quant against our one.
+        guard case .notHeavier = try await service.switchTo([a], now: now) else { Issue.record("a lighter branch won"); return }
+        // Invalid: a forged transaction inside the heavier branch.
+        let forgedTx = Transaction(body: b.transactions[0].body, signature: chain.admin.sign(b.transactions[0].signingBytes))
+        let forged = chain.quant([forgedTx], parent: (2, a.hash))
+        guard case .rejected(let error) = try await service.switchTo([a, forged], now: now) else { Issue.record("forged branch"); return }
+        #expect(error.code == .badSignature)
+        #expect(await service.stats().tipHash == ourQuant.hash, "nothing changed")
+        // Replay: the branch repeats a transaction below the fork.
+        let replay = chain.quant(shared, parent: (2, a.hash))
+        guard case .rejected(let replayError) = try await service.switchTo([a, replay], now: now) else { Issue.record("replay"); return }
+        #expect(replayError.code == .duplicate)
+
+        guard case .switched(let tip, let orphaned) = try await service.switchTo([a, b], now: now) else {
+            Issue.record("the heavier branch did not win")
+            return
+        }
+        #expect(tip.hash == b.hash)
+        #expect(orphaned == 1)
+        let stats = await service.stats()
+        #expect(stats.height == 3)
+        #expect(stats.transactionCount == 3)
+        #expect(await service.waitingTransaction(mine.id) != nil, "the orphaned transaction waits again")
+        #expect(try store.transaction(id: mine.id, limits: .standard) == nil)
+        #expect(try store.mempool(chain: chain.bang.id, limit: 10, limits: .standard).map(\.id) == [mine.id])
+        // It is sealed again on top of the new tip.
+        guard case .sealed(let next) = try await service.leap(now: now) else { Issue.record("no Leap"); return }
+        #expect(next.header.previous == b.hash)
+    }
+}
