@@ -38,7 +38,13 @@ struct BenchNode: AsyncParsableCommand {
         print("qbc bench node: \(transactions) transactions, batches of \(batch), rounds of \(round), \(connections) connections, \(cores) cores")
         let raw = RawSodiumBaseline.verifyPerSecond(countPerThread: 20_000, messageBytes: 110 + payloadBytes, threads: cores)
 
-        let setup = try BenchSetup(external: node, keyPath: key, difficulty: difficulty, capacity: round)
+        var setup: BenchSetup
+        if let node, let key {
+            setup = try BenchSetup(external: node, keyPath: key)
+        } else {
+            setup = try BenchSetup(difficulty: difficulty, capacity: round)
+            try setup.start(0)
+        }
         let client = NodeClient(baseURL: setup.url, timeoutSeconds: 300)
         let stats = try await callNode { try await client.stats() }
         guard let chain = try? ChainID(hex: stats.chain) else { throw CLIError("the node reported an invalid chain id") }
@@ -47,17 +53,7 @@ struct BenchNode: AsyncParsableCommand {
         let bodies = Self.presign(count: transactions, batch: batch, chain: chain, writers: setup.writers, payloadBytes: payloadBytes)
         let signSeconds = Self.seconds(since: signStart)
 
-        // Rounds: admit up to --round transactions, then Leap until the mempool is empty.
-        var (admitted, committed, admitSeconds, commitSeconds) = (0, 0, 0.0, 0.0)
-        let perRound = max(1, round / batch)
-        for start in stride(from: 0, to: bodies.count, by: perRound) {
-            let (a, aSeconds) = try await post(Array(bodies[start..<min(start + perRound, bodies.count)]), client: client)
-            let (c, cSeconds) = try await leapUntilEmpty(client)
-            admitted += a
-            committed += c
-            admitSeconds += aSeconds
-            commitSeconds += cSeconds
-        }
+        let (admitted, committed, admitSeconds, commitSeconds) = try await Self.fill(client, bodies: bodies, round: round, batch: batch, connections: connections)
 
         let admittedRate = Double(admitted) / admitSeconds
         let committedRate = Double(committed) / commitSeconds
@@ -66,7 +62,7 @@ struct BenchNode: AsyncParsableCommand {
         print(BenchTable.row("committed tx/s", BenchTable.format(committedRate), "", ""))
         print("admitted \(admitted)/\(transactions) in \(String(format: "%.2f", admitSeconds)) s; committed \(committed) in \(String(format: "%.2f", commitSeconds)) s; pre-signing took \(String(format: "%.2f", signSeconds)) s")
         print("raw libsodium Ed25519 verify/s on \(cores) cores (same run): \(BenchTable.format(raw))")
-        if let local = setup.local {
+        if setup.external == nil, let local = setup.nodes.first {
             if let rss = local.residentBytes { print("node RSS: \(rss / (1024 * 1024)) MiB with \(try await client.stats().transactions) transactions stored") }
             if restart { try await setup.timeRestart() }
         }
@@ -93,7 +89,25 @@ struct BenchNode: AsyncParsableCommand {
         return results.values
     }
 
-    func post(_ bodies: [[UInt8]], client: NodeClient) async throws -> (Int, Double) {
+    /// Rounds: admit up to `round` transactions, then Leap until the mempool is empty.
+    /// Returns admitted, committed, and the seconds spent admitting and committing.
+    static func fill(_ client: NodeClient, bodies: [[UInt8]], round: Int, batch: Int, connections: Int) async throws
+        -> (Int, Int, Double, Double)
+    {
+        var (admitted, committed, admitSeconds, commitSeconds) = (0, 0, 0.0, 0.0)
+        let perRound = max(1, round / batch)
+        for start in stride(from: 0, to: bodies.count, by: perRound) {
+            let (a, aSeconds) = try await post(Array(bodies[start..<min(start + perRound, bodies.count)]), client: client, connections: connections)
+            let (c, cSeconds) = try await leapUntilEmpty(client)
+            admitted += a
+            committed += c
+            admitSeconds += aSeconds
+            commitSeconds += cSeconds
+        }
+        return (admitted, committed, admitSeconds, commitSeconds)
+    }
+
+    static func post(_ bodies: [[UInt8]], client: NodeClient, connections: Int) async throws -> (Int, Double) {
         let start = DispatchTime.now().uptimeNanoseconds
         let next = BenchResults<Int>(count: 1)
         let admitted = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -111,7 +125,7 @@ struct BenchNode: AsyncParsableCommand {
         return (admitted, Self.seconds(since: start))
     }
 
-    func leapUntilEmpty(_ client: NodeClient) async throws -> (Int, Double) {
+    static func leapUntilEmpty(_ client: NodeClient) async throws -> (Int, Double) {
         let start = DispatchTime.now().uptimeNanoseconds
         var committed = 0
         while true {

@@ -1,61 +1,86 @@
 import Foundation
 import QBCClient
+import QBCCore
 import QBCCrypto
 import QBCWire
 
-/// The node a benchmark runs against: one it starts on a fresh chain of its own, or an external one.
+/// Nodes a benchmark runs against: nodes of a fresh chain of its own, or an external node.
 struct BenchSetup {
-    let url: String
     let writers: [SigningKey]
-    let local: LocalNode?
-    let directory: String?
+    let directory: String
     let executable: String
-    let arguments: [String]
+    let nodeKeys: [String]
+    let config: String
+    private(set) var nodes: [LocalNode] = []
+    let external: String?
 
-    init(external: String?, keyPath: String?, difficulty: UInt8, capacity: Int) throws {
+    /// A fresh chain in a temporary folder: one admin, four writers, `nodes` node keys.
+    init(difficulty: UInt8, capacity: Int, nodes count: Int = 1) throws {
         executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        if let external, let keyPath {
-            let bytes = try Files.read(keyPath, limit: 64 * 1024)
-            do { writers = [try KeyFile.open(bytes, passphrase: nil)] } catch { throw CLIError("\(keyPath): \(error)") }
-            url = external
-            local = nil
-            directory = nil
-            arguments = []
-            return
-        }
-        // A chain of its own: fresh keys, four writers, written to a temporary folder.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qbc-bench-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        external = nil
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("qbc-bench-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let admin = SigningKey()
         writers = (0..<4).map { _ in SigningKey() }
-        try Files.writeSecret(KeyFile.plaintext(admin), to: dir + "/admin.key", replace: false)
-        var members: [[String: Any]] = [["key": admin.publicKey.hex, "roles": ["admin", "node", "authority"]]]
+        let nodeSigners = (0..<count).map { _ in SigningKey() }
+        try Files.writeSecret(KeyFile.plaintext(admin), to: directory + "/admin.key", replace: false)
+        var keys = [String]()
+        for (index, key) in nodeSigners.enumerated() {
+            let path = directory + "/node\(index + 1).key"
+            try Files.writeSecret(KeyFile.plaintext(key), to: path, replace: false)
+            keys.append(path)
+        }
+        nodeKeys = keys
+        var members: [[String: Any]] = [["key": admin.publicKey.hex, "roles": ["admin"]]]
+        members += nodeSigners.map { ["key": $0.publicKey.hex, "roles": ["node", "authority"]] }
         members += writers.map { ["key": $0.publicKey.hex, "roles": ["writer"]] }
-        let config: [String: Any] = [
-            "node": ["key": dir + "/admin.key", "mempoolCapacity": max(capacity, 1000)],
+        let settings: [String: Any] = [
+            "node": ["mempoolCapacity": max(capacity, 1000)],
             "leap": ["intervalMilliseconds": 0],
             "chain": ["name": "bench", "consensus": ["engine": "pow", "difficultyBits": Int(difficulty)],
-                      "bangCreatorKey": dir + "/admin.key", "members": members,
-                      "limits": ["maxTransactionsPerQuant": 10_000]],
+                      "bangCreatorKey": directory + "/admin.key", "bangTimestamp": Timestamp.now().milliseconds,
+                      "members": members, "limits": ["maxTransactionsPerQuant": 10_000]],
         ]
-        try Files.write(Array(try JSONSerialization.data(withJSONObject: config)), to: dir + "/bench.json")
-        arguments = ["--config", dir + "/bench.json", "--log-level", "warning"]
-        local = try LocalNode(executable: executable, dataDirectory: dir + "/data", arguments: arguments)
-        url = local?.url ?? ""
-        directory = dir
+        config = directory + "/bench.json"
+        try Files.write(Array(try JSONSerialization.data(withJSONObject: settings)), to: config)
     }
 
-    /// Stops the node and starts it again on the same data; prints the time until `/health` answers.
-    func timeRestart() async throws {
-        guard let local, let directory else { return }
-        local.stop()
+    /// An already running node, with a writer key of its default chain.
+    init(external url: String, keyPath: String) throws {
+        let bytes = try Files.read(keyPath, limit: 64 * 1024)
+        do { writers = [try KeyFile.open(bytes, passphrase: nil)] } catch { throw CLIError("\(keyPath): \(error)") }
+        external = url
+        directory = ""
+        executable = ""
+        nodeKeys = []
+        config = ""
+    }
+
+    var url: String { external ?? nodes.first?.url ?? "" }
+
+    /// Starts node `index` (0-based) of the benchmark chain, registering with `peers`.
+    @discardableResult
+    mutating func start(_ index: Int, peers: [String] = []) throws -> LocalNode {
+        let node = try LocalNode(
+            executable: executable, dataDirectory: directory + "/data\(index + 1)", arguments: arguments(index, peers: peers))
+        if index < nodes.count { nodes[index] = node } else { nodes.append(node) }
+        return node
+    }
+
+    func arguments(_ index: Int, peers: [String]) -> [String] {
+        ["--config", config, "--key", nodeKeys[index], "--log-level", "warning"] + peers.flatMap { ["--peer", $0] }
+    }
+
+    /// Stops node 0 and starts it again on the same data; prints the time until `/health` answers.
+    mutating func timeRestart() async throws {
+        guard external == nil, let first = nodes.first else { return }
+        first.stop()
         let start = DispatchTime.now().uptimeNanoseconds
-        let again = try LocalNode(executable: executable, dataDirectory: directory + "/data", arguments: arguments)
+        let again = try self.start(0)
         let client = NodeClient(baseURL: again.url)
         while !(await client.isHealthy()) { try await Task.sleep(for: .milliseconds(5)) }
         let seconds = BenchNode.seconds(since: start)
         let stats = try await client.stats()
         print("restart to serving: \(String(format: "%.3f", seconds)) s with \(stats.transactions) transactions stored; RSS after restart \((again.residentBytes ?? 0) / (1024 * 1024)) MiB")
-        again.stop()
     }
 }
