@@ -14,8 +14,8 @@ public enum ForkOutcome: Sendable {
 }
 
 extension ChainService {
-    /// Switches to `branch` (consecutive Quants whose first one's parent is stored here) when it
-    /// carries more cumulative work than this node's chain. The whole branch is checked first,
+    /// Switches to `branch` (consecutive Quants whose first one's parent is stored here) when fork
+    /// choice prefers it: more cumulative work, or equal work and a lower tip hash. The whole branch is checked first,
     /// every rule and signature, replays against the history below the fork included; then the
     /// store swaps it in with one database transaction. Transactions only in the abandoned
     /// Quants go back to the mempool.
@@ -67,7 +67,9 @@ extension ChainService {
                 work += quant.header.work
                 parent = QuantRules.Parent(height: quant.header.height, hash: quant.hash, timestamp: quant.header.timestamp)
             }
-            guard work > (ours?.cumulativeWork ?? 0) else { return .notHeavier }
+            guard ForkChoice.prefers(
+                candidateWork: work, candidateTip: parent.hash, over: ours?.cumulativeWork ?? 0, currentTip: ours?.hash ?? id)
+            else { return .notHeavier }
             let all = branch.flatMap(\.transactions)
             let valid = await ParallelVerifier.verify(all, tasks: verifierTasks)
             if let bad = zip(all, valid).first(where: { !$0.1 })?.0 { try TransactionRules.checkSignature(bad) }

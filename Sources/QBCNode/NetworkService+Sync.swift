@@ -40,7 +40,10 @@ extension NetworkService {
             do {
                 let tip = try await transport.tip(chain: chain.id, of: peer)
                 book.succeeded(peer.node)
-                if tip.cumulativeWork > max(ours.cumulativeWork, best?.1.cumulativeWork ?? 0) { best = (peer, tip) }
+                let (work, hash) = best.map { ($0.1.cumulativeWork, $0.1.hash) } ?? (ours.cumulativeWork, ours.tipHash)
+                if ForkChoice.prefers(candidateWork: tip.cumulativeWork, candidateTip: tip.hash, over: work, currentTip: hash) {
+                    best = (peer, tip)
+                }
             } catch {
                 book.failed(peer.node, now: clock())
             }
@@ -49,17 +52,26 @@ extension NetworkService {
         await fetch(chain, from: peer, upTo: tip)
     }
 
-    /// Fetches and applies Quants in pages; every one goes through `receive` (all rules).
+    /// Fetches and applies Quants in pages; every one goes through `receive` (all rules). The next
+    /// page is fetched while the current one is checked, so the peer's reading and this node's
+    /// verifying overlap.
     private func fetch(_ chain: ChainService, from peer: Registration, upTo tip: PeerTip) async {
-        var next = await chain.stats().height + 1
-        while next <= tip.height, !Task.isCancelled {
-            let page: [Quant]
-            do { page = try await transport.quants(chain: chain.id, from: next, limit: 50, of: peer) } catch {
+        let transport = self.transport
+        func page(from height: UInt64) -> Task<[Quant], any Error>? {
+            guard height <= tip.height else { return nil }
+            return Task { try await transport.quants(chain: chain.id, from: height, limit: 50, of: peer) }
+        }
+        var pending = page(from: await chain.stats().height + 1)
+        defer { pending?.cancel() }
+        while let current = pending, !Task.isCancelled {
+            let quants: [Quant]
+            do { quants = try await current.value } catch {
                 book.failed(peer.node, now: clock())
                 return
             }
-            guard !page.isEmpty else { return }
-            for quant in page {
+            guard let last = quants.last else { return }
+            pending = page(from: last.header.height + 1)
+            for quant in quants {
                 let outcome: ReceiveOutcome
                 do { outcome = try await chain.receive(quant, now: clock()) } catch {
                     logger.error("storing a synced Quant failed", metadata: ["error": "\(error)"])
@@ -67,7 +79,7 @@ extension NetworkService {
                 }
                 switch outcome {
                 case .committed:
-                    next = quant.header.height + 1
+                    continue
                 case .busy:
                     return
                 case .notOnTip:

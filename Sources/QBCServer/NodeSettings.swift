@@ -43,7 +43,7 @@ public struct NodeSettings: Sendable {
         if let v = environment["QBC_LOG_LEVEL"] { logLevel = v }
         if let v = environment["QBC_ALLOW_LOOPBACK_LEAP"] { allowLoopbackLeap = v == "1" || v == "true" }
         if let v = environment["QBC_PEERS"] { peers = v.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }
-        if let v = environment["QBC_ADVERTISE"] { advertise = v }
+        if let v = environment["QBC_ADVERTISE"] { advertise = v.isEmpty ? nil : v }
     }
 
     static func integer(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws(SettingsError) -> Int {

@@ -21,13 +21,14 @@ import Testing
         let ourQuant = chain.quant([mine], parent: (1, base.hash))
         guard case .committed = try await service.receive(ourQuant, now: chain.clock) else { Issue.record("ours refused"); return }
 
-        // Theirs: two Quants from the same ancestor.
-        let a = chain.quant([chain.transaction("a")], parent: (1, base.hash))
+        // Theirs: two Quants from the same ancestor; the first has a higher hash than ours.
+        var a = chain.quant([chain.transaction("a")], parent: (1, base.hash))
+        while a.hash < ourQuant.hash { a = chain.quant([chain.transaction("a")], parent: (1, base.hash)) }
         let b = chain.quant([chain.transaction("b")], parent: (2, a.hash))
         let now = chain.clock
 
-        // Not heavier: one Quant against our one.
-        guard case .notHeavier = try await service.switchTo([a], now: now) else { Issue.record("a lighter branch won"); return }
+        // Equal work and a higher tip hash: not preferred.
+        guard case .notHeavier = try await service.switchTo([a], now: now) else { Issue.record("a losing branch won"); return }
         // Invalid: a forged transaction inside the heavier branch.
         let forgedTx = Transaction(body: b.transactions[0].body, signature: chain.admin.sign(b.transactions[0].signingBytes))
         let forged = chain.quant([forgedTx], parent: (2, a.hash))
@@ -54,5 +55,37 @@ import Testing
         // It is sealed again on top of the new tip.
         guard case .sealed(let next) = try await service.leap(now: now) else { Issue.record("no Leap"); return }
         #expect(next.header.previous == b.hash)
+    }
+}
+
+@Suite struct ForkChoiceTests {
+    @Test func moreWorkWinsAndEqualWorkFallsToTheLowerTipHash() {
+        let low = Hash.zero
+        let high = Hash(unchecked: [UInt8](repeating: 0xff, count: 32))
+        #expect(ForkChoice.prefers(candidateWork: 2, candidateTip: high, over: 1, currentTip: low))
+        #expect(!ForkChoice.prefers(candidateWork: 1, candidateTip: low, over: 2, currentTip: high))
+        #expect(ForkChoice.prefers(candidateWork: 5, candidateTip: low, over: 5, currentTip: high))
+        #expect(!ForkChoice.prefers(candidateWork: 5, candidateTip: high, over: 5, currentTip: low))
+        #expect(!ForkChoice.prefers(candidateWork: 5, candidateTip: low, over: 5, currentTip: low), "never switch to the same tip")
+    }
+}
+
+@Suite struct TieBreakTests {
+    @Test func onEqualWorkTheLowerTipHashWins() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let store = try SQLiteBlockStore(directory: dir.path)
+        try store.create(chain.bang)
+        let service = try ChainService(bang: chain.bang, store: store, proposer: chain.node.publicKey, mempoolCapacity: 100, verifierTasks: 2)
+        let ours = chain.quant([chain.transaction("ours")], parent: nil)
+        guard case .committed = try await service.receive(ours, now: chain.clock) else { Issue.record("refused"); return }
+        var theirs = chain.quant([chain.transaction("theirs")], parent: nil)
+        while theirs.hash > ours.hash { theirs = chain.quant([chain.transaction("theirs")], parent: nil) }
+        guard case .switched(let tip, let orphaned) = try await service.switchTo([theirs], now: chain.clock) else {
+            Issue.record("the lower tip hash did not win")
+            return
+        }
+        #expect(tip.hash == theirs.hash)
+        #expect(orphaned == 1)
     }
 }

@@ -21,10 +21,12 @@ struct TestNetwork {
     }
 
     static func start(_ index: Int, dir: TemporaryDirectory, peer: String?, key: String? = nil) throws -> LocalNode {
+        // The config files name fixed ports and peers; tests use free ports and their own peers.
         var arguments = ["--config", NodeProcess.repositoryRoot + "/config/node\(index).json"]
         if let peer { arguments += ["--peer", peer] }
         if let key { arguments += ["--key", key] }
-        return try NodeProcess.start(dataDirectory: dir.file("node\(index)"), arguments: arguments)
+        return try NodeProcess.start(
+            dataDirectory: dir.file("node\(index)"), arguments: arguments, environment: ["QBC_PEERS": "", "QBC_ADVERTISE": ""])
     }
 
     func client(_ index: Int) -> NodeClient { NodeClient(baseURL: nodes[index].url) }

@@ -98,8 +98,9 @@ import Testing
     @Test func sharedConfigGivesEveryNodeTheSameChain() throws {
         let dir = try TemporaryDirectory()
         let root = NodeProcess.repositoryRoot
-        let one = try NodeProcess.start(dataDirectory: dir.file("a"), arguments: ["--config", root + "/config/node1.json"])
-        let two = try NodeProcess.start(dataDirectory: dir.file("b"), arguments: ["--config", root + "/config/node2.json"])
+        let isolated = ["QBC_PEERS": "", "QBC_ADVERTISE": ""]
+        let one = try NodeProcess.start(dataDirectory: dir.file("a"), arguments: ["--config", root + "/config/node1.json"], environment: isolated)
+        let two = try NodeProcess.start(dataDirectory: dir.file("b"), arguments: ["--config", root + "/config/node2.json"], environment: isolated)
         #expect(one.chainID == two.chainID)
     }
 }
