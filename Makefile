@@ -28,3 +28,5 @@ release: deps
 bench: release
 	.build/release/qbc bench crypto
 	.build/release/qbc bench node
+	.build/release/qbc bench sync
+	.build/release/qbc bench broadcast

@@ -117,7 +117,10 @@ struct PeerController: Sendable {
             try PeerRequest.check(
                 node: node, timestamp: Timestamp(milliseconds: milliseconds), signature: signature,
                 method: request.method.rawValue, path: request.uri.string, body: body, now: clock())
-        } catch { throw APIError(error) }
+        } catch {
+            // Stale or badly signed: the request is not authenticated, whatever the rule.
+            throw APIError(.unauthorized, error.code.rawValue, error.message)
+        }
         guard await network.isAdmitted(node) else {
             throw APIError(.forbidden, "not_authorized", "node \(node.hex) is not an admitted peer: register first (POST /discover)")
         }

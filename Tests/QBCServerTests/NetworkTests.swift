@@ -96,6 +96,13 @@ func eventually(_ what: String, _ condition: () async throws -> Bool, sourceLoca
         }
         let unsigned = try await raw("GET", net.nodes[0].url + "/peer/chains/\(net.chain.hex)/tip")
         #expect(unsigned.status == 401)
+        // An admitted peer's request signed 2 minutes ago is not authenticated either.
+        try await eventually("node 2 is admitted") { try await net.client(0).stats().peers == 1 }
+        let stale = NodeClient(baseURL: net.nodes[0].url, peerKey: try Keys.load("node2"),
+                               clock: { Timestamp(milliseconds: now().milliseconds - 120_000) })
+        await expectRefusal(401, "timestamp_too_old") { try await stale.peerTip(chain: net.chain) }
+        let fresh = NodeClient(baseURL: net.nodes[0].url, peerKey: try Keys.load("node2"), clock: { now() })
+        #expect(try await fresh.peerTip(chain: net.chain).height == 0)
         #expect(try await net.client(0).stats().mempool == 0)
         #expect(try await net.client(0).discover().peers.allSatisfy { $0.node != outsider.publicKey.hex })
     }
