@@ -6,16 +6,10 @@ import QBCTestSupport
 import Testing
 
 @Suite struct ChainServiceTests {
-    func open(_ chain: ChainBuilder, dir: TemporaryDirectory) throws -> ChainService {
-        let store = try SQLiteBlockStore(directory: dir.path)
-        try store.create(chain.bang)
-        return try ChainService(bang: chain.bang, store: store, proposer: chain.node.publicKey, mempoolCapacity: 1000, verifierTasks: 2)
-    }
-
     @Test func concurrentDuplicateSubmissionsAdmitOnce() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let service = try open(chain, dir: dir)
+        let (service, _) = try openService(chain, in: dir)
         let txs = (0..<200).map { chain.transaction(#"{"n":\#($0)}"#) }
         let now = chain.clock
         let outcomes = try await withThrowingTaskGroup(of: [AdmissionOutcome].self) { group in
@@ -30,7 +24,7 @@ import Testing
     @Test func replayRacingALeapIsRefused() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let service = try open(chain, dir: dir)
+        let (service, _) = try openService(chain, in: dir)
         let txs = (0..<300).map { chain.transaction(#"{"n":\#($0)}"#) }
         let now = chain.clock
         _ = try await service.admit(txs, now: now)
@@ -55,7 +49,7 @@ import Testing
     @Test func admissionChecksEveryRule() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let service = try open(chain, dir: dir)
+        let (service, _) = try openService(chain, in: dir)
         let good = chain.transaction("{}")
         let forged = Transaction(body: good.body, signature: chain.admin.sign(good.signingBytes))
         let outsider = chain.transaction("{}", by: SigningKey())

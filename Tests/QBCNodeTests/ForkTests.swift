@@ -9,9 +9,7 @@ import Testing
     @Test func aHeavierValidBranchReplacesOursAndOrphansReturnToTheMempool() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let store = try SQLiteBlockStore(directory: dir.path)
-        try store.create(chain.bang)
-        let service = try ChainService(bang: chain.bang, store: store, proposer: chain.node.publicKey, mempoolCapacity: 100, verifierTasks: 2)
+        let (service, store) = try openService(chain, in: dir)
         let shared = [chain.transaction("s")]
         let base = chain.quant(shared, parent: nil)
         guard case .committed = try await service.receive(base, now: chain.clock) else { Issue.record("base refused"); return }
@@ -74,9 +72,7 @@ import Testing
     @Test func onEqualWorkTheLowerTipHashWins() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let store = try SQLiteBlockStore(directory: dir.path)
-        try store.create(chain.bang)
-        let service = try ChainService(bang: chain.bang, store: store, proposer: chain.node.publicKey, mempoolCapacity: 100, verifierTasks: 2)
+        let (service, _) = try openService(chain, in: dir)
         let ours = chain.quant([chain.transaction("ours")], parent: nil)
         guard case .committed = try await service.receive(ours, now: chain.clock) else { Issue.record("refused"); return }
         var theirs = chain.quant([chain.transaction("theirs")], parent: nil)

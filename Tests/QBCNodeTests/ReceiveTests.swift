@@ -6,12 +6,6 @@ import QBCTestSupport
 import Testing
 
 @Suite struct ReceiveTests {
-    func open(_ chain: ChainBuilder, dir: TemporaryDirectory) throws -> ChainService {
-        let store = try SQLiteBlockStore(directory: dir.path)
-        try store.create(chain.bang)
-        return try ChainService(bang: chain.bang, store: store, proposer: chain.node.publicKey, mempoolCapacity: 1000, verifierTasks: 2)
-    }
-
     func code(_ outcome: ReceiveOutcome) -> RuleError.Code? {
         if case .rejected(let error) = outcome { return error.code }
         return nil
@@ -20,7 +14,7 @@ import Testing
     @Test func aValidQuantFromElsewhereCommitsAndLeavesTheMempool() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let service = try open(chain, dir: dir)
+        let (service, _) = try openService(chain, in: dir)
         let txs = (0..<10).map { chain.transaction(#"{"n":\#($0)}"#) }
         _ = try await service.admit(txs, now: chain.clock)
         #expect(await service.stats().mempoolSize == 10)
@@ -45,7 +39,7 @@ import Testing
     @Test func forgedQuantsAreRejectedAndChangeNothing() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let service = try open(chain, dir: dir)
+        let (service, _) = try openService(chain, in: dir)
         let txs = (0..<4).map { chain.transaction(#"{"n":\#($0)}"#) }
         let good = chain.quant(txs, parent: nil)
         let now = chain.clock
