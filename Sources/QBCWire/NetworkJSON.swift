@@ -44,7 +44,12 @@ public struct RegistrationJSON: Codable, Sendable, Equatable {
 /// `GET|POST /discover`: the answering node's registration first, then its peers'.
 public struct DiscoverJSON: Codable, Sendable {
     public let peers: [RegistrationJSON]
-    public init(peers: [RegistrationJSON]) { self.peers = peers }
+    /// The answering node's stats for each chain it serves.
+    public let chains: [StatsJSON]?
+    public init(peers: [RegistrationJSON], chains: [StatsJSON]? = nil) {
+        self.peers = peers
+        self.chains = chains
+    }
 
     /// Entries that do not parse are dropped; signatures are checked by the caller.
     public func registrations(limit: Int = 256) -> [Registration] {

@@ -52,7 +52,9 @@ func eventually(_ what: String, _ condition: () async throws -> Bool, sourceLoca
         let net = try TestNetwork()
         try await eventually("every node knows both others") { try await net.all { try await $0.stats().peers == 2 } }
         let discovered = try await net.client(2).discover()
+        #expect(discovered.registrations().count == 3)
         #expect(discovered.registrations().allSatisfy { (try? $0.checkSignature()) != nil }, "relayed entries verify")
+        #expect(discovered.chains?.first?.chain == net.chain.hex)
 
         let tx = signed(#"{"net":1}"#, chain: net.chain, by: try Keys.load("writer1"))
         _ = try await net.client(0).submit(tx)
