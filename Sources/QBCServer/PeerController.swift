@@ -83,7 +83,7 @@ struct PeerController: Sendable {
 
     func tip(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
         _ = try await authenticate(request, limit: 0)
-        let stats = await try chains.chain(context).stats()
+        let stats = try await chains.chain(context).stats()
         return JSONResponse.make(PeerTipJSON(height: stats.height, hash: stats.tipHash.hex, cumulativeWork: stats.cumulativeWork))
     }
 
