@@ -55,6 +55,9 @@ public struct Bang: Sendable, Hashable {
         case .proofOfWork(let bits):
             w.u8(1)
             w.u8(bits)
+        case .proofOfAuthority(let delay):
+            w.u8(2)
+            w.u32(delay)
         }
         let members = rules.membership.sorted
         w.u32(UInt32(members.count))
@@ -80,8 +83,12 @@ public struct Bang: Sendable, Hashable {
         let name = try r.string8()
         let timestamp = Timestamp(milliseconds: try r.u64())
         let creator = PublicKey(unchecked: try r.fixed(32))
-        guard try r.u8() == 1 else { throw .wrongTag(expected: "consensus engine 1 (pow)") }
-        let consensus = Consensus.proofOfWork(difficultyBits: try r.u8())
+        let consensus: Consensus
+        switch try r.u8() {
+        case 1: consensus = .proofOfWork(difficultyBits: try r.u8())
+        case 2: consensus = .proofOfAuthority(outOfTurnDelayMilliseconds: try r.u32())
+        default: throw .wrongTag(expected: "consensus engine 1 (pow) or 2 (poa)")
+        }
         let count = Int(try r.u32())
         guard count <= 10_000 else { throw .tooLong(at: r.offset, limit: 10_000) }
         var roles = [PublicKey: Role]()

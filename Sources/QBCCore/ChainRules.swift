@@ -1,11 +1,15 @@
-/// How Quants are sealed and chains compared. Proof of authority arrives with its issue.
+/// How Quants are sealed and chains compared (documentation/consensus.md).
 public enum Consensus: Sendable, Hashable {
     /// A Quant's hash must have at least `difficultyBits` leading zero bits; heavier chains win.
     case proofOfWork(difficultyBits: UInt8)
+    /// Members with the `authority` role seal in turn by height and sign their headers; another
+    /// authority may seal `outOfTurnDelayMilliseconds` after the parent, with lower weight.
+    case proofOfAuthority(outOfTurnDelayMilliseconds: UInt32)
 
     public var engineName: String {
         switch self {
         case .proofOfWork: "pow"
+        case .proofOfAuthority: "poa"
         }
     }
 
@@ -63,8 +67,18 @@ public struct ChainRules: Sendable, Hashable {
         guard Self.isValidName(name) else { throw RuleError(.invalidBang, "chain name must be 1-64 characters of a-z, 0-9, '.', '_', '-'") }
         guard !membership.members(with: .admin).isEmpty else { throw RuleError(.invalidBang, "the chain needs at least one admin") }
         guard membership.roles.count <= 10_000 else { throw RuleError(.invalidBang, "at most 10000 members at the Bang") }
-        if case .proofOfWork(let bits) = consensus, bits > Consensus.maxDifficultyBits {
+        switch consensus {
+        case .proofOfWork(let bits) where bits > Consensus.maxDifficultyBits:
             throw RuleError(.invalidBang, "difficulty must be at most \(Consensus.maxDifficultyBits) bits")
+        case .proofOfAuthority(let delay):
+            guard !membership.members(with: .authority).isEmpty else {
+                throw RuleError(.invalidBang, "proof of authority needs at least one member with the authority role")
+            }
+            guard (100...3_600_000).contains(delay) else {
+                throw RuleError(.invalidBang, "the out-of-turn delay must be 100 ms to 1 hour")
+            }
+        default:
+            break
         }
         let t = transactionLimits
         guard (1...TransactionLimits.absoluteMaxPayloadBytes).contains(t.maxPayloadBytes) else {

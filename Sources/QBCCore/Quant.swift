@@ -9,12 +9,15 @@ public struct QuantHeader: Sendable, Hashable {
     public var merkleRoot: Hash
     public var transactionCount: UInt32
     public var proposer: PublicKey
+    /// Proof of work: the difficulty met. Proof of authority: the claimed weight (2 in turn, 1 out of turn).
     public var difficultyBits: UInt8
     public var nonce: UInt64
+    /// Proof of authority: the proposer's signature over the signing bytes; nil under proof of work.
+    public var seal: Signature?
 
     public init(
         chain: ChainID, height: UInt64, previous: Hash, timestamp: Timestamp, merkleRoot: Hash,
-        transactionCount: UInt32, proposer: PublicKey, difficultyBits: UInt8, nonce: UInt64
+        transactionCount: UInt32, proposer: PublicKey, difficultyBits: UInt8, nonce: UInt64, seal: Signature? = nil
     ) {
         self.chain = chain
         self.height = height
@@ -25,10 +28,23 @@ public struct QuantHeader: Sendable, Hashable {
         self.proposer = proposer
         self.difficultyBits = difficultyBits
         self.nonce = nonce
+        self.seal = seal
     }
 
-    /// Layout: documentation/protocol.md, "Quant header". 170 bytes.
+    /// Stored and sent form: the signing bytes, then `0x00`, or `0x01` and the 64-byte seal.
     public var encoded: [UInt8] {
+        var bytes = signingBytes
+        if let seal {
+            bytes.append(1)
+            bytes += seal.bytes
+        } else {
+            bytes.append(0)
+        }
+        return bytes
+    }
+
+    /// Layout: documentation/protocol.md, "Quant header". 170 bytes; hashed, and signed under PoA.
+    public var signingBytes: [UInt8] {
         var w = CanonicalWriter(capacity: 170)
         w.tag(.quant)
         w.fixed(chain.bytes)
@@ -43,8 +59,8 @@ public struct QuantHeader: Sendable, Hashable {
         return w.bytes
     }
 
-    /// The Quant's hash (its id): BLAKE2b-256 of the encoded header.
-    public var hash: Hash { Hash.blake2b(encoded) }
+    /// The Quant's hash (its id): BLAKE2b-256 of the signing bytes (the seal is not hashed).
+    public var hash: Hash { Hash.blake2b(signingBytes) }
 
     public init(decoding bytes: [UInt8]) throws(CanonicalReader.DecodingError) {
         var r = CanonicalReader(bytes)
@@ -58,11 +74,19 @@ public struct QuantHeader: Sendable, Hashable {
         proposer = PublicKey(unchecked: try r.fixed(32))
         difficultyBits = try r.u8()
         nonce = try r.u64()
+        switch try r.u8() {
+        case 0: seal = nil
+        case 1: seal = Signature(unchecked: try r.fixed(Signature.byteCount))
+        default: throw .wrongTag(expected: "seal flag 0 or 1")
+        }
         try r.finish()
     }
 
-    /// The work this header proves: 2^difficultyBits expected hashes.
-    public var work: Int64 { Int64(1) << Int64(min(difficultyBits, Consensus.maxDifficultyBits)) }
+    /// The weight this header adds to its chain: 2^difficultyBits expected hashes under proof of
+    /// work; the (checked) claimed weight, 1 or 2, under proof of authority.
+    public var work: Int64 {
+        seal == nil ? Int64(1) << Int64(min(difficultyBits, Consensus.maxDifficultyBits)) : Int64(min(difficultyBits, 2))
+    }
 }
 
 /// A sealed block: a header and its transactions in order.

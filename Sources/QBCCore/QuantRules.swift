@@ -16,7 +16,8 @@ public enum QuantRules {
 
     /// Header checks: chain, link, height, timestamp, proof of work.
     public static func checkHeader(
-        _ header: QuantHeader, parent: Parent, chain: ChainID, rules: ChainRules, now: Timestamp
+        _ header: QuantHeader, parent: Parent, chain: ChainID, rules: ChainRules, now: Timestamp,
+        banned: Set<PublicKey> = []
     ) throws(RuleError) {
         guard header.chain == chain else { throw RuleError(.wrongChain, "the Quant belongs to chain \(header.chain.hex)") }
         guard header.height == parent.height + 1 else {
@@ -33,12 +34,15 @@ public enum QuantRules {
         }
         switch rules.consensus {
         case .proofOfWork(let bits):
+            guard header.seal == nil else { throw RuleError(.badProof, "proof-of-work headers carry no seal") }
             guard header.difficultyBits == bits else {
                 throw RuleError(.badProof, "difficulty \(header.difficultyBits) is not the chain's \(bits)")
             }
             guard header.hash.leadingZeroBits >= Int(bits) else {
                 throw RuleError(.badProof, "the header hash does not meet difficulty \(bits)")
             }
+        case .proofOfAuthority(let delay):
+            try ProofOfAuthority.check(header, parent: parent, delay: delay, membership: rules.membership, banned: banned)
         }
     }
 

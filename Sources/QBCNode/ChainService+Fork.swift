@@ -57,9 +57,10 @@ extension ChainService {
             timestamp: ancestor?.header.timestamp ?? bang.timestamp)
         var work = ancestor?.cumulativeWork ?? 0
         var seen = Set<TransactionID>()
+        let banned = await equivocators
         do throws(RuleError) {
             for quant in branch {
-                try QuantRules.checkHeader(quant.header, parent: parent, chain: id, rules: rules, now: now)
+                try QuantRules.checkHeader(quant.header, parent: parent, chain: id, rules: rules, now: now, banned: banned)
                 try QuantRules.checkBody(quant, rules: rules, membership: rules.membership)
                 for tx in quant.transactions where !seen.insert(tx.id).inserted {
                     throw RuleError(.duplicate, "transaction \(tx.id.hex) appears twice in the branch")

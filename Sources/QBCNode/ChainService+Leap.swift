@@ -11,6 +11,8 @@ public enum LeapOutcome: Sendable {
     case nothingToSeal
     /// Another Leap on this chain is still running.
     case busy
+    /// Proof of authority: this node may not seal at the next height yet (or is no authority).
+    case notYourTurn(RuleError)
 }
 
 /// A point-in-time view of a chain for `/stats`.
@@ -27,6 +29,8 @@ public struct ChainStats: Sendable {
     public let mempoolSize: Int
     public let mempoolCapacity: Int
     public let leaps: Int
+    /// Proof of authority: authorities caught signing two Quants at one height.
+    public let equivocators: [PublicKey]
 }
 
 extension ChainService {
@@ -38,11 +42,29 @@ extension ChainService {
             await endSealing(committed: nil, transactions: [])
             return .nothingToSeal
         }
-        let header = QuantHeader(
-            chain: id, height: (parent?.header.height ?? 0) + 1, previous: parent?.hash ?? id,
-            timestamp: max(now, parent?.header.timestamp ?? bang.timestamp), merkleRoot: Merkle.root(batch.map(\.id)),
+        let height = (parent?.header.height ?? 0) + 1
+        let parentTimestamp = parent?.header.timestamp ?? bang.timestamp
+        var header = QuantHeader(
+            chain: id, height: height, previous: parent?.hash ?? id,
+            timestamp: max(now, parentTimestamp), merkleRoot: Merkle.root(batch.map(\.id)),
             transactionCount: UInt32(batch.count), proposer: proposer, difficultyBits: difficultyBits, nonce: 0)
-        let mined = await Self.mine(header)
+        let mined: QuantHeader
+        switch rules.consensus {
+        case .proofOfWork:
+            mined = await Self.mine(header)
+        case .proofOfAuthority(let delay):
+            guard let weight = ProofOfAuthority.weight(
+                for: proposer, at: height, parentTimestamp: parentTimestamp, now: now, delay: delay, membership: rules.membership)
+            else {
+                await endSealing(committed: nil, transactions: batch.map(\.id))
+                return .notYourTurn(RuleError(
+                    .notYourTurn, rules.membership.holds(proposer, .authority)
+                        ? "height \(height) is another authority's turn; this node may seal \(delay) ms after the parent"
+                        : "this node's key is not an authority of chain \(rules.name)"))
+            }
+            header.difficultyBits = weight
+            mined = ProofOfAuthority.seal(header, with: sealer)
+        }
         let quant = Quant(header: mined, transactions: batch)
         do throws(StorageError) {
             // Our own Quant passes the same checks a peer's would (signatures were checked at admission).
@@ -50,7 +72,7 @@ extension ChainService {
                 height: parent?.header.height ?? 0, hash: parent?.hash ?? id,
                 timestamp: parent?.header.timestamp ?? bang.timestamp)
             do throws(RuleError) {
-                try QuantRules.checkHeader(mined, parent: parentSummary, chain: id, rules: rules, now: now)
+                try QuantRules.checkHeader(mined, parent: parentSummary, chain: id, rules: rules, now: now, banned: await equivocators)
                 try QuantRules.checkBody(quant, rules: rules, membership: rules.membership)
             } catch {
                 throw StorageError(.conflict, "refusing to commit an invalid Quant: \(error)")
@@ -68,6 +90,7 @@ extension ChainService {
     private nonisolated var difficultyBits: UInt8 {
         switch rules.consensus {
         case .proofOfWork(let bits): bits
+        case .proofOfAuthority: 0
         }
     }
 
@@ -105,7 +128,8 @@ extension ChainService {
             chain: id, name: rules.name, engine: rules.consensus.engineName, difficultyBits: difficultyBits,
             height: tip?.header.height ?? 0, tipHash: tip?.hash ?? id, tipTimestamp: tip?.header.timestamp ?? bang.timestamp,
             cumulativeWork: tip?.cumulativeWork ?? 0, transactionCount: tip?.cumulativeTransactions ?? 0,
-            mempoolSize: mempool.count, mempoolCapacity: mempool.capacity, leaps: leapsCompleted)
+            mempoolSize: mempool.count, mempoolCapacity: mempool.capacity, leaps: leapsCompleted,
+            equivocators: equivocators.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) })
     }
 
     public func waiting(limit: Int) -> [Transaction] { mempool.listed(limit: limit) }

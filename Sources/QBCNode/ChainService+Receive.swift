@@ -23,13 +23,16 @@ extension ChainService {
         guard let parent = await beginCommit() else { return .busy }
         let parentHeight = parent?.header.height ?? 0
         guard quant.header.height == parentHeight + 1, quant.header.previous == (parent?.hash ?? id) else {
+            let equivocation = await detectEquivocation(quant.header)
             await endCommit(committed: nil, transactions: [])
+            if let equivocation { return .rejected(equivocation) }
             return .notOnTip(tipHeight: parentHeight)
         }
+        let banned = await equivocators
         do throws(RuleError) {
             let summary = QuantRules.Parent(
                 height: parentHeight, hash: parent?.hash ?? id, timestamp: parent?.header.timestamp ?? bang.timestamp)
-            try QuantRules.checkHeader(quant.header, parent: summary, chain: id, rules: rules, now: now)
+            try QuantRules.checkHeader(quant.header, parent: summary, chain: id, rules: rules, now: now, banned: banned)
             try QuantRules.checkBody(quant, rules: rules, membership: rules.membership)
             let valid = await ParallelVerifier.verify(quant.transactions, tasks: verifierTasks)
             if let bad = zip(quant.transactions, valid).first(where: { !$0.1 })?.0 { try TransactionRules.checkSignature(bad) }
@@ -49,6 +52,19 @@ extension ChainService {
             await endCommit(committed: nil, transactions: [])
             throw error
         }
+    }
+
+    /// Under proof of authority: a validly sealed header at a height where this node stores a
+    /// different Quant by the same proposer proves that proposer signed two Quants at one height.
+    private func detectEquivocation(_ header: QuantHeader) -> RuleError? {
+        guard case .proofOfAuthority = rules.consensus, let seal = header.seal,
+            header.proposer.verify(seal, over: header.signingBytes), rules.membership.holds(header.proposer, .authority),
+            let stored = try? store.header(chain: id, height: header.height),
+            stored.header.proposer == header.proposer, stored.hash != header.hash
+        else { return nil }
+        equivocators.insert(header.proposer)
+        return RuleError(
+            .equivocation, "authority \(header.proposer.hex) signed two different Quants at height \(header.height); its Quants are refused from now on")
     }
 
     /// Takes the chain's commit lock (shared with Leaps) and returns the tip.

@@ -10,6 +10,10 @@ public actor ChainService {
     public nonisolated let bang: Bang
     public nonisolated let id: ChainID
     public nonisolated let proposer: PublicKey
+    /// The node's key: signs Quants under proof of authority.
+    let sealer: SigningKey
+    /// Authorities seen signing two Quants at one height; their Quants are refused.
+    var equivocators: Set<PublicKey> = []
     let store: any BlockStore
     let verifierTasks: Int
     var tip: StoredHeader?
@@ -29,12 +33,13 @@ public actor ChainService {
 
     /// Opens the chain from the store, checking the stored tip links up to its parent, and
     /// reloads the persisted mempool.
-    public init(bang: Bang, store: any BlockStore, proposer: PublicKey, mempoolCapacity: Int, verifierTasks: Int)
+    public init(bang: Bang, store: any BlockStore, sealer: SigningKey, mempoolCapacity: Int, verifierTasks: Int)
         throws(StorageError)
     {
         self.bang = bang
         id = bang.id
-        self.proposer = proposer
+        self.sealer = sealer
+        proposer = sealer.publicKey
         self.store = store
         self.verifierTasks = max(1, verifierTasks)
         membership = bang.rules.membership

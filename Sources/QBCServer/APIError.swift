@@ -44,6 +44,7 @@ struct APIError: HTTPResponseError {
         case .duplicate: .conflict
         case .payloadTooLarge, .quantTooLarge: .contentTooLarge
         case .mempoolFull: .serviceUnavailable
+        case .notYourTurn: .conflict
         default: .unprocessableContent
         }
     }

@@ -18,7 +18,8 @@ extension ChainController {
             chain: s.chain.hex, name: s.name, engine: s.engine, difficultyBits: s.difficultyBits, height: s.height,
             tipHash: s.tipHash.hex, tipTimestamp: s.tipTimestamp.milliseconds, cumulativeWork: s.cumulativeWork,
             transactions: s.transactionCount, mempool: s.mempoolSize, mempoolCapacity: s.mempoolCapacity, peers: await network.peerCount,
-            node: runtime.nodeKey.publicKey.hex, version: QBCVersion.current)
+            node: runtime.nodeKey.publicKey.hex, version: QBCVersion.current,
+            equivocators: s.equivocators.map(\.hex))
     }
 
     /// `GET /chain?from=H&limit=N`: Quants from height H (default 1), at most N (default 100,
@@ -109,6 +110,8 @@ extension ChainController {
             return JSONResponse.make(LeapJSON(sealed: false, message: "the mempool is empty: nothing to seal", quant: nil))
         case .busy:
             throw APIError(.conflict, "leap_in_progress", "another Leap on this chain is running; retry when it finishes")
+        case .notYourTurn(let error):
+            throw APIError(error)
         }
     }
 }

@@ -44,6 +44,7 @@ struct NodeConfigFile: Decodable {
     struct Consensus: Decodable {
         var engine: String
         var difficultyBits: UInt8?
+        var outOfTurnDelayMilliseconds: UInt32?
     }
 
     struct Network: Decodable {
@@ -93,8 +94,12 @@ struct NodeConfigFile: Decodable {
         if let c = chain {
             if let v = c.name { s.chain.name = v }
             if let v = c.consensus {
-                guard v.engine == "pow" else { throw SettingsError("chain.consensus.engine \"\(v.engine)\" is not supported; use \"pow\"") }
+                guard v.engine == "pow" || v.engine == "poa" else {
+                    throw SettingsError("chain.consensus.engine \"\(v.engine)\" is not supported; use \"pow\" or \"poa\"")
+                }
+                s.chain.engine = v.engine
                 if let bits = v.difficultyBits { s.chain.difficultyBits = bits }
+                if let delay = v.outOfTurnDelayMilliseconds { s.chain.outOfTurnDelayMilliseconds = delay }
             }
             if let v = c.members { s.chain.members = v.map { ($0.key, $0.roles) } }
             if let v = c.bangCreatorKey { s.chain.creatorKey = v }
@@ -115,7 +120,7 @@ struct NodeConfigFile: Decodable {
         "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "verifierTasks", "logLevel"],
         "leap": ["intervalMilliseconds", "allowLoopback"],
         "chain": ["name", "consensus", "members", "limits", "bangCreatorKey", "bangTimestamp"],
-        "chain.consensus": ["engine", "difficultyBits"],
+        "chain.consensus": ["engine", "difficultyBits", "outOfTurnDelayMilliseconds"],
         "chain.members": ["key", "roles"],
         "chain.limits": ["maxPayloadBytes", "maxTransactionAgeMilliseconds", "maxTransactionFutureMilliseconds",
                          "maxTransactionsPerQuant", "maxQuantBytes"],

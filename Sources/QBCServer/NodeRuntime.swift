@@ -41,7 +41,7 @@ public final class NodeRuntime: Sendable {
                 throw SettingsError("stored Bang of chain \(bang.rules.name) is invalid: \(error.message)")
             }
             return try ChainService(
-                bang: bang, store: store, proposer: nodeKey.publicKey, mempoolCapacity: settings.mempoolCapacity,
+                bang: bang, store: store, sealer: nodeKey, mempoolCapacity: settings.mempoolCapacity,
                 verifierTasks: settings.verifierTasks)
         }
         return NodeRuntime(settings: settings, nodeKey: nodeKey, store: store, chains: chains)

@@ -57,7 +57,11 @@ public struct NodeSettings: Sendable {
 /// A chain to create at the first start: what its Bang will say.
 public struct ChainSpec: Sendable {
     public var name: String
+    /// "pow" or "poa".
+    public var engine = "pow"
     public var difficultyBits: UInt8
+    /// Proof of authority: how long after its parent another authority may seal out of turn.
+    public var outOfTurnDelayMilliseconds: UInt32 = 1000
     /// Public keys with their roles.
     public var members: [(key: String, roles: [String])]
     public var transactionLimits: TransactionLimits
@@ -98,7 +102,11 @@ public struct ChainSpec: Sendable {
         }
         for (key, role) in extra { roles[key, default: []].formUnion(role) }
         let rules = ChainRules(
-            name: name, consensus: .proofOfWork(difficultyBits: difficultyBits), membership: Membership(roles),
+            name: name,
+            consensus: engine == "poa"
+                ? .proofOfAuthority(outOfTurnDelayMilliseconds: outOfTurnDelayMilliseconds)
+                : .proofOfWork(difficultyBits: difficultyBits),
+            membership: Membership(roles),
             transactionLimits: transactionLimits, quantLimits: quantLimits)
         do throws(RuleError) { try rules.check() } catch { throw SettingsError("chain \(name): \(error.message)") }
         return rules

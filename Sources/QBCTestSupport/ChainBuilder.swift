@@ -6,19 +6,23 @@ public struct ChainBuilder {
     public let admin = TestKeys.key(1)
     public let writer = TestKeys.key(2)
     public let node = TestKeys.key(3)
+    /// Under proof of authority: keys 3, 4 and 5 hold the authority role.
+    public let authorities = [TestKeys.key(3), TestKeys.key(4), TestKeys.key(5)]
     public let bang: Bang
     public var rules: ChainRules { bang.rules }
     public var clock = Timestamp(milliseconds: 1_800_000_000_000)
 
-    public init(difficultyBits: UInt8 = 4, maxTransactions: Int = 100) {
+    /// A proof-of-work chain, or with `outOfTurnDelay`, a proof-of-authority one.
+    public init(difficultyBits: UInt8 = 4, maxTransactions: Int = 100, outOfTurnDelay: UInt32? = nil) {
         var quantLimits = QuantLimits.standard
         quantLimits.maxTransactions = maxTransactions
+        var members: [PublicKey: Role] = [TestKeys.key(1).publicKey: .admin, TestKeys.key(2).publicKey: .writer]
+        for key in [3, 4, 5].map(TestKeys.key) { members[key.publicKey] = outOfTurnDelay == nil ? [.node] : [.node, .authority] }
         let rules = ChainRules(
-            name: "test", consensus: .proofOfWork(difficultyBits: difficultyBits),
-            membership: Membership([
-                TestKeys.key(1).publicKey: .admin, TestKeys.key(2).publicKey: .writer, TestKeys.key(3).publicKey: [.node],
-            ]),
-            quantLimits: quantLimits)
+            name: "test",
+            consensus: outOfTurnDelay.map { .proofOfAuthority(outOfTurnDelayMilliseconds: $0) }
+                ?? .proofOfWork(difficultyBits: difficultyBits),
+            membership: Membership(members), quantLimits: quantLimits)
         bang = Bang(rules: rules, timestamp: clock, creator: TestKeys.key(1))
     }
 
@@ -31,18 +35,34 @@ public struct ChainBuilder {
             with: signer)
     }
 
-    /// A mined Quant on top of `parent` (nil: the Bang).
-    public func quant(_ transactions: [Transaction], parent: (height: UInt64, hash: Hash)?) -> Quant {
-        let header = QuantHeader(
-            chain: bang.id, height: (parent?.height ?? 0) + 1, previous: parent?.hash ?? bang.id, timestamp: clock,
+    /// A valid Quant on top of `parent` (nil: the Bang): mined under proof of work, sealed by
+    /// `proposer` (default: the in-turn authority) under proof of authority.
+    public func quant(
+        _ transactions: [Transaction], parent: (height: UInt64, hash: Hash)?, proposer: SigningKey? = nil,
+        timestamp: Timestamp? = nil
+    ) -> Quant {
+        let height = (parent?.height ?? 0) + 1
+        var header = QuantHeader(
+            chain: bang.id, height: height, previous: parent?.hash ?? bang.id, timestamp: timestamp ?? clock,
             merkleRoot: Merkle.root(transactions.map(\.id)), transactionCount: UInt32(transactions.count),
             proposer: node.publicKey, difficultyBits: difficultyBits, nonce: 0)
-        return Quant(header: ProofOfWork.mine(header) ?? header, transactions: transactions)
+        switch rules.consensus {
+        case .proofOfWork:
+            header = ProofOfWork.mine(header) ?? header
+        case .proofOfAuthority:
+            let inTurn = ProofOfAuthority.inTurn(at: height, membership: rules.membership)
+            let signer = proposer ?? authorities.first { $0.publicKey == inTurn } ?? node
+            header.proposer = signer.publicKey
+            header.difficultyBits = signer.publicKey == inTurn ? ProofOfAuthority.inTurnWeight : ProofOfAuthority.outOfTurnWeight
+            header = ProofOfAuthority.seal(header, with: signer)
+        }
+        return Quant(header: header, transactions: transactions)
     }
 
     public var difficultyBits: UInt8 {
         switch rules.consensus {
         case .proofOfWork(let bits): bits
+        case .proofOfAuthority: 0
         }
     }
 }

@@ -55,6 +55,8 @@ public struct QuantHeaderJSON: Codable, Sendable, Equatable {
     public let proposer: String
     public let difficultyBits: UInt8
     public let nonce: UInt64
+    /// Proof of authority: the proposer's signature over the header (hex); absent under proof of work.
+    public let seal: String?
     public let cumulativeWork: Int64
     public let cumulativeTransactions: Int64
 
@@ -69,6 +71,7 @@ public struct QuantHeaderJSON: Codable, Sendable, Equatable {
         proposer = h.proposer.hex
         difficultyBits = h.difficultyBits
         nonce = h.nonce
+        seal = h.seal?.hex
         self.cumulativeWork = cumulativeWork
         self.cumulativeTransactions = cumulativeTransactions
     }
@@ -81,7 +84,8 @@ public struct QuantHeaderJSON: Codable, Sendable, Equatable {
             timestamp: Timestamp(milliseconds: timestamp),
             merkleRoot: try TransactionJSON.field(merkleRoot, as: Hash.self, "merkleRoot"),
             transactionCount: transactionCount, proposer: try TransactionJSON.field(proposer, as: PublicKey.self, "proposer"),
-            difficultyBits: difficultyBits, nonce: nonce)
+            difficultyBits: difficultyBits, nonce: nonce,
+            seal: try seal.map { text throws(WireError) in try TransactionJSON.field(text, as: Signature.self, "seal") })
     }
 }
 
@@ -130,11 +134,13 @@ public struct StatsJSON: Codable, Sendable {
     public let peers: Int
     public let node: String
     public let version: String
+    /// Proof of authority: authorities caught signing two Quants at one height.
+    public let equivocators: [String]?
 
     public init(
         chain: String, name: String, engine: String, difficultyBits: UInt8, height: UInt64, tipHash: String,
         tipTimestamp: UInt64, cumulativeWork: Int64, transactions: Int64, mempool: Int, mempoolCapacity: Int,
-        peers: Int, node: String, version: String
+        peers: Int, node: String, version: String, equivocators: [String]? = nil
     ) {
         self.chain = chain
         self.name = name
@@ -150,6 +156,7 @@ public struct StatsJSON: Codable, Sendable {
         self.peers = peers
         self.node = node
         self.version = version
+        self.equivocators = equivocators
     }
 }
 

@@ -8,6 +8,6 @@ func openService(_ chain: ChainBuilder, in dir: TemporaryDirectory, capacity: In
     let store = try SQLiteBlockStore(directory: dir.path)
     try store.create(chain.bang)
     let service = try ChainService(
-        bang: chain.bang, store: store, proposer: chain.node.publicKey, mempoolCapacity: capacity, verifierTasks: 2)
+        bang: chain.bang, store: store, sealer: chain.node, mempoolCapacity: capacity, verifierTasks: 2)
     return (service, store)
 }
