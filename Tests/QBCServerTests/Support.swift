@@ -78,7 +78,11 @@ func verifyWholeChain(_ client: NodeClient, chain: ChainID, sourceLocation: Sour
             #expect(header.height == expectedHeight, sourceLocation: sourceLocation)
             #expect(header.previous == previous, "broken link at \(header.height)", sourceLocation: sourceLocation)
             #expect(header.hash.hex == quant.header.hash, sourceLocation: sourceLocation)
-            #expect(header.hash.leadingZeroBits >= Int(header.difficultyBits), sourceLocation: sourceLocation)
+            if let seal = header.seal {
+                #expect(header.proposer.verify(seal, over: header.signingBytes), "bad seal", sourceLocation: sourceLocation)
+            } else {
+                #expect(header.hash.leadingZeroBits >= Int(header.difficultyBits), sourceLocation: sourceLocation)
+            }
             let txs = try quant.transactions.map { try $0.transaction(maxPayloadBytes: 1 << 20) }
             let allSigned = txs.allSatisfy { $0.hasValidSignature }
             #expect(allSigned, sourceLocation: sourceLocation)

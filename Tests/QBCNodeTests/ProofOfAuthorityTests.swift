@@ -1,0 +1,95 @@
+import QBCCore
+import QBCCrypto
+import QBCNode
+import QBCStorage
+import QBCTestSupport
+import Testing
+
+@Suite struct ProofOfAuthorityTests {
+    let delay: UInt32 = 500
+
+    func code(_ chain: ChainBuilder, _ header: QuantHeader, at now: Timestamp? = nil) -> RuleError.Code? {
+        let parent = QuantRules.Parent(height: 0, hash: chain.bang.id, timestamp: chain.bang.timestamp)
+        do {
+            try QuantRules.checkHeader(header, parent: parent, chain: chain.bang.id, rules: chain.rules, now: now ?? chain.clock)
+            return nil
+        } catch { return error.code }
+    }
+
+    @Test func sealsTurnsWeightsAndDelays() throws {
+        var chain = ChainBuilder(outOfTurnDelay: delay)
+        let txs = [chain.transaction("{}")]
+        let inTurn = chain.quant(txs, parent: nil)
+        #expect(code(chain, inTurn.header) == nil)
+        #expect(inTurn.header.work == 2)
+        let other = try #require(chain.authorities.first { $0.publicKey != inTurn.header.proposer })
+        let early = chain.quant(txs, parent: nil, proposer: other, timestamp: Timestamp(milliseconds: chain.bang.timestamp.milliseconds + 100))
+        #expect(code(chain, early.header) == .badTimestamp)
+        let late = chain.quant(txs, parent: nil, proposer: other, timestamp: Timestamp(milliseconds: chain.bang.timestamp.milliseconds + 600))
+        #expect(code(chain, late.header, at: late.header.timestamp) == nil)
+        #expect(late.header.work == 1)
+
+        var overclaim = late.header
+        overclaim.difficultyBits = 2
+        #expect(code(chain, ProofOfAuthority.seal(overclaim, with: other), at: late.header.timestamp) == .badProof)
+        var forgedSeal = inTurn.header
+        forgedSeal.seal = other.sign(forgedSeal.signingBytes)
+        #expect(code(chain, forgedSeal) == .badSignature)
+        var unsealed = inTurn.header
+        unsealed.seal = nil
+        #expect(code(chain, unsealed) == .badSignature)
+        let outsider = chain.quant(txs, parent: nil, proposer: chain.writer)
+        #expect(code(chain, outsider.header) == .notAuthorized)
+    }
+
+    @Test func aNodeSealsOnlyInTurnOrAfterTheDelay() async throws {
+        var chain = ChainBuilder(outOfTurnDelay: delay)
+        let inTurn = try #require(ProofOfAuthority.inTurn(at: 1, membership: chain.rules.membership))
+        let waiting = try #require(chain.authorities.first { $0.publicKey != inTurn })
+        let dir = try TemporaryDirectory()
+        let store = try QBCStorage.SQLiteBlockStore(directory: dir.path)
+        try store.create(chain.bang)
+        let service = try ChainService(bang: chain.bang, store: store, sealer: waiting, mempoolCapacity: 100, verifierTasks: 2)
+        let tx = chain.transaction("{}")
+        _ = try await service.admit([tx], now: chain.clock)
+        let start = chain.bang.timestamp.milliseconds
+        guard case .notYourTurn(let error) = try await service.leap(now: Timestamp(milliseconds: start + 100)) else {
+            Issue.record("sealed out of turn before the delay")
+            return
+        }
+        #expect(error.code == .notYourTurn)
+        #expect(await service.stats().mempoolSize == 1, "the transaction still waits")
+        guard case .sealed(let stored) = try await service.leap(now: Timestamp(milliseconds: start + 600)) else {
+            Issue.record("did not seal after the delay")
+            return
+        }
+        #expect(stored.header.proposer == waiting.publicKey)
+        #expect(stored.cumulativeWork == 1)
+    }
+
+    @Test func equivocationIsDetectedAndTheAuthorityIsRefusedAfterwards() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder(outOfTurnDelay: delay)
+        let (service, _) = try openService(chain, in: dir)
+        let first = chain.quant([chain.transaction("a")], parent: nil)
+        guard case .committed = try await service.receive(first, now: chain.clock) else { Issue.record("refused"); return }
+        // The same authority signs a different Quant at height 1.
+        let second = chain.quant([chain.transaction("b")], parent: nil)
+        #expect(second.header.proposer == first.header.proposer)
+        guard case .rejected(let error) = try await service.receive(second, now: chain.clock) else {
+            Issue.record("equivocation not detected")
+            return
+        }
+        #expect(error.code == .equivocation)
+        #expect(await service.stats().equivocators == [first.header.proposer])
+        // Its later Quants are refused, even valid ones.
+        let inTurnAt2 = ProofOfAuthority.inTurn(at: 2, membership: chain.rules.membership)
+        let byEquivocator = chain.quant(
+            [chain.transaction("c")], parent: (1, first.hash),
+            proposer: chain.authorities.first { $0.publicKey == first.header.proposer },
+            timestamp: Timestamp(milliseconds: chain.clock.milliseconds + 1000))
+        let outcome = try await service.receive(byEquivocator, now: Timestamp(milliseconds: chain.clock.milliseconds + 1000))
+        guard case .rejected(let refusal) = outcome else { Issue.record("equivocator's Quant accepted (in turn: \(String(describing: inTurnAt2)))"); return }
+        #expect(refusal.code == .equivocation)
+    }
+}

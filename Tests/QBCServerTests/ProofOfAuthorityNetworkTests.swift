@@ -1,0 +1,72 @@
+import Foundation
+import QBCClient
+import QBCCore
+import QBCCrypto
+import QBCTestSupport
+import QBCWire
+import Testing
+
+@Suite struct ProofOfAuthorityNetworkTests {
+    /// config/nodeN.json with the consensus switched to proof of authority (500 ms delay).
+    static func poaConfig(_ index: Int, in dir: TemporaryDirectory) throws -> String {
+        let source = URL(fileURLWithPath: NodeProcess.repositoryRoot + "/config/node\(index).json")
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: source)) as? [String: Any])
+        var chain = try #require(config["chain"] as? [String: Any])
+        chain["name"] = "poa"
+        chain["consensus"] = ["engine": "poa", "outOfTurnDelayMilliseconds": 500]
+        config["chain"] = chain
+        let path = dir.file("poa\(index).json")
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    static func start(_ index: Int, dir: TemporaryDirectory, peer: String?) throws -> LocalNode {
+        var arguments = ["--config", try poaConfig(index, in: dir), "--leap-interval-ms", "200"]
+        if let peer { arguments += ["--peer", peer] }
+        return try NodeProcess.start(
+            dataDirectory: dir.file("poa-node\(index)"), arguments: arguments, environment: ["QBC_PEERS": "", "QBC_ADVERTISE": ""])
+    }
+
+    @Test func authoritiesSealInTurnAndOneDownNeverHaltsTheChain() async throws {
+        let dir = try TemporaryDirectory()
+        var nodes = [try Self.start(1, dir: dir, peer: nil)]
+        for index in 2...3 { nodes.append(try Self.start(index, dir: dir, peer: nodes[0].url)) }
+        let clients = nodes.map { NodeClient(baseURL: $0.url) }
+        let chain = try ChainID(hex: nodes[0].chainID)
+        #expect(try await clients[0].stats().engine == "poa")
+        try await eventually("the mesh formed") {
+            for client in clients where try await client.stats().peers < 2 { return false }
+            return true
+        }
+        let writer = try Keys.load("writer1")
+        let first = (0..<20).map { signed(#"{"p":\#($0)}"#, chain: chain, by: writer) }
+        _ = try await clients[0].submit(batch: first)
+        try await eventually("every node committed the batch and agrees") {
+            let tips = try await clients.asyncMap { try await $0.stats() }
+            return tips.allSatisfy { $0.transactions == 20 && $0.tipHash == tips[0].tipHash }
+        }
+        #expect(try await verifyWholeChain(clients[1], chain: chain) == 20)
+
+        // One authority stops; the other two keep sealing, out of turn when its turn comes.
+        nodes[0].stop()
+        let before = try await clients[1].stats().height
+        for round in 0..<4 {
+            _ = try await clients[1].submit(signed(#"{"after":\#(round)}"#, chain: chain, by: writer))
+            try await Task.sleep(for: .milliseconds(400))
+        }
+        try await eventually("the two running nodes committed everything and agree") {
+            let (b, c) = (try await clients[1].stats(), try await clients[2].stats())
+            return b.transactions == 24 && b.tipHash == c.tipHash && b.mempool == 0
+        }
+        #expect(try await clients[2].stats().height > before)
+        #expect(try await clients[2].stats().equivocators?.isEmpty ?? true)
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var out = [T]()
+        for element in self { out.append(try await transform(element)) }
+        return out
+    }
+}
