@@ -82,10 +82,12 @@ public struct QuantHeader: Sendable, Hashable {
         try r.finish()
     }
 
-    /// The weight this header adds to its chain: 2^difficultyBits expected hashes under proof of
-    /// work; the (checked) claimed weight, 1 or 2, under proof of authority.
+    /// The weight this header adds to its chain (the engine's `weight(of:)`; the seal tells the
+    /// engines apart, so storage needs no chain rules to add it up).
     public var work: Int64 {
-        seal == nil ? Int64(1) << Int64(min(difficultyBits, Consensus.maxDifficultyBits)) : Int64(min(difficultyBits, 2))
+        seal == nil
+            ? ProofOfWorkEngine(difficultyBits: difficultyBits).weight(of: self)
+            : ProofOfAuthorityEngine(outOfTurnDelayMilliseconds: 0).weight(of: self)
     }
 }
 

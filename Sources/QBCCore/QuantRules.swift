@@ -32,18 +32,7 @@ public enum QuantRules {
         guard now.milliseconds(since: header.timestamp) >= -Int64(rules.quantLimits.maxFutureMilliseconds) else {
             throw RuleError(.badTimestamp, "timestamp \(header.timestamp) is too far in the future")
         }
-        switch rules.consensus {
-        case .proofOfWork(let bits):
-            guard header.seal == nil else { throw RuleError(.badProof, "proof-of-work headers carry no seal") }
-            guard header.difficultyBits == bits else {
-                throw RuleError(.badProof, "difficulty \(header.difficultyBits) is not the chain's \(bits)")
-            }
-            guard header.hash.leadingZeroBits >= Int(bits) else {
-                throw RuleError(.badProof, "the header hash does not meet difficulty \(bits)")
-            }
-        case .proofOfAuthority(let delay):
-            try ProofOfAuthority.check(header, parent: parent, delay: delay, membership: rules.membership, banned: banned)
-        }
+        try rules.consensus.engine.checkProof(header, parent: parent, membership: rules.membership, banned: banned)
     }
 
     /// Body checks: count, size, Merkle root, and per transaction: chain, shape, writer role,

@@ -21,7 +21,7 @@ extension ChainService {
     /// Quants go back to the mempool.
     public nonisolated func switchTo(_ branch: [Quant], now: Timestamp) async throws(StorageError) -> ForkOutcome {
         guard let first = branch.first, first.header.height >= 1 else { return .notHeavier }
-        guard let ours = await beginCommit() else { return .busy }
+        guard let ours = await commitLock() else { return .busy }
         let ancestorHeight = first.header.height - 1
         do {
             let ancestor = ancestorHeight == 0 ? nil : try store.header(chain: id, height: ancestorHeight)

@@ -13,6 +13,8 @@ public enum LeapOutcome: Sendable {
     case busy
     /// Proof of authority: this node may not seal at the next height yet (or is no authority).
     case notYourTurn(RuleError)
+    /// Mining stopped because a Quant from a peer arrived; the transactions wait for the next Leap.
+    case superseded
 }
 
 /// A point-in-time view of a chain for `/stats`.
@@ -48,21 +50,26 @@ extension ChainService {
             chain: id, height: height, previous: parent?.hash ?? id,
             timestamp: max(now, parentTimestamp), merkleRoot: Merkle.root(batch.map(\.id)),
             transactionCount: UInt32(batch.count), proposer: proposer, difficultyBits: difficultyBits, nonce: 0)
+        guard let prepared = rules.consensus.engine.prepare(
+            header, parentTimestamp: parentTimestamp, now: now, membership: rules.membership)
+        else {
+            await endSealing(committed: nil, transactions: batch.map(\.id))
+            return .notYourTurn(RuleError(
+                .notYourTurn, rules.membership.holds(proposer, .authority)
+                    ? "height \(height) is another authority's turn; this node may seal after the out-of-turn delay"
+                    : "this node's key is not an authority of chain \(rules.name)"))
+        }
+        header = prepared
         let mined: QuantHeader
         switch rules.consensus {
         case .proofOfWork:
-            mined = await Self.mine(header)
-        case .proofOfAuthority(let delay):
-            guard let weight = ProofOfAuthority.weight(
-                for: proposer, at: height, parentTimestamp: parentTimestamp, now: now, delay: delay, membership: rules.membership)
-            else {
+            let job = await startMining()
+            guard let found = await job.mine(header, workers: verifierTasks) else {
                 await endSealing(committed: nil, transactions: batch.map(\.id))
-                return .notYourTurn(RuleError(
-                    .notYourTurn, rules.membership.holds(proposer, .authority)
-                        ? "height \(height) is another authority's turn; this node may seal \(delay) ms after the parent"
-                        : "this node's key is not an authority of chain \(rules.name)"))
+                return .superseded
             }
-            header.difficultyBits = weight
+            mined = found
+        case .proofOfAuthority:
             mined = ProofOfAuthority.seal(header, with: sealer)
         }
         let quant = Quant(header: mined, transactions: batch)
@@ -94,14 +101,15 @@ extension ChainService {
         }
     }
 
-    /// Mining is CPU work of unbounded length: it runs on a Dispatch worker, never on the
-    /// Swift concurrency pool that serves requests.
-    private static func mine(_ header: QuantHeader) async -> QuantHeader {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(returning: ProofOfWork.mine(header) ?? header)
-            }
-        }
+    private func startMining() -> MiningJob {
+        let job = MiningJob()
+        mining = job
+        return job
+    }
+
+    /// Stops the running proof-of-work search, if any, so a peer's Quant can be committed.
+    func stopMining() {
+        mining?.stop()
     }
 
     private func beginSealing() -> (StoredHeader?, [Transaction])? {
@@ -111,6 +119,7 @@ extension ChainService {
     }
 
     private func endSealing(committed: StoredHeader?, transactions: [TransactionID]) {
+        mining = nil
         if let committed {
             tip = committed
             mempool.remove(transactions)

@@ -20,7 +20,7 @@ extension ChainService {
     /// and replays against the committed chain. Commits it when all hold. Its transactions leave
     /// the mempool, in whatever state they were.
     public nonisolated func receive(_ quant: Quant, now: Timestamp) async throws(StorageError) -> ReceiveOutcome {
-        guard let parent = await beginCommit() else { return .busy }
+        guard let parent = await commitLock() else { return .busy }
         let parentHeight = parent?.header.height ?? 0
         guard quant.header.height == parentHeight + 1, quant.header.previous == (parent?.hash ?? id) else {
             let equivocation = await detectEquivocation(quant.header)
@@ -65,6 +65,18 @@ extension ChainService {
         equivocators.insert(header.proposer)
         return RuleError(
             .equivocation, "authority \(header.proposer.hex) signed two different Quants at height \(header.height); its Quants are refused from now on")
+    }
+
+    /// Takes the commit lock for a peer's Quant: a running proof-of-work search is stopped at once
+    /// and the lock awaited briefly (it is released within milliseconds of the stop).
+    nonisolated func commitLock() async -> StoredHeader?? {
+        if let tip = await beginCommit() { return tip }
+        await stopMining()
+        for _ in 0..<400 {
+            try? await Task.sleep(for: .milliseconds(5))
+            if let tip = await beginCommit() { return tip }
+        }
+        return nil
     }
 
     /// Takes the chain's commit lock (shared with Leaps) and returns the tip.

@@ -14,6 +14,8 @@ public actor ChainService {
     let sealer: SigningKey
     /// Authorities seen signing two Quants at one height; their Quants are refused.
     var equivocators: Set<PublicKey> = []
+    /// The proof-of-work search of the running Leap, stopped when a peer's Quant must go first.
+    var mining: MiningJob?
     let store: any BlockStore
     let verifierTasks: Int
     var tip: StoredHeader?

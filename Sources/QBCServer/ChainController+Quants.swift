@@ -112,6 +112,9 @@ extension ChainController {
             throw APIError(.conflict, "leap_in_progress", "another Leap on this chain is running; retry when it finishes")
         case .notYourTurn(let error):
             throw APIError(error)
+        case .superseded:
+            return JSONResponse.make(LeapJSON(
+                sealed: false, message: "a Quant from a peer arrived first; the transactions wait for the next Leap", quant: nil))
         }
     }
 }

@@ -1,0 +1,36 @@
+import Foundation
+import QBCCore
+import QBCCrypto
+import QBCNode
+import QBCTestSupport
+import Testing
+
+@Suite struct MiningTests {
+    @Test func aPeersQuantStopsMiningAtOnce() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder(difficultyBits: 40)
+        let (service, _) = try openService(chain, in: dir)
+        let tx = chain.transaction("{}")
+        _ = try await service.admit([tx], now: chain.clock)
+        let now = chain.clock
+        let leap = Task { try await service.leap(now: now) }
+        try await Task.sleep(for: .milliseconds(200))
+        // Any Quant from a peer takes the commit lock from the miner; this one is unmined, so it is refused.
+        let header = QuantHeader(
+            chain: chain.bang.id, height: 1, previous: chain.bang.id, timestamp: now, merkleRoot: Merkle.root([tx.id]),
+            transactionCount: 1, proposer: chain.node.publicKey, difficultyBits: 40, nonce: 1)
+        let started = Date()
+        let outcome = try await service.receive(Quant(header: header, transactions: [tx]), now: now)
+        #expect(Date().timeIntervalSince(started) < 2, "the miner let go promptly")
+        guard case .rejected(let error) = outcome else {
+            Issue.record("expected a verdict on the peer's Quant, got \(outcome)")
+            return
+        }
+        #expect(error.code == .badProof)
+        guard case .superseded = try await leap.value else {
+            Issue.record("the Leap was not stopped")
+            return
+        }
+        #expect(await service.stats().mempoolSize == 1, "the transaction waits for the next Leap")
+    }
+}
