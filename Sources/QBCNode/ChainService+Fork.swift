@@ -71,9 +71,7 @@ extension ChainService {
             guard ForkChoice.prefers(
                 candidateWork: work, candidateTip: parent.hash, over: ours?.cumulativeWork ?? 0, currentTip: ours?.hash ?? id)
             else { return .notHeavier }
-            let all = branch.flatMap(\.transactions)
-            let valid = await ParallelVerifier.verify(all, tasks: verifierTasks)
-            if let bad = zip(all, valid).first(where: { !$0.1 })?.0 { try TransactionRules.checkSignature(bad) }
+            try await checkSignatures(branch.flatMap(\.transactions))
         } catch {
             return .rejected(error)
         }

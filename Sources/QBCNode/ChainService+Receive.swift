@@ -34,8 +34,7 @@ extension ChainService {
                 height: parentHeight, hash: parent?.hash ?? id, timestamp: parent?.header.timestamp ?? bang.timestamp)
             try QuantRules.checkHeader(quant.header, parent: summary, chain: id, rules: rules, now: now, banned: banned)
             try QuantRules.checkBody(quant, rules: rules, membership: rules.membership)
-            let valid = await ParallelVerifier.verify(quant.transactions, tasks: verifierTasks)
-            if let bad = zip(quant.transactions, valid).first(where: { !$0.1 })?.0 { try TransactionRules.checkSignature(bad) }
+            try await checkSignatures(quant.transactions)
         } catch {
             await endCommit(committed: nil, transactions: [])
             return .rejected(error)
@@ -52,6 +51,19 @@ extension ChainService {
             await endCommit(committed: nil, transactions: [])
             throw error
         }
+    }
+
+    /// Verifies every signature on all cores, except those of transactions this node already
+    /// verified at admission: same id (which covers every signed field) and same signature bytes.
+    nonisolated func checkSignatures(_ transactions: [Transaction]) async throws(RuleError) {
+        let known = await verifiedInMempool(transactions)
+        let unknown = zip(transactions, known).filter { !$0.1 }.map(\.0)
+        let valid = await ParallelVerifier.verify(unknown, tasks: verifierTasks)
+        if let bad = zip(unknown, valid).first(where: { !$0.1 })?.0 { try TransactionRules.checkSignature(bad) }
+    }
+
+    private func verifiedInMempool(_ transactions: [Transaction]) -> [Bool] {
+        transactions.map { mempool.transaction($0.id)?.signature == $0.signature }
     }
 
     /// Under proof of authority: a validly sealed header at a height where this node stores a

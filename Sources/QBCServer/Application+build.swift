@@ -34,7 +34,8 @@ public func buildApplication(
     var services: [any Service] = [network]
     if runtime.settings.leapIntervalMilliseconds > 0 {
         services.append(LeapService(
-            chains: runtime.chains, interval: .milliseconds(runtime.settings.leapIntervalMilliseconds), clock: clock,
+            chains: runtime.chains, interval: .milliseconds(runtime.settings.leapIntervalMilliseconds),
+            threshold: runtime.settings.leapThreshold, clock: clock,
             logger: logger))
     }
     return Application(

@@ -16,6 +16,7 @@ struct NodeConfigFile: Decodable {
 
     struct Leap: Decodable {
         var intervalMilliseconds: Int?
+        var threshold: Int?
         var allowLoopback: Bool?
     }
 
@@ -90,6 +91,7 @@ struct NodeConfigFile: Decodable {
         if let l = leap {
             if let v = l.intervalMilliseconds { s.leapIntervalMilliseconds = try NodeSettings.integer("\(v)", "leap.intervalMilliseconds", 0...86_400_000) }
             if let v = l.allowLoopback { s.allowLoopbackLeap = v }
+            if let v = l.threshold { s.leapThreshold = try NodeSettings.integer("\(v)", "leap.threshold", 1...100_000) }
         }
         if let c = chain {
             if let v = c.name { s.chain.name = v }
@@ -118,7 +120,7 @@ struct NodeConfigFile: Decodable {
         "": ["node", "leap", "chain", "network"],
         "network": ["peers", "advertise"],
         "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "verifierTasks", "logLevel"],
-        "leap": ["intervalMilliseconds", "allowLoopback"],
+        "leap": ["intervalMilliseconds", "allowLoopback", "threshold"],
         "chain": ["name", "consensus", "members", "limits", "bangCreatorKey", "bangTimestamp"],
         "chain.consensus": ["engine", "difficultyBits", "outOfTurnDelayMilliseconds"],
         "chain.members": ["key", "roles"],

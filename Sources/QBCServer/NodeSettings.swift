@@ -13,6 +13,8 @@ public struct NodeSettings: Sendable {
     public var mempoolCapacity = 200_000
     /// Automatic Leap interval in milliseconds; 0 turns automatic Leaps off.
     public var leapIntervalMilliseconds = 1000
+    /// Also seal as soon as this many transactions wait (nil: by interval only).
+    public var leapThreshold: Int?
     /// Whether requests from 127.0.0.0/8 and ::1 may trigger a Leap without a signature.
     public var allowLoopbackLeap = true
     public var verifierTasks = ProcessInfo.processInfo.activeProcessorCount
@@ -38,6 +40,7 @@ public struct NodeSettings: Sendable {
         if let v = environment["QBC_DATA"] { dataDirectory = v }
         if let v = environment["QBC_NODE_KEY"] { nodeKey = v }
         if let v = environment["QBC_MEMPOOL_CAPACITY"] { mempoolCapacity = try Self.integer(v, "QBC_MEMPOOL_CAPACITY", 1...5_000_000) }
+        if let v = environment["QBC_LEAP_THRESHOLD"] { leapThreshold = try Self.integer(v, "QBC_LEAP_THRESHOLD", 1...100_000) }
         if let v = environment["QBC_LEAP_INTERVAL_MS"] { leapIntervalMilliseconds = try Self.integer(v, "QBC_LEAP_INTERVAL_MS", 0...86_400_000) }
         if let v = environment["QBC_DIFFICULTY"] { chain.difficultyBits = UInt8(try Self.integer(v, "QBC_DIFFICULTY", 0...40)) }
         if let v = environment["QBC_LOG_LEVEL"] { logLevel = v }

@@ -22,6 +22,7 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Data folder.") var data: String?
     @Option(name: .long, help: "The node's key file.") var key: String?
     @Option(name: .long, help: "Automatic Leap interval in ms (0 = only by request).") var leapIntervalMs: Int?
+    @Option(name: .long, help: "Also Leap as soon as this many transactions wait.") var leapThreshold: Int?
     @Option(name: .long, help: "Proof-of-work difficulty in bits for a chain created now.") var difficulty: UInt8?
     @Option(name: .long, help: "Maximum waiting transactions.") var mempoolCapacity: Int?
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
@@ -41,6 +42,7 @@ struct NodeCommand: AsyncParsableCommand {
         if let data { settings.dataDirectory = data }
         if let key { settings.nodeKey = key }
         if let leapIntervalMs { settings.leapIntervalMilliseconds = leapIntervalMs }
+        if let leapThreshold { settings.leapThreshold = leapThreshold }
         if let difficulty { settings.chain.difficultyBits = difficulty }
         if let mempoolCapacity { settings.mempoolCapacity = mempoolCapacity }
         if let logLevel { settings.logLevel = logLevel }

@@ -80,3 +80,25 @@ import Testing
         #expect(await service.stats().height == 1)
     }
 }
+
+@Suite struct VerifiedCacheTests {
+    /// A transaction in the mempool was verified at admission; a Quant carrying the same body with
+    /// a different (forged) signature must still be checked and refused.
+    @Test func onlyIdenticalSignaturesSkipVerification() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let (service, _) = try openService(chain, in: dir)
+        let tx = chain.transaction("{}")
+        _ = try await service.admit([tx], now: chain.clock)
+        let forged = Transaction(body: tx.body, signature: chain.admin.sign(tx.signingBytes))
+        guard case .rejected(let error) = try await service.receive(chain.quant([forged], parent: nil), now: chain.clock) else {
+            Issue.record("a forged signature rode on a verified transaction's id")
+            return
+        }
+        #expect(error.code == .badSignature)
+        guard case .committed = try await service.receive(chain.quant([tx], parent: nil), now: chain.clock) else {
+            Issue.record("the verified transaction was refused")
+            return
+        }
+    }
+}

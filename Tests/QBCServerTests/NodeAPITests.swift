@@ -160,4 +160,14 @@ import Testing
         }
         #expect(height == 1)
     }
+
+    @Test func aLeapThresholdSealsAsSoonAsEnoughTransactionsWait() async throws {
+        let t = try TestNode(arguments: ["--leap-interval-ms", "60000", "--leap-threshold", "10"])
+        let writer = try Keys.load("writer1")
+        _ = try await t.client.submit(batch: (0..<3).map { signed(#"{"few":\#($0)}"#, chain: t.chain, by: writer) })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await t.client.stats().height == 0, "below the threshold and before the interval: nothing sealed")
+        _ = try await t.client.submit(batch: (0..<7).map { signed(#"{"more":\#($0)}"#, chain: t.chain, by: writer) })
+        try await eventually("ten waiting transactions were sealed") { try await t.client.stats().transactions == 10 }
+    }
 }
