@@ -12,17 +12,19 @@ struct TestNetwork {
     var nodes: [LocalNode]
     let chain: ChainID
 
-    init(count: Int = 3) throws {
+    init(count: Int = 3, extra: [String] = []) throws {
         dir = try TemporaryDirectory()
-        var nodes = [try Self.start(1, dir: dir, peer: nil)]
-        for index in 2...count { nodes.append(try Self.start(index, dir: dir, peer: nodes[0].url)) }
+        var nodes = [try Self.start(1, dir: dir, peer: nil, extra: extra)]
+        for index in 2...count { nodes.append(try Self.start(index, dir: dir, peer: nodes[0].url, extra: extra)) }
         self.nodes = nodes
         chain = try ChainID(hex: nodes[0].chainID)
     }
 
-    static func start(_ index: Int, dir: TemporaryDirectory, peer: String?, key: String? = nil) throws -> LocalNode {
+    static func start(_ index: Int, dir: TemporaryDirectory, peer: String?, key: String? = nil, extra: [String] = []) throws
+        -> LocalNode
+    {
         // The config files name fixed ports and peers; tests use free ports and their own peers.
-        var arguments = ["--config", NodeProcess.repositoryRoot + "/config/node\(index).json"]
+        var arguments = ["--config", NodeProcess.repositoryRoot + "/config/node\(index).json"] + extra
         if let peer { arguments += ["--peer", peer] }
         if let key { arguments += ["--key", key] }
         return try NodeProcess.start(
@@ -184,5 +186,21 @@ func eventually(_ what: String, _ condition: () async throws -> Bool, sourceLoca
         _ = try await b.leap()
         try await eventually("both tips agree again") { try await a.stats().tipHash == b.stats().tipHash }
         #expect(try await a.transaction(lonely.id.hex).status == "committed")
+    }
+}
+
+@Suite struct AutomaticProofOfWorkTests {
+    @Test func everyNodeSealsAutomaticallyAndAllAgree() async throws {
+        let net = try TestNetwork(extra: ["--leap-interval-ms", "300"])
+        try await eventually("the mesh formed") { try await net.all { try await $0.stats().peers == 2 } }
+        let writer = try Keys.load("writer2")
+        for i in 0..<10 {
+            _ = try await net.client(i % 3).submit(signed(#"{"auto":\#(i)}"#, chain: net.chain, by: writer))
+        }
+        try await eventually("all ten committed and every node on one tip") {
+            let stats = try await [net.client(0), net.client(1), net.client(2)].asyncMap { try await $0.stats() }
+            return stats.allSatisfy { $0.transactions == 10 && $0.mempool == 0 && $0.tipHash == stats[0].tipHash }
+        }
+        #expect(try await verifyWholeChain(net.client(1), chain: net.chain) == 10)
     }
 }
