@@ -52,9 +52,11 @@ public struct Bang: Sendable, Hashable {
         w.u64(timestamp.milliseconds)
         w.fixed(creator.bytes)
         switch rules.consensus {
-        case .proofOfWork(let bits):
+        case .proofOfWork(let bits, let retarget):
             w.u8(1)
             w.u8(bits)
+            w.u32(retarget?.targetIntervalMilliseconds ?? 0)
+            w.u16(retarget?.window ?? 0)
         case .proofOfAuthority(let delay):
             w.u8(2)
             w.u32(delay)
@@ -85,7 +87,13 @@ public struct Bang: Sendable, Hashable {
         let creator = PublicKey(unchecked: try r.fixed(32))
         let consensus: Consensus
         switch try r.u8() {
-        case 1: consensus = .proofOfWork(difficultyBits: try r.u8())
+        case 1:
+            let bits = try r.u8()
+            let target = try r.u32()
+            let window = try r.u16()
+            consensus = .proofOfWork(
+                difficultyBits: bits,
+                retarget: target == 0 && window == 0 ? nil : Retarget(targetIntervalMilliseconds: target, window: window))
         case 2: consensus = .proofOfAuthority(outOfTurnDelayMilliseconds: try r.u32())
         default: throw .wrongTag(expected: "consensus engine 1 (pow) or 2 (poa)")
         }

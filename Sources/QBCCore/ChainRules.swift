@@ -1,7 +1,8 @@
 /// How Quants are sealed and chains compared (documentation/consensus.md).
 public enum Consensus: Sendable, Hashable {
-    /// A Quant's hash must have at least `difficultyBits` leading zero bits; heavier chains win.
-    case proofOfWork(difficultyBits: UInt8)
+    /// A Quant's hash must have at least `difficultyBits` leading zero bits (the starting
+    /// difficulty, moved by `retarget` when set); heavier chains win.
+    case proofOfWork(difficultyBits: UInt8, retarget: Retarget? = nil)
     /// Members with the `authority` role seal in turn by height and sign their headers; another
     /// authority may seal `outOfTurnDelayMilliseconds` after the parent, with lower weight.
     case proofOfAuthority(outOfTurnDelayMilliseconds: UInt32)
@@ -16,6 +17,18 @@ public enum Consensus: Sendable, Hashable {
     /// The largest difficulty a Bang may set: keeps cumulative work inside a signed 64-bit integer
     /// for 2^23 Quants, and is far beyond what a CPU mines anyway.
     public static let maxDifficultyBits: UInt8 = 40
+}
+
+/// Proof-of-work retargeting: every `window` Quants the difficulty moves one bit toward a
+/// Quant every `targetIntervalMilliseconds` (documentation/consensus.md).
+public struct Retarget: Sendable, Hashable {
+    public var targetIntervalMilliseconds: UInt32
+    public var window: UInt16
+
+    public init(targetIntervalMilliseconds: UInt32, window: UInt16) {
+        self.targetIntervalMilliseconds = targetIntervalMilliseconds
+        self.window = window
+    }
 }
 
 /// Limits on Quants.
@@ -68,8 +81,10 @@ public struct ChainRules: Sendable, Hashable {
         guard !membership.members(with: .admin).isEmpty else { throw RuleError(.invalidBang, "the chain needs at least one admin") }
         guard membership.roles.count <= 10_000 else { throw RuleError(.invalidBang, "at most 10000 members at the Bang") }
         switch consensus {
-        case .proofOfWork(let bits) where bits > Consensus.maxDifficultyBits:
+        case .proofOfWork(let bits, _) where bits > Consensus.maxDifficultyBits:
             throw RuleError(.invalidBang, "difficulty must be at most \(Consensus.maxDifficultyBits) bits")
+        case .proofOfWork(_, let retarget?) where retarget.window == 0 || retarget.targetIntervalMilliseconds == 0:
+            throw RuleError(.invalidBang, "a retarget needs a window of at least 1 Quant and a target interval above 0 ms")
         case .proofOfAuthority(let delay):
             guard !membership.members(with: .authority).isEmpty else {
                 throw RuleError(.invalidBang, "proof of authority needs at least one member with the authority role")

@@ -7,10 +7,18 @@ public enum QuantRules {
         public let height: UInt64
         public let hash: Hash
         public let timestamp: Timestamp
-        public init(height: UInt64, hash: Hash, timestamp: Timestamp) {
+        /// The parent header's difficulty byte (the Bang's difficulty for the Bang).
+        public let difficultyBits: UInt8
+        /// Proof-of-work retargeting: the timestamp of the Quant one window below the parent
+        /// (the Bang's at height 0); nil when the next height does not retarget.
+        public let windowStart: Timestamp?
+
+        public init(height: UInt64, hash: Hash, timestamp: Timestamp, difficultyBits: UInt8 = 0, windowStart: Timestamp? = nil) {
             self.height = height
             self.hash = hash
             self.timestamp = timestamp
+            self.difficultyBits = difficultyBits
+            self.windowStart = windowStart
         }
     }
 

@@ -52,9 +52,15 @@ extension ChainService {
     private nonisolated func check(_ branch: [Quant], ancestor: StoredHeader?, ours: StoredHeader?, now: Timestamp) async
         -> ForkOutcome?
     {
-        var parent = QuantRules.Parent(
+        var timestamps = [UInt64: Timestamp]()
+        for quant in branch { timestamps[quant.header.height] = quant.header.timestamp }
+        let lookup: (UInt64) -> Timestamp? = { height in
+            timestamps[height] ?? (try? self.store.header(chain: self.id, height: height))?.header.timestamp
+        }
+        var parent = summary(
             height: ancestor?.header.height ?? 0, hash: ancestor?.hash ?? id,
-            timestamp: ancestor?.header.timestamp ?? bang.timestamp)
+            timestamp: ancestor?.header.timestamp ?? bang.timestamp, difficultyBits: ancestor?.header.difficultyBits,
+            timestampAt: lookup)
         var work = ancestor?.cumulativeWork ?? 0
         var seen = Set<TransactionID>()
         let banned = await equivocators
@@ -66,7 +72,9 @@ extension ChainService {
                     throw RuleError(.duplicate, "transaction \(tx.id.hex) appears twice in the branch")
                 }
                 work += quant.header.work
-                parent = QuantRules.Parent(height: quant.header.height, hash: quant.hash, timestamp: quant.header.timestamp)
+                parent = summary(
+                    height: quant.header.height, hash: quant.hash, timestamp: quant.header.timestamp,
+                    difficultyBits: quant.header.difficultyBits, timestampAt: lookup)
             }
             guard ForkChoice.prefers(
                 candidateWork: work, candidateTip: parent.hash, over: ours?.cumulativeWork ?? 0, currentTip: ours?.hash ?? id)

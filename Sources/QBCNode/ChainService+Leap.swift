@@ -50,8 +50,9 @@ extension ChainService {
             chain: id, height: height, previous: parent?.hash ?? id,
             timestamp: max(now, parentTimestamp), merkleRoot: Merkle.root(batch.map(\.id)),
             transactionCount: UInt32(batch.count), proposer: proposer, difficultyBits: difficultyBits, nonce: 0)
+        let parentSummary = summary(of: parent)
         guard let prepared = rules.consensus.engine.prepare(
-            header, parentTimestamp: parentTimestamp, now: now, membership: rules.membership)
+            header, parent: parentSummary, now: now, membership: rules.membership)
         else {
             await endSealing(committed: nil, transactions: batch.map(\.id))
             return .notYourTurn(RuleError(
@@ -75,9 +76,6 @@ extension ChainService {
         let quant = Quant(header: mined, transactions: batch)
         do throws(StorageError) {
             // Our own Quant passes the same checks a peer's would (signatures were checked at admission).
-            let parentSummary = QuantRules.Parent(
-                height: parent?.header.height ?? 0, hash: parent?.hash ?? id,
-                timestamp: parent?.header.timestamp ?? bang.timestamp)
             do throws(RuleError) {
                 try QuantRules.checkHeader(mined, parent: parentSummary, chain: id, rules: rules, now: now, banned: await equivocators)
                 try QuantRules.checkBody(quant, rules: rules, membership: rules.membership)
@@ -96,7 +94,7 @@ extension ChainService {
 
     private nonisolated var difficultyBits: UInt8 {
         switch rules.consensus {
-        case .proofOfWork(let bits): bits
+        case .proofOfWork(let bits, _): bits
         case .proofOfAuthority: 0
         }
     }

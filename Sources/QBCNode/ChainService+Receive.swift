@@ -30,8 +30,7 @@ extension ChainService {
         }
         let banned = await equivocators
         do throws(RuleError) {
-            let summary = QuantRules.Parent(
-                height: parentHeight, hash: parent?.hash ?? id, timestamp: parent?.header.timestamp ?? bang.timestamp)
+            let summary = summary(of: parent)
             try QuantRules.checkHeader(quant.header, parent: summary, chain: id, rules: rules, now: now, banned: banned)
             try QuantRules.checkBody(quant, rules: rules, membership: rules.membership)
             try await checkSignatures(quant.transactions)
@@ -51,6 +50,31 @@ extension ChainService {
             await endCommit(committed: nil, transactions: [])
             throw error
         }
+    }
+
+    /// What the Quant above a parent is checked against. `timestampAt` finds the timestamp of an
+    /// older Quant (for retargeting): in a branch being checked first, then in the store.
+    nonisolated func summary(
+        height: UInt64, hash: Hash, timestamp: Timestamp, difficultyBits: UInt8?, timestampAt: (UInt64) -> Timestamp?
+    ) -> QuantRules.Parent {
+        var windowStart: Timestamp?
+        if case .proofOfWork(let initial, let retarget?) = rules.consensus,
+            ProofOfWorkEngine(difficultyBits: initial, retarget: retarget).retargets(above: height)
+        {
+            let start = height - UInt64(retarget.window)
+            windowStart = start == 0 ? bang.timestamp : timestampAt(start)
+        }
+        let initialBits: UInt8 = if case .proofOfWork(let bits, _) = rules.consensus { bits } else { 0 }
+        return QuantRules.Parent(
+            height: height, hash: hash, timestamp: timestamp, difficultyBits: difficultyBits ?? initialBits, windowStart: windowStart)
+    }
+
+    /// The summary of a stored parent (nil: the Bang), older timestamps from the store.
+    nonisolated func summary(of parent: StoredHeader?) -> QuantRules.Parent {
+        summary(
+            height: parent?.header.height ?? 0, hash: parent?.hash ?? id, timestamp: parent?.header.timestamp ?? bang.timestamp,
+            difficultyBits: parent?.header.difficultyBits,
+            timestampAt: { (try? store.header(chain: id, height: $0))?.header.timestamp })
     }
 
     /// Verifies every signature on all cores, except those of transactions this node already

@@ -46,6 +46,8 @@ struct NodeConfigFile: Decodable {
         var engine: String
         var difficultyBits: UInt8?
         var outOfTurnDelayMilliseconds: UInt32?
+        var targetIntervalMilliseconds: UInt32?
+        var retargetWindow: UInt16?
     }
 
     struct Network: Decodable {
@@ -102,6 +104,11 @@ struct NodeConfigFile: Decodable {
                 s.chain.engine = v.engine
                 if let bits = v.difficultyBits { s.chain.difficultyBits = bits }
                 if let delay = v.outOfTurnDelayMilliseconds { s.chain.outOfTurnDelayMilliseconds = delay }
+                if let interval = v.targetIntervalMilliseconds, let window = v.retargetWindow {
+                    s.chain.retarget = Retarget(targetIntervalMilliseconds: interval, window: window)
+                } else if v.targetIntervalMilliseconds != nil || v.retargetWindow != nil {
+                    throw SettingsError("chain.consensus: retargeting needs both targetIntervalMilliseconds and retargetWindow")
+                }
             }
             if let v = c.members { s.chain.members = v.map { ($0.key, $0.roles) } }
             if let v = c.bangCreatorKey { s.chain.creatorKey = v }
@@ -122,7 +129,7 @@ struct NodeConfigFile: Decodable {
         "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "verifierTasks", "logLevel"],
         "leap": ["intervalMilliseconds", "allowLoopback", "threshold"],
         "chain": ["name", "consensus", "members", "limits", "bangCreatorKey", "bangTimestamp"],
-        "chain.consensus": ["engine", "difficultyBits", "outOfTurnDelayMilliseconds"],
+        "chain.consensus": ["engine", "difficultyBits", "outOfTurnDelayMilliseconds", "targetIntervalMilliseconds", "retargetWindow"],
         "chain.members": ["key", "roles"],
         "chain.limits": ["maxPayloadBytes", "maxTransactionAgeMilliseconds", "maxTransactionFutureMilliseconds",
                          "maxTransactionsPerQuant", "maxQuantBytes"],

@@ -65,6 +65,8 @@ public struct ChainSpec: Sendable {
     public var difficultyBits: UInt8
     /// Proof of authority: how long after its parent another authority may seal out of turn.
     public var outOfTurnDelayMilliseconds: UInt32 = 1000
+    /// Proof of work: retarget toward this interval every `retargetWindow` Quants (nil: fixed difficulty).
+    public var retarget: Retarget?
     /// Public keys with their roles.
     public var members: [(key: String, roles: [String])]
     public var transactionLimits: TransactionLimits
@@ -108,7 +110,7 @@ public struct ChainSpec: Sendable {
             name: name,
             consensus: engine == "poa"
                 ? .proofOfAuthority(outOfTurnDelayMilliseconds: outOfTurnDelayMilliseconds)
-                : .proofOfWork(difficultyBits: difficultyBits),
+                : .proofOfWork(difficultyBits: difficultyBits, retarget: retarget),
             membership: Membership(roles),
             transactionLimits: transactionLimits, quantLimits: quantLimits)
         do throws(RuleError) { try rules.check() } catch { throw SettingsError("chain \(name): \(error.message)") }

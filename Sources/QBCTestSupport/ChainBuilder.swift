@@ -13,7 +13,7 @@ public struct ChainBuilder {
     public var clock = Timestamp(milliseconds: 1_800_000_000_000)
 
     /// A proof-of-work chain, or with `outOfTurnDelay`, a proof-of-authority one.
-    public init(difficultyBits: UInt8 = 4, maxTransactions: Int = 100, outOfTurnDelay: UInt32? = nil) {
+    public init(difficultyBits: UInt8 = 4, maxTransactions: Int = 100, outOfTurnDelay: UInt32? = nil, retarget: Retarget? = nil) {
         var quantLimits = QuantLimits.standard
         quantLimits.maxTransactions = maxTransactions
         var members: [PublicKey: Role] = [TestKeys.key(1).publicKey: .admin, TestKeys.key(2).publicKey: .writer]
@@ -21,7 +21,7 @@ public struct ChainBuilder {
         let rules = ChainRules(
             name: "test",
             consensus: outOfTurnDelay.map { .proofOfAuthority(outOfTurnDelayMilliseconds: $0) }
-                ?? .proofOfWork(difficultyBits: difficultyBits),
+                ?? .proofOfWork(difficultyBits: difficultyBits, retarget: retarget),
             membership: Membership(members), quantLimits: quantLimits)
         bang = Bang(rules: rules, timestamp: clock, creator: TestKeys.key(1))
     }
@@ -39,13 +39,13 @@ public struct ChainBuilder {
     /// `proposer` (default: the in-turn authority) under proof of authority.
     public func quant(
         _ transactions: [Transaction], parent: (height: UInt64, hash: Hash)?, proposer: SigningKey? = nil,
-        timestamp: Timestamp? = nil
+        timestamp: Timestamp? = nil, difficulty: UInt8? = nil
     ) -> Quant {
         let height = (parent?.height ?? 0) + 1
         var header = QuantHeader(
             chain: bang.id, height: height, previous: parent?.hash ?? bang.id, timestamp: timestamp ?? clock,
             merkleRoot: Merkle.root(transactions.map(\.id)), transactionCount: UInt32(transactions.count),
-            proposer: node.publicKey, difficultyBits: difficultyBits, nonce: 0)
+            proposer: node.publicKey, difficultyBits: difficulty ?? difficultyBits, nonce: 0)
         switch rules.consensus {
         case .proofOfWork:
             header = ProofOfWork.mine(header) ?? header
@@ -61,7 +61,7 @@ public struct ChainBuilder {
 
     public var difficultyBits: UInt8 {
         switch rules.consensus {
-        case .proofOfWork(let bits): bits
+        case .proofOfWork(let bits, _): bits
         case .proofOfAuthority: 0
         }
     }
