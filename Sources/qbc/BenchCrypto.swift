@@ -79,6 +79,11 @@ enum BenchTable {
 
     static func format(_ value: Double) -> String { String(format: "%.0f", value) }
 
+    /// The p-th value of already sorted `values` (0 when empty).
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    }
+
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         return sorted.isEmpty ? 0 : sorted[sorted.count / 2]

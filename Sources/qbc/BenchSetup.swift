@@ -15,7 +15,7 @@ struct BenchSetup {
     let external: String?
 
     /// A fresh chain in a temporary folder: one admin, four writers, `nodes` node keys.
-    init(difficulty: UInt8, capacity: Int, nodes count: Int = 1) throws {
+    init(difficulty: UInt8, capacity: Int, nodes count: Int = 1, consensus: [String: Any]? = nil, leapIntervalMilliseconds: Int = 0) throws {
         executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         external = nil
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("qbc-bench-\(UUID().uuidString)").path
@@ -36,8 +36,8 @@ struct BenchSetup {
         members += writers.map { ["key": $0.publicKey.hex, "roles": ["writer"]] }
         let settings: [String: Any] = [
             "node": ["mempoolCapacity": max(capacity, 1000)],
-            "leap": ["intervalMilliseconds": 0],
-            "chain": ["name": "bench", "consensus": ["engine": "pow", "difficultyBits": Int(difficulty)],
+            "leap": ["intervalMilliseconds": leapIntervalMilliseconds],
+            "chain": ["name": "bench", "consensus": consensus ?? ["engine": "pow", "difficultyBits": Int(difficulty)],
                       "bangCreatorKey": directory + "/admin.key", "bangTimestamp": Timestamp.now().milliseconds,
                       "members": members, "limits": ["maxTransactionsPerQuant": 10_000]],
         ]
