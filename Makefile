@@ -30,3 +30,4 @@ bench: release
 	.build/release/qbc bench node
 	.build/release/qbc bench sync
 	.build/release/qbc bench broadcast
+	.build/release/qbc bench poa
