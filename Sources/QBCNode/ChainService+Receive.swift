@@ -99,6 +99,8 @@ extension ChainService {
             stored.header.proposer == header.proposer, stored.hash != header.hash
         else { return nil }
         equivocators.insert(header.proposer)
+        // Kept on disk so a restart does not forget it (until governance removes the authority).
+        try? store.recordEquivocation(chain: id, proposer: header.proposer, height: header.height, hashes: (stored.hash, header.hash))
         return RuleError(
             .equivocation, "authority \(header.proposer.hex) signed two different Quants at height \(header.height); its Quants are refused from now on")
     }

@@ -50,6 +50,7 @@ public actor ChainService {
         (admissions, admissionsSink) = AsyncStream.makeStream(of: [Transaction].self, bufferingPolicy: .bufferingNewest(1024))
         (sealed, sealedSink) = AsyncStream.makeStream(of: Quant.self, bufferingPolicy: .bufferingNewest(256))
         tip = try store.tip(chain: bang.id)
+        equivocators = try store.equivocators(chain: bang.id)
         try Self.checkLinks(store: store, chain: bang.id, tip: tip)
         mempool = Mempool(capacity: mempoolCapacity)
         let waiting = try store.mempool(chain: bang.id, limit: mempoolCapacity, limits: bang.rules.transactionLimits)

@@ -55,6 +55,10 @@ public protocol BlockStore: Sendable {
     /// stored mempool; they are returned. `ancestor` is nil for the Bang.
     func replace(above ancestor: StoredHeader?, chain: ChainID, with branch: [Quant], limits: TransactionLimits)
         throws(StorageError) -> (tip: StoredHeader, orphaned: [Transaction])
+    /// Records that `proposer` signed two different Quants at `height` (proof of authority).
+    func recordEquivocation(chain: ChainID, proposer: PublicKey, height: UInt64, hashes: (Hash, Hash)) throws(StorageError)
+    /// Every proposer recorded as an equivocator on `chain`.
+    func equivocators(chain: ChainID) throws(StorageError) -> Set<PublicKey>
     /// Persists admitted transactions so the mempool survives a restart.
     func addToMempool(_ transactions: [Transaction]) throws(StorageError)
     func removeFromMempool(_ ids: [TransactionID]) throws(StorageError)

@@ -47,6 +47,13 @@ public final class SQLiteBlockStore: BlockStore {
                     body BLOB NOT NULL);
                 """)
         }
+        migrator.registerMigration("v2-equivocation") { db in
+            try db.execute(sql: """
+                CREATE TABLE equivocation (
+                    chain BLOB NOT NULL, proposer BLOB NOT NULL, height INTEGER NOT NULL,
+                    first BLOB NOT NULL, second BLOB NOT NULL, PRIMARY KEY (chain, proposer, height));
+                """)
+        }
         return migrator
     }
 
@@ -220,6 +227,23 @@ public final class SQLiteBlockStore: BlockStore {
             try unpool.execute(arguments: [id])
         }
         return stored
+    }
+
+    public func recordEquivocation(chain: ChainID, proposer: PublicKey, height: UInt64, hashes: (Hash, Hash))
+        throws(StorageError)
+    {
+        try write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO equivocation (chain, proposer, height, first, second) VALUES (?, ?, ?, ?, ?)",
+                arguments: [Data(chain.bytes), Data(proposer.bytes), Int64(clamping: height), Data(hashes.0.bytes), Data(hashes.1.bytes)])
+        }
+    }
+
+    public func equivocators(chain: ChainID) throws(StorageError) -> Set<PublicKey> {
+        try read { db in
+            Set(try Data.fetchAll(db, sql: "SELECT DISTINCT proposer FROM equivocation WHERE chain = ?", arguments: [Data(chain.bytes)])
+                .map { PublicKey(unchecked: Array($0)) })
+        }
     }
 
     // MARK: Mempool

@@ -93,3 +93,21 @@ import Testing
         #expect(refusal.code == .equivocation)
     }
 }
+
+@Suite struct EquivocationMemoryTests {
+    @Test func aRestartRemembersEquivocators() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder(outOfTurnDelay: 500)
+        let first = chain.quant([chain.transaction("a")], parent: nil)
+        let second = chain.quant([chain.transaction("b")], parent: nil)
+        do {
+            let (service, _) = try openService(chain, in: dir)
+            _ = try await service.receive(first, now: chain.clock)
+            _ = try await service.receive(second, now: chain.clock)
+            #expect(await service.stats().equivocators == [first.header.proposer])
+        }
+        let store = try SQLiteBlockStore(directory: dir.path)
+        let reopened = try ChainService(bang: chain.bang, store: store, sealer: chain.node, mempoolCapacity: 10, verifierTasks: 1)
+        #expect(await reopened.stats().equivocators == [first.header.proposer])
+    }
+}
