@@ -58,7 +58,7 @@ public struct NodeClient: Sendable {
 
     /// Submits one transaction; throws the node's refusal.
     public func submit(_ tx: Transaction) async throws -> InjectResultJSON {
-        try await call("POST", "/inject", body: WireJSON.encode(TransactionJSON(tx)), as: InjectResultJSON.self)
+        try await call("POST", chained("/inject"), body: WireJSON.encode(TransactionJSON(tx)), as: InjectResultJSON.self)
     }
 
     /// Submits many transactions in one request; each gets its own verdict.
@@ -68,7 +68,7 @@ public struct NodeClient: Sendable {
 
     /// Submits a batch already encoded with `encodeBatch` (benchmarks pre-encode).
     public func submit(encodedBatch: [UInt8]) async throws -> InjectBatchJSON {
-        try await call("POST", "/inject", body: encodedBatch, as: InjectBatchJSON.self)
+        try await call("POST", chained("/inject"), body: encodedBatch, as: InjectBatchJSON.self)
     }
 
     public static func encodeBatch(_ batch: [Transaction]) -> [UInt8] {
@@ -77,27 +77,27 @@ public struct NodeClient: Sendable {
 
     /// Triggers a Leap: unsigned (works from the node's machine) or signed by an admin/authority key.
     public func leap(signedBy key: SigningKey? = nil, chain: ChainID? = nil, now: Timestamp? = nil) async throws -> LeapJSON {
-        guard let key, let chain, let now else { return try await call("POST", "/leap", body: nil, as: LeapJSON.self) }
+        guard let key, let chain, let now else { return try await call("POST", chained("/leap"), body: nil, as: LeapJSON.self) }
         let request = LeapRequest(chain: chain, timestamp: now, key: key)
-        return try await call("POST", "/leap", body: WireJSON.encode(LeapRequestJSON(request)), as: LeapJSON.self)
+        return try await call("POST", chained("/leap"), body: WireJSON.encode(LeapRequestJSON(request)), as: LeapJSON.self)
     }
 
-    public func stats() async throws -> StatsJSON { try await call("GET", "/stats", as: StatsJSON.self) }
+    public func stats() async throws -> StatsJSON { try await call("GET", chained("/stats"), as: StatsJSON.self) }
 
     public func page(from: UInt64 = 1, limit: Int = 100) async throws -> ChainPageJSON {
-        try await call("GET", "/chain?from=\(from)&limit=\(limit)", as: ChainPageJSON.self)
+        try await call("GET", chained("/chain?from=\(from)&limit=\(limit)"), as: ChainPageJSON.self)
     }
 
     public func quant(_ reference: String) async throws -> QuantJSON {
-        try await call("GET", "/quants/\(reference)", as: QuantJSON.self)
+        try await call("GET", chained("/quants/\(reference)"), as: QuantJSON.self)
     }
 
     public func transaction(_ id: String) async throws -> TransactionLookupJSON {
-        try await call("GET", "/tx/\(id)", as: TransactionLookupJSON.self)
+        try await call("GET", chained("/tx/\(id)"), as: TransactionLookupJSON.self)
     }
 
     public func mempool(limit: Int = 100) async throws -> MempoolJSON {
-        try await call("GET", "/mempool?limit=\(limit)", as: MempoolJSON.self)
+        try await call("GET", chained("/mempool?limit=\(limit)"), as: MempoolJSON.self)
     }
 
     // MARK: Network
@@ -110,11 +110,21 @@ public struct NodeClient: Sendable {
     public func discover() async throws -> DiscoverJSON { try await call("GET", "/discover", as: DiscoverJSON.self) }
 
     public func peerPush(transactions: [Transaction], chain: ChainID) async throws {
-        _ = try await call("POST", "/peer/chains/\(chain.hex)/transactions", body: Self.encodeBatch(transactions), as: InjectBatchJSON.self)
+        try await peerPush(encodedTransactions: Self.encodeBatch(transactions), chain: chain)
+    }
+
+    /// Pushes a batch already encoded with `encodeBatch` (one encoding for every peer).
+    public func peerPush(encodedTransactions body: [UInt8], chain: ChainID) async throws {
+        _ = try await call("POST", "/peer/chains/\(chain.hex)/transactions", body: body, as: InjectBatchJSON.self)
     }
 
     public func peerPush(quant: QuantJSON) async throws -> PeerQuantResultJSON {
-        try await call("POST", "/peer/chains/\(quant.header.chain)/quants", body: WireJSON.encode(quant), as: PeerQuantResultJSON.self)
+        try await peerPush(encodedQuant: WireJSON.encode(quant), chain: quant.header.chain)
+    }
+
+    /// Pushes a Quant already encoded as `QuantJSON` (one encoding for every peer).
+    public func peerPush(encodedQuant body: [UInt8], chain: String) async throws -> PeerQuantResultJSON {
+        try await call("POST", "/peer/chains/\(chain)/quants", body: body, as: PeerQuantResultJSON.self)
     }
 
     public func peerTip(chain: ChainID) async throws -> PeerTipJSON {
@@ -134,14 +144,16 @@ public struct NodeClient: Sendable {
         return response.status == .ok
     }
 
-    /// One request: JSON in, JSON out; non-2xx answers become `NodeClientError` with the node's message.
+    /// A path of the chain this client names (`/chains/{id}/…`), or of the node's default chain.
+    func chained(_ path: String) -> String { chainPrefix + path }
+
+    /// One request to `path` as given: JSON in, JSON out; non-2xx answers become `NodeClientError` with the node's message.
     public func call<T: Decodable>(_ method: String, _ path: String, body: [UInt8]? = nil, as type: T.Type) async throws -> T {
-        let url = (path.hasPrefix("/chains") || path.hasPrefix("/peer") || path.hasPrefix("/discover") ? "" : chainPrefix) + path
-        var request = HTTPClientRequest(url: baseURL + url)
+        var request = HTTPClientRequest(url: baseURL + path)
         request.method = HTTPMethod(rawValue: method)
         if let peerKey {
             let now = clock()
-            let signature = PeerRequest.sign(key: peerKey, timestamp: now, method: method, path: url, body: body ?? [])
+            let signature = PeerRequest.sign(key: peerKey, timestamp: now, method: method, path: path, body: body ?? [])
             request.headers.add(name: Self.nodeHeader, value: peerKey.publicKey.hex)
             request.headers.add(name: Self.timestampHeader, value: String(now.milliseconds))
             request.headers.add(name: Self.signatureHeader, value: signature.hex)

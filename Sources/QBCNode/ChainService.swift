@@ -125,7 +125,11 @@ public actor ChainService {
             await settle(confirmed: [], dropped: Set(reserved.map(\.1.id)))
             throw error
         }
-        return outcomes.map { $0 ?? .rejected(nil, RuleError(.duplicate, "not processed")) }
+        return outcomes.map { outcome in
+            // Every index is set above (rejected early, refused, duplicate or admitted).
+            guard let outcome else { preconditionFailure("admission left a transaction without a verdict") }
+            return outcome
+        }
     }
 
     private func reserve(_ verified: [(Int, Transaction)]) -> (

@@ -133,27 +133,17 @@ public actor NetworkService: Service {
         book.reachable(now: clock()).filter { $0.chains.contains(chain) }
     }
 
+    /// Calls are concurrent with timeouts in the transport; a slow or dead peer delays nobody and backs off.
     private func relay(_ batch: [Transaction], chain: ChainID) async {
-        await each(peers(serving: chain)) { peer in try await self.transport.pushTransactions(batch, chain: chain, to: peer) }
+        backOff(await transport.pushTransactions(batch, chain: chain, to: peers(serving: chain)))
     }
 
     private func announce(_ quant: Quant) async {
-        await each(peers(serving: quant.header.chain)) { peer in try await self.transport.pushQuant(quant, to: peer) }
+        backOff(await transport.pushQuant(quant, to: peers(serving: quant.header.chain)))
     }
 
-    /// Calls every peer at once; a slow or dead peer delays nobody and backs off.
-    private func each(_ peers: [Registration], _ call: @escaping @Sendable (Registration) async throws -> Void) async {
-        let failures = await withTaskGroup(of: PublicKey?.self) { group in
-            for peer in peers {
-                group.addTask {
-                    do { try await call(peer); return nil } catch { return peer.node }
-                }
-            }
-            var failed = [PublicKey]()
-            for await key in group { if let key { failed.append(key) } }
-            return failed
-        }
+    private func backOff(_ failed: [PublicKey]) {
         let now = clock()
-        for key in failures { book.failed(key, now: now) }
+        for key in failed { book.failed(key, now: now) }
     }
 }

@@ -19,8 +19,10 @@ public struct PeerTip: Sendable, Equatable {
 public protocol PeerTransport: Sendable {
     /// Registers with the node at `address`; returns its peer list (its own registration included).
     func register(_ registration: Registration, at address: String) async throws -> [Registration]
-    func pushTransactions(_ transactions: [Transaction], chain: ChainID, to peer: Registration) async throws
-    func pushQuant(_ quant: Quant, to peer: Registration) async throws
+    /// Pushes transactions to every peer at once, encoding them once; returns the peers that failed.
+    func pushTransactions(_ transactions: [Transaction], chain: ChainID, to peers: [Registration]) async -> [PublicKey]
+    /// Pushes a new Quant to every peer at once, encoding it once; returns the peers that failed.
+    func pushQuant(_ quant: Quant, to peers: [Registration]) async -> [PublicKey]
     func tip(chain: ChainID, of peer: Registration) async throws -> PeerTip
     /// Up to `limit` Quants from `height` upward, with their transactions.
     func quants(chain: ChainID, from height: UInt64, limit: Int, of peer: Registration) async throws -> [Quant]

@@ -12,6 +12,13 @@ extension ChainController {
         JSONResponse.make(await statsJSON(chain))
     }
 
+    /// Stats of every chain this node serves.
+    func allStats() async -> [StatsJSON] {
+        var list = [StatsJSON]()
+        for chain in runtime.chains { list.append(await statsJSON(chain)) }
+        return list
+    }
+
     func statsJSON(_ chain: ChainService) async -> StatsJSON {
         let s = await chain.stats()
         return StatsJSON(

@@ -29,11 +29,7 @@ struct ChainController: Sendable {
             router.get("\(prefix)/stats") { _, context in try await stats(try chain(context)) }
             router.get("\(prefix)/mempool") { request, context in try await mempool(request, context) }
         }
-        router.get("/chains") { _, _ in
-            var list = [StatsJSON]()
-            for chain in runtime.chains { list.append(await statsJSON(chain)) }
-            return JSONResponse.make(list)
-        }
+        router.get("/chains") { _, _ in JSONResponse.make(await allStats()) }
     }
 
     func chain(_ context: QBCRequestContext) throws -> ChainService {

@@ -18,12 +18,31 @@ struct HTTPPeerTransport: PeerTransport {
         try await client(address).register(registration).registrations()
     }
 
-    func pushTransactions(_ transactions: [Transaction], chain: ChainID, to peer: Registration) async throws {
-        try await client(peer.address).peerPush(transactions: transactions, chain: chain)
+    func pushTransactions(_ transactions: [Transaction], chain: ChainID, to peers: [Registration]) async -> [PublicKey] {
+        guard !peers.isEmpty else { return [] }
+        let body = NodeClient.encodeBatch(transactions)
+        return await fanOut(peers) { try await $0.peerPush(encodedTransactions: body, chain: chain) }
     }
 
-    func pushQuant(_ quant: Quant, to peer: Registration) async throws {
-        _ = try await client(peer.address).peerPush(quant: QuantCoding.json(quant))
+    func pushQuant(_ quant: Quant, to peers: [Registration]) async -> [PublicKey] {
+        guard !peers.isEmpty else { return [] }
+        let body = WireJSON.encode(QuantCoding.json(quant))
+        return await fanOut(peers) { _ = try await $0.peerPush(encodedQuant: body, chain: quant.header.chain.hex) }
+    }
+
+    /// Calls every peer at once; returns those whose call failed.
+    private func fanOut(_ peers: [Registration], _ call: @escaping @Sendable (NodeClient) async throws -> Void) async -> [PublicKey] {
+        await withTaskGroup(of: PublicKey?.self) { group in
+            for peer in peers {
+                let client = client(peer.address)
+                group.addTask {
+                    do { try await call(client); return nil } catch { return peer.node }
+                }
+            }
+            var failed = [PublicKey]()
+            for await key in group { if let key { failed.append(key) } }
+            return failed
+        }
     }
 
     func tip(chain: ChainID, of peer: Registration) async throws -> PeerTip {

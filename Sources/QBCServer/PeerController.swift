@@ -18,7 +18,7 @@ struct PeerController: Sendable {
 
     func addRoutes(to router: Router<QBCRequestContext>) {
         router.get("/discover") { _, _ in
-            JSONResponse.make(DiscoverJSON(peers: await network.peerList().map(RegistrationJSON.init), chains: await allStats()))
+            JSONResponse.make(DiscoverJSON(peers: await network.peerList().map(RegistrationJSON.init), chains: await chains.allStats()))
         }
         router.post("/discover") { request, _ in try await register(request) }
         router.post("/peer/chains/:chain/transactions") { request, context in try await transactions(request, context) }
@@ -87,12 +87,6 @@ struct PeerController: Sendable {
         return JSONResponse.make(PeerTipJSON(height: stats.height, hash: stats.tipHash.hex, cumulativeWork: stats.cumulativeWork))
     }
 
-    func allStats() async -> [StatsJSON] {
-        var list = [StatsJSON]()
-        for chain in chains.runtime.chains { list.append(await chains.statsJSON(chain)) }
-        return list
-    }
-
     func register(_ request: Request) async throws -> Response {
         let body = try await ChainController.body(request, limit: 64 * 1024)
         let registration: Registration
@@ -101,7 +95,7 @@ struct PeerController: Sendable {
         }
         do throws(RuleError) {
             let list = try await network.admit(registration)
-            return JSONResponse.make(DiscoverJSON(peers: list.map(RegistrationJSON.init), chains: await allStats()))
+            return JSONResponse.make(DiscoverJSON(peers: list.map(RegistrationJSON.init), chains: await chains.allStats()))
         } catch {
             logger.notice("registration refused", metadata: ["node": "\(registration.node.hex)", "reason": "\(error.code.rawValue)"])
             throw APIError(error)

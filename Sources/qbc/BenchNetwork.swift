@@ -68,8 +68,9 @@ struct BenchBroadcast: AsyncParsableCommand {
             latencies.append(BenchNode.seconds(since: start) * 1000)
         }
         latencies.sort()
-        func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         print("qbc bench broadcast: \(samples) transactions submitted to node 1, time until waiting on nodes 2 and 3")
-        print(String(format: "p50 %.1f ms, p99 %.1f ms, max %.1f ms (submission round trip included)", percentile(0.5), percentile(0.99), latencies.last ?? 0))
+        print(String(
+            format: "p50 %.1f ms, p99 %.1f ms, max %.1f ms (submission round trip included)",
+            BenchTable.percentile(latencies, 0.5), BenchTable.percentile(latencies, 0.99), latencies.last ?? 0))
     }
 }
