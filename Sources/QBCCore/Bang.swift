@@ -75,11 +75,33 @@ public struct Bang: Sendable, Hashable {
         w.u32(UInt32(q.maxTransactions))
         w.u32(UInt32(q.maxBytes))
         w.u64(q.maxFutureMilliseconds)
+        w.string8(rules.payload.contentType ?? "")
+        w.bytes32(rules.payload.schemaText ?? [])
+        w.u8(rules.adminQuorum)
+        if let fork = rules.fork {
+            w.u8(1)
+            w.fixed(fork.parent.bytes)
+            w.u64(fork.height)
+            w.fixed(fork.hash.bytes)
+        } else {
+            w.u8(0)
+        }
         return w.bytes
     }
 
-    /// Decodes `encoded`; call `check()` before trusting it.
-    public init(decoding bytes: [UInt8]) throws(CanonicalReader.DecodingError) {
+    /// Decodes `encoded`; call `check()` before trusting it. Payload rules that do not parse are a
+    /// broken rule (`invalidBang`), not a decoding error.
+    public init(decoding bytes: [UInt8]) throws(RuleError) {
+        do { try self.init(reading: bytes) } catch let error as CanonicalReader.DecodingError {
+            throw RuleError(.invalidBang, "the Bang's bytes are malformed: \(error)")
+        } catch let error as RuleError {
+            throw error
+        } catch {
+            throw RuleError(.invalidBang, "\(error)")
+        }
+    }
+
+    private init(reading bytes: [UInt8]) throws {
         var r = CanonicalReader(bytes)
         try r.expect(.bang)
         let name = try r.string8()
@@ -95,10 +117,10 @@ public struct Bang: Sendable, Hashable {
                 difficultyBits: bits,
                 retarget: target == 0 && window == 0 ? nil : Retarget(targetIntervalMilliseconds: target, window: window))
         case 2: consensus = .proofOfAuthority(outOfTurnDelayMilliseconds: try r.u32())
-        default: throw .wrongTag(expected: "consensus engine 1 (pow) or 2 (poa)")
+        default: throw CanonicalReader.DecodingError.wrongTag(expected: "consensus engine 1 (pow) or 2 (poa)")
         }
         let count = Int(try r.u32())
-        guard count <= 10_000 else { throw .tooLong(at: r.offset, limit: 10_000) }
+        guard count <= 10_000 else { throw CanonicalReader.DecodingError.tooLong(at: r.offset, limit: 10_000) }
         var roles = [PublicKey: Role]()
         for _ in 0..<count {
             roles[PublicKey(unchecked: try r.fixed(32))] = Role(rawValue: try r.u8()).intersection(.known)
@@ -106,9 +128,21 @@ public struct Bang: Sendable, Hashable {
         let t = TransactionLimits(
             maxPayloadBytes: Int(try r.u32()), maxAgeMilliseconds: try r.u64(), maxFutureMilliseconds: try r.u64())
         let q = QuantLimits(maxTransactions: Int(try r.u32()), maxBytes: Int(try r.u32()), maxFutureMilliseconds: try r.u64())
+        let contentType = try r.string8()
+        let schema = try r.bytes32(limit: PayloadRules.maxSchemaBytes)
+        let payload = try PayloadRules(contentType: contentType.isEmpty ? nil : contentType, schemaText: schema.isEmpty ? nil : schema)
+        let quorum = try r.u8()
+        var fork: ForkPoint?
+        switch try r.u8() {
+        case 0: break
+        case 1: fork = ForkPoint(parent: Hash(unchecked: try r.fixed(32)), height: try r.u64(), hash: Hash(unchecked: try r.fixed(32)))
+        default: throw CanonicalReader.DecodingError.wrongTag(expected: "fork flag 0 or 1")
+        }
         let signature = Signature(unchecked: try r.fixed(64))
         try r.finish()
-        let rules = ChainRules(name: name, consensus: consensus, membership: Membership(roles), transactionLimits: t, quantLimits: q)
+        let rules = ChainRules(
+            name: name, consensus: consensus, membership: Membership(roles), transactionLimits: t, quantLimits: q,
+            payload: payload, adminQuorum: quorum, fork: fork)
         self.init(rules: rules, timestamp: timestamp, creator: creator, signature: signature)
     }
 }

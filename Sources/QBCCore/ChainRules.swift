@@ -57,16 +57,25 @@ public struct ChainRules: Sendable, Hashable {
     public var membership: Membership
     public var transactionLimits: TransactionLimits
     public var quantLimits: QuantLimits
+    public var payload: PayloadRules
+    /// How many distinct admins must approve a membership change.
+    public var adminQuorum: UInt8
+    /// Set for a forked chain: where it leaves its parent.
+    public var fork: ForkPoint?
 
     public init(
         name: String, consensus: Consensus, membership: Membership,
-        transactionLimits: TransactionLimits = .standard, quantLimits: QuantLimits = .standard
+        transactionLimits: TransactionLimits = .standard, quantLimits: QuantLimits = .standard,
+        payload: PayloadRules = .none, adminQuorum: UInt8 = 1, fork: ForkPoint? = nil
     ) {
         self.name = name
         self.consensus = consensus
         self.membership = membership
         self.transactionLimits = transactionLimits
         self.quantLimits = quantLimits
+        self.payload = payload
+        self.adminQuorum = adminQuorum
+        self.fork = fork
     }
 
     /// Names are 1 to 64 characters of `[a-z0-9._-]`, so they are safe in URLs and file names.
@@ -80,6 +89,9 @@ public struct ChainRules: Sendable, Hashable {
         guard Self.isValidName(name) else { throw RuleError(.invalidBang, "chain name must be 1-64 characters of a-z, 0-9, '.', '_', '-'") }
         guard !membership.members(with: .admin).isEmpty else { throw RuleError(.invalidBang, "the chain needs at least one admin") }
         guard membership.roles.count <= 10_000 else { throw RuleError(.invalidBang, "at most 10000 members at the Bang") }
+        guard adminQuorum >= 1, Int(adminQuorum) <= membership.members(with: .admin).count else {
+            throw RuleError(.invalidBang, "the admin quorum must be 1 to the number of admins (\(membership.members(with: .admin).count))")
+        }
         switch consensus {
         case .proofOfWork(let bits, _) where bits > Consensus.maxDifficultyBits:
             throw RuleError(.invalidBang, "difficulty must be at most \(Consensus.maxDifficultyBits) bits")

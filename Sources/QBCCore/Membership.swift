@@ -34,7 +34,7 @@ public struct Role: OptionSet, Sendable, Hashable, CustomStringConvertible {
 
 /// Who holds which roles on a chain at some height. Sorted by key so encoding is canonical.
 public struct Membership: Sendable, Hashable {
-    public private(set) var roles: [PublicKey: Role]
+    public internal(set) var roles: [PublicKey: Role]
 
     public init(_ roles: [PublicKey: Role] = [:]) { self.roles = roles.filter { !$0.value.isEmpty } }
 

@@ -22,10 +22,11 @@ public enum QuantRules {
         }
     }
 
-    /// Header checks: chain, link, height, timestamp, proof of work.
+    /// Header checks: chain, link, height, timestamp, consensus proof. `membership` is the
+    /// parent's (it names the authorities); the Bang's when nil.
     public static func checkHeader(
-        _ header: QuantHeader, parent: Parent, chain: ChainID, rules: ChainRules, now: Timestamp,
-        banned: Set<PublicKey> = []
+        _ header: QuantHeader, parent: Parent, chain: ChainID, rules: ChainRules, membership: Membership? = nil,
+        now: Timestamp, banned: Set<PublicKey> = []
     ) throws(RuleError) {
         guard header.chain == chain else { throw RuleError(.wrongChain, "the Quant belongs to chain \(header.chain.hex)") }
         guard header.height == parent.height + 1 else {
@@ -40,13 +41,18 @@ public enum QuantRules {
         guard now.milliseconds(since: header.timestamp) >= -Int64(rules.quantLimits.maxFutureMilliseconds) else {
             throw RuleError(.badTimestamp, "timestamp \(header.timestamp) is too far in the future")
         }
-        try rules.consensus.engine.checkProof(header, parent: parent, membership: rules.membership, banned: banned)
+        try rules.consensus.engine.checkProof(header, parent: parent, membership: membership ?? rules.membership, banned: banned)
     }
 
-    /// Body checks: count, size, Merkle root, and per transaction: chain, shape, writer role,
-    /// no duplicates inside the Quant. Signatures are checked separately (in parallel) by
+    /// Body checks: count, size, Merkle root, and per transaction: chain, shape, payload rules,
+    /// writer role (admin for membership changes), no duplicates inside the Quant. Every member
+    /// is judged by `membership`, the parent's; the Quant's membership changes are applied after
+    /// it, in order, and returned. Signatures are checked separately (in parallel) by
     /// `checkSignatures`; replays against earlier Quants need the store and are the node's.
-    public static func checkBody(_ quant: Quant, rules: ChainRules, membership: Membership) throws(RuleError) {
+    @discardableResult
+    public static func checkBody(_ quant: Quant, rules: ChainRules, membership: Membership) throws(RuleError)
+        -> (membership: Membership, events: [MemberEvent])
+    {
         let header = quant.header
         guard Int(header.transactionCount) == quant.transactions.count else {
             throw RuleError(.countMismatch, "header says \(header.transactionCount) transactions, body has \(quant.transactions.count)")
@@ -63,7 +69,8 @@ public enum QuantRules {
                 throw RuleError(.badTimestamp, "transaction \(tx.id.hex) is dated after its Quant")
             }
             try TransactionRules.checkShape(tx, limits: rules.transactionLimits)
-            guard membership.holds(tx.sender, .writer) else {
+            try rules.payload.check(tx)
+            guard tx.contentType == MembershipChange.contentType || membership.holds(tx.sender, .writer) else {
                 throw RuleError(.notAuthorized, "transaction \(tx.id.hex): sender \(tx.sender.hex) is not a writer")
             }
             guard seen.insert(tx.id).inserted else { throw RuleError(.duplicateInQuant, "transaction \(tx.id.hex) appears twice") }
@@ -74,5 +81,6 @@ public enum QuantRules {
         guard Merkle.root(quant.transactions.map(\.id)) == header.merkleRoot else {
             throw RuleError(.badMerkleRoot, "the Merkle root does not match the transactions")
         }
+        return try Governance.apply(quant.transactions, to: membership, rules: rules, chain: header.chain)
     }
 }

@@ -29,18 +29,26 @@ extension ChainService {
                 await endCommit(committed: nil, transactions: [])
                 return .rejected(RuleError(.wrongHeight, "the branch starts above this node's chain"))
             }
-            let outcome = await check(branch, ancestor: ancestor, ours: ours, now: now)
-            if let outcome {
+            let start = bang.rules.membership.applying(try store.memberEvents(chain: id, atOrBelow: ancestorHeight))
+            let checked = await check(branch, ancestor: ancestor, membership: start, ours: ours, now: now)
+            guard case .success(let (membership, events)) = checked else {
                 await endCommit(committed: nil, transactions: [])
-                return outcome
+                if case .failure(let refusal) = checked { return refusal.outcome }
+                return .notHeavier
             }
             let ids = branch.flatMap { $0.transactions.map(\.id) }
             if let replay = try store.committed(ids, chain: id, atOrBelow: ancestorHeight).first {
                 await endCommit(committed: nil, transactions: [])
                 return .rejected(RuleError(.duplicate, "transaction \(replay.hex) is already committed below the fork"))
             }
-            let (tip, orphaned) = try store.replace(above: ancestor, chain: id, with: branch, limits: rules.transactionLimits)
-            await endFork(tip: tip, committed: ids, orphaned: orphaned)
+            let changes = events.flatMap { $0.map(\.change) }
+            if let applied = try store.appliedChanges(changes, chain: id, atOrBelow: ancestorHeight).first {
+                await endCommit(committed: nil, transactions: [])
+                return .rejected(RuleError(.duplicate, "membership change \(applied.hex) is already applied below the fork"))
+            }
+            let (tip, orphaned) = try store.replace(
+                above: ancestor, chain: id, with: branch, events: events, limits: rules.transactionLimits)
+            await endFork(tip: tip, committed: ids, orphaned: orphaned, membership: membership)
             return .switched(tip, orphaned: orphaned.count)
         } catch {
             await endCommit(committed: nil, transactions: [])
@@ -48,10 +56,14 @@ extension ChainService {
         }
     }
 
-    /// Nil when the branch is valid and heavier; otherwise why not.
-    private nonisolated func check(_ branch: [Quant], ancestor: StoredHeader?, ours: StoredHeader?, now: Timestamp) async
-        -> ForkOutcome?
-    {
+    /// Why a branch is not taken.
+    private struct Refusal: Error { let outcome: ForkOutcome }
+
+    /// The membership at the branch's tip and each Quant's changes when the branch is valid and
+    /// heavier; otherwise why not. `membership` is the membership at the common ancestor.
+    private nonisolated func check(
+        _ branch: [Quant], ancestor: StoredHeader?, membership: Membership, ours: StoredHeader?, now: Timestamp
+    ) async -> Result<(Membership, [[MemberEvent]]), Refusal> {
         var timestamps = [UInt64: Timestamp]()
         for quant in branch { timestamps[quant.header.height] = quant.header.timestamp }
         let lookup: (UInt64) -> Timestamp? = { height in
@@ -63,14 +75,23 @@ extension ChainService {
             timestampAt: lookup)
         var work = ancestor?.cumulativeWork ?? 0
         var seen = Set<TransactionID>()
+        var changes = Set<Hash>()
+        var membership = membership
+        var events = [[MemberEvent]]()
         let banned = await equivocators
         do throws(RuleError) {
             for quant in branch {
-                try QuantRules.checkHeader(quant.header, parent: parent, chain: id, rules: rules, now: now, banned: banned)
-                try QuantRules.checkBody(quant, rules: rules, membership: rules.membership)
+                try QuantRules.checkHeader(
+                    quant.header, parent: parent, chain: id, rules: rules, membership: membership, now: now, banned: banned)
+                let update = try QuantRules.checkBody(quant, rules: rules, membership: membership)
                 for tx in quant.transactions where !seen.insert(tx.id).inserted {
                     throw RuleError(.duplicate, "transaction \(tx.id.hex) appears twice in the branch")
                 }
+                for event in update.events where !changes.insert(event.change).inserted {
+                    throw RuleError(.duplicate, "membership change \(event.change.hex) appears twice in the branch")
+                }
+                membership = update.membership
+                events.append(update.events)
                 work += quant.header.work
                 parent = summary(
                     height: quant.header.height, hash: quant.hash, timestamp: quant.header.timestamp,
@@ -78,18 +99,19 @@ extension ChainService {
             }
             guard ForkChoice.prefers(
                 candidateWork: work, candidateTip: parent.hash, over: ours?.cumulativeWork ?? 0, currentTip: ours?.hash ?? id)
-            else { return .notHeavier }
+            else { return .failure(Refusal(outcome: .notHeavier)) }
             try await checkSignatures(branch.flatMap(\.transactions))
         } catch {
-            return .rejected(error)
+            return .failure(Refusal(outcome: .rejected(error)))
         }
-        return nil
+        return .success((membership, events))
     }
 
-    private func endFork(tip newTip: StoredHeader, committed: [TransactionID], orphaned: [Transaction]) {
+    private func endFork(tip newTip: StoredHeader, committed: [TransactionID], orphaned: [Transaction], membership: Membership) {
         tip = newTip
         mempool.remove(committed)
         for tx in orphaned where mempool.reserve(tx) { mempool.confirm([tx.id]) }
+        adopt(membership)
         sealing = false
     }
 }

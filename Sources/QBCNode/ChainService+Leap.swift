@@ -39,7 +39,11 @@ extension ChainService {
     /// Seals ready transactions into a Quant, mines it off the actor and the request threads,
     /// commits it in one database transaction, then drops its transactions from the mempool.
     public nonisolated func leap(now: Timestamp) async throws(StorageError) -> LeapOutcome {
-        guard let (parent, batch) = await beginSealing() else { return .busy }
+        guard let (parent, taken) = await beginSealing() else { return .busy }
+        let membership = self.membership
+        let refused = refusedChanges(in: taken, membership: membership)
+        if !refused.isEmpty { await drop(refused) }
+        let batch = taken.filter { !refused.contains($0.id) }
         guard !batch.isEmpty else {
             await endSealing(committed: nil, transactions: [])
             return .nothingToSeal
@@ -52,11 +56,11 @@ extension ChainService {
             transactionCount: UInt32(batch.count), proposer: proposer, difficultyBits: difficultyBits, nonce: 0)
         let parentSummary = summary(of: parent)
         guard let prepared = rules.consensus.engine.prepare(
-            header, parent: parentSummary, now: now, membership: rules.membership)
+            header, parent: parentSummary, now: now, membership: membership)
         else {
             await endSealing(committed: nil, transactions: batch.map(\.id))
             return .notYourTurn(RuleError(
-                .notYourTurn, rules.membership.holds(proposer, .authority)
+                .notYourTurn, membership.holds(proposer, .authority)
                     ? "height \(height) is another authority's turn; this node may seal after the out-of-turn delay"
                     : "this node's key is not an authority of chain \(rules.name)"))
         }
@@ -76,14 +80,16 @@ extension ChainService {
         let quant = Quant(header: mined, transactions: batch)
         do throws(StorageError) {
             // Our own Quant passes the same checks a peer's would (signatures were checked at admission).
+            let update: (membership: Membership, events: [MemberEvent])
             do throws(RuleError) {
-                try QuantRules.checkHeader(mined, parent: parentSummary, chain: id, rules: rules, now: now, banned: await equivocators)
-                try QuantRules.checkBody(quant, rules: rules, membership: rules.membership)
+                try QuantRules.checkHeader(
+                    mined, parent: parentSummary, chain: id, rules: rules, membership: membership, now: now, banned: await equivocators)
+                update = try QuantRules.checkBody(quant, rules: rules, membership: membership)
             } catch {
                 throw StorageError(.conflict, "refusing to commit an invalid Quant: \(error)")
             }
-            let stored = try store.commit(quant, parent: parent)
-            await endSealing(committed: stored, transactions: batch.map(\.id))
+            let stored = try store.commit(quant, parent: parent, events: update.events)
+            await endSealing(committed: stored, transactions: batch.map(\.id), membership: update.membership)
             sealedSink.yield(quant)
             return .sealed(stored)
         } catch {
@@ -116,11 +122,36 @@ extension ChainService {
         return (tip, mempool.takeForSealing(limits: rules.quantLimits))
     }
 
-    private func endSealing(committed: StoredHeader?, transactions: [TransactionID]) {
+    /// Membership changes in a batch that no longer hold (applied already, or overtaken by an
+    /// earlier change), checked in order as the Quant would apply them.
+    private nonisolated func refusedChanges(in batch: [Transaction], membership: Membership) -> Set<TransactionID> {
+        var current = membership
+        var refused = Set<TransactionID>()
+        var seen = Set<Hash>()
+        for tx in batch where tx.contentType == MembershipChange.contentType {
+            guard let change = try? Governance.check(tx, membership: membership, current: current, rules: rules, chain: id),
+                seen.insert(change.id).inserted,
+                (try? store.appliedChanges([change.id], chain: id, atOrBelow: .max))?.isEmpty == true
+            else {
+                refused.insert(tx.id)
+                continue
+            }
+            current.set(change.member, change.roles(after: current.roles(of: change.member)))
+        }
+        return refused
+    }
+
+    private func drop(_ ids: Set<TransactionID>) {
+        mempool.remove(ids)
+        try? store.removeFromMempool(Array(ids))
+    }
+
+    private func endSealing(committed: StoredHeader?, transactions: [TransactionID], membership: Membership? = nil) {
         mining = nil
         if let committed {
             tip = committed
             mempool.remove(transactions)
+            if let membership { adopt(membership) }
             leapsCompleted += 1
         } else {
             mempool.release(transactions)
@@ -148,6 +179,6 @@ extension ChainService {
 
     /// True when `key` may trigger a Leap by a signed request.
     public nonisolated func mayTriggerLeap(_ key: PublicKey) -> Bool {
-        !rules.membership.roles(of: key).intersection([.admin, .authority]).isEmpty
+        !membership.roles(of: key).intersection([.admin, .authority]).isEmpty
     }
 }

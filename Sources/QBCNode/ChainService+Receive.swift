@@ -29,10 +29,13 @@ extension ChainService {
             return .notOnTip(tipHeight: parentHeight)
         }
         let banned = await equivocators
+        let membership = self.membership
+        let update: (membership: Membership, events: [MemberEvent])
         do throws(RuleError) {
             let summary = summary(of: parent)
-            try QuantRules.checkHeader(quant.header, parent: summary, chain: id, rules: rules, now: now, banned: banned)
-            try QuantRules.checkBody(quant, rules: rules, membership: rules.membership)
+            try QuantRules.checkHeader(
+                quant.header, parent: summary, chain: id, rules: rules, membership: membership, now: now, banned: banned)
+            update = try QuantRules.checkBody(quant, rules: rules, membership: membership)
             try await checkSignatures(quant.transactions)
         } catch {
             await endCommit(committed: nil, transactions: [])
@@ -43,8 +46,12 @@ extension ChainService {
                 await endCommit(committed: nil, transactions: [])
                 return .rejected(RuleError(.duplicate, "transaction \(replay.hex) is already committed on this chain"))
             }
-            let stored = try store.commit(quant, parent: parent)
-            await endCommit(committed: stored, transactions: quant.transactions.map(\.id))
+            if let applied = try store.appliedChanges(update.events.map(\.change), chain: id, atOrBelow: .max).first {
+                await endCommit(committed: nil, transactions: [])
+                return .rejected(RuleError(.duplicate, "membership change \(applied.hex) is already applied on this chain"))
+            }
+            let stored = try store.commit(quant, parent: parent, events: update.events)
+            await endCommit(committed: stored, transactions: quant.transactions.map(\.id), membership: update.membership)
             return .committed(stored)
         } catch {
             await endCommit(committed: nil, transactions: [])
@@ -94,7 +101,7 @@ extension ChainService {
     /// different Quant by the same proposer proves that proposer signed two Quants at one height.
     private func detectEquivocation(_ header: QuantHeader) -> RuleError? {
         guard case .proofOfAuthority = rules.consensus, let seal = header.seal,
-            header.proposer.verify(seal, over: header.signingBytes), rules.membership.holds(header.proposer, .authority),
+            header.proposer.verify(seal, over: header.signingBytes), membership.holds(header.proposer, .authority),
             let stored = try? store.header(chain: id, height: header.height),
             stored.header.proposer == header.proposer, stored.hash != header.hash
         else { return nil }
@@ -124,10 +131,11 @@ extension ChainService {
         return .some(tip)
     }
 
-    func endCommit(committed: StoredHeader?, transactions: [TransactionID]) {
+    func endCommit(committed: StoredHeader?, transactions: [TransactionID], membership: Membership? = nil) {
         if let committed {
             tip = committed
             mempool.remove(transactions)
+            if let membership { adopt(membership) }
         }
         sealing = false
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import QBCCore
 public import QBCCrypto
 public import QBCStorage
@@ -21,7 +22,8 @@ public actor ChainService {
     var tip: StoredHeader?
     var mempool: Mempool
     var sealing = false
-    private var membership: Membership
+    /// Membership at the tip, readable without the actor (peer authentication reads it per request).
+    private nonisolated let membershipState: Mutex<Membership>
     var leapsCompleted = 0
 
     /// Transactions admitted from clients (not from peers), for the network to relay.
@@ -32,6 +34,8 @@ public actor ChainService {
     let sealedSink: AsyncStream<Quant>.Continuation
 
     public nonisolated var rules: ChainRules { bang.rules }
+    /// Who holds which roles at the tip: the Bang's members changed by every committed change.
+    public nonisolated var membership: Membership { membershipState.withLock { $0 } }
 
     /// Opens the chain from the store, checking the stored tip links up to its parent, and
     /// reloads the persisted mempool.
@@ -44,7 +48,6 @@ public actor ChainService {
         proposer = sealer.publicKey
         self.store = store
         self.verifierTasks = max(1, verifierTasks)
-        membership = bang.rules.membership
         // Bounded: if the network falls behind, relaying is dropped, never the node's memory;
         // dropped transactions still reach peers inside Quants.
         (admissions, admissionsSink) = AsyncStream.makeStream(of: [Transaction].self, bufferingPolicy: .bufferingNewest(1024))
@@ -52,6 +55,8 @@ public actor ChainService {
         tip = try store.tip(chain: bang.id)
         equivocators = try store.equivocators(chain: bang.id)
         try Self.checkLinks(store: store, chain: bang.id, tip: tip)
+        let events = try store.memberEvents(chain: bang.id, atOrBelow: tip?.header.height ?? 0)
+        membershipState = Mutex(bang.rules.membership.applying(events))
         mempool = Mempool(capacity: mempoolCapacity)
         let waiting = try store.mempool(chain: bang.id, limit: mempoolCapacity, limits: bang.rules.transactionLimits)
         for tx in waiting where mempool.reserve(tx) { mempool.confirm([tx.id]) }
@@ -90,11 +95,8 @@ public actor ChainService {
                     throw RuleError(.wrongChain, "transaction is for chain \(tx.chain.hex), this is \(id.hex) (\(rules.name))")
                 }
                 try TransactionRules.checkStructure(tx, limits: rules.transactionLimits, now: now)
-                if tx.contentType.lowercased().hasPrefix("application/json"),
-                    (try? JSONSerialization.jsonObject(with: Data(tx.payload), options: .fragmentsAllowed)) == nil
-                {
-                    throw RuleError(.invalidPayload, "content type is application/json but the payload is not valid JSON")
-                }
+                try rules.payload.check(tx)
+                if tx.contentType == MembershipChange.contentType { try checkGovernance(tx) }
                 candidates.append((index, tx))
             } catch {
                 outcomes[index] = .rejected(tx.id, error)
@@ -138,7 +140,7 @@ public actor ChainService {
         var reserved = [(Int, Transaction)]()
         var refused = [(Int, Transaction, RuleError)]()
         for (index, tx) in verified {
-            if !membership.holds(tx.sender, .writer) {
+            if !mayWait(tx, membership: membership) {
                 refused.append((index, tx, RuleError(
                     .notAuthorized, "sender \(tx.sender.hex) does not hold the writer role on chain \(rules.name)")))
             } else if mempool.count >= mempool.capacity {
@@ -151,6 +153,32 @@ public actor ChainService {
             }
         }
         return (reserved, refused)
+    }
+
+    /// A membership change must hold against the tip's membership and not be applied already.
+    private nonisolated func checkGovernance(_ tx: Transaction) throws(RuleError) {
+        let current = membership
+        let change = try Governance.check(tx, membership: current, current: current, rules: rules, chain: id)
+        let applied = (try? store.appliedChanges([change.id], chain: id, atOrBelow: .max)) ?? []
+        guard applied.isEmpty else {
+            throw RuleError(.duplicate, "membership change \(change.id.hex) is already applied on this chain")
+        }
+    }
+
+    /// Writers may have transactions waiting; admins may have membership changes waiting.
+    nonisolated func mayWait(_ tx: Transaction, membership: Membership) -> Bool {
+        membership.holds(tx.sender, tx.contentType == MembershipChange.contentType ? .admin : .writer)
+    }
+
+    /// Installs the membership of a new tip. Waiting transactions whose senders lost the role they
+    /// need are dropped, here and in the stored mempool.
+    func adopt(_ next: Membership) {
+        guard next != membership else { return }
+        membershipState.withLock { $0 = next }
+        let dropped = mempool.ids { !mayWait($0, membership: next) }
+        guard !dropped.isEmpty else { return }
+        mempool.remove(dropped)
+        try? store.removeFromMempool(dropped)
     }
 
     private func settle(confirmed: [TransactionID], dropped: Set<TransactionID>) {

@@ -34,6 +34,10 @@ public struct Mempool: Sendable {
     public var count: Int { entries.count }
     public func contains(_ id: TransactionID) -> Bool { entries[id] != nil }
     public func transaction(_ id: TransactionID) -> Transaction? { entries[id]?.transaction }
+    /// Ids of waiting transactions that match `predicate` (for purges after membership changes).
+    func ids(where predicate: (Transaction) -> Bool) -> [TransactionID] {
+        entries.values.filter { predicate($0.transaction) }.map(\.transaction.id)
+    }
 
     /// Reserves a slot for a transaction being persisted; false when it is there already.
     mutating func reserve(_ tx: Transaction) -> Bool {

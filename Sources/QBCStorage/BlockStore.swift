@@ -46,15 +46,22 @@ public protocol BlockStore: Sendable {
     func transaction(id: TransactionID, limits: TransactionLimits) throws(StorageError) -> StoredTransaction?
     /// Which of `ids` are already committed (on any chain).
     func committed(_ ids: [TransactionID]) throws(StorageError) -> Set<TransactionID>
-    /// Commits `quant` on top of `parent` atomically and removes its transactions from the stored mempool.
-    func commit(_ quant: Quant, parent: StoredHeader?) throws(StorageError) -> StoredHeader
+    /// Commits `quant` on top of `parent` atomically, with the membership changes it applies, and
+    /// removes its transactions from the stored mempool.
+    func commit(_ quant: Quant, parent: StoredHeader?, events: [MemberEvent]) throws(StorageError) -> StoredHeader
     /// Which of `ids` are committed on `chain` at or below `height` (replay checks for a fork).
     func committed(_ ids: [TransactionID], chain: ChainID, atOrBelow height: UInt64) throws(StorageError) -> Set<TransactionID>
     /// Replaces every Quant above `ancestor` with `branch` in one database transaction (a fork
     /// switch). Transactions of the removed Quants that the branch does not hold go back to the
     /// stored mempool; they are returned. `ancestor` is nil for the Bang.
-    func replace(above ancestor: StoredHeader?, chain: ChainID, with branch: [Quant], limits: TransactionLimits)
-        throws(StorageError) -> (tip: StoredHeader, orphaned: [Transaction])
+    /// `events[i]` are the membership changes `branch[i]` applies.
+    func replace(
+        above ancestor: StoredHeader?, chain: ChainID, with branch: [Quant], events: [[MemberEvent]], limits: TransactionLimits
+    ) throws(StorageError) -> (tip: StoredHeader, orphaned: [Transaction])
+    /// The chain's committed membership changes at or below `height`, in chain order.
+    func memberEvents(chain: ChainID, atOrBelow height: UInt64) throws(StorageError) -> [MemberEvent]
+    /// Which of the membership change ids are already applied on `chain` at or below `height`.
+    func appliedChanges(_ ids: [Hash], chain: ChainID, atOrBelow height: UInt64) throws(StorageError) -> Set<Hash>
     /// Records that `proposer` signed two different Quants at `height` (proof of authority).
     func recordEquivocation(chain: ChainID, proposer: PublicKey, height: UInt64, hashes: (Hash, Hash)) throws(StorageError)
     /// Every proposer recorded as an equivocator on `chain`.
@@ -78,4 +85,11 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { message }
+}
+
+extension BlockStore {
+    /// Commits a Quant that changes no membership.
+    public func commit(_ quant: Quant, parent: StoredHeader?) throws(StorageError) -> StoredHeader {
+        try commit(quant, parent: parent, events: [])
+    }
 }

@@ -54,6 +54,14 @@ public final class SQLiteBlockStore: BlockStore {
                     first BLOB NOT NULL, second BLOB NOT NULL, PRIMARY KEY (chain, proposer, height));
                 """)
         }
+        migrator.registerMigration("v3-membership") { db in
+            try db.execute(sql: """
+                CREATE TABLE member_event (
+                    chain BLOB NOT NULL, height INTEGER NOT NULL, position INTEGER NOT NULL, change BLOB NOT NULL,
+                    member BLOB NOT NULL, roles INTEGER NOT NULL, PRIMARY KEY (chain, height, position)) WITHOUT ROWID;
+                CREATE UNIQUE INDEX member_event_by_change ON member_event(chain, change);
+                """)
+        }
         return migrator
     }
 
@@ -172,7 +180,9 @@ public final class SQLiteBlockStore: BlockStore {
         }
     }
 
-    public func replace(above ancestor: StoredHeader?, chain: ChainID, with branch: [Quant], limits: TransactionLimits)
+    public func replace(
+        above ancestor: StoredHeader?, chain: ChainID, with branch: [Quant], events: [[MemberEvent]], limits: TransactionLimits
+    )
         throws(StorageError) -> (tip: StoredHeader, orphaned: [Transaction])
     {
         let chainData = Data(chain.bytes)
@@ -184,8 +194,12 @@ public final class SQLiteBlockStore: BlockStore {
             ).map { try Self.transaction($0["body"], limits: limits) }
             try db.execute(sql: "DELETE FROM tx WHERE chain = ? AND height > ?", arguments: [chainData, base])
             try db.execute(sql: "DELETE FROM quant WHERE chain = ? AND height > ?", arguments: [chainData, base])
+            try db.execute(sql: "DELETE FROM member_event WHERE chain = ? AND height > ?", arguments: [chainData, base])
             var parent = ancestor
-            for quant in branch { parent = try Self.insert(quant, parent: parent, in: db) }
+            for (index, quant) in branch.enumerated() {
+                parent = try Self.insert(quant, parent: parent, in: db)
+                if index < events.count { try Self.insert(events[index], chain: chain, height: quant.header.height, in: db) }
+            }
             let orphaned = removed.filter { !kept.contains($0.id) }
             let repool = try db.cachedStatement(sql: "INSERT OR IGNORE INTO mempool (id, chain, body) VALUES (?, ?, ?)")
             for tx in orphaned { try repool.execute(arguments: [Data(tx.id.bytes), chainData, Data(tx.encoded)]) }
@@ -194,14 +208,16 @@ public final class SQLiteBlockStore: BlockStore {
         }
     }
 
-    public func commit(_ quant: Quant, parent: StoredHeader?) throws(StorageError) -> StoredHeader {
+    public func commit(_ quant: Quant, parent: StoredHeader?, events: [MemberEvent]) throws(StorageError) -> StoredHeader {
         let height = Int64(clamping: quant.header.height)
         return try write { db in
             let tip = try Int64.fetchOne(db, sql: "SELECT MAX(height) FROM quant WHERE chain = ?", arguments: [Data(quant.header.chain.bytes)])
             guard (tip ?? 0) == height - 1 else {
                 throw StorageError(.conflict, "cannot commit height \(height): the stored tip is \(tip ?? 0)")
             }
-            return try Self.insert(quant, parent: parent, in: db)
+            let stored = try Self.insert(quant, parent: parent, in: db)
+            try Self.insert(events, chain: quant.header.chain, height: quant.header.height, in: db)
+            return stored
         }
     }
 
@@ -276,13 +292,13 @@ public final class SQLiteBlockStore: BlockStore {
 
     // MARK: Helpers
 
-    private func read<T>(_ body: (Database) throws -> T) throws(StorageError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(StorageError) -> T {
         do { return try pool.read(body) } catch let error as StorageError { throw error } catch {
             throw StorageError(.io, "database read failed: \(error)")
         }
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws(StorageError) -> T {
+    func write<T>(_ body: (Database) throws -> T) throws(StorageError) -> T {
         do { return try pool.write(body) } catch let error as StorageError { throw error } catch {
             throw StorageError(.io, "database write failed: \(error)")
         }

@@ -26,12 +26,12 @@ public struct ChainBuilder {
         bang = Bang(rules: rules, timestamp: clock, creator: TestKeys.key(1))
     }
 
-    public mutating func transaction(_ text: String, by key: SigningKey? = nil) -> Transaction {
+    public mutating func transaction(_ text: String, by key: SigningKey? = nil, contentType: String = "text/plain") -> Transaction {
         clock = Timestamp(milliseconds: clock.milliseconds + 1)
         let signer = key ?? writer
         return Transaction(
             signing: .init(chain: bang.id, sender: signer.publicKey, nonce: .random(), timestamp: clock,
-                           contentType: "application/json", payload: Array(text.utf8)),
+                           contentType: contentType, payload: Array(text.utf8)),
             with: signer)
     }
 

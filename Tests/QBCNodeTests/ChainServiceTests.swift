@@ -53,7 +53,7 @@ import Testing
         let good = chain.transaction("{}")
         let forged = Transaction(body: good.body, signature: chain.admin.sign(good.signingBytes))
         let outsider = chain.transaction("{}", by: SigningKey())
-        let notJSON = chain.transaction("{")
+        let notJSON = chain.transaction("{", contentType: "application/json")
         let stale = chain.transaction("{}")
         let later = Timestamp(milliseconds: chain.clock.milliseconds + 11 * 60_000)
         let outcomes = try await service.admit([forged, outsider, notJSON], now: chain.clock)
