@@ -135,6 +135,37 @@ public struct NodeClient: Sendable {
         try await call("GET", "/peer/chains/\(chain.hex)/quants?from=\(from)&limit=\(limit)", as: ChainPageJSON.self)
     }
 
+    public func peerPush(bang: Bang) async throws {
+        _ = try await call("POST", "/peer/bangs", body: WireJSON.encode(BangSubmissionJSON(bang)), as: ChainCreatedJSON.self)
+    }
+
+    public func peerBang(chain: ChainID) async throws -> Bang {
+        try await call("GET", "/peer/chains/\(chain.hex)/bang", as: BangSubmissionJSON.self).decoded()
+    }
+
+    // MARK: Chains
+
+    /// `POST /chains`: asks the node to adopt a signed Bang (a new chain or a fork).
+    public func create(_ bang: Bang) async throws -> ChainCreatedJSON {
+        try await call("POST", "/chains", body: WireJSON.encode(BangSubmissionJSON(bang)), as: ChainCreatedJSON.self)
+    }
+
+    public func chains() async throws -> [StatsJSON] { try await call("GET", "/chains", as: [StatsJSON].self) }
+
+    /// The Bang of this client's chain, checked: its bytes must hash to the id the node gives.
+    public func bang() async throws -> Bang {
+        let info = try await call("GET", chained("/bang"), as: BangJSON.self)
+        let bang = try BangSubmissionJSON(bang: info.encoded).decoded()
+        guard bang.id.hex == info.id else {
+            throw NodeClientError(status: nil, code: "bad_response", message: "the node's Bang bytes do not hash to the chain id it names")
+        }
+        return bang
+    }
+
+    public func members(height: UInt64? = nil) async throws -> MembersJSON {
+        try await call("GET", chained("/members") + (height.map { "?height=\($0)" } ?? ""), as: MembersJSON.self)
+    }
+
     /// True when `/health` answers 200.
     public func isHealthy() async -> Bool {
         var request = HTTPClientRequest(url: baseURL + "/health")

@@ -78,6 +78,8 @@ public struct Bang: Sendable, Hashable {
         w.string8(rules.payload.contentType ?? "")
         w.bytes32(rules.payload.schemaText ?? [])
         w.u8(rules.adminQuorum)
+        w.u32(rules.leap.intervalMilliseconds)
+        w.u32(rules.leap.threshold)
         if let fork = rules.fork {
             w.u8(1)
             w.fixed(fork.parent.bytes)
@@ -132,6 +134,7 @@ public struct Bang: Sendable, Hashable {
         let schema = try r.bytes32(limit: PayloadRules.maxSchemaBytes)
         let payload = try PayloadRules(contentType: contentType.isEmpty ? nil : contentType, schemaText: schema.isEmpty ? nil : schema)
         let quorum = try r.u8()
+        let leap = LeapPolicy(intervalMilliseconds: try r.u32(), threshold: try r.u32())
         var fork: ForkPoint?
         switch try r.u8() {
         case 0: break
@@ -142,7 +145,7 @@ public struct Bang: Sendable, Hashable {
         try r.finish()
         let rules = ChainRules(
             name: name, consensus: consensus, membership: Membership(roles), transactionLimits: t, quantLimits: q,
-            payload: payload, adminQuorum: quorum, fork: fork)
+            payload: payload, adminQuorum: quorum, fork: fork, leap: leap)
         self.init(rules: rules, timestamp: timestamp, creator: creator, signature: signature)
     }
 }

@@ -50,6 +50,20 @@ public struct QuantLimits: Sendable, Hashable {
     public static let absoluteMaxBytes = 256 * 1024 * 1024
 }
 
+/// A chain's automatic Leap policy: seal every `intervalMilliseconds` when transactions wait, or
+/// as soon as `threshold` wait. Zero means "the node's setting".
+public struct LeapPolicy: Sendable, Hashable {
+    public var intervalMilliseconds: UInt32
+    public var threshold: UInt32
+
+    public init(intervalMilliseconds: UInt32, threshold: UInt32) {
+        self.intervalMilliseconds = intervalMilliseconds
+        self.threshold = threshold
+    }
+
+    public static let nodeDefault = LeapPolicy(intervalMilliseconds: 0, threshold: 0)
+}
+
 /// Everything a Bang fixes about a chain.
 public struct ChainRules: Sendable, Hashable {
     public var name: String
@@ -62,12 +76,15 @@ public struct ChainRules: Sendable, Hashable {
     public var adminQuorum: UInt8
     /// Set for a forked chain: where it leaves its parent.
     public var fork: ForkPoint?
+    /// When nodes seal this chain on their own; zero fields defer to each node's settings.
+    public var leap: LeapPolicy
 
     public init(
         name: String, consensus: Consensus, membership: Membership,
         transactionLimits: TransactionLimits = .standard, quantLimits: QuantLimits = .standard,
-        payload: PayloadRules = .none, adminQuorum: UInt8 = 1, fork: ForkPoint? = nil
+        payload: PayloadRules = .none, adminQuorum: UInt8 = 1, fork: ForkPoint? = nil, leap: LeapPolicy = .nodeDefault
     ) {
+        self.leap = leap
         self.name = name
         self.consensus = consensus
         self.membership = membership

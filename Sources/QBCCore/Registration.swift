@@ -61,21 +61,18 @@ public struct Registration: Sendable, Hashable {
     }
 
     /// Everything a node checks before admitting a peer directly: shape, signature, freshness,
-    /// and the `node` role in every named chain that the checker serves (`membership` gives it).
+    /// and the `node` role in at least one named chain that the checker serves (`membership`
+    /// gives it). Each chain's routes check the role in that chain again, per request.
     public func checkAdmission(now: Timestamp, membership: (ChainID) -> Membership?) throws(RuleError) {
         try checkSignature()
         guard now.milliseconds(since: timestamp).magnitude <= UInt64(Self.freshnessMilliseconds) else {
             throw RuleError(.timestampTooOld, "the registration is more than 5 minutes from this node's clock: sign a new one")
         }
-        var shared = 0
-        for chain in chains {
-            guard let members = membership(chain) else { continue }
-            guard members.holds(node, .node) else {
-                throw RuleError(.notAuthorized, "key \(node.hex) does not hold the node role on chain \(chain.hex)")
-            }
-            shared += 1
+        let shared = chains.compactMap(membership)
+        guard !shared.isEmpty else { throw RuleError(.notAuthorized, "the registration names no chain this node serves") }
+        guard shared.contains(where: { $0.holds(node, .node) }) else {
+            throw RuleError(.notAuthorized, "key \(node.hex) does not hold the node role on any chain this node serves")
         }
-        guard shared > 0 else { throw RuleError(.notAuthorized, "the registration names no chain this node serves") }
     }
 }
 

@@ -3,18 +3,19 @@ public import QBCCore
 import QBCStorage
 public import ServiceLifecycle
 
-/// Automatic Leaps. A chain is sealed when `interval` has passed since its last Leap and
-/// transactions wait, or as soon as `threshold` transactions wait (when set).
+/// Automatic Leaps. A chain is sealed when its interval has passed since its last Leap and
+/// transactions wait, or as soon as its threshold of transactions wait. Each chain's Bang may
+/// set its own policy; otherwise the node's settings apply (interval 0: never by time).
 public struct LeapService: Service {
-    let chains: [ChainService]
-    let interval: Duration
+    let chains: ChainDirectory
+    let interval: Int
     let threshold: Int?
     let clock: @Sendable () -> Timestamp
     let logger: Logger
 
+    /// `interval` in milliseconds (0: off unless a chain sets its own).
     public init(
-        chains: [ChainService], interval: Duration, threshold: Int? = nil, clock: @escaping @Sendable () -> Timestamp,
-        logger: Logger
+        chains: ChainDirectory, interval: Int, threshold: Int? = nil, clock: @escaping @Sendable () -> Timestamp, logger: Logger
     ) {
         self.chains = chains
         self.interval = interval
@@ -23,18 +24,26 @@ public struct LeapService: Service {
         self.logger = logger
     }
 
+    /// The policy in force for one chain: (interval, threshold), nil when neither applies.
+    private func policy(_ chain: ChainService) -> (interval: Duration?, threshold: Int?) {
+        let own = chain.rules.leap
+        let milliseconds = own.intervalMilliseconds > 0 ? Int(own.intervalMilliseconds) : interval
+        return (milliseconds > 0 ? .milliseconds(milliseconds) : nil, own.threshold > 0 ? Int(own.threshold) : threshold)
+    }
+
     public func run() async throws {
-        // Check often enough for the threshold; the interval alone needs no finer tick.
-        let tick = threshold == nil ? interval : min(interval, .milliseconds(20))
         let continuous = ContinuousClock()
-        // The interval runs from the start, then from each chain's last Leap.
-        let started = continuous.now
-        var last = Dictionary(uniqueKeysWithValues: chains.map { ($0.id, started) })
+        // The interval runs from the moment a chain is first seen, then from each chain's last Leap.
+        var last = [ChainID: ContinuousClock.Instant]()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: tick)
-            for chain in chains {
+            try? await Task.sleep(for: .milliseconds(20))
+            for chain in chains.all {
+                let (interval, threshold) = policy(chain)
+                guard interval != nil || threshold != nil else { continue }
+                let since = last[chain.id] ?? continuous.now
+                if last[chain.id] == nil { last[chain.id] = since }
                 let waiting = await chain.stats().mempoolSize
-                let due = continuous.now - (last[chain.id] ?? started) >= interval
+                let due = interval.map { continuous.now - since >= $0 } ?? false
                 guard waiting > 0, due || waiting >= (threshold ?? .max) else { continue }
                 last[chain.id] = continuous.now
                 do {

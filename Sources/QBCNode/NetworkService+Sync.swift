@@ -7,7 +7,7 @@ extension NetworkService {
     /// A Quant pushed by an admitted peer: checked in full; an invalid one costs the sender.
     /// One that does not extend the tip makes the node catch up with that peer.
     public func received(_ quant: Quant, from sender: PublicKey) async throws(RuleError) -> ReceiveOutcome {
-        guard let chain = chains[quant.header.chain] else {
+        guard let chain = directory.chain(quant.header.chain) else {
             throw RuleError(.wrongChain, "this node does not serve chain \(quant.header.chain.hex)")
         }
         let outcome: ReceiveOutcome
@@ -36,7 +36,7 @@ extension NetworkService {
         defer { syncing.remove(chain.id) }
         let ours = await chain.stats()
         var best: (Registration, PeerTip)?
-        for peer in candidates ?? book.reachable(now: clock()).filter({ $0.chains.contains(chain.id) }) {
+        for peer in candidates ?? peers(serving: chain.id) {
             do {
                 let tip = try await transport.tip(chain: chain.id, of: peer)
                 book.succeeded(peer.node)

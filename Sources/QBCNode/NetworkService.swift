@@ -8,7 +8,7 @@ public import ServiceLifecycle
 /// Quants, and catching up with heavier peers. Reaches other nodes only through `PeerTransport`.
 public actor NetworkService: Service {
     public nonisolated let key: SigningKey
-    let chains: [ChainID: ChainService]
+    let directory: ChainDirectory
     let transport: any PeerTransport
     let bootstrap: [String]
     let clock: @Sendable () -> Timestamp
@@ -17,13 +17,17 @@ public actor NetworkService: Service {
     var advertised: String?
     private var addressWaiters: [CheckedContinuation<String, Never>] = []
     var syncing: Set<ChainID> = []
+    /// Chains a peer is known to serve beyond its last registration (it announced or accepted them since).
+    var alsoServes: [PublicKey: Set<ChainID>] = [:]
+    /// Chains a peer named that this node could not adopt, and when to ask again.
+    var declined: [ChainID: Timestamp] = [:]
 
     public init(
-        key: SigningKey, chains: [ChainService], transport: any PeerTransport, bootstrap: [String],
+        key: SigningKey, chains: ChainDirectory, transport: any PeerTransport, bootstrap: [String],
         advertise: String?, clock: @escaping @Sendable () -> Timestamp, logger: Logger
     ) {
         self.key = key
-        self.chains = Dictionary(uniqueKeysWithValues: chains.map { ($0.id, $0) })
+        directory = chains
         self.transport = transport
         self.bootstrap = bootstrap
         advertised = advertise
@@ -45,20 +49,30 @@ public actor NetworkService: Service {
 
     /// This node's current signed registration.
     public func ownRegistration() async -> Registration {
-        Registration(key: key, address: await address(), chains: chains.keys.sorted(), timestamp: clock())
+        // A registration names at most `Registration.maxChains`; the oldest chains go first.
+        Registration(
+            key: key, address: await address(), chains: Array(directory.all.map(\.id).prefix(Registration.maxChains)),
+            timestamp: clock())
     }
 
     public func run() async throws {
         _ = await address()
         await withTaskGroup(of: Void.self) { group in
-            for chain in chains.values {
-                group.addTask { for await batch in chain.admissions { await self.relay(batch, chain: chain.id) } }
-                group.addTask { for await quant in chain.sealed { await self.announce(quant) } }
-            }
+            for chain in directory.all { serve(chain, in: &group) }
             group.addTask { await self.maintain() }
-            try? await gracefulShutdown()
+            // New chains join the group as they are adopted, until shutdown.
+            for await chain in directory.additions.cancelOnGracefulShutdown() {
+                serve(chain, in: &group)
+                group.addTask { await self.adopted(chain) }
+            }
             group.cancelAll()
         }
+    }
+
+    /// Relays what the chain admits and announces what it seals, for as long as the node runs.
+    nonisolated func serve(_ chain: ChainService, in group: inout TaskGroup<Void>) {
+        group.addTask { for await batch in chain.admissions { await self.relay(batch, chain: chain.id) } }
+        group.addTask { for await quant in chain.sealed { await self.announce(quant) } }
     }
 
     /// Registers with every known address every 30 s and checks for heavier chains every second.
@@ -66,7 +80,8 @@ public actor NetworkService: Service {
         var round = 0
         while !Task.isCancelled {
             if round % 30 == 0 { await registerEverywhere() }
-            for chain in chains.values { await catchUp(chain) }
+            for chain in directory.all { await catchUp(chain) }
+            if round % 30 == 0 { await discoverChains() }
             round += 1
             try? await Task.sleep(for: .seconds(1))
         }
@@ -77,7 +92,7 @@ public actor NetworkService: Service {
     /// Admits a peer that registered with this node; returns this node's peer list.
     public func admit(_ registration: Registration) async throws(RuleError) -> [Registration] {
         guard registration.node != key.publicKey else { throw RuleError(.invalidRegistration, "a node cannot register with itself") }
-        try registration.checkAdmission(now: clock()) { chains[$0]?.rules.membership }
+        try registration.checkAdmission(now: clock()) { directory.chain($0)?.membership }
         guard book.admit(registration) else { throw RuleError(.mempoolFull, "this node's peer book is full") }
         logger.info("peer admitted", metadata: ["peer": "\(registration.node.hex)", "address": "\(registration.address)"])
         return await peerList()
@@ -94,7 +109,7 @@ public actor NetworkService: Service {
 
     /// Registers with the bootstrap peers and every known peer, then with any new peer their
     /// lists name, until no new address appears (bounded by the peer book's capacity).
-    private func registerEverywhere() async {
+    func registerEverywhere() async {
         let own = await ownRegistration()
         var queue = Array(Set(bootstrap + book.registrations.map(\.address))).sorted()
         var visited: Set<String> = [own.address]
@@ -117,8 +132,8 @@ public actor NetworkService: Service {
         for registration in list where registration.node != key.publicKey {
             do throws(RuleError) {
                 try registration.checkSignature()
-                let members = registration.chains.compactMap { chains[$0]?.rules.membership }
-                guard !members.isEmpty, members.allSatisfy({ $0.holds(registration.node, .node) }) else { continue }
+                let members = registration.chains.compactMap { directory.chain($0)?.membership }
+                guard members.contains(where: { $0.holds(registration.node, .node) }) else { continue }
                 book.admit(registration)
                 book.succeeded(registration.node)
             } catch {
@@ -129,8 +144,13 @@ public actor NetworkService: Service {
 
     // MARK: Relaying
 
-    private func peers(serving chain: ChainID) -> [Registration] {
-        book.reachable(now: clock()).filter { $0.chains.contains(chain) }
+    /// Reachable peers that serve `chain` and hold the node role in it now (a member removed by
+    /// governance gets nothing more).
+    func peers(serving chain: ChainID) -> [Registration] {
+        guard let membership = directory.chain(chain)?.membership else { return [] }
+        return book.reachable(now: clock()).filter { peer in
+            (peer.chains.contains(chain) || alsoServes[peer.node]?.contains(chain) == true) && membership.holds(peer.node, .node)
+        }
     }
 
     /// Calls are concurrent with timeouts in the transport; a slow or dead peer delays nobody and backs off.
@@ -142,7 +162,7 @@ public actor NetworkService: Service {
         backOff(await transport.pushQuant(quant, to: peers(serving: quant.header.chain)))
     }
 
-    private func backOff(_ failed: [PublicKey]) {
+    func backOff(_ failed: [PublicKey]) {
         let now = clock()
         for key in failed { book.failed(key, now: now) }
     }

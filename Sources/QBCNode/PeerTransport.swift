@@ -24,6 +24,10 @@ public protocol PeerTransport: Sendable {
     /// Pushes a new Quant to every peer at once, encoding it once; returns the peers that failed.
     func pushQuant(_ quant: Quant, to peers: [Registration]) async -> [PublicKey]
     func tip(chain: ChainID, of peer: Registration) async throws -> PeerTip
+    /// Pushes a new chain's Bang to peers at once; returns the peers that failed.
+    func pushBang(_ bang: Bang, to peers: [Registration]) async -> [PublicKey]
+    /// A chain's Bang, from a peer that serves it (only to the chain's node members).
+    func bang(chain: ChainID, of peer: Registration) async throws -> Bang
     /// Up to `limit` Quants from `height` upward, with their transactions.
     func quants(chain: ChainID, from height: UInt64, limit: Int, of peer: Registration) async throws -> [Quant]
 }

@@ -14,13 +14,13 @@ public func buildApplication(
     runtime: NodeRuntime, clock: @escaping @Sendable () -> Timestamp, logger: Logger,
     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let metrics = NodeMetrics(chains: runtime.chains)
+    let metrics = NodeMetrics(chains: runtime.directory)
     let router = Router(context: QBCRequestContext.self)
     let transport = HTTPPeerTransport(
         key: runtime.nodeKey, clock: clock,
-        maxPayloadBytes: runtime.chains.map(\.rules.transactionLimits.maxPayloadBytes).max() ?? 0)
+        maxPayloadBytes: TransactionLimits.absoluteMaxPayloadBytes)
     let network = NetworkService(
-        key: runtime.nodeKey, chains: runtime.chains, transport: transport, bootstrap: runtime.settings.peers,
+        key: runtime.nodeKey, chains: runtime.directory, transport: transport, bootstrap: runtime.settings.peers,
         advertise: runtime.settings.advertise, clock: clock, logger: logger)
     let controller = ChainController(runtime: runtime, metrics: metrics, network: network, clock: clock, logger: logger)
     controller.addRoutes(to: router)
@@ -32,12 +32,9 @@ public func buildApplication(
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: await metrics.scrape())))
     }
     var services: [any Service] = [network]
-    if runtime.settings.leapIntervalMilliseconds > 0 {
-        services.append(LeapService(
-            chains: runtime.chains, interval: .milliseconds(runtime.settings.leapIntervalMilliseconds),
-            threshold: runtime.settings.leapThreshold, clock: clock,
-            logger: logger))
-    }
+    services.append(LeapService(
+        chains: runtime.directory, interval: runtime.settings.leapIntervalMilliseconds,
+        threshold: runtime.settings.leapThreshold, clock: clock, logger: logger))
     return Application(
         router: router,
         configuration: .init(address: .hostname(runtime.settings.host, port: runtime.settings.port), serverName: "qbc"),

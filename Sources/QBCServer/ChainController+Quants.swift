@@ -26,7 +26,7 @@ extension ChainController {
             tipHash: s.tipHash.hex, tipTimestamp: s.tipTimestamp.milliseconds, cumulativeWork: s.cumulativeWork,
             transactions: s.transactionCount, mempool: s.mempoolSize, mempoolCapacity: s.mempoolCapacity, peers: await network.peerCount,
             node: runtime.nodeKey.publicKey.hex, version: QBCVersion.current,
-            equivocators: s.equivocators.map(\.hex))
+            equivocators: s.equivocators.map(\.hex), fork: chain.rules.fork.map(ForkJSON.init))
     }
 
     /// `GET /chain?from=H&limit=N`: Quants from height H (default 1), at most N (default 100,

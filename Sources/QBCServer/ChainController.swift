@@ -28,8 +28,11 @@ struct ChainController: Sendable {
             router.get("\(prefix)/tx/:id") { request, context in try await transaction(request, context) }
             router.get("\(prefix)/stats") { _, context in try await stats(try chain(context)) }
             router.get("\(prefix)/mempool") { request, context in try await mempool(request, context) }
+            router.get("\(prefix)/bang") { _, context in JSONResponse.make(BangJSON(try chain(context).bang)) }
+            router.get("\(prefix)/members") { request, context in try await members(request, context) }
         }
         router.get("/chains") { _, _ in JSONResponse.make(await allStats()) }
+        router.post("/chains") { request, _ in try await create(request) }
     }
 
     func chain(_ context: QBCRequestContext) throws -> ChainService {

@@ -30,6 +30,15 @@ struct HTTPPeerTransport: PeerTransport {
         return await fanOut(peers) { _ = try await $0.peerPush(encodedQuant: body, chain: quant.header.chain.hex) }
     }
 
+    func pushBang(_ bang: Bang, to peers: [Registration]) async -> [PublicKey] {
+        guard !peers.isEmpty else { return [] }
+        return await fanOut(peers) { try await $0.peerPush(bang: bang) }
+    }
+
+    func bang(chain: ChainID, of peer: Registration) async throws -> Bang {
+        try await client(peer.address).peerBang(chain: chain)
+    }
+
     /// Calls every peer at once; returns those whose call failed.
     private func fanOut(_ peers: [Registration], _ call: @escaping @Sendable (NodeClient) async throws -> Void) async -> [PublicKey] {
         await withTaskGroup(of: PublicKey?.self) { group in

@@ -40,6 +40,20 @@ struct NodeConfigFile: Decodable {
         var limits: Limits?
         var bangCreatorKey: String?
         var bangTimestamp: UInt64?
+        var payload: Payload?
+        var adminQuorum: UInt8?
+        var leap: ChainLeap?
+    }
+
+    struct Payload: Decodable {
+        var contentType: String?
+        /// Read as text separately (`schemaText`); here only its presence matters.
+        var schema: JSONValue?
+    }
+
+    struct ChainLeap: Decodable {
+        var intervalMilliseconds: UInt32?
+        var threshold: UInt32?
     }
 
     struct Consensus: Decodable {
@@ -63,6 +77,19 @@ struct NodeConfigFile: Decodable {
     /// Reads `path` and applies it on top of `settings`.
     static func apply(path: String, to settings: inout NodeSettings) throws(SettingsError) {
         guard let data = FileManager.default.contents(atPath: path) else { throw SettingsError("cannot read config file \(path)") }
+        try apply(data, path: path, to: &settings)
+    }
+
+    /// Reads a chain spec file (a config file's `chain` section on its own) onto `settings.chain`.
+    static func apply(chainSpec path: String, to settings: inout NodeSettings) throws(SettingsError) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw SettingsError("cannot read chain spec \(path)") }
+        guard let object = try? JSONSerialization.jsonObject(with: data), object is [String: Any],
+            let wrapped = try? JSONSerialization.data(withJSONObject: ["chain": object])
+        else { throw SettingsError("chain spec \(path): not a JSON object") }
+        try apply(wrapped, path: path, to: &settings)
+    }
+
+    private static func apply(_ data: Data, path: String, to settings: inout NodeSettings) throws(SettingsError) {
         try checkKnownFields(data, path: path)
         let file: NodeConfigFile
         do {
@@ -74,6 +101,19 @@ struct NodeConfigFile: Decodable {
             throw SettingsError("config file \(path): \(error)")
         }
         try file.apply(to: &settings)
+        settings.chain.schema = try schemaText(data, path: path) ?? settings.chain.schema
+    }
+
+    /// The payload schema's JSON text, with sorted keys so the same schema gives the same Bang.
+    static func schemaText(_ data: Data, path: String) throws(SettingsError) -> [UInt8]? {
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let chain = root["chain"] as? [String: Any], let payload = chain["payload"] as? [String: Any],
+            let schema = payload["schema"]
+        else { return nil }
+        guard let text = try? JSONSerialization.data(withJSONObject: schema, options: [.sortedKeys, .fragmentsAllowed]) else {
+            throw SettingsError("config file \(path): chain.payload.schema cannot be serialised")
+        }
+        return Array(text)
     }
 
     func apply(to s: inout NodeSettings) throws(SettingsError) {
@@ -113,6 +153,10 @@ struct NodeConfigFile: Decodable {
             if let v = c.members { s.chain.members = v.map { ($0.key, $0.roles) } }
             if let v = c.bangCreatorKey { s.chain.creatorKey = v }
             if let v = c.bangTimestamp { s.chain.timestamp = v }
+            if let v = c.payload?.contentType { s.chain.contentType = v }
+            if let v = c.adminQuorum { s.chain.adminQuorum = v }
+            if let v = c.leap?.intervalMilliseconds { s.chain.leap.intervalMilliseconds = v }
+            if let v = c.leap?.threshold { s.chain.leap.threshold = v }
             if let l = c.limits {
                 if let v = l.maxPayloadBytes { s.chain.transactionLimits.maxPayloadBytes = v }
                 if let v = l.maxTransactionAgeMilliseconds { s.chain.transactionLimits.maxAgeMilliseconds = v }
@@ -128,7 +172,9 @@ struct NodeConfigFile: Decodable {
         "network": ["peers", "advertise"],
         "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "verifierTasks", "logLevel"],
         "leap": ["intervalMilliseconds", "allowLoopback", "threshold"],
-        "chain": ["name", "consensus", "members", "limits", "bangCreatorKey", "bangTimestamp"],
+        "chain": ["name", "consensus", "members", "limits", "bangCreatorKey", "bangTimestamp", "payload", "adminQuorum", "leap"],
+        "chain.payload": ["contentType", "schema"],
+        "chain.leap": ["intervalMilliseconds", "threshold"],
         "chain.consensus": ["engine", "difficultyBits", "outOfTurnDelayMilliseconds", "targetIntervalMilliseconds", "retargetWindow"],
         "chain.members": ["key", "roles"],
         "chain.limits": ["maxPayloadBytes", "maxTransactionAgeMilliseconds", "maxTransactionFutureMilliseconds",

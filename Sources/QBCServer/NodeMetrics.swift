@@ -9,14 +9,13 @@ final class NodeMetrics: Sendable {
     let rejected: [RuleError.Code: Counter]
     let rejectedMalformed: Counter
     let leaps: Counter
-    private let chains: [(ChainService, height: Gauge, transactions: Gauge, mempool: Gauge)]
+    private let directory: ChainDirectory
 
-    init(chains: [ChainService]) {
+    init(chains directory: ChainDirectory) {
+        self.directory = directory
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
-        func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
-            MetricNameDescriptor(namespace: "qbc", metricName: metric, unitName: unit, helpText: help)
-        }
+        let name = Self.name
         admitted = registry.makeCounter(descriptor: name("transactions_admitted", "total", "Transactions admitted to a mempool"))
         let refused = name("transactions_rejected", "total", "Transactions refused, by reason")
         var rejected = [RuleError.Code: Counter]()
@@ -26,27 +25,26 @@ final class NodeMetrics: Sendable {
         self.rejected = rejected
         rejectedMalformed = registry.makeCounter(descriptor: refused, labels: [("reason", "malformed")])
         leaps = registry.makeCounter(descriptor: name("leaps", "total", "Quants sealed by this node"))
-        let height = name("chain_height", "", "Height of the chain's tip")
-        let committed = name("chain_transactions", "", "Committed transactions")
-        let waiting = name("mempool_transactions", "", "Transactions waiting")
-        self.chains = chains.map { chain in
-            let labels = [("chain", chain.rules.name)]
-            return (chain,
-                    registry.makeGauge(descriptor: height, labels: labels),
-                    registry.makeGauge(descriptor: committed, labels: labels),
-                    registry.makeGauge(descriptor: waiting, labels: labels))
-        }
+    }
+
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "qbc", metricName: metric, unitName: unit, helpText: help)
     }
 
     func rejected(_ code: RuleError.Code) { rejected[code]?.increment() }
 
     /// Prometheus text format, with chain gauges refreshed at scrape time.
     func scrape() async -> [UInt8] {
-        for (chain, height, transactions, mempool) in chains {
+        // Chains are added while the node runs; the registry returns the same gauge for the same labels.
+        let height = Self.name("chain_height", "", "Height of the chain's tip")
+        let committed = Self.name("chain_transactions", "", "Committed transactions")
+        let waiting = Self.name("mempool_transactions", "", "Transactions waiting")
+        for chain in directory.all {
             let stats = await chain.stats()
-            height.set(Int64(stats.height))
-            transactions.set(stats.transactionCount)
-            mempool.set(Int64(stats.mempoolSize))
+            let labels = [("chain", chain.rules.name)]
+            registry.makeGauge(descriptor: height, labels: labels).set(Int64(stats.height))
+            registry.makeGauge(descriptor: committed, labels: labels).set(stats.transactionCount)
+            registry.makeGauge(descriptor: waiting, labels: labels).set(Int64(stats.mempoolSize))
         }
         return registry.emitToBuffer()
     }

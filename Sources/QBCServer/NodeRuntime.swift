@@ -10,16 +10,23 @@ public final class NodeRuntime: Sendable {
     public let settings: NodeSettings
     public let nodeKey: SigningKey
     public let store: SQLiteBlockStore
-    public let chains: [ChainService]
+    public let directory: ChainDirectory
 
-    /// The chain the seed's routes (`/inject`, `/leap`, …) act on.
-    public var defaultChain: ChainService { chains[0] }
+    /// Every chain served, in the order they were opened.
+    public var chains: [ChainService] { directory.all }
 
-    init(settings: NodeSettings, nodeKey: SigningKey, store: SQLiteBlockStore, chains: [ChainService]) {
+    /// The chain the seed's routes (`/inject`, `/leap`, …) act on: the first one created here.
+    public var defaultChain: ChainService {
+        // `open` always opens at least one chain before the runtime exists.
+        guard let first = directory.all.first else { preconditionFailure("a node runtime serves at least one chain") }
+        return first
+    }
+
+    init(settings: NodeSettings, nodeKey: SigningKey, store: SQLiteBlockStore, directory: ChainDirectory) {
         self.settings = settings
         self.nodeKey = nodeKey
         self.store = store
-        self.chains = chains
+        self.directory = directory
     }
 
     /// Opens the data folder, the node key and every stored chain; creates the configured chain
@@ -36,15 +43,16 @@ public final class NodeRuntime: Sendable {
             logger.info("created chain", metadata: ["chain": "\(bang.id.hex)", "name": "\(bang.rules.name)"])
             bangs = [bang]
         }
-        let chains = try bangs.map { bang in
+        let directory = ChainDirectory(
+            store: store, nodeKey: nodeKey, mempoolCapacity: settings.mempoolCapacity, verifierTasks: settings.verifierTasks)
+        // Parents before forks is not needed: a stored fork was checked when it was adopted.
+        for bang in bangs {
             do throws(RuleError) { try bang.check() } catch {
                 throw SettingsError("stored Bang of chain \(bang.rules.name) is invalid: \(error.message)")
             }
-            return try ChainService(
-                bang: bang, store: store, sealer: nodeKey, mempoolCapacity: settings.mempoolCapacity,
-                verifierTasks: settings.verifierTasks)
+            try directory.open(bang)
         }
-        return NodeRuntime(settings: settings, nodeKey: nodeKey, store: store, chains: chains)
+        return NodeRuntime(settings: settings, nodeKey: nodeKey, store: store, directory: directory)
     }
 
     static func makeBang(_ spec: ChainSpec, nodeKey: SigningKey, passphrase: SecretBytes?, now: Timestamp) throws -> Bang {
@@ -64,9 +72,7 @@ public final class NodeRuntime: Sendable {
     }
 
     /// A chain by id (hex) or name.
-    public func chain(_ reference: String) -> ChainService? {
-        chains.first { $0.id.hex == reference.lowercased() || $0.rules.name == reference }
-    }
+    public func chain(_ reference: String) -> ChainService? { directory.chain(named: reference) }
 }
 
 /// Reads key files for the node.

@@ -76,6 +76,61 @@ public struct ChainSpec: Sendable {
     /// The Bang's timestamp; nil means the moment of creation. Fixed in shared configs so every
     /// node derives the same chain id.
     public var timestamp: UInt64?
+    /// Payload rules: a required content type and a JSON schema's text (documentation/payload-rules.md).
+    public var contentType: String?
+    public var schema: [UInt8]?
+    /// Distinct admin approvals a membership change needs.
+    public var adminQuorum: UInt8 = 1
+    public var leap = LeapPolicy.nodeDefault
+    /// Set for a fork (filled in by `qbc fork` from the parent chain).
+    public var fork: ForkPoint?
+
+    /// The spec of existing rules (a fork's starting point), with `membership` in place of the Bang's.
+    public init(rules: ChainRules, membership: Membership) {
+        name = rules.name
+        switch rules.consensus {
+        case .proofOfWork(let bits, let retarget):
+            engine = "pow"
+            difficultyBits = bits
+            self.retarget = retarget
+        case .proofOfAuthority(let delay):
+            engine = "poa"
+            difficultyBits = 0
+            outOfTurnDelayMilliseconds = delay
+        }
+        members = membership.sorted.map { ($0.key.hex, $0.roles.names) }
+        transactionLimits = rules.transactionLimits
+        quantLimits = rules.quantLimits
+        contentType = rules.payload.contentType
+        schema = rules.payload.schemaText
+        adminQuorum = rules.adminQuorum
+        leap = rules.leap
+    }
+
+    init(
+        name: String, difficultyBits: UInt8, members: [(key: String, roles: [String])], transactionLimits: TransactionLimits,
+        quantLimits: QuantLimits, creatorKey: String?, timestamp: UInt64?
+    ) {
+        self.name = name
+        self.difficultyBits = difficultyBits
+        self.members = members
+        self.transactionLimits = transactionLimits
+        self.quantLimits = quantLimits
+        self.creatorKey = creatorKey
+        self.timestamp = timestamp
+    }
+
+    /// A spec with nothing in it yet, for `qbc bang --spec` files.
+    public static let empty = ChainSpec(
+        name: "", difficultyBits: 8, members: [], transactionLimits: .standard, quantLimits: .standard, creatorKey: nil, timestamp: nil)
+
+    /// Reads a chain spec file: the same fields as a config file's `chain` section (documentation/chains.md).
+    public static func read(path: String, onto base: ChainSpec = .empty) throws(SettingsError) -> ChainSpec {
+        var settings = NodeSettings()
+        settings.chain = base
+        try NodeConfigFile.apply(chainSpec: path, to: &settings)
+        return settings.chain
+    }
 
     /// The built-in development chain: the node's own key is admin, node and authority; the demo
     /// keys of `keys-example/` get their roles (public keys only; they are public anyway).
@@ -106,15 +161,19 @@ public struct ChainSpec: Sendable {
             }
         }
         for (key, role) in extra { roles[key, default: []].formUnion(role) }
-        let rules = ChainRules(
-            name: name,
-            consensus: engine == "poa"
-                ? .proofOfAuthority(outOfTurnDelayMilliseconds: outOfTurnDelayMilliseconds)
-                : .proofOfWork(difficultyBits: difficultyBits, retarget: retarget),
-            membership: Membership(roles),
-            transactionLimits: transactionLimits, quantLimits: quantLimits)
-        do throws(RuleError) { try rules.check() } catch { throw SettingsError("chain \(name): \(error.message)") }
-        return rules
+        do throws(RuleError) {
+            let rules = ChainRules(
+                name: name,
+                consensus: engine == "poa"
+                    ? .proofOfAuthority(outOfTurnDelayMilliseconds: outOfTurnDelayMilliseconds)
+                    : .proofOfWork(difficultyBits: difficultyBits, retarget: retarget),
+                membership: Membership(roles),
+                transactionLimits: transactionLimits, quantLimits: quantLimits,
+                payload: try PayloadRules(contentType: contentType, schemaText: schema), adminQuorum: adminQuorum, fork: fork,
+                leap: leap)
+            try rules.check()
+            return rules
+        } catch { throw SettingsError("chain \(name): \(error.message)") }
     }
 }
 

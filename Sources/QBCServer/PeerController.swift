@@ -25,15 +25,21 @@ struct PeerController: Sendable {
         router.post("/peer/chains/:chain/quants") { request, context in try await quant(request, context) }
         router.get("/peer/chains/:chain/tip") { request, context in try await tip(request, context) }
         router.get("/peer/chains/:chain/quants") { request, context in
-            _ = try await authenticate(request, limit: 0)
+            _ = try await authenticate(request, limit: 0, chain: try chains.chain(context))
             return try await chains.page(request, context)
         }
+        router.get("/peer/chains/:chain/bang") { request, context in
+            let chain = try chains.chain(context)
+            _ = try await authenticate(request, limit: 0, chain: chain)
+            return JSONResponse.make(BangSubmissionJSON(chain.bang))
+        }
+        router.post("/peer/bangs") { request, _ in try await bang(request) }
     }
 
     /// Gossiped transactions: admitted like a client's, but not relayed again (full mesh).
     func transactions(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
-        let (_, body) = try await authenticate(request, limit: APILimits.maxRequestBytes)
         let chain = try chains.chain(context)
+        let (_, body) = try await authenticate(request, limit: APILimits.maxRequestBytes, chain: chain)
         let items: [TransactionJSON]
         do throws(WireError) { items = try WireJSON.decode([TransactionJSON].self, from: body, what: "transaction list") } catch {
             throw APIError(error)
@@ -60,8 +66,8 @@ struct PeerController: Sendable {
 
     /// A Quant pushed by a peer: every rule is checked before it is stored.
     func quant(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
-        let (sender, body) = try await authenticate(request, limit: APILimits.maxRequestBytes)
         let chain = try chains.chain(context)
+        let (sender, body) = try await authenticate(request, limit: APILimits.maxRequestBytes, chain: chain)
         let quant: Quant
         do throws(WireError) {
             let json = try WireJSON.decode(QuantJSON.self, from: body, what: "Quant")
@@ -82,8 +88,9 @@ struct PeerController: Sendable {
     }
 
     func tip(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
-        _ = try await authenticate(request, limit: 0)
-        let stats = try await chains.chain(context).stats()
+        let chain = try chains.chain(context)
+        _ = try await authenticate(request, limit: 0, chain: chain)
+        let stats = await chain.stats()
         return JSONResponse.make(PeerTipJSON(height: stats.height, hash: stats.tipHash.hex, cumulativeWork: stats.cumulativeWork))
     }
 
@@ -102,8 +109,29 @@ struct PeerController: Sendable {
         }
     }
 
-    /// Verifies the peer-request signature and that the sender is an admitted peer.
-    func authenticate(_ request: Request, limit: Int) async throws -> (PublicKey, [UInt8]) {
+    /// A new chain's Bang announced by a peer that is one of its nodes.
+    func bang(_ request: Request) async throws -> Response {
+        let (sender, body) = try await authenticate(request, limit: 2 * BangSubmissionJSON.maxBangBytes + 1024)
+        let bang: Bang
+        do throws(WireError) { bang = try WireJSON.decode(BangSubmissionJSON.self, from: body, what: "Bang").decoded() } catch {
+            throw APIError(error)
+        }
+        do {
+            let created = try await network.receivedBang(bang, from: sender)
+            return JSONResponse.make(
+                ChainCreatedJSON(chain: bang.id.hex, name: bang.rules.name, status: created ? "created" : "exists"),
+                status: created ? .created : .ok)
+        } catch {
+            switch error {
+            case .rule(let rule): throw APIError(rule)
+            case .storage(let storage): throw APIError.storage(storage)
+            }
+        }
+    }
+
+    /// Verifies the peer-request signature and that the sender is an admitted peer, and, for a
+    /// chain's routes, that it holds the node role in that chain now (governance may remove it).
+    func authenticate(_ request: Request, limit: Int, chain: ChainService? = nil) async throws -> (PublicKey, [UInt8]) {
         let body = limit > 0 ? try await ChainController.body(request, limit: limit) : []
         func header(_ name: String) -> String? {
             request.headers.first { $0.name.canonicalName == name.lowercased() }?.value
@@ -125,6 +153,9 @@ struct PeerController: Sendable {
         }
         guard await network.isAdmitted(node) else {
             throw APIError(.forbidden, "not_authorized", "node \(node.hex) is not an admitted peer: register first (POST /discover)")
+        }
+        if let chain, !chain.membership.holds(node, .node) {
+            throw APIError(.forbidden, "not_authorized", "node \(node.hex) does not hold the node role in chain \(chain.rules.name)")
         }
         return (node, body)
     }

@@ -32,7 +32,7 @@ public struct StoredTransaction: Sendable {
 /// nothing ever loads a whole chain. `commit` is atomic: after a crash a chain is at its
 /// last committed Quant.
 public protocol BlockStore: Sendable {
-    /// Every chain this store holds, as encoded Bangs.
+    /// Every chain this store holds, in the order they were created.
     func bangs() throws(StorageError) -> [Bang]
     /// Stores a new chain's Bang. Idempotent for the same Bang.
     func create(_ bang: Bang) throws(StorageError)

@@ -69,7 +69,7 @@ public final class SQLiteBlockStore: BlockStore {
 
     public func bangs() throws(StorageError) -> [Bang] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT bang FROM chain ORDER BY name").map { row in
+            try Row.fetchAll(db, sql: "SELECT bang FROM chain ORDER BY rowid").map { row in
                 let bytes: Data = row["bang"]
                 do { return try Bang(decoding: Array(bytes)) } catch {
                     throw StorageError(.corrupt, "stored Bang does not decode: \(error)")

@@ -136,12 +136,15 @@ public struct StatsJSON: Codable, Sendable {
     public let version: String
     /// Proof of authority: authorities caught signing two Quants at one height.
     public let equivocators: [String]?
+    /// For a forked chain: the parent and the last Quant the two share.
+    public let fork: ForkJSON?
 
     public init(
         chain: String, name: String, engine: String, difficultyBits: UInt8, height: UInt64, tipHash: String,
         tipTimestamp: UInt64, cumulativeWork: Int64, transactions: Int64, mempool: Int, mempoolCapacity: Int,
-        peers: Int, node: String, version: String, equivocators: [String]? = nil
+        peers: Int, node: String, version: String, equivocators: [String]? = nil, fork: ForkJSON? = nil
     ) {
+        self.fork = fork
         self.chain = chain
         self.name = name
         self.engine = engine

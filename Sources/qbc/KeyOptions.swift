@@ -50,14 +50,17 @@ struct KeyOptions: ParsableArguments {
     @OptionGroup var passphrase: PassphraseOptions
 
     /// Opens the key file, asking for a passphrase only when it is encrypted.
-    func load() throws -> SigningKey {
-        let bytes = try Files.read(key, limit: 64 * 1024)
+    func load() throws -> SigningKey { try Self.load(key, passphrase: passphrase) }
+
+    /// Opens any key file with these passphrase options (e.g. an approving admin's).
+    static func load(_ path: String, passphrase: PassphraseOptions) throws -> SigningKey {
+        let bytes = try Files.read(path, limit: 64 * 1024)
         do {
             let secret = try KeyFile.isEncrypted(bytes)
-                ? passphrase.passphrase(prompt: "Passphrase for \(key): ") : nil
+                ? passphrase.passphrase(prompt: "Passphrase for \(path): ") : nil
             return try KeyFile.open(bytes, passphrase: secret)
         } catch let error as KeyFileError {
-            throw CLIError("\(key): \(error)")
+            throw CLIError("\(path): \(error)")
         }
     }
 }

@@ -6,6 +6,9 @@ struct QBC: AsyncParsableCommand {
         commandName: "qbc",
         abstract: "QBC: a permissioned blockchain node and its command-line client.",
         version: "0.1.0",
-        subcommands: [NodeCommand.self, Register.self, Keygen.self, Key.self, Tx.self, LeapCommand.self, ChainCommand.self, StatsCommand.self, Bench.self]
+        subcommands: [
+            NodeCommand.self, Register.self, Keygen.self, Key.self, Tx.self, LeapCommand.self, ChainCommand.self, StatsCommand.self,
+            BangCommand.self, ForkCommand.self, MemberCommand.self, Bench.self,
+        ]
     )
 }

@@ -1,0 +1,106 @@
+public import QBCCore
+public import QBCCrypto
+public import QBCStorage
+import Synchronization
+
+/// Every chain this node serves. Chains are added while the node runs (a Bang from a client or a
+/// peer); none is ever removed. Reads take a short lock and never wait on a chain.
+public final class ChainDirectory: Sendable {
+    let store: any BlockStore
+    let nodeKey: SigningKey
+    let mempoolCapacity: Int
+    let verifierTasks: Int
+    private let state = Mutex<[ChainService]>([])
+    /// Chains adopted after start, for the network to relay and announce.
+    public let additions: AsyncStream<ChainService>
+    private let additionsSink: AsyncStream<ChainService>.Continuation
+
+    public init(store: any BlockStore, nodeKey: SigningKey, mempoolCapacity: Int, verifierTasks: Int) {
+        self.store = store
+        self.nodeKey = nodeKey
+        self.mempoolCapacity = mempoolCapacity
+        self.verifierTasks = verifierTasks
+        (additions, additionsSink) = AsyncStream.makeStream(of: ChainService.self, bufferingPolicy: .unbounded)
+    }
+
+    /// In the order they were opened; the first is the default chain of the seed's routes.
+    public var all: [ChainService] { state.withLock { $0 } }
+
+    public func chain(_ id: ChainID) -> ChainService? { state.withLock { $0.first { $0.id == id } } }
+
+    /// A chain by id (hex) or name.
+    public func chain(named reference: String) -> ChainService? {
+        let lower = reference.lowercased()
+        return state.withLock { $0.first { $0.id.hex == lower || $0.rules.name == reference } }
+    }
+
+    /// Opens a chain already in the store (at start).
+    public func open(_ bang: Bang) throws(StorageError) {
+        let service = try ChainService(
+            bang: bang, store: store, sealer: nodeKey, mempoolCapacity: mempoolCapacity, verifierTasks: verifierTasks)
+        state.withLock { $0.append(service) }
+    }
+
+    /// Adopts a new chain: its Bang must be valid, name this node's key with the node role, use a
+    /// name no other chain here has, and for a fork, sit on a Quant this node holds, created by an
+    /// admin of the parent at that height. Returns the chain and whether it is new here.
+    public func adopt(_ bang: Bang) throws(AdoptionError) -> (chain: ChainService, created: Bool) {
+        if let known = chain(bang.id) { return (known, false) }
+        do throws(RuleError) { try bang.check() } catch { throw .rule(error) }
+        guard bang.rules.membership.holds(nodeKey.publicKey, .node) else {
+            throw .rule(RuleError(.notAuthorized, "this node (\(nodeKey.publicKey.hex)) does not hold the node role in chain \(bang.rules.name); send the Bang to a node that does"))
+        }
+        if let fork = bang.rules.fork { try checkForkPoint(fork, of: bang) }
+        if let other = chain(named: bang.rules.name), other.id != bang.id {
+            throw .rule(RuleError(.invalidBang, "this node already serves another chain named \(bang.rules.name) (\(other.id.hex))"))
+        }
+        let service: ChainService
+        do {
+            try store.create(bang)
+            service = try ChainService(
+                bang: bang, store: store, sealer: nodeKey, mempoolCapacity: mempoolCapacity, verifierTasks: verifierTasks)
+        } catch { throw .storage(error) }
+        let added: Bool = state.withLock { chains in
+            // Checked again under the lock: two adoptions of the same Bang may race.
+            if chains.contains(where: { $0.id == bang.id }) { return false }
+            if chains.contains(where: { $0.rules.name == bang.rules.name }) { return false }
+            chains.append(service)
+            return true
+        }
+        guard added else {
+            if let known = chain(bang.id) { return (known, false) }
+            throw .rule(RuleError(.invalidBang, "this node already serves another chain named \(bang.rules.name)"))
+        }
+        additionsSink.yield(service)
+        return (service, true)
+    }
+
+    private func checkForkPoint(_ fork: ForkPoint, of bang: Bang) throws(AdoptionError) {
+        guard let parent = chain(fork.parent) else {
+            throw .rule(RuleError(.invalidBang, "the fork's parent chain \(fork.parent.hex) is not served here, so its fork point cannot be checked"))
+        }
+        do {
+            let hash = fork.height == 0 ? parent.id : try store.header(chain: parent.id, height: fork.height)?.hash
+            guard hash == fork.hash else {
+                throw AdoptionError.rule(RuleError(.wrongPrevious, "the parent chain's Quant at height \(fork.height) is not \(fork.hash.hex) here"))
+            }
+            let events = try store.memberEvents(chain: parent.id, atOrBelow: fork.height)
+            let admins = parent.rules.membership.applying(events)
+            guard admins.holds(bang.creator, .admin) else {
+                throw AdoptionError.rule(RuleError(.notAuthorized, "the fork's creator \(bang.creator.hex) is not an admin of \(parent.rules.name) at height \(fork.height)"))
+            }
+        } catch let error as AdoptionError {
+            throw error
+        } catch let error as StorageError {
+            throw .storage(error)
+        } catch {
+            throw .storage(StorageError(.io, "\(error)"))
+        }
+    }
+}
+
+/// Why a Bang was not adopted.
+public enum AdoptionError: Error, Sendable {
+    case rule(RuleError)
+    case storage(StorageError)
+}

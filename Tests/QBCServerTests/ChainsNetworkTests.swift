@@ -1,0 +1,85 @@
+import Foundation
+import QBCClient
+import QBCCore
+import QBCCrypto
+import QBCTestSupport
+import QBCWire
+import Testing
+
+/// A chain's rules for tests: PoW at 2 bits, the demo admin, the given writers and nodes.
+func testBang(
+    _ name: String, nodes: [SigningKey], writers: [SigningKey], admins: [SigningKey]? = nil, quorum: UInt8 = 1,
+    schema: String? = nil, fork: ForkPoint? = nil, creator: SigningKey? = nil
+) throws -> Bang {
+    let admins = try admins ?? [Keys.load("admin")]
+    var roles = [PublicKey: Role]()
+    for key in admins { roles[key.publicKey, default: []].insert(.admin) }
+    for key in writers { roles[key.publicKey, default: []].insert(.writer) }
+    for key in nodes { roles[key.publicKey, default: []].formUnion([.node, .authority]) }
+    let rules = ChainRules(
+        name: name, consensus: .proofOfWork(difficultyBits: 2), membership: Membership(roles),
+        payload: try PayloadRules(contentType: nil, schemaText: schema.map { Array($0.utf8) }), adminQuorum: quorum, fork: fork)
+    return Bang(rules: rules, timestamp: now(), creator: creator ?? admins[0])
+}
+
+@Suite struct ChainsNetworkTests {
+    static let orders = #"{"type":"object","required":["sku","qty"],"additionalProperties":false,"properties":{"sku":{"type":"string","pattern":"^[A-Z]{3}-[0-9]+$"},"qty":{"type":"integer","minimum":1}}}"#
+    static let sensors = #"{"type":"object","required":["celsius"],"properties":{"celsius":{"type":"number","minimum":-90,"maximum":60}}}"#
+
+    @Test func twoChainsKeepTheirOwnDataAndANonMemberGetsNothing() async throws {
+        let net = try TestNetwork()
+        try await eventually("a full mesh") { try await net.all { try await $0.stats().peers == 2 } }
+        let nodeKeys = try (1...3).map { try Keys.load("node\($0)") }
+        let writer = try Keys.load("writer1")
+        let orders = try testBang("orders", nodes: nodeKeys, writers: [writer], schema: Self.orders)
+        // Node 3 is not a member of "sensors": it must never receive its Bang or its Quants.
+        let sensors = try testBang("sensors", nodes: Array(nodeKeys.prefix(2)), writers: [writer], schema: Self.sensors)
+        #expect(try await net.client(0).create(orders).status == "created")
+        #expect(try await net.client(0).create(sensors).status == "created")
+        await expectRefusal(403, "not_authorized") { try await net.client(2).create(sensors) }
+
+        try await eventually("every member node adopted its chains") {
+            let names = try await (0..<3).asyncMap { Set(try await net.client($0).chains().map(\.name)) }
+            return names[0] == ["dev", "orders", "sensors"] && names[1] == ["dev", "orders", "sensors"] && names[2] == ["dev", "orders"]
+        }
+        let ordersAt2 = NodeClient(baseURL: net.nodes[1].url, chain: "orders")
+        let sensorsAt2 = NodeClient(baseURL: net.nodes[1].url, chain: "sensors")
+        #expect(try await ordersAt2.submit(signed(#"{"sku":"ABC-1","qty":2}"#, chain: orders.id, by: writer)).status == "admitted")
+        #expect(try await sensorsAt2.submit(signed(#"{"celsius":21.5}"#, chain: sensors.id, by: writer)).status == "admitted")
+        // Each chain refuses the other's data and anything its schema forbids.
+        await expectRefusal(422, "invalid_payload") { try await ordersAt2.submit(signed(#"{"celsius":21.5}"#, chain: orders.id, by: writer)) }
+        await expectRefusal(422, "invalid_payload") { try await ordersAt2.submit(signed(#"{"sku":"ABC-1","qty":0}"#, chain: orders.id, by: writer)) }
+        await expectRefusal(422, "invalid_payload") { try await ordersAt2.submit(signed(#"{"sku":"abc","qty":1}"#, chain: orders.id, by: writer)) }
+        await expectRefusal(422, "invalid_payload") { try await sensorsAt2.submit(signed(#"{"sku":"ABC-1","qty":2}"#, chain: sensors.id, by: writer)) }
+        await expectRefusal(422, "wrong_chain") { try await sensorsAt2.submit(signed(#"{"celsius":1}"#, chain: orders.id, by: writer)) }
+
+        try await eventually("the transactions reached node 1") {
+            let waiting = try await NodeClient(baseURL: net.nodes[0].url, chain: "orders").stats().mempool
+            let sensed = try await NodeClient(baseURL: net.nodes[0].url, chain: "sensors").stats().mempool
+            return waiting == 1 && sensed == 1
+        }
+        _ = try await NodeClient(baseURL: net.nodes[0].url, chain: "orders").leap()
+        _ = try await NodeClient(baseURL: net.nodes[0].url, chain: "sensors").leap()
+        try await eventually("both chains committed on their members") {
+            let first = try await NodeClient(baseURL: net.nodes[0].url, chain: "orders").stats().transactions
+            let third = try await NodeClient(baseURL: net.nodes[2].url, chain: "orders").stats().transactions
+            let sensed = try await NodeClient(baseURL: net.nodes[0].url, chain: "sensors").stats().transactions
+            return first == 1 && third == 1 && sensed == 1
+        }
+        #expect(try await verifyWholeChain(NodeClient(baseURL: net.nodes[2].url, chain: "orders"), chain: orders.id) == 1)
+        // Node 3 serves no "sensors", and its signed peer requests for it are refused.
+        await expectRefusal(404, "unknown_chain") { try await NodeClient(baseURL: net.nodes[2].url, chain: "sensors").stats() }
+        let asNode3 = NodeClient(baseURL: net.nodes[0].url, peerKey: nodeKeys[2], clock: { now() })
+        await expectRefusal(403, "not_authorized") { try await asNode3.peerQuants(chain: sensors.id, from: 1, limit: 10) }
+        await expectRefusal(403, "not_authorized") { try await asNode3.peerBang(chain: sensors.id) }
+        #expect(try await asNode3.peerQuants(chain: orders.id, from: 1, limit: 10).quants.count >= 1)
+    }
+}
+
+extension Range where Bound == Int {
+    func asyncMap<T>(_ body: (Int) async throws -> T) async rethrows -> [T] {
+        var results = [T]()
+        for index in self { results.append(try await body(index)) }
+        return results
+    }
+}
