@@ -172,6 +172,9 @@ extension ChainService {
 
     public func waiting(limit: Int) -> [Transaction] { mempool.listed(limit: limit) }
 
+    /// Waiting transactions a Leap could seal now (persisted, not in a running Leap).
+    public func sealable() -> Int { mempool.sealableCount }
+
     public func waitingTransaction(_ id: TransactionID) -> Transaction? { mempool.transaction(id) }
 
     /// The store, for paged reads that need no actor state.

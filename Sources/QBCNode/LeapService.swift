@@ -31,18 +31,27 @@ public struct LeapService: Service {
         return (milliseconds > 0 ? .milliseconds(milliseconds) : nil, own.threshold > 0 ? Int(own.threshold) : threshold)
     }
 
+    /// Often enough for the strictest policy: 20 ms when a threshold applies, else the shortest
+    /// interval, and once a second when no chain is sealed automatically (new chains may come).
+    private func tick() -> Duration {
+        let policies = chains.all.map(policy)
+        if policies.contains(where: { $0.threshold != nil }) { return .milliseconds(20) }
+        return policies.compactMap(\.interval).min().map { min($0, .seconds(1)) } ?? .seconds(1)
+    }
+
     public func run() async throws {
         let continuous = ContinuousClock()
         // The interval runs from the moment a chain is first seen, then from each chain's last Leap.
         var last = [ChainID: ContinuousClock.Instant]()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: .milliseconds(20))
+            try? await Task.sleep(for: tick())
             for chain in chains.all {
                 let (interval, threshold) = policy(chain)
                 guard interval != nil || threshold != nil else { continue }
                 let since = last[chain.id] ?? continuous.now
                 if last[chain.id] == nil { last[chain.id] = since }
-                let waiting = await chain.stats().mempoolSize
+                // Only what a Leap could take counts: a batch still being persisted is not sealable yet.
+                let waiting = await chain.sealable()
                 let due = interval.map { continuous.now - since >= $0 } ?? false
                 guard waiting > 0, due || waiting >= (threshold ?? .max) else { continue }
                 last[chain.id] = continuous.now

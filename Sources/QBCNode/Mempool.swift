@@ -43,15 +43,28 @@ public struct Mempool: Sendable {
     mutating func reserve(_ tx: Transaction) -> Bool {
         guard entries[tx.id] == nil else { return false }
         entries[tx.id] = Entry(transaction: tx, state: .pending)
+        pendingCount += 1
         return true
     }
+
+    /// Transactions reserved but not yet persisted: waiting, but not sealable yet.
+    private(set) var pendingCount = 0
+    /// Transactions a Leap could take now (waiting and persisted, not being sealed).
+    public var sealableCount: Int { entries.count - pendingCount - sealingCount }
+    private var sealingCount = 0
 
     /// Makes persisted transactions sealable.
     mutating func confirm(_ ids: some Sequence<TransactionID>) { makeReady(ids, from: .pending) }
 
     /// Removes transactions in any state; their heap keys are skipped when reached.
     mutating func remove(_ ids: some Sequence<TransactionID>) {
-        for id in ids { entries.removeValue(forKey: id) }
+        for id in ids {
+            switch entries.removeValue(forKey: id)?.state {
+            case .pending: pendingCount -= 1
+            case .sealing: sealingCount -= 1
+            default: break
+            }
+        }
     }
 
     /// Takes the first ready transactions in sealing order, within the count and byte limits,
@@ -69,6 +82,7 @@ public struct Mempool: Sendable {
             guard bytes + size <= limits.maxBytes else { break }
             _ = ready.popMin()
             entries[key.id]?.state = .sealing
+            sealingCount += 1
             chosen.append(entry.transaction)
             bytes += size
         }
@@ -81,6 +95,7 @@ public struct Mempool: Sendable {
     private mutating func makeReady(_ ids: some Sequence<TransactionID>, from state: State) {
         for id in ids {
             guard let entry = entries[id], entry.state == state else { continue }
+            if state == .pending { pendingCount -= 1 } else if state == .sealing { sealingCount -= 1 }
             entries[id]?.state = .ready
             ready.insert(Key(entry.transaction))
         }
