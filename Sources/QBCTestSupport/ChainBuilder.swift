@@ -66,3 +66,19 @@ public struct ChainBuilder {
         }
     }
 }
+
+extension ChainBuilder {
+    /// A membership transaction sent by the first approver (default: the admin alone).
+    public mutating func membershipChange(
+        _ action: MembershipChange.Action, _ member: PublicKey, roles: Role, approvers: [SigningKey]? = nil
+    ) -> Transaction {
+        let approvers = approvers ?? [admin]
+        let change = MembershipChange(chain: bang.id, action: action, member: member, roles: roles, nonce: .random())
+        let proposal = MembershipProposal(change: change, approvals: approvers.map { Approval(approving: change, with: $0) })
+        clock = Timestamp(milliseconds: clock.milliseconds + 1)
+        return Transaction(
+            signing: .init(chain: bang.id, sender: approvers[0].publicKey, nonce: .random(), timestamp: clock,
+                           contentType: MembershipChange.contentType, payload: proposal.encoded),
+            with: approvers[0])
+    }
+}

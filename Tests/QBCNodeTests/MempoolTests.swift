@@ -14,7 +14,9 @@ import Testing
         #expect(!again)
         let none = pool.takeForSealing(limits: .standard)
         #expect(none.isEmpty, "pending transactions are not sealable")
+        #expect(pool.sealableCount == 0)
         pool.confirm(txs.map(\.id))
+        #expect(pool.sealableCount == 50)
         var limits = QuantLimits.standard
         limits.maxTransactions = 20
         let first = pool.takeForSealing(limits: limits)
@@ -27,6 +29,7 @@ import Testing
         pool.remove(second.map(\.id))
         // 15 of the first Leap are still being sealed; 15 are ready.
         #expect(pool.count == 30)
+        #expect(pool.sealableCount == 15)
         limits.maxBytes = expected[35].encodedSize
         let one = pool.takeForSealing(limits: limits)
         #expect(one.map(\.id) == [expected[35].id], "the byte limit bounds a Quant")

@@ -36,8 +36,12 @@ func now() -> Timestamp { Timestamp(milliseconds: UInt64(Date().timeIntervalSinc
 
 func signed(_ payload: String, chain: ChainID, by key: SigningKey, at time: Timestamp? = nil,
             contentType: String = "application/json") -> Transaction {
+    signed(bytes: Array(payload.utf8), chain: chain, by: key, at: time, contentType: contentType)
+}
+
+func signed(bytes: [UInt8], chain: ChainID, by key: SigningKey, at time: Timestamp? = nil, contentType: String) -> Transaction {
     Transaction(signing: .init(chain: chain, sender: key.publicKey, nonce: .random(), timestamp: time ?? now(),
-                               contentType: contentType, payload: Array(payload.utf8)), with: key)
+                               contentType: contentType, payload: bytes), with: key)
 }
 
 /// A raw HTTP call, for requests the typed client would never send.
