@@ -86,6 +86,7 @@ let package = Package(
         .testTarget(
             name: "QBCCoreTests",
             dependencies: ["QBCCore", "QBCCrypto", "QBCTestSupport"],
+            resources: [.copy("Fixtures")],
             swiftSettings: upcoming
         ),
         .testTarget(
