@@ -1,6 +1,6 @@
 import QBCCrypto
 
-/// The rules of on-chain membership (documentation/governance.md). Pure: the node supplies the
+/// The rules of on-chain membership (documentation/chains.md, "Membership governance"). Pure: the node supplies the
 /// membership in force and which change ids the chain has already applied.
 public enum Governance {
     /// Checks a membership transaction against `membership` (the parent Quant's) and returns the

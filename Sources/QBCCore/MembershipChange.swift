@@ -1,6 +1,6 @@
 public import QBCCrypto
 
-/// A change to a chain's membership, approved by admins (documentation/governance.md).
+/// A change to a chain's membership, approved by admins (documentation/chains.md, "Membership governance").
 ///
 /// It travels as the payload of an ordinary transaction with content type
 /// `application/vnd.qbc.member`, sent by an admin: the change's signing bytes, then each

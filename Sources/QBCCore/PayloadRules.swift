@@ -1,5 +1,5 @@
 /// What a chain accepts as payload: an optional required content type and an optional JSON
-/// schema (documentation/payload-rules.md). Checked on admission and again on receipt.
+/// schema (documentation/chains.md, "Payload rules"). Checked on admission and again on receipt.
 public struct PayloadRules: Sendable, Hashable {
     /// When set, every transaction must carry exactly this content type.
     public let contentType: String?

@@ -1,4 +1,4 @@
-/// The JSON Schema subset a chain can require of its payloads (documentation/payload-rules.md):
+/// The JSON Schema subset a chain can require of its payloads (documentation/chains.md, "Payload rules"):
 /// `type`, `properties`, `required`, `enum`, `const`, `minimum`, `maximum`, `minLength`,
 /// `maxLength`, `pattern`, `items`, `additionalProperties`, and boolean schemas. Any other
 /// keyword (except annotations such as `title`) is refused when the chain is created, so a

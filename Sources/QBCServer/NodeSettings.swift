@@ -76,7 +76,7 @@ public struct ChainSpec: Sendable {
     /// The Bang's timestamp; nil means the moment of creation. Fixed in shared configs so every
     /// node derives the same chain id.
     public var timestamp: UInt64?
-    /// Payload rules: a required content type and a JSON schema's text (documentation/payload-rules.md).
+    /// Payload rules: a required content type and a JSON schema's text (documentation/chains.md, "Payload rules").
     public var contentType: String?
     public var schema: [UInt8]?
     /// Distinct admin approvals a membership change needs.

@@ -47,7 +47,7 @@ struct MembershipChangeOptions: ParsableArguments {
 struct MemberAdd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add", abstract: "Grant roles to a key (a new member when it had none); prints the transaction id.",
-        discussion: "The change takes effect when its Quant is committed (documentation/governance.md).")
+        discussion: "The change takes effect when its Quant is committed (documentation/chains.md, Membership governance).")
     @OptionGroup var change: MembershipChangeOptions
     func run() async throws { try await change.submit(.grant) }
 }
