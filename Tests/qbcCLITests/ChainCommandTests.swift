@@ -1,0 +1,66 @@
+import Foundation
+import QBCClient
+import QBCCrypto
+import QBCTestSupport
+import Testing
+
+@Suite struct ChainCommandTests {
+    /// `qbc bang`, `qbc member add|remove|list` and `qbc fork` against one node, as a user runs them.
+    @Test func bangMemberAndForkFromTheCLI() throws {
+        let dir = try TemporaryDirectory()
+        let node = try NodeProcess.start(dataDirectory: dir.file("data"))
+        let nodeKey = try KeyFile.open(Array(try Data(contentsOf: URL(fileURLWithPath: dir.file("data/node.key")))), passphrase: nil)
+        let admin = NodeProcess.demoKey("admin")
+        let writer = NodeProcess.demoKey("writer1")
+        let newcomer = SigningKey()
+        let spec = """
+            {"name": "orders", "consensus": {"engine": "pow", "difficultyBits": 2},
+             "members": [{"key": "f7fdc2532044421feb0a3205494d3c7b517e9b1a88565dbed8c1b3fe97bcf999", "roles": ["admin"]},
+                         {"key": "a0644396b3294a598c2ae958f5eaeffd1aa45f56c7582e70495665ddba97a8c7", "roles": ["writer"]},
+                         {"key": "\(nodeKey.publicKey.hex)", "roles": ["node"]}],
+             "payload": {"contentType": "application/json",
+                         "schema": {"type": "object", "required": ["sku"], "properties": {"sku": {"type": "string"}}}}}
+            """
+        try spec.write(toFile: dir.file("orders.json"), atomically: true, encoding: .utf8)
+        let bang = try CommandRunner.qbc(["bang", "--node", node.url, "--key", admin, "--spec", dir.file("orders.json")])
+        #expect(bang.status == 0, "\(bang.stderr)")
+        #expect(bang.stdout.contains("orders created"))
+
+        let good = try CommandRunner.qbc(["tx", "submit", "--node", node.url, "--chain", "orders", "--key", writer, "--data", #"{"sku":"A"}"#])
+        #expect(good.status == 0, "\(good.stderr)")
+        let bad = try CommandRunner.qbc(["tx", "submit", "--node", node.url, "--chain", "orders", "--key", writer, "--data", #"{"n":1}"#])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("422 invalid_payload"))
+
+        let add = try CommandRunner.qbc(
+            ["member", "add", "--node", node.url, "--chain", "orders", "--key", admin, "--member", newcomer.publicKey.hex, "--role", "writer"])
+        #expect(add.status == 0, "\(add.stderr)")
+        let byWriter = try CommandRunner.qbc(
+            ["member", "add", "--node", node.url, "--chain", "orders", "--key", writer, "--member", newcomer.publicKey.hex, "--role", "admin"])
+        #expect(byWriter.status != 0)
+        #expect(byWriter.stderr.contains("403 not_authorized"))
+        let leap = try CommandRunner.qbc(["leap", "--node", node.url, "--chain", "orders"])
+        #expect(leap.status == 0, "\(leap.stderr)")
+        let list = try CommandRunner.qbc(["member", "list", "--node", node.url, "--chain", "orders"])
+        #expect(list.stdout.contains("\(newcomer.publicKey.hex) writer"))
+        let before = try CommandRunner.qbc(["member", "list", "--node", node.url, "--chain", "orders", "--height", "0"])
+        #expect(!before.stdout.contains(newcomer.publicKey.hex))
+
+        try #"{"name": "orders-b"}"#.write(toFile: dir.file("fork.json"), atomically: true, encoding: .utf8)
+        let fork = try CommandRunner.qbc(
+            ["fork", "--node", node.url, "--key", admin, "--chain", "orders", "--at", "1", "--spec", dir.file("fork.json")])
+        #expect(fork.status == 0, "\(fork.stderr)")
+        #expect(fork.stdout.contains("orders-b created"))
+        let forkStats = try CommandRunner.qbc(["stats", "--node", node.url, "--chain", "orders-b"])
+        #expect(forkStats.stdout.contains("\"fork\""))
+        // The fork inherits the schema and the membership at height 1 (the newcomer included).
+        let inherited = try CommandRunner.qbc(["member", "list", "--node", node.url, "--chain", "orders-b"])
+        #expect(inherited.stdout.contains(newcomer.publicKey.hex))
+        let forkBad = try CommandRunner.qbc(["tx", "submit", "--node", node.url, "--chain", "orders-b", "--key", writer, "--data", #"{"n":1}"#])
+        #expect(forkBad.stderr.contains("422 invalid_payload"))
+
+        let missing = try CommandRunner.qbc(["bang", "--node", node.url, "--key", admin, "--spec", dir.file("nope.json")])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("cannot read chain spec"))
+    }
+}
