@@ -55,6 +55,10 @@ public struct NodeClient: Sendable {
     public static let nodeHeader = "QBC-Node"
     public static let timestampHeader = "QBC-Timestamp"
     public static let signatureHeader = "QBC-Signature"
+    /// Header names of a proof-of-key read (readers-only chains).
+    public static let readerHeader = "QBC-Reader"
+    public static let nonceHeader = "QBC-Nonce"
+    public static let proofHeader = "QBC-Proof"
 
     /// Submits one transaction; throws the node's refusal.
     public func submit(_ tx: Transaction) async throws -> InjectResultJSON {
@@ -90,6 +94,20 @@ public struct NodeClient: Sendable {
 
     public func quant(_ reference: String) async throws -> QuantJSON {
         try await call("GET", chained("/quants/\(reference)"), as: QuantJSON.self)
+    }
+
+    /// A read of a readers-only chain: fetches a challenge, signs it for this exact request as
+    /// `reader` (`qbc/read-proof/v1`) and sends the proof with the request.
+    public func provenRead<T: Decodable>(_ path: String, reader: SigningKey, as type: T.Type) async throws -> T {
+        let challenge = try await call("GET", chained("/challenge"), as: ChallengeJSON.self)
+        guard let nonce = try? Hex.decode(challenge.nonce), let chain = try? ChainID(hex: challenge.chain) else {
+            throw NodeClientError(status: nil, code: "bad_response", message: "the node sent a malformed challenge")
+        }
+        let fullPath = chained(path)
+        let proof = ReadProof.sign(key: reader, chain: chain, nonce: nonce, method: "GET", path: fullPath)
+        return try await call("GET", fullPath, headers: [
+            (Self.readerHeader, reader.publicKey.hex), (Self.nonceHeader, challenge.nonce), (Self.proofHeader, proof.hex),
+        ], as: type)
     }
 
     public func transaction(_ id: String) async throws -> TransactionLookupJSON {
@@ -179,9 +197,12 @@ public struct NodeClient: Sendable {
     func chained(_ path: String) -> String { chainPrefix + path }
 
     /// One request to `path` as given: JSON in, JSON out; non-2xx answers become `NodeClientError` with the node's message.
-    public func call<T: Decodable>(_ method: String, _ path: String, body: [UInt8]? = nil, as type: T.Type) async throws -> T {
+    public func call<T: Decodable>(
+        _ method: String, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = [], as type: T.Type
+    ) async throws -> T {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = HTTPMethod(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let peerKey {
             let now = clock()
             let signature = PeerRequest.sign(key: peerKey, timestamp: now, method: method, path: path, body: body ?? [])

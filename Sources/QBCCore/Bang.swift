@@ -88,6 +88,9 @@ public struct Bang: Sendable, Hashable {
         } else {
             w.u8(0)
         }
+        w.u8(UInt8(rules.payload.lockedFields.count))
+        for field in rules.payload.lockedFields { w.string8(field) }
+        w.u8(rules.readersOnly ? 1 : 0)
         return w.bytes
     }
 
@@ -132,7 +135,6 @@ public struct Bang: Sendable, Hashable {
         let q = QuantLimits(maxTransactions: Int(try r.u32()), maxBytes: Int(try r.u32()), maxFutureMilliseconds: try r.u64())
         let contentType = try r.string8()
         let schema = try r.bytes32(limit: PayloadRules.maxSchemaBytes)
-        let payload = try PayloadRules(contentType: contentType.isEmpty ? nil : contentType, schemaText: schema.isEmpty ? nil : schema)
         let quorum = try r.u8()
         let leap = LeapPolicy(intervalMilliseconds: try r.u32(), threshold: try r.u32())
         var fork: ForkPoint?
@@ -141,11 +143,17 @@ public struct Bang: Sendable, Hashable {
         case 1: fork = ForkPoint(parent: Hash(unchecked: try r.fixed(32)), height: try r.u64(), hash: Hash(unchecked: try r.fixed(32)))
         default: throw CanonicalReader.DecodingError.wrongTag(expected: "fork flag 0 or 1")
         }
+        var lockedFields = [String]()
+        for _ in 0..<Int(try r.u8()) { lockedFields.append(try r.string8()) }
+        let flags = try r.u8()
+        guard flags <= 1 else { throw CanonicalReader.DecodingError.wrongTag(expected: "flags 0 or 1 (readers only)") }
+        let payload = try PayloadRules(
+            contentType: contentType.isEmpty ? nil : contentType, schemaText: schema.isEmpty ? nil : schema, lockedFields: lockedFields)
         let signature = Signature(unchecked: try r.fixed(64))
         try r.finish()
         let rules = ChainRules(
             name: name, consensus: consensus, membership: Membership(roles), transactionLimits: t, quantLimits: q,
-            payload: payload, adminQuorum: quorum, fork: fork, leap: leap)
+            payload: payload, adminQuorum: quorum, fork: fork, leap: leap, readersOnly: flags == 1)
         self.init(rules: rules, timestamp: timestamp, creator: creator, signature: signature)
     }
 }

@@ -144,6 +144,8 @@ public struct DomainTag: Sendable, Hashable {
     public static let register = DomainTag("qbc/register/v1")
     public static let peerRequest = DomainTag("qbc/peer-request/v1")
     public static let member = DomainTag("qbc/member/v1")
+    public static let lock = DomainTag("qbc/lock/v1")
+    public static let readProof = DomainTag("qbc/read-proof/v1")
     public static let merkleLeaf = DomainTag("qbc/merkle-leaf/v1")
     public static let merkleNode = DomainTag("qbc/merkle-node/v1")
 }

@@ -78,13 +78,18 @@ public struct ChainRules: Sendable, Hashable {
     public var fork: ForkPoint?
     /// When nodes seal this chain on their own; zero fields defer to each node's settings.
     public var leap: LeapPolicy
+    /// When true, the chain's transactions are read only by members holding the reader role, each
+    /// read proven with a fresh challenge (documentation/locks.md, "Proof-of-key read access").
+    public var readersOnly: Bool
 
     public init(
         name: String, consensus: Consensus, membership: Membership,
         transactionLimits: TransactionLimits = .standard, quantLimits: QuantLimits = .standard,
-        payload: PayloadRules = .none, adminQuorum: UInt8 = 1, fork: ForkPoint? = nil, leap: LeapPolicy = .nodeDefault
+        payload: PayloadRules = .none, adminQuorum: UInt8 = 1, fork: ForkPoint? = nil, leap: LeapPolicy = .nodeDefault,
+        readersOnly: Bool = false
     ) {
         self.leap = leap
+        self.readersOnly = readersOnly
         self.name = name
         self.consensus = consensus
         self.membership = membership

@@ -1,3 +1,5 @@
+import QBCCrypto
+
 /// What a chain accepts as payload: an optional required content type and an optional JSON
 /// schema (documentation/chains.md, "Payload rules"). Checked on admission and again on receipt.
 public struct PayloadRules: Sendable, Hashable {
@@ -6,6 +8,9 @@ public struct PayloadRules: Sendable, Hashable {
     /// The schema's JSON text exactly as the Bang carries it (nil: no schema).
     public let schemaText: [UInt8]?
     let schema: PayloadSchema?
+    /// Top-level JSON fields that must never travel in plaintext: each, when present, is a locked
+    /// value (`"qbc-lock:v1:" + base64(envelope)`, documentation/locks.md).
+    public let lockedFields: [String]
 
     public static let maxSchemaBytes = 64 * 1024
     public static let none = PayloadRules()
@@ -14,11 +19,19 @@ public struct PayloadRules: Sendable, Hashable {
         contentType = nil
         schemaText = nil
         schema = nil
+        lockedFields = []
     }
 
     /// Reads the rules; a schema outside the subset or a bad content type is refused.
-    public init(contentType: String?, schemaText: [UInt8]?) throws(RuleError) {
+    public init(contentType: String?, schemaText: [UInt8]?, lockedFields: [String] = []) throws(RuleError) {
         if let contentType { try TransactionRules.checkContentType(contentType) }
+        guard lockedFields.count <= 64, Set(lockedFields).count == lockedFields.count,
+            lockedFields.allSatisfy({ (1...255).contains($0.utf8.count) })
+        else { throw RuleError(.invalidBang, "locked fields are at most 64 distinct names of 1 to 255 bytes") }
+        if !lockedFields.isEmpty, let contentType, !Self.isJSON(contentType) {
+            throw RuleError(.invalidBang, "locked fields need a JSON content type, not \(contentType)")
+        }
+        self.lockedFields = lockedFields
         self.contentType = contentType
         guard let schemaText else {
             self.schemaText = nil
@@ -37,12 +50,13 @@ public struct PayloadRules: Sendable, Hashable {
     }
 
     public static func == (lhs: PayloadRules, rhs: PayloadRules) -> Bool {
-        lhs.contentType == rhs.contentType && lhs.schemaText == rhs.schemaText
+        lhs.contentType == rhs.contentType && lhs.schemaText == rhs.schemaText && lhs.lockedFields == rhs.lockedFields
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(contentType)
         hasher.combine(schemaText)
+        hasher.combine(lockedFields)
     }
 
     static func isJSON(_ contentType: String) -> Bool {
@@ -53,15 +67,45 @@ public struct PayloadRules: Sendable, Hashable {
     /// Checks one transaction's payload. Membership changes have their own rules (`Governance`).
     public func check(_ tx: Transaction) throws(RuleError) {
         guard tx.contentType != MembershipChange.contentType else { return }
+        if tx.contentType == Lock.contentType {
+            // A whole locked payload: the node sees only the envelope, so it checks its shape and binding.
+            guard lockedFields.isEmpty else {
+                throw RuleError(.invalidPayload, "this chain locks fields, not whole payloads: send JSON with the fields \(lockedFields) locked")
+            }
+            guard contentType == nil, schema == nil else {
+                throw RuleError(.invalidPayload, "this chain checks its payloads' content, so it takes no wholly locked payloads; lock fields instead")
+            }
+            try Lock(decoding: tx.payload).checkBinding(chain: tx.chain, sender: tx.sender)
+            return
+        }
         if let contentType, tx.contentType != contentType {
             throw RuleError(.invalidPayload, "this chain takes only \(contentType) payloads, not \(tx.contentType)")
         }
-        guard schema != nil || Self.isJSON(tx.contentType) else { return }
+        guard schema != nil || !lockedFields.isEmpty || Self.isJSON(tx.contentType) else { return }
         guard let value = JSONValue.parse(tx.payload) else {
             throw RuleError(.invalidPayload, "content type is \(tx.contentType) but the payload is not valid JSON")
         }
+        if !lockedFields.isEmpty { try checkLockedFields(value, of: tx) }
         if let schema, let violation = schema.violation(in: value) {
             throw RuleError(.invalidPayload, "the payload breaks the chain's schema: \(violation)")
+        }
+    }
+
+    /// The prefix of a locked field's value; the rest is the envelope in standard base64.
+    public static let lockedValuePrefix = "qbc-lock:v1:"
+
+    private func checkLockedFields(_ value: JSONValue, of tx: Transaction) throws(RuleError) {
+        guard case .object(let fields) = value else {
+            throw RuleError(.invalidPayload, "this chain locks fields of JSON objects; the payload is not an object")
+        }
+        for name in lockedFields {
+            guard let field = fields[name] else { continue }
+            guard case .string(let text) = field, text.hasPrefix(Self.lockedValuePrefix),
+                let bytes = try? Base64.decode(String(text.dropFirst(Self.lockedValuePrefix.count)))
+            else {
+                throw RuleError(.invalidPayload, "field '\(name)' must be locked on this chain (qbc tx submit locks it for you)")
+            }
+            try Lock(decoding: bytes).checkBinding(chain: tx.chain, sender: tx.sender)
         }
     }
 }

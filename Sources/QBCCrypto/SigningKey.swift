@@ -42,6 +42,18 @@ public final class SigningKey: Sendable {
         }
     }
 
+    /// Lends this identity's X25519 key pair (`crypto_sign_ed25519_sk_to_curve25519`), zeroed after use.
+    func withX25519<R>(_ body: (_ publicKey: [UInt8], _ secretKey: UnsafePointer<UInt8>) -> R) -> R {
+        var x25519Public = [UInt8](repeating: 0, count: 32)
+        _ = crypto_sign_ed25519_pk_to_curve25519(&x25519Public, publicKey.bytes)
+        var x25519Secret = [UInt8](repeating: 0, count: 32)
+        defer { sodium_memzero(&x25519Secret, 32) }
+        secret.withBytes { sk in
+            _ = crypto_sign_ed25519_sk_to_curve25519(&x25519Secret, sk.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+        return x25519Secret.withUnsafeBufferPointer { body(x25519Public, $0.baseAddress!) }
+    }
+
     /// Signs `message` (Ed25519, deterministic).
     public func sign(_ message: [UInt8]) -> Signature {
         var signature = [UInt8](repeating: 0, count: 64)

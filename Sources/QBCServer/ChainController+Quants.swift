@@ -31,8 +31,8 @@ extension ChainController {
 
     /// `GET /chain?from=H&limit=N`: Quants from height H (default 1), at most N (default 100,
     /// at most 1000) and at most 20,000 transactions per page; `next` gives the following page.
-    func page(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
-        let chain = try chain(context)
+    func page(_ request: Request, _ context: QBCRequestContext, peer: Bool = false) async throws -> Response {
+        let chain = peer ? try chain(context) : try readable(request, context)
         let from = UInt64(try Self.integer(request, "from", default: 1, range: 1...Int.max))
         let limit = try Self.integer(request, "limit", default: 100, range: 1...APILimits.maxPageQuants)
         let height = await chain.stats().height
@@ -51,7 +51,7 @@ extension ChainController {
 
     /// `GET /quants/{height-or-hash}`.
     func quant(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
-        let chain = try chain(context)
+        let chain = try readable(request, context)
         let reference = context.parameters.get("ref") ?? ""
         let height: UInt64
         if let number = UInt64(reference) {

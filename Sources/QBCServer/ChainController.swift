@@ -17,6 +17,7 @@ struct ChainController: Sendable {
     let network: NetworkService
     let clock: @Sendable () -> Timestamp
     let logger: Logger
+    let gate = ReadGate()
 
     func addRoutes(to router: Router<QBCRequestContext>) {
         for prefix in ["", "/chains/:chain"] {
@@ -30,6 +31,7 @@ struct ChainController: Sendable {
             router.get("\(prefix)/mempool") { request, context in try await mempool(request, context) }
             router.get("\(prefix)/bang") { _, context in JSONResponse.make(BangJSON(try chain(context).bang)) }
             router.get("\(prefix)/members") { request, context in try await members(request, context) }
+            router.get("\(prefix)/challenge") { _, context in try challenge(context) }
         }
         router.get("/chains") { _, _ in JSONResponse.make(await allStats()) }
         router.post("/chains") { request, _ in try await create(request) }
@@ -41,6 +43,23 @@ struct ChainController: Sendable {
             throw APIError(.notFound, "unknown_chain", "this node serves no chain with id or name \"\(reference)\"; see GET /chains")
         }
         return chain
+    }
+
+    /// The chain, for a route that reads its transactions: on a readers-only chain only with a
+    /// valid proof of a reader's key.
+    func readable(_ request: Request, _ context: QBCRequestContext) throws -> ChainService {
+        let chain = try chain(context)
+        try gate.admit(request, to: chain, now: clock())
+        return chain
+    }
+
+    /// `GET /chains/{id}/challenge`: a single-use nonce for a read proof.
+    func challenge(_ context: QBCRequestContext) throws -> Response {
+        let chain = try chain(context)
+        guard let issued = gate.challenge(chain: chain.id, now: clock()) else {
+            throw APIError(.serviceUnavailable, "busy", "too many open challenges; retry in a minute")
+        }
+        return JSONResponse.make(ChallengeJSON(chain: chain.id.hex, nonce: Hex.encode(issued.nonce), expires: issued.expires.milliseconds))
     }
 
     // MARK: Transactions
@@ -107,7 +126,7 @@ struct ChainController: Sendable {
     }
 
     func transaction(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
-        let chain = try chain(context)
+        let chain = try readable(request, context)
         let id = try Self.hash(context.parameters.get("id"), what: "transaction id")
         if let stored = try read({ try chain.reader.transaction(id: id, limits: chain.rules.transactionLimits) }),
             stored.transaction.chain == chain.id
@@ -124,7 +143,7 @@ struct ChainController: Sendable {
     }
 
     func mempool(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
-        let chain = try chain(context)
+        let chain = try readable(request, context)
         let limit = try Self.integer(request, "limit", default: 100, range: 0...APILimits.maxMempoolListing)
         let stats = await chain.stats()
         let listed = await chain.waiting(limit: limit)

@@ -43,10 +43,13 @@ struct NodeConfigFile: Decodable {
         var payload: Payload?
         var adminQuorum: UInt8?
         var leap: ChainLeap?
+        /// "open" (default) or "readers".
+        var readAccess: String?
     }
 
     struct Payload: Decodable {
         var contentType: String?
+        var lockedFields: [String]?
         /// Read as text separately (`schemaText`); here only its presence matters.
         var schema: JSONValue?
     }
@@ -155,6 +158,11 @@ struct NodeConfigFile: Decodable {
             if let v = c.bangTimestamp { s.chain.timestamp = v }
             if let v = c.payload?.contentType { s.chain.contentType = v }
             if let v = c.adminQuorum { s.chain.adminQuorum = v }
+            if let v = c.payload?.lockedFields { s.chain.lockedFields = v }
+            if let v = c.readAccess {
+                guard v == "open" || v == "readers" else { throw SettingsError("chain.readAccess must be \"open\" or \"readers\"") }
+                s.chain.readersOnly = v == "readers"
+            }
             if let v = c.leap?.intervalMilliseconds { s.chain.leap.intervalMilliseconds = v }
             if let v = c.leap?.threshold { s.chain.leap.threshold = v }
             if let l = c.limits {
@@ -172,8 +180,9 @@ struct NodeConfigFile: Decodable {
         "network": ["peers", "advertise"],
         "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "verifierTasks", "logLevel"],
         "leap": ["intervalMilliseconds", "allowLoopback", "threshold"],
-        "chain": ["name", "consensus", "members", "limits", "bangCreatorKey", "bangTimestamp", "payload", "adminQuorum", "leap"],
-        "chain.payload": ["contentType", "schema"],
+        "chain": ["name", "consensus", "members", "limits", "bangCreatorKey", "bangTimestamp", "payload", "adminQuorum", "leap",
+                  "readAccess"],
+        "chain.payload": ["contentType", "schema", "lockedFields"],
         "chain.leap": ["intervalMilliseconds", "threshold"],
         "chain.consensus": ["engine", "difficultyBits", "outOfTurnDelayMilliseconds", "targetIntervalMilliseconds", "retargetWindow"],
         "chain.members": ["key", "roles"],

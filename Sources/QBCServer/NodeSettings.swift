@@ -79,6 +79,10 @@ public struct ChainSpec: Sendable {
     /// Payload rules: a required content type and a JSON schema's text (documentation/chains.md, "Payload rules").
     public var contentType: String?
     public var schema: [UInt8]?
+    /// Top-level JSON fields that must be locked (documentation/locks.md).
+    public var lockedFields: [String] = []
+    /// Only readers read the chain's transactions, each read with a proof of key.
+    public var readersOnly = false
     /// Distinct admin approvals a membership change needs.
     public var adminQuorum: UInt8 = 1
     public var leap = LeapPolicy.nodeDefault
@@ -103,6 +107,8 @@ public struct ChainSpec: Sendable {
         quantLimits = rules.quantLimits
         contentType = rules.payload.contentType
         schema = rules.payload.schemaText
+        lockedFields = rules.payload.lockedFields
+        readersOnly = rules.readersOnly
         adminQuorum = rules.adminQuorum
         leap = rules.leap
     }
@@ -169,8 +175,8 @@ public struct ChainSpec: Sendable {
                     : .proofOfWork(difficultyBits: difficultyBits, retarget: retarget),
                 membership: Membership(roles),
                 transactionLimits: transactionLimits, quantLimits: quantLimits,
-                payload: try PayloadRules(contentType: contentType, schemaText: schema), adminQuorum: adminQuorum, fork: fork,
-                leap: leap)
+                payload: try PayloadRules(contentType: contentType, schemaText: schema, lockedFields: lockedFields),
+                adminQuorum: adminQuorum, fork: fork, leap: leap, readersOnly: readersOnly)
             try rules.check()
             return rules
         } catch { throw SettingsError("chain \(name): \(error.message)") }

@@ -26,7 +26,7 @@ struct PeerController: Sendable {
         router.get("/peer/chains/:chain/tip") { request, context in try await tip(request, context) }
         router.get("/peer/chains/:chain/quants") { request, context in
             _ = try await authenticate(request, limit: 0, chain: try chains.chain(context))
-            return try await chains.page(request, context)
+            return try await chains.page(request, context, peer: true)
         }
         router.get("/peer/chains/:chain/bang") { request, context in
             let chain = try chains.chain(context)

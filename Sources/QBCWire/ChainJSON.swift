@@ -113,3 +113,17 @@ public struct ChainCreatedJSON: Codable, Sendable {
         self.status = status
     }
 }
+
+/// `GET /chains/{id}/challenge`: a nonce to sign for one read (documentation/locks.md).
+public struct ChallengeJSON: Codable, Sendable {
+    public let chain: String
+    public let nonce: String
+    /// Milliseconds since the epoch after which the nonce is refused.
+    public let expires: UInt64
+
+    public init(chain: String, nonce: String, expires: UInt64) {
+        self.chain = chain
+        self.nonce = nonce
+        self.expires = expires
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import QBCClient
 import QBCCore
@@ -16,9 +17,10 @@ struct TxSubmit: AsyncParsableCommand {
     @OptionGroup var node: NodeOptions
     @Option(name: .long, help: "The chain id; default: the node's default chain (from GET /stats).") var chain: String?
     @OptionGroup var payload: PayloadOptions
+    @OptionGroup var lock: LockTargetOptions
 
     func run() async throws {
-        let bytes = try payload.payload()
+        var bytes = try payload.payload()
         let signer = try key.load()
         let client = node.client(chain: chain)
         let chainID: ChainID
@@ -29,9 +31,42 @@ struct TxSubmit: AsyncParsableCommand {
             guard let id = try? ChainID(hex: stats.chain) else { throw CLIError("the node reported an invalid chain id") }
             chainID = id
         }
-        let tx = Transaction.make(chain: chainID, contentType: payload.contentType, payload: bytes, signer: signer)
+        var contentType = payload.contentType
+        let rules = try await callNode { try await client.bang() }.rules
+        let fields = rules.payload.lockedFields
+        if !fields.isEmpty {
+            // The chain names fields that must be locked: to --lock-to, or by default to its readers.
+            let target: LockTarget
+            if let chosen = try lock.target() { target = chosen } else { target = .recipients(try await Self.readers(client)) }
+            bytes = try Self.lockFields(fields, of: bytes, chain: chainID, sender: signer.publicKey, to: target)
+        } else if let target = try lock.target() {
+            bytes = try Lock.sealForCLI(bytes, contentType: contentType, chain: chainID, sender: signer.publicKey, to: target).encoded
+            contentType = Lock.contentType
+        }
+        let tx = Transaction.make(chain: chainID, contentType: contentType, payload: bytes, signer: signer)
         let result = try await callNode { try await client.submit(tx) }
         print(result.id ?? tx.id.hex)
+    }
+
+    static func readers(_ client: NodeClient) async throws -> [PublicKey] {
+        let members = try await callNode { try await client.members() }
+        let readers = members.members.filter { $0.roles.contains("reader") }.compactMap { try? PublicKey(hex: $0.key) }
+        guard !readers.isEmpty else { throw CLIError("the chain locks fields to its readers but has none; give --lock-to keys") }
+        return readers
+    }
+
+    /// Replaces each named top-level field by its locked value (`qbc-lock:v1:` + base64 envelope).
+    static func lockFields(_ fields: [String], of payload: [UInt8], chain: ChainID, sender: PublicKey, to target: LockTarget) throws -> [UInt8] {
+        guard var object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any] else {
+            throw CLIError("this chain locks fields of JSON objects: --data must be a JSON object")
+        }
+        for name in fields {
+            guard let value = object[name] else { continue }
+            let text = try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys])
+            let lock = try Lock.sealForCLI(Array(text), contentType: "application/json", chain: chain, sender: sender, to: target)
+            object[name] = PayloadRules.lockedValuePrefix + Base64.encode(lock.encoded)
+        }
+        return Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
     }
 }
 

@@ -15,11 +15,7 @@ struct PassphraseOptions: ParsableArguments {
 
     /// The passphrase, or nil when none is available and no terminal can ask for it.
     func passphrase(prompt: String, confirm: Bool = false) throws -> SecretBytes? {
-        if let passphraseFile {
-            var bytes = try Files.read(passphraseFile, limit: 4096)
-            if let newline = bytes.firstIndex(where: { $0 == 0x0a || $0 == 0x0d }) { bytes.removeSubrange(newline...) }
-            return SecretBytes(consuming: &bytes)
-        }
+        if let passphraseFile { return try Self.read(passphraseFile) }
         if let fromEnvironment = ProcessInfo.processInfo.environment["QBC_PASSPHRASE"] {
             return SecretBytes(utf8: fromEnvironment)
         }
@@ -31,6 +27,13 @@ struct PassphraseOptions: ParsableArguments {
             guard same else { throw CLIError("the two passphrases differ") }
         }
         return first
+    }
+
+    /// The first line of a passphrase file.
+    static func read(_ path: String) throws -> SecretBytes {
+        var bytes = try Files.read(path, limit: 4096)
+        if let newline = bytes.firstIndex(where: { $0 == 0x0a || $0 == 0x0d }) { bytes.removeSubrange(newline...) }
+        return SecretBytes(consuming: &bytes)
     }
 
     private static func prompt(_ text: String) throws -> SecretBytes {

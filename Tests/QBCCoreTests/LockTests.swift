@@ -1,0 +1,72 @@
+import QBCCore
+import QBCCrypto
+import QBCTestSupport
+import Testing
+
+@Suite struct LockTests {
+    let chain = Hash.blake2b(Array("chain".utf8))
+    let sender = TestKeys.key(9).publicKey
+    let holders = (10..<15).map(TestKeys.key)
+    let plaintext = Array(#"{"secret":"MARKER-7f3a"}"#.utf8)
+
+    func lock(_ target: LockTarget) throws -> Lock {
+        try Lock.seal(plaintext, contentType: "application/json", chain: chain, sender: sender, to: target)
+    }
+
+    @Test func aRecipientUnlocksAndANonRecipientCannot() throws {
+        let locked = try lock(.recipients(holders.prefix(3).map(\.publicKey)))
+        let decoded = try Lock(decoding: locked.encoded)
+        #expect(try decoded.open(with: [holders[1]], chain: chain, sender: sender) == plaintext)
+        #expect(throws: LockError.notARecipient) { try decoded.open(with: [holders[4]], chain: chain, sender: sender) }
+        #expect(!occurs(Array("MARKER-7f3a".utf8), in: locked.encoded))
+    }
+
+    @Test func aFlippedByteAnywhereIsDetected() throws {
+        let encoded = try lock(.recipients([holders[0].publicKey])).encoded
+        for index in encoded.indices {
+            var bytes = encoded
+            bytes[index] ^= 0x01
+            guard let altered = try? Lock(decoding: bytes) else { continue }
+            #expect(throws: LockError.self, "byte \(index)") { try altered.open(with: [holders[0]], chain: chain, sender: sender) }
+        }
+    }
+
+    @Test func kMinusOneHoldersFailAndKSucceed() throws {
+        let locked = try lock(.threshold(3, holders.map(\.publicKey)))
+        #expect(throws: LockError.tooFewShares(have: 2, need: 3)) { try locked.open(with: [holders[0], holders[4]], chain: chain, sender: sender) }
+        for group in [[0, 1, 2], [4, 2, 0], [1, 3, 4]] {
+            #expect(try locked.open(with: group.map { holders[$0] }, chain: chain, sender: sender) == plaintext)
+        }
+        #expect(throws: LockError.notARecipient) { try locked.open(with: [TestKeys.key(20)], chain: chain, sender: sender) }
+    }
+
+    @Test func aWrongPassphraseFails() throws {
+        let locked = try lock(.passphrase(SecretBytes(utf8: "correct horse"), opsLimit: 1, memLimit: 8192))
+        #expect(try locked.open(passphrase: SecretBytes(utf8: "correct horse"), chain: chain, sender: sender) == plaintext)
+        #expect(throws: LockError.wrongPassphrase) { try locked.open(passphrase: SecretBytes(utf8: "battery staple"), chain: chain, sender: sender) }
+    }
+
+    @Test func anEnvelopeMovedIntoAnotherTransactionFails() throws {
+        let locked = try lock(.recipients([holders[0].publicKey]))
+        let otherSender = TestKeys.key(8).publicKey
+        #expect(throws: LockError.wrongBinding) { try locked.open(with: [holders[0]], chain: chain, sender: otherSender) }
+        #expect(throws: RuleError.self) { try locked.checkBinding(chain: chain, sender: otherSender) }
+        // Rewriting the bound sender to match the new transaction breaks the authentication.
+        var bytes = locked.encoded
+        let at = DomainTag.lock.bytes.count + 32
+        bytes.replaceSubrange(at..<at + 32, with: otherSender.bytes)
+        let rebound = try Lock(decoding: bytes)
+        #expect(throws: LockError.tampered) { try rebound.open(with: [holders[0]], chain: chain, sender: otherSender) }
+    }
+
+    @Test func gf256ArithmeticAndShamirEdges() throws {
+        #expect(Shamir.multiplyForTests(0x53, 0xca) == 0x01, "the AES field's textbook inverse pair")
+        for a in 1...255 { #expect(Shamir.multiplyForTests(UInt8(a), Shamir.inverseForTests(UInt8(a))) == 1) }
+        var secretBytes = (0..<32).map { UInt8($0) }
+        let secret = SecretBytes(consuming: &secretBytes)
+        let shares = Shamir.split(secret, threshold: 2, count: 3)
+        let combined = try #require(Shamir.combine([shares[2], shares[0]]))
+        #expect(combined.withBytes { Array($0) } == (0..<32).map { UInt8($0) })
+        #expect(Shamir.combine([shares[0], shares[0]]) == nil, "repeated x")
+    }
+}
