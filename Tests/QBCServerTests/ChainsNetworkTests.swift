@@ -9,16 +9,19 @@ import Testing
 /// A chain's rules for tests: PoW at 2 bits, the demo admin, the given writers and nodes.
 func testBang(
     _ name: String, nodes: [SigningKey], writers: [SigningKey], admins: [SigningKey]? = nil, quorum: UInt8 = 1,
-    schema: String? = nil, fork: ForkPoint? = nil, creator: SigningKey? = nil
+    schema: String? = nil, fork: ForkPoint? = nil, creator: SigningKey? = nil, readers: [SigningKey] = [],
+    lockedFields: [String] = [], readersOnly: Bool = false
 ) throws -> Bang {
     let admins = try admins ?? [Keys.load("admin")]
     var roles = [PublicKey: Role]()
     for key in admins { roles[key.publicKey, default: []].insert(.admin) }
     for key in writers { roles[key.publicKey, default: []].insert(.writer) }
     for key in nodes { roles[key.publicKey, default: []].formUnion([.node, .authority]) }
+    for key in readers { roles[key.publicKey, default: []].insert(.reader) }
     let rules = ChainRules(
         name: name, consensus: .proofOfWork(difficultyBits: 2), membership: Membership(roles),
-        payload: try PayloadRules(contentType: nil, schemaText: schema.map { Array($0.utf8) }), adminQuorum: quorum, fork: fork)
+        payload: try PayloadRules(contentType: nil, schemaText: schema.map { Array($0.utf8) }, lockedFields: lockedFields),
+        adminQuorum: quorum, fork: fork, readersOnly: readersOnly)
     return Bang(rules: rules, timestamp: now(), creator: creator ?? admins[0])
 }
 
