@@ -26,8 +26,16 @@ public enum CommandRunner {
         _ arguments: [String], environment: [String: String] = [:], stdin: [UInt8]? = nil,
         directory: String? = nil
     ) throws -> Result {
+        try run(qbcPath, arguments, environment: environment, stdin: stdin, directory: directory)
+    }
+
+    /// Runs any program (e.g. `/usr/bin/env python3 …` for the PyNaCl examples) the same way.
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: [UInt8]? = nil,
+        directory: String? = nil
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: qbcPath)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "QBC_PASSPHRASE")

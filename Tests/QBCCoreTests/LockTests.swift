@@ -1,3 +1,4 @@
+import Foundation
 import QBCCore
 import QBCCrypto
 import QBCTestSupport
@@ -68,5 +69,41 @@ import Testing
         let combined = try #require(Shamir.combine([shares[2], shares[0]]))
         #expect(combined.withBytes { Array($0) } == (0..<32).map { UInt8($0) })
         #expect(Shamir.combine([shares[0], shares[0]]) == nil, "repeated x")
+    }
+
+    struct Vectors: Decodable {
+        struct Case: Decodable {
+            let name: String
+            let envelope: String
+            let openWithSeeds: [String]
+            let passphrase: String?
+        }
+        let chain: String
+        let sender: String
+        let plaintext: String
+        let cases: [Case]
+    }
+
+    /// Envelopes sealed by documentation/examples/qbc_lock.py (PyNaCl, written from locks.md).
+    @Test func envelopesSealedByThePyNaClExampleOpen() throws {
+        let url = try #require(Bundle.module.url(forResource: "locks", withExtension: "json", subdirectory: "Fixtures"))
+        let vectors = try JSONDecoder().decode(Vectors.self, from: Data(contentsOf: url))
+        let chain = try Hash(hex: vectors.chain)
+        let sender = try PublicKey(hex: vectors.sender)
+        #expect(vectors.cases.count == 3)
+        for vector in vectors.cases {
+            let lock = try Lock(decoding: try Hex.decode(vector.envelope))
+            let opened: [UInt8]
+            if let passphrase = vector.passphrase {
+                opened = try lock.open(passphrase: SecretBytes(utf8: passphrase), chain: chain, sender: sender)
+            } else {
+                let keys = try vector.openWithSeeds.map { hex in
+                    var seed = try Hex.decode(hex)
+                    return try SigningKey(seed: SecretBytes(consuming: &seed))
+                }
+                opened = try lock.open(with: keys, chain: chain, sender: sender)
+            }
+            #expect(opened == Array(vectors.plaintext.utf8), "\(vector.name)")
+        }
     }
 }

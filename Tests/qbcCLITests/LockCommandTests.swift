@@ -5,6 +5,13 @@ import QBCTestSupport
 import Testing
 
 @Suite struct LockCommandTests {
+    /// The secret seed of a demo key (keys-example files are plaintext on purpose).
+    static func seed(of name: String) throws -> String {
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: NodeProcess.demoKey(name))))
+        guard let seed = (object as? [String: Any])?["secretKey"] as? String else { throw CocoaError(.fileReadCorruptFile) }
+        return seed
+    }
+
     /// `qbc lock` / `qbc unlock` on files, and `tx submit --lock-to` with `unlock --tx`, as a user runs them.
     @Test func lockAndUnlockFilesAndTransactions() throws {
         let dir = try TemporaryDirectory()
@@ -23,6 +30,12 @@ import Testing
         let opened = try CommandRunner.qbc(
             ["unlock", "--in", dir.file("plain.lock"), "--chain", node.chainID, "--sender", writerKey, "--key", reader])
         #expect(opened.stdout == "top secret\n", "\(opened.stderr)")
+        // The PyNaCl implementation written from locks.md opens what qbc sealed.
+        let envelope = Hex.encode(Array(try Data(contentsOf: URL(fileURLWithPath: dir.file("plain.lock")))))
+        let seed = try Self.seed(of: "reader")
+        let python = try CommandRunner.run(
+            "/usr/bin/env", ["python3", NodeProcess.repositoryRoot + "/documentation/examples/qbc_lock.py", "open", envelope, node.chainID, writerKey, seed])
+        #expect(python.stdout == "top secret\n", "\(python.stderr)")
         let stranger = try CommandRunner.qbc(
             ["unlock", "--in", dir.file("plain.lock"), "--chain", node.chainID, "--sender", writerKey, "--key", writer2])
         #expect(stranger.status != 0)
