@@ -61,6 +61,14 @@ public struct CanonicalReader: Sendable {
     public mutating func u64() throws(DecodingError) -> UInt64 { try integer() }
     public mutating func fixed(_ count: Int) throws(DecodingError) -> [UInt8] { Array(try take(count)) }
 
+    /// Skips `count` bytes.
+    public mutating func skip(_ count: Int) throws(DecodingError) { _ = try take(count) }
+
+    /// True when the next bytes equal `expected`; consumes them.
+    public mutating func matches(_ expected: [UInt8]) throws(DecodingError) -> Bool {
+        try take(expected.count).elementsEqual(expected)
+    }
+
     /// Reads a u32-prefixed field, refusing one longer than `limit`.
     public mutating func bytes32(limit: Int) throws(DecodingError) -> [UInt8] {
         let count = Int(try u32())

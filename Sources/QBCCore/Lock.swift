@@ -148,6 +148,48 @@ public struct Lock: Sendable, Hashable {
         return Lock(chain: chain, sender: sender, contentType: contentType, method: method, nonce: nonce, ciphertext: ciphertext)
     }
 
+    /// What a node checks of an envelope on admission and receipt, without building it: the layout
+    /// holds and it names the transaction's own chain and sender.
+    public static func checkEnvelope(_ bytes: [UInt8], chain: ChainID, sender: PublicKey) throws(RuleError) {
+        let bound: Bool
+        do { bound = try walk(bytes, chain: chain, sender: sender) } catch {
+            throw RuleError(.invalidPayload, "the lock envelope is malformed: \(error) (documentation/locks.md)")
+        }
+        guard bound else {
+            throw RuleError(.invalidPayload, "the lock envelope is bound to another chain or sender; lock the payload for this transaction")
+        }
+    }
+
+    private static func walk(_ bytes: [UInt8], chain: ChainID, sender: PublicKey) throws(CanonicalReader.DecodingError) -> Bool {
+        var r = CanonicalReader(bytes)
+        try r.expect(.lock)
+        let sameChain = try r.matches(chain.bytes)
+        let sameSender = try r.matches(sender.bytes)
+        let bound = sameChain && sameSender
+        try r.skip(Int(try r.u8()))
+        switch try r.u8() {
+        case 1:
+            let count = Int(try r.u8())
+            guard (1...maxHolders).contains(count) else { throw .tooLong(at: r.offset, limit: maxHolders) }
+            try r.skip(count * (32 + sealedKeyBytes))
+        case 2:
+            try r.skip(PasswordKey.saltBytes + 16 + AEAD.nonceBytes + AEAD.keyBytes + AEAD.tagBytes)
+        case 3:
+            let k = Int(try r.u8())
+            let count = Int(try r.u8())
+            guard (1...maxHolders).contains(count), (1...count).contains(k) else { throw .tooLong(at: r.offset, limit: maxHolders) }
+            try r.skip(count * (33 + sealedKeyBytes))
+        default:
+            throw .wrongTag(expected: "lock method 1 (recipients), 2 (passphrase) or 3 (threshold)")
+        }
+        try r.skip(AEAD.nonceBytes)
+        let length = Int(try r.u32())
+        guard length >= AEAD.tagBytes else { throw .truncated(at: r.offset) }
+        try r.skip(length)
+        try r.finish()
+        return bound
+    }
+
     /// The rule a node checks without any key: it parses, and it names the transaction's own
     /// chain and sender (anything else could only be a lifted envelope).
     public func checkBinding(chain: ChainID, sender: PublicKey) throws(RuleError) {

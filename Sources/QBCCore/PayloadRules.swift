@@ -75,7 +75,7 @@ public struct PayloadRules: Sendable, Hashable {
             guard contentType == nil, schema == nil else {
                 throw RuleError(.invalidPayload, "this chain checks its payloads' content, so it takes no wholly locked payloads; lock fields instead")
             }
-            try Lock(decoding: tx.payload).checkBinding(chain: tx.chain, sender: tx.sender)
+            try Lock.checkEnvelope(tx.payload, chain: tx.chain, sender: tx.sender)
             return
         }
         if let contentType, tx.contentType != contentType {
@@ -105,7 +105,7 @@ public struct PayloadRules: Sendable, Hashable {
             else {
                 throw RuleError(.invalidPayload, "field '\(name)' must be locked on this chain (qbc tx submit locks it for you)")
             }
-            try Lock(decoding: bytes).checkBinding(chain: tx.chain, sender: tx.sender)
+            try Lock.checkEnvelope(bytes, chain: tx.chain, sender: tx.sender)
         }
     }
 }

@@ -56,6 +56,56 @@ public enum RawSodiumBaseline {
         return rate(countPerThread * threads, since: start)
     }
 
+    /// Raw lock work per second, one thread: a random key sealed to `recipients` X25519 keys and
+    /// `payloadBytes` encrypted with XChaCha20-Poly1305 (what a recipient lock does, without QBC).
+    public static func lockPerSecond(count: Int, recipients: Int, payloadBytes: Int) -> Double {
+        requireSodium()
+        let keys = (0..<recipients).map { _ -> [UInt8] in
+            var pk = [UInt8](repeating: 0, count: 32)
+            var sk = [UInt8](repeating: 0, count: 32)
+            crypto_box_keypair(&pk, &sk)
+            return pk
+        }
+        var key = [UInt8](repeating: 0, count: 32)
+        var nonce = [UInt8](repeating: 0, count: 24)
+        let payload = [UInt8](repeating: 7, count: payloadBytes)
+        var sealed = [UInt8](repeating: 0, count: 32 + Int(crypto_box_sealbytes()))
+        var ciphertext = [UInt8](repeating: 0, count: payloadBytes + 16)
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<count {
+            randombytes_buf(&key, 32)
+            randombytes_buf(&nonce, 24)
+            for pk in keys { crypto_box_seal(&sealed, key, 32, pk) }
+            crypto_aead_xchacha20poly1305_ietf_encrypt(&ciphertext, nil, payload, UInt64(payloadBytes), nil, 0, nil, nonce, key)
+        }
+        return rate(count, since: start)
+    }
+
+    /// Raw unlock work per second, one thread: one sealed box opened and `payloadBytes` decrypted.
+    public static func unlockPerSecond(count: Int, payloadBytes: Int) -> Double {
+        requireSodium()
+        var pk = [UInt8](repeating: 0, count: 32)
+        var sk = [UInt8](repeating: 0, count: 32)
+        crypto_box_keypair(&pk, &sk)
+        var key = [UInt8](repeating: 0, count: 32)
+        randombytes_buf(&key, 32)
+        var sealed = [UInt8](repeating: 0, count: 32 + Int(crypto_box_sealbytes()))
+        crypto_box_seal(&sealed, key, 32, pk)
+        let nonce = [UInt8](repeating: 1, count: 24)
+        let payload = [UInt8](repeating: 7, count: payloadBytes)
+        var ciphertext = [UInt8](repeating: 0, count: payloadBytes + 16)
+        crypto_aead_xchacha20poly1305_ietf_encrypt(&ciphertext, nil, payload, UInt64(payloadBytes), nil, 0, nil, nonce, key)
+        var opened = [UInt8](repeating: 0, count: 32)
+        var plain = [UInt8](repeating: 0, count: payloadBytes)
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<count {
+            crypto_box_seal_open(&opened, sealed, UInt64(sealed.count), pk, sk)
+            crypto_aead_xchacha20poly1305_ietf_decrypt(&plain, nil, nil, ciphertext, UInt64(ciphertext.count), nil, 0, nonce, opened)
+        }
+        sodium_memzero(&sk, 32)
+        return rate(count, since: start)
+    }
+
     private static func rate(_ count: Int, since start: UInt64) -> Double {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return Double(count) / max(elapsed, 1e-9)

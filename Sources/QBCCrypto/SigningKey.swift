@@ -6,6 +6,8 @@ public final class SigningKey: Sendable {
     private let secret: SecretBytes
     /// The identity this key signs for.
     public let publicKey: PublicKey
+    /// Its X25519 form, for opening sealed boxes (computed once: the conversion decompresses a point).
+    private let x25519Public: [UInt8]
 
     /// Size of the seed that determines a key pair.
     public static let seedByteCount = 32
@@ -32,6 +34,9 @@ public final class SigningKey: Sendable {
         }
         secret = SecretBytes(consuming: &sk)
         publicKey = PublicKey(unchecked: pk)
+        var x25519 = [UInt8](repeating: 0, count: 32)
+        _ = crypto_sign_ed25519_pk_to_curve25519(&x25519, pk)
+        x25519Public = x25519
     }
 
     /// A copy of the 32-byte seed, for writing a key file.
@@ -44,8 +49,6 @@ public final class SigningKey: Sendable {
 
     /// Lends this identity's X25519 key pair (`crypto_sign_ed25519_sk_to_curve25519`), zeroed after use.
     func withX25519<R>(_ body: (_ publicKey: [UInt8], _ secretKey: UnsafePointer<UInt8>) -> R) -> R {
-        var x25519Public = [UInt8](repeating: 0, count: 32)
-        _ = crypto_sign_ed25519_pk_to_curve25519(&x25519Public, publicKey.bytes)
         var x25519Secret = [UInt8](repeating: 0, count: 32)
         defer { sodium_memzero(&x25519Secret, 32) }
         secret.withBytes { sk in

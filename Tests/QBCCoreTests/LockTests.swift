@@ -32,6 +32,18 @@ import Testing
         }
     }
 
+    @Test func theNodesEnvelopeCheckAgreesWithTheDecoder() throws {
+        for target in [LockTarget.recipients([holders[0].publicKey]), .threshold(2, holders.prefix(3).map(\.publicKey)),
+                       .passphrase(SecretBytes(utf8: "p"), opsLimit: 1, memLimit: 8192)] {
+            let encoded = try lock(target).encoded
+            try Lock.checkEnvelope(encoded, chain: chain, sender: sender)
+            #expect(throws: RuleError.self) { try Lock.checkEnvelope(encoded, chain: chain, sender: TestKeys.key(8).publicKey) }
+            #expect(throws: RuleError.self) { try Lock.checkEnvelope(Array(encoded.dropLast()), chain: chain, sender: sender) }
+            #expect(throws: RuleError.self) { try Lock.checkEnvelope(encoded + [0], chain: chain, sender: sender) }
+            #expect(throws: RuleError.self) { try Lock(decoding: Array(encoded.dropLast())) }
+        }
+    }
+
     @Test func kMinusOneHoldersFailAndKSucceed() throws {
         let locked = try lock(.threshold(3, holders.map(\.publicKey)))
         #expect(throws: LockError.tooFewShares(have: 2, need: 3)) { try locked.open(with: [holders[0], holders[4]], chain: chain, sender: sender) }

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import QBCClient
+import QBCCore
+import QBCCrypto
+import QBCWire
+
+struct BenchLocks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "locks",
+        abstract: "Lock and unlock of a payload to N recipients (ops/s) next to raw libsodium, and a node's admission of locked vs plain transactions.",
+        discussion: "Build with -c release.")
+
+    @Option(name: .long, help: "Recipients per lock.") var recipients: Int = 10
+    @Option(name: .long, help: "Payload bytes.") var payloadBytes: Int = 1024
+    @Option(name: .long, help: "Locks and unlocks timed (one thread).") var operations: Int = 2000
+    @Option(name: .long, help: "Transactions posted per admission run.") var transactions: Int = 20_000
+
+    func validate() throws {
+        guard (1...Lock.maxHolders).contains(recipients), (1...60_000).contains(payloadBytes), operations > 0, transactions >= 1000 else {
+            throw ValidationError("--recipients 1...64, --payload-bytes 1...60000, --operations > 0, --transactions >= 1000")
+        }
+    }
+
+    func run() async throws {
+        print("qbc bench locks: \(recipients) recipients, \(payloadBytes)-byte payloads, \(operations) operations; \(transactions) transactions per admission run")
+        let holders = (0..<recipients).map { _ in SigningKey() }
+        let chain = Hash.blake2b([1])
+        let sender = SigningKey().publicKey
+        let payload = [UInt8](repeating: 0x61, count: payloadBytes)
+        let target = LockTarget.recipients(holders.map(\.publicKey))
+
+        let rawLock = RawSodiumBaseline.lockPerSecond(count: operations, recipients: recipients, payloadBytes: payloadBytes)
+        var start = DispatchTime.now().uptimeNanoseconds
+        var last: Lock?
+        for _ in 0..<operations { last = try Lock.seal(payload, contentType: "text/plain", chain: chain, sender: sender, to: target) }
+        let lockRate = Double(operations) / BenchNode.seconds(since: start)
+        guard let sample = last else { return }
+        let rawUnlock = RawSodiumBaseline.unlockPerSecond(count: operations, payloadBytes: payloadBytes)
+        start = DispatchTime.now().uptimeNanoseconds
+        // The last recipient: the worst case for the lookup.
+        for _ in 0..<operations { _ = try sample.open(with: [holders[recipients - 1]], chain: chain, sender: sender) }
+        let unlockRate = Double(operations) / BenchNode.seconds(since: start)
+        print(BenchTable.row("", "QBC ops/s", "raw libsodium", "ratio"))
+        print(BenchTable.row("lock to \(recipients)", BenchTable.format(lockRate), BenchTable.format(rawLock), String(format: "%.3f", lockRate / rawLock)))
+        print(BenchTable.row("unlock", BenchTable.format(unlockRate), BenchTable.format(rawUnlock), String(format: "%.3f", unlockRate / rawUnlock)))
+        print("envelope: \(sample.encoded.count) bytes for a \(payloadBytes)-byte payload")
+
+        var setup = try BenchSetup(difficulty: 8, capacity: transactions)
+        try setup.start(0)
+        let client = NodeClient(baseURL: setup.url, timeoutSeconds: 300)
+        let stats = try await callNode { try await client.stats() }
+        guard let chainID = try? ChainID(hex: stats.chain) else { throw CLIError("the node reported an invalid chain id") }
+        let plain = Self.presign(transactions, chain: chainID, writers: setup.writers) { _, _ in
+            ("text/plain", payload)
+        }
+        let locked = Self.presign(transactions, chain: chainID, writers: setup.writers) { sender, _ in
+            // Locked to the same recipients; the node sees only the envelope.
+            let lock = try? Lock.seal(payload, contentType: "text/plain", chain: chainID, sender: sender, to: target)
+            return (Lock.contentType, lock?.encoded ?? [])
+        }
+        var rates = [String: Double]()
+        for (name, bodies) in [("plain", plain), ("locked", locked)] {
+            let (admitted, seconds) = try await BenchNode.post(bodies, client: client, connections: 4)
+            guard admitted == transactions else { throw CLIError("\(name): only \(admitted) of \(transactions) admitted") }
+            _ = try await BenchNode.leapUntilEmpty(client)
+            rates[name] = Double(admitted) / seconds
+        }
+        let plainRate = rates["plain"] ?? 1
+        let lockedRate = rates["locked"] ?? 0
+        print(BenchTable.row("admission", "tx/s", "", "locked / plain"))
+        print(BenchTable.row("plain", BenchTable.format(plainRate), "", ""))
+        print(BenchTable.row("locked", BenchTable.format(lockedRate), "", String(format: "%.3f", lockedRate / plainRate)))
+        let raw = RawSodiumBaseline.verifyPerSecond(countPerThread: 20_000, messageBytes: 110 + payloadBytes, threads: ProcessInfo.processInfo.activeProcessorCount)
+        print("raw libsodium Ed25519 verify/s on all cores (same run): \(BenchTable.format(raw)); plain admission / raw: \(String(format: "%.3f", plainRate / raw))")
+    }
+
+    /// Batches of 1,000 signed transactions, made on all cores.
+    static func presign(
+        _ count: Int, chain: ChainID, writers: [SigningKey], body: @Sendable (PublicKey, Int) -> (String, [UInt8])
+    ) -> [[UInt8]] {
+        let batches = (count + 999) / 1000
+        let results = BenchResults<[UInt8]>(count: batches)
+        let now = Timestamp.now()
+        DispatchQueue.concurrentPerform(iterations: batches) { b in
+            let txs = ((b * 1000)..<min(count, (b + 1) * 1000)).map { i in
+                let signer = writers[i % writers.count]
+                let (contentType, payload) = body(signer.publicKey, i)
+                return Transaction(
+                    signing: .init(chain: chain, sender: signer.publicKey, nonce: .random(), timestamp: now, contentType: contentType,
+                                   payload: payload),
+                    with: signer)
+            }
+            results.set(b, NodeClient.encodeBatch(txs))
+        }
+        return results.values
+    }
+}
