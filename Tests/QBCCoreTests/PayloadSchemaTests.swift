@@ -35,7 +35,7 @@ import Testing
                 cases += 1
             }
         }
-        #expect(cases == 50)
+        #expect(cases == 134)
     }
 
     @Test func keywordsOutsideTheSubsetAreRefused() throws {
