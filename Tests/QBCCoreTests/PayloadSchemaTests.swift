@@ -35,7 +35,7 @@ import Testing
                 cases += 1
             }
         }
-        #expect(cases == 134)
+        #expect(cases == 229)
     }
 
     @Test func keywordsOutsideTheSubsetAreRefused() throws {
