@@ -75,6 +75,13 @@ public struct NodeClient: Sendable {
         try await call("POST", chained("/inject"), body: encodedBatch, as: InjectBatchJSON.self)
     }
 
+    /// Submits a binary batch (`Transaction.encodeBatch`): no JSON or base64 on either side.
+    public func submit(binaryBatch: [UInt8]) async throws -> InjectBatchJSON {
+        try await call(
+            "POST", chained("/inject"), body: binaryBatch, headers: [("Content-Type", Transaction.batchContentType)],
+            as: InjectBatchJSON.self)
+    }
+
     public static func encodeBatch(_ batch: [Transaction]) -> [UInt8] {
         WireJSON.encode(batch.map(TransactionJSON.init))
     }
@@ -211,7 +218,9 @@ public struct NodeClient: Sendable {
             request.headers.add(name: Self.signatureHeader, value: signature.hex)
         }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            if !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+                request.headers.add(name: "Content-Type", value: "application/json")
+            }
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response: HTTPClientResponse

@@ -67,6 +67,9 @@ struct ChainController: Sendable {
     func inject(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
         let chain = try chain(context)
         let bytes = try await Self.body(request, limit: APILimits.maxRequestBytes)
+        if request.headers[.contentType]?.lowercased().hasPrefix(Transaction.batchContentType) == true {
+            return try await injectBinary(bytes, to: chain)
+        }
         let maxPayload = chain.rules.transactionLimits.maxPayloadBytes
         guard bytes.first(where: { !Self.isJSONSpace($0) }) == UInt8(ascii: "[") else {
             let tx: Transaction
@@ -100,14 +103,30 @@ struct ChainController: Sendable {
             }
         }
         let outcomes = try await admit(parsed.map(\.1), to: chain)
-        for ((index, _), outcome) in zip(parsed, outcomes) {
-            switch outcome {
-            case .admitted(let id): results[index] = InjectResultJSON(id: id.hex, status: "admitted")
-            case .rejected(let id, let error):
-                results[index] = InjectResultJSON(id: id?.hex, status: "rejected", error: error.code.rawValue, message: error.message)
-            }
-        }
+        for ((index, _), outcome) in zip(parsed, outcomes) { results[index] = Self.result(outcome) }
         return JSONResponse.make(InjectBatchJSON(results: results.compactMap { $0 }))
+    }
+
+    /// A binary batch (`application/vnd.qbc.tx-batch`): refused whole when it does not decode.
+    private func injectBinary(_ bytes: [UInt8], to chain: ChainService) async throws -> Response {
+        let transactions: [Transaction]
+        do {
+            transactions = try Transaction.decodeBatch(
+                bytes, limits: chain.rules.transactionLimits, maxCount: APILimits.maxTransactionsPerRequest)
+        } catch {
+            metrics.rejectedMalformed.increment()
+            throw APIError(.badRequest, "malformed", "the binary batch does not decode: \(error) (documentation/protocol.md, \"Binary batches\")")
+        }
+        let outcomes = try await admit(transactions, to: chain)
+        return JSONResponse.make(InjectBatchJSON(results: outcomes.map(Self.result)))
+    }
+
+    static func result(_ outcome: AdmissionOutcome) -> InjectResultJSON {
+        switch outcome {
+        case .admitted(let id): InjectResultJSON(id: id.hex, status: "admitted")
+        case .rejected(let id, let error):
+            InjectResultJSON(id: id?.hex, status: "rejected", error: error.code.rawValue, message: error.message)
+        }
     }
 
     private func admit(_ transactions: [Transaction], to chain: ChainService) async throws -> [AdmissionOutcome] {

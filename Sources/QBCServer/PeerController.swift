@@ -53,15 +53,7 @@ struct PeerController: Sendable {
         do throws(StorageError) { outcomes = try await chain.admit(txs, now: clock(), relay: false) } catch {
             throw APIError.storage(error)
         }
-        var results = [InjectResultJSON]()
-        for outcome in outcomes {
-            switch outcome {
-            case .admitted(let id): results.append(InjectResultJSON(id: id.hex, status: "admitted"))
-            case .rejected(let id, let error):
-                results.append(InjectResultJSON(id: id?.hex, status: "rejected", error: error.code.rawValue, message: error.message))
-            }
-        }
-        return JSONResponse.make(InjectBatchJSON(results: results))
+        return JSONResponse.make(InjectBatchJSON(results: outcomes.map(ChainController.result)))
     }
 
     /// A Quant pushed by a peer: every rule is checked before it is stored.

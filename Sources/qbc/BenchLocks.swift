@@ -51,33 +51,35 @@ struct BenchLocks: AsyncParsableCommand {
         let client = NodeClient(baseURL: setup.url, timeoutSeconds: 300)
         let stats = try await callNode { try await client.stats() }
         guard let chainID = try? ChainID(hex: stats.chain) else { throw CLIError("the node reported an invalid chain id") }
-        let plain = Self.presign(transactions, chain: chainID, writers: setup.writers) { _, _ in
-            ("text/plain", payload)
+        print(BenchTable.row("admission", "plain tx/s", "locked tx/s", "locked / plain"))
+        var plainRate = 1.0
+        for binary in [false, true] {
+            let plain = Self.presign(transactions, chain: chainID, writers: setup.writers, binary: binary) { _, _ in
+                ("text/plain", payload)
+            }
+            let locked = Self.presign(transactions, chain: chainID, writers: setup.writers, binary: binary) { sender, _ in
+                // Locked to the same recipients; the node sees only the envelope.
+                let lock = try? Lock.seal(payload, contentType: "text/plain", chain: chainID, sender: sender, to: target)
+                return (Lock.contentType, lock?.encoded ?? [])
+            }
+            var rates = [Double]()
+            for bodies in [plain, locked] {
+                let (admitted, seconds) = try await BenchNode.post(bodies, client: client, connections: 4, binary: binary)
+                guard admitted == transactions else { throw CLIError("only \(admitted) of \(transactions) admitted") }
+                _ = try await BenchNode.leapUntilEmpty(client)
+                rates.append(Double(admitted) / seconds)
+            }
+            if !binary { plainRate = rates[0] }
+            print(BenchTable.row(binary ? "binary batches" : "JSON batches", BenchTable.format(rates[0]), BenchTable.format(rates[1]),
+                                 String(format: "%.3f", rates[1] / rates[0])))
         }
-        let locked = Self.presign(transactions, chain: chainID, writers: setup.writers) { sender, _ in
-            // Locked to the same recipients; the node sees only the envelope.
-            let lock = try? Lock.seal(payload, contentType: "text/plain", chain: chainID, sender: sender, to: target)
-            return (Lock.contentType, lock?.encoded ?? [])
-        }
-        var rates = [String: Double]()
-        for (name, bodies) in [("plain", plain), ("locked", locked)] {
-            let (admitted, seconds) = try await BenchNode.post(bodies, client: client, connections: 4)
-            guard admitted == transactions else { throw CLIError("\(name): only \(admitted) of \(transactions) admitted") }
-            _ = try await BenchNode.leapUntilEmpty(client)
-            rates[name] = Double(admitted) / seconds
-        }
-        let plainRate = rates["plain"] ?? 1
-        let lockedRate = rates["locked"] ?? 0
-        print(BenchTable.row("admission", "tx/s", "", "locked / plain"))
-        print(BenchTable.row("plain", BenchTable.format(plainRate), "", ""))
-        print(BenchTable.row("locked", BenchTable.format(lockedRate), "", String(format: "%.3f", lockedRate / plainRate)))
         let raw = RawSodiumBaseline.verifyPerSecond(countPerThread: 20_000, messageBytes: 110 + payloadBytes, threads: ProcessInfo.processInfo.activeProcessorCount)
-        print("raw libsodium Ed25519 verify/s on all cores (same run): \(BenchTable.format(raw)); plain admission / raw: \(String(format: "%.3f", plainRate / raw))")
+        print("raw libsodium Ed25519 verify/s on all cores (same run): \(BenchTable.format(raw)); plain JSON admission / raw: \(String(format: "%.3f", plainRate / raw))")
     }
 
     /// Batches of 1,000 signed transactions, made on all cores.
     static func presign(
-        _ count: Int, chain: ChainID, writers: [SigningKey], body: @Sendable (PublicKey, Int) -> (String, [UInt8])
+        _ count: Int, chain: ChainID, writers: [SigningKey], binary: Bool, body: @Sendable (PublicKey, Int) -> (String, [UInt8])
     ) -> [[UInt8]] {
         let batches = (count + 999) / 1000
         let results = BenchResults<[UInt8]>(count: batches)
@@ -91,7 +93,7 @@ struct BenchLocks: AsyncParsableCommand {
                                    payload: payload),
                     with: signer)
             }
-            results.set(b, NodeClient.encodeBatch(txs))
+            results.set(b, binary ? Transaction.encodeBatch(txs) : NodeClient.encodeBatch(txs))
         }
         return results.values
     }

@@ -25,6 +25,7 @@ struct BenchNode: AsyncParsableCommand {
     @Option(name: .long, help: "With --node: a writer key file for that node's default chain.") var key: String?
     @Option(name: .long, help: "Proof-of-work difficulty of the benchmark chain.") var difficulty: UInt8 = 8
     @Flag(name: .long, help: "Also stop and restart the node and time it until it serves again.") var restart = false
+    @Flag(name: .long, help: "Post binary batches (application/vnd.qbc.tx-batch) instead of JSON.") var binary = false
 
     func validate() throws {
         guard transactions > 0, batch > 0, batch <= 10_000, connections > 0, round >= batch else {
@@ -50,10 +51,12 @@ struct BenchNode: AsyncParsableCommand {
         guard let chain = try? ChainID(hex: stats.chain) else { throw CLIError("the node reported an invalid chain id") }
 
         let signStart = DispatchTime.now().uptimeNanoseconds
-        let bodies = Self.presign(count: transactions, batch: batch, chain: chain, writers: setup.writers, payloadBytes: payloadBytes)
+        let bodies = Self.presign(
+            count: transactions, batch: batch, chain: chain, writers: setup.writers, payloadBytes: payloadBytes, binary: binary)
         let signSeconds = Self.seconds(since: signStart)
 
-        let (admitted, committed, admitSeconds, commitSeconds) = try await Self.fill(client, bodies: bodies, round: round, batch: batch, connections: connections)
+        let (admitted, committed, admitSeconds, commitSeconds) = try await Self.fill(
+            client, bodies: bodies, round: round, batch: batch, connections: connections, binary: binary)
 
         let admittedRate = Double(admitted) / admitSeconds
         let committedRate = Double(committed) / commitSeconds
@@ -69,7 +72,7 @@ struct BenchNode: AsyncParsableCommand {
     }
 
     /// Signs on all cores and pre-encodes each batch, so the run measures the node, not the client.
-    static func presign(count: Int, batch: Int, chain: ChainID, writers: [SigningKey], payloadBytes: Int) -> [[UInt8]] {
+    static func presign(count: Int, batch: Int, chain: ChainID, writers: [SigningKey], payloadBytes: Int, binary: Bool = false) -> [[UInt8]] {
         let batches = (count + batch - 1) / batch
         let results = BenchResults<[UInt8]>(count: batches)
         let filler = String(repeating: "x", count: max(0, payloadBytes - 30))
@@ -84,20 +87,21 @@ struct BenchNode: AsyncParsableCommand {
                                    contentType: "application/json", payload: payload),
                     with: signer)
             }
-            results.set(b, NodeClient.encodeBatch(txs))
+            results.set(b, binary ? Transaction.encodeBatch(txs) : NodeClient.encodeBatch(txs))
         }
         return results.values
     }
 
     /// Rounds: admit up to `round` transactions, then Leap until the mempool is empty.
     /// Returns admitted, committed, and the seconds spent admitting and committing.
-    static func fill(_ client: NodeClient, bodies: [[UInt8]], round: Int, batch: Int, connections: Int) async throws
+    static func fill(_ client: NodeClient, bodies: [[UInt8]], round: Int, batch: Int, connections: Int, binary: Bool = false) async throws
         -> (Int, Int, Double, Double)
     {
         var (admitted, committed, admitSeconds, commitSeconds) = (0, 0, 0.0, 0.0)
         let perRound = max(1, round / batch)
         for start in stride(from: 0, to: bodies.count, by: perRound) {
-            let (a, aSeconds) = try await post(Array(bodies[start..<min(start + perRound, bodies.count)]), client: client, connections: connections)
+            let (a, aSeconds) = try await post(
+                Array(bodies[start..<min(start + perRound, bodies.count)]), client: client, connections: connections, binary: binary)
             let (c, cSeconds) = try await leapUntilEmpty(client)
             admitted += a
             committed += c
@@ -107,7 +111,7 @@ struct BenchNode: AsyncParsableCommand {
         return (admitted, committed, admitSeconds, commitSeconds)
     }
 
-    static func post(_ bodies: [[UInt8]], client: NodeClient, connections: Int) async throws -> (Int, Double) {
+    static func post(_ bodies: [[UInt8]], client: NodeClient, connections: Int, binary: Bool = false) async throws -> (Int, Double) {
         let start = DispatchTime.now().uptimeNanoseconds
         let next = BenchResults<Int>(count: 1)
         let admitted = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -115,7 +119,9 @@ struct BenchNode: AsyncParsableCommand {
                 group.addTask {
                     var total = 0
                     while let index = next.claim(limit: bodies.count) {
-                        total += try await client.submit(encodedBatch: bodies[index]).admitted
+                        let answer = binary
+                            ? try await client.submit(binaryBatch: bodies[index]) : try await client.submit(encodedBatch: bodies[index])
+                        total += answer.admitted
                     }
                     return total
                 }

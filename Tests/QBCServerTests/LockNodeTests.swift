@@ -100,3 +100,22 @@ import Testing
         #expect(try await t.client.page().quants.isEmpty)
     }
 }
+
+@Suite struct BinaryBatchTests {
+    @Test func binaryBatchesAreAdmittedLikeJSONAndMalformedOnesRefusedWhole() async throws {
+        let t = try TestNode()
+        let writer = try Keys.load("writer1")
+        let good = (0..<5).map { signed(#"{"b":\#($0)}"#, chain: t.chain, by: writer) }
+        let forged = Transaction(body: signed("{}", chain: t.chain, by: writer).body, signature: writer.sign([1]))
+        let answer = try await t.client.submit(binaryBatch: Transaction.encodeBatch(good + [forged]))
+        #expect(answer.results.map(\.status) == Array(repeating: "admitted", count: 5) + ["rejected"])
+        #expect(answer.results.last?.error == "bad_signature")
+        var truncated = Transaction.encodeBatch(good)
+        truncated.removeLast()
+        await expectRefusal(400, "malformed") { try await t.client.submit(binaryBatch: truncated) }
+        var lying = Transaction.encodeBatch(good)
+        lying[3] = 6  // claims six transactions, holds five
+        await expectRefusal(400, "malformed") { try await t.client.submit(binaryBatch: lying) }
+        #expect(try await t.client.stats().mempool == 5, "nothing of a refused batch was admitted")
+    }
+}
