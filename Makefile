@@ -31,3 +31,5 @@ bench: release
 	.build/release/qbc bench sync
 	.build/release/qbc bench broadcast
 	.build/release/qbc bench poa
+	.build/release/qbc bench chains
+	.build/release/qbc bench locks

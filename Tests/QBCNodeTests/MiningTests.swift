@@ -9,7 +9,8 @@ import Testing
     @Test func aPeersQuantStopsMiningAtOnce() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder(difficultyBits: 40)
-        let (service, _) = try openService(chain, in: dir)
+        // One mining thread: the search still runs until stopped, and the parallel test suite keeps a core.
+        let (service, _) = try openService(chain, in: dir, workers: 1)
         let tx = chain.transaction("{}")
         _ = try await service.admit([tx], now: chain.clock)
         let now = chain.clock
