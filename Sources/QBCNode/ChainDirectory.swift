@@ -15,6 +15,9 @@ public final class ChainDirectory: Sendable {
     public let additions: AsyncStream<ChainService>
     private let additionsSink: AsyncStream<ChainService>.Continuation
 
+    /// Most chains one node serves: every chain costs an actor, a mempool and a relay task.
+    public static let maxChains = 1000
+
     public init(store: any BlockStore, nodeKey: SigningKey, mempoolCapacity: Int, verifierTasks: Int) {
         self.store = store
         self.nodeKey = nodeKey
@@ -51,6 +54,9 @@ public final class ChainDirectory: Sendable {
             throw .rule(RuleError(.notAuthorized, "this node (\(nodeKey.publicKey.hex)) does not hold the node role in chain \(bang.rules.name); send the Bang to a node that does"))
         }
         if let fork = bang.rules.fork { try checkForkPoint(fork, of: bang) }
+        guard all.count < Self.maxChains else {
+            throw .rule(RuleError(.invalidBang, "this node already serves its maximum of \(Self.maxChains) chains"))
+        }
         if let other = chain(named: bang.rules.name), other.id != bang.id {
             throw .rule(RuleError(.invalidBang, "this node already serves another chain named \(bang.rules.name) (\(other.id.hex))"))
         }
