@@ -76,6 +76,30 @@ func testBang(
         await expectRefusal(403, "not_authorized") { try await asNode3.peerQuants(chain: sensors.id, from: 1, limit: 10) }
         await expectRefusal(403, "not_authorized") { try await asNode3.peerBang(chain: sensors.id) }
         #expect(try await asNode3.peerQuants(chain: orders.id, from: 1, limit: 10).quants.count >= 1)
+
+        // Governance removes node 3 from "orders": once committed, it is refused and gets nothing more.
+        let admin = try Keys.load("admin")
+        let change = MembershipChange(chain: orders.id, action: .revoke, member: nodeKeys[2].publicKey, roles: [.node, .authority], nonce: .random())
+        let proposal = MembershipProposal(change: change, approvals: [Approval(approving: change, with: admin)])
+        let ordersAt1 = NodeClient(baseURL: net.nodes[0].url, chain: "orders")
+        #expect(try await ordersAt1.submit(signed(bytes: proposal.encoded, chain: orders.id, by: admin, contentType: MembershipChange.contentType)).status == "admitted")
+        #expect(try await ordersAt1.leap().sealed)
+        try await eventually("the remaining nodes applied the removal") {
+            for index in 0..<2 {
+                let members = try await NodeClient(baseURL: net.nodes[index].url, chain: "orders").members()
+                if members.members.contains(where: { $0.key == nodeKeys[2].publicKey.hex }) { return false }
+            }
+            return true
+        }
+        await expectRefusal(403, "not_authorized") { try await asNode3.peerQuants(chain: orders.id, from: 1, limit: 10) }
+        _ = try await ordersAt1.submit(signed(#"{"sku":"XYZ-9","qty":1}"#, chain: orders.id, by: writer))
+        #expect(try await ordersAt1.leap().sealed)
+        try await eventually("node 2 has the new Quant") {
+            try await NodeClient(baseURL: net.nodes[1].url, chain: "orders").stats().height == 3
+        }
+        try await Task.sleep(for: .milliseconds(1500))
+        // Relaying follows the membership after each Quant, so not even the removing Quant reaches node 3.
+        #expect(try await NodeClient(baseURL: net.nodes[2].url, chain: "orders").stats().height == 1, "the removed node gets nothing more")
     }
 }
 
