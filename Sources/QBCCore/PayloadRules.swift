@@ -81,7 +81,12 @@ public struct PayloadRules: Sendable, Hashable {
         if let contentType, tx.contentType != contentType {
             throw RuleError(.invalidPayload, "this chain takes only \(contentType) payloads, not \(tx.contentType)")
         }
-        guard schema != nil || !lockedFields.isEmpty || Self.isJSON(tx.contentType) else { return }
+        guard schema != nil || !lockedFields.isEmpty else {
+            if Self.isJSON(tx.contentType), !JSONValue.isValid(tx.payload) {
+                throw RuleError(.invalidPayload, "content type is \(tx.contentType) but the payload is not valid JSON")
+            }
+            return
+        }
         guard let value = JSONValue.parse(tx.payload) else {
             throw RuleError(.invalidPayload, "content type is \(tx.contentType) but the payload is not valid JSON")
         }

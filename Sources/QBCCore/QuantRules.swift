@@ -49,9 +49,11 @@ public enum QuantRules {
     /// is judged by `membership`, the parent's; the Quant's membership changes are applied after
     /// it, in order, and returned. Signatures are checked separately (in parallel) by
     /// `checkSignatures`; replays against earlier Quants need the store and are the node's.
+    /// `payloadsChecked`: the sealing node's own Quant, whose payloads it checked on admission
+    /// against the same (immutable) rules; every received Quant has its payloads checked again.
     @discardableResult
-    public static func checkBody(_ quant: Quant, rules: ChainRules, membership: Membership) throws(RuleError)
-        -> (membership: Membership, events: [MemberEvent])
+    public static func checkBody(_ quant: Quant, rules: ChainRules, membership: Membership, payloadsChecked: Bool = false)
+        throws(RuleError) -> (membership: Membership, events: [MemberEvent])
     {
         let header = quant.header
         guard Int(header.transactionCount) == quant.transactions.count else {
@@ -69,7 +71,7 @@ public enum QuantRules {
                 throw RuleError(.badTimestamp, "transaction \(tx.id.hex) is dated after its Quant")
             }
             try TransactionRules.checkShape(tx, limits: rules.transactionLimits)
-            try rules.payload.check(tx)
+            if !payloadsChecked { try rules.payload.check(tx) }
             guard tx.contentType == MembershipChange.contentType || membership.holds(tx.sender, .writer) else {
                 throw RuleError(.notAuthorized, "transaction \(tx.id.hex): sender \(tx.sender.hex) is not a writer")
             }

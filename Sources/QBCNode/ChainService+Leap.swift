@@ -84,7 +84,7 @@ extension ChainService {
             do throws(RuleError) {
                 try QuantRules.checkHeader(
                     mined, parent: parentSummary, chain: id, rules: rules, membership: membership, now: now, banned: await equivocators)
-                update = try QuantRules.checkBody(quant, rules: rules, membership: membership)
+                update = try QuantRules.checkBody(quant, rules: rules, membership: membership, payloadsChecked: true)
             } catch {
                 throw StorageError(.conflict, "refusing to commit an invalid Quant: \(error)")
             }

@@ -89,6 +89,8 @@ public actor ChainService {
     {
         var outcomes = [AdmissionOutcome?](repeating: nil, count: transactions.count)
         var candidates = [(Int, Transaction)]()
+        // Read once: the rules are a sizeable value, copied on every access.
+        let rules = self.rules
         for (index, tx) in transactions.enumerated() {
             do throws(RuleError) {
                 guard tx.chain == id else {
@@ -139,6 +141,7 @@ public actor ChainService {
     ) {
         var reserved = [(Int, Transaction)]()
         var refused = [(Int, Transaction, RuleError)]()
+        let membership = self.membership
         for (index, tx) in verified {
             if !mayWait(tx, membership: membership) {
                 refused.append((index, tx, RuleError(
