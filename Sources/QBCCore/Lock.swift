@@ -189,12 +189,4 @@ public struct Lock: Sendable, Hashable {
         try r.finish()
         return bound
     }
-
-    /// The rule a node checks without any key: it parses, and it names the transaction's own
-    /// chain and sender (anything else could only be a lifted envelope).
-    public func checkBinding(chain: ChainID, sender: PublicKey) throws(RuleError) {
-        guard self.chain == chain, self.sender == sender else {
-            throw RuleError(.invalidPayload, "the lock envelope is bound to another chain or sender; lock the payload for this transaction")
-        }
-    }
 }

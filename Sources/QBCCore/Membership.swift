@@ -26,6 +26,16 @@ public struct Role: OptionSet, Sendable, Hashable, CustomStringConvertible {
         self = match.1
     }
 
+    /// Roles from their names; nil when one is unknown.
+    public init?(names: [String]) {
+        var roles = Role()
+        for name in names {
+            guard let role = Role(name: name) else { return nil }
+            roles.insert(role)
+        }
+        self = roles
+    }
+
     public var names: [String] { Self.names.filter { contains($0.1) }.map(\.0) }
     public var description: String { names.joined(separator: ",") }
     /// Bits no version of QBC defines yet.

@@ -26,8 +26,8 @@ public enum KeyFile {
             opsLimit: UInt64(crypto_pwhash_OPSLIMIT_MODERATE), memLimit: UInt64(crypto_pwhash_MEMLIMIT_MODERATE))
 
         /// Bounds accepted when reading a file, so a hostile file cannot demand unbounded work or memory.
-        static let opsRange: ClosedRange<UInt64> = 1...16
-        static let memRange: ClosedRange<UInt64> = 8192...(1 << 30)
+        static let opsRange = PasswordKey.opsRange
+        static let memRange = PasswordKey.memRange
     }
 
     /// What a decoded key file says about itself before any passphrase is used.
@@ -42,9 +42,9 @@ public enum KeyFile {
     static let plaintextProtection = "plaintext"
     static let plaintextWarning = "INSECURE: this secret key is stored in plaintext. Demo and test use only."
     static let associatedDataTag = Array("qbc/keyfile/v1".utf8) + [0]
-    static let saltBytes = Int(crypto_pwhash_SALTBYTES)
-    static let nonceBytes = Int(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
-    static let tagBytes = Int(crypto_aead_xchacha20poly1305_ietf_ABYTES)
+    static let saltBytes = PasswordKey.saltBytes
+    static let nonceBytes = AEAD.nonceBytes
+    static let tagBytes = AEAD.tagBytes
 
     /// Encodes `key` encrypted under `passphrase`.
     public static func encrypted(
@@ -55,14 +55,7 @@ public enum KeyFile {
         let nonce = SecureRandom.bytes(nonceBytes)
         let wrappingKey = try deriveKey(passphrase: passphrase, salt: salt, parameters: parameters)
         let ad = associatedDataTag + key.publicKey.bytes
-        var ciphertext = [UInt8](repeating: 0, count: SigningKey.seedByteCount + tagBytes)
-        key.seed().withBytes { seed in
-            wrappingKey.withBytes { k in
-                _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
-                    &ciphertext, nil, seed.baseAddress, UInt64(seed.count), ad, UInt64(ad.count), nil, nonce,
-                    k.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            }
-        }
+        let ciphertext = key.seed().withBytes { AEAD.seal($0, key: wrappingKey, nonce: nonce, ad: ad) }
         let object: [String: Any] = [
             "format": "qbc-key", "version": currentVersion, "algorithm": "ed25519",
             "publicKey": key.publicKey.hex, "protection": encryptedProtection,
@@ -119,28 +112,17 @@ public enum KeyFile {
     ) throws(KeyFileError) -> SecretBytes {
         let wrappingKey = try deriveKey(passphrase: passphrase, salt: sealed.salt, parameters: sealed.parameters)
         let ad = associatedDataTag + publicKey.bytes
-        var seed = [UInt8](repeating: 0, count: SigningKey.seedByteCount)
-        let status = wrappingKey.withBytes { k in
-            crypto_aead_xchacha20poly1305_ietf_decrypt(
-                &seed, nil, nil, sealed.ciphertext, UInt64(sealed.ciphertext.count), ad, UInt64(ad.count),
-                sealed.nonce, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
-        }
-        guard status == 0 else { throw .wrongPassphrase }
-        return SecretBytes(consuming: &seed)
+        guard let seed = AEAD.open(sealed.ciphertext, key: wrappingKey, nonce: sealed.nonce, ad: ad) else { throw .wrongPassphrase }
+        return seed
     }
 
     private static func deriveKey(
         passphrase: SecretBytes, salt: [UInt8], parameters: KDFParameters
     ) throws(KeyFileError) -> SecretBytes {
-        requireSodium()
-        var key = [UInt8](repeating: 0, count: Int(crypto_aead_xchacha20poly1305_ietf_KEYBYTES))
-        let status = passphrase.withBytes { p in
-            crypto_pwhash(
-                &key, UInt64(key.count), p.baseAddress!.assumingMemoryBound(to: CChar.self), UInt64(p.count), salt,
-                parameters.opsLimit, Int(parameters.memLimit), crypto_pwhash_ALG_ARGON2ID13)
-        }
-        guard status == 0 else { throw .kdfFailed }
-        return SecretBytes(consuming: &key)
+        guard let key = PasswordKey.derive(
+            passphrase: passphrase, salt: salt, opsLimit: parameters.opsLimit, memLimit: parameters.memLimit)
+        else { throw .kdfFailed }
+        return key
     }
 
     private static func serialize(_ object: [String: Any]) -> [UInt8] {

@@ -90,8 +90,4 @@ public enum Shamir {
     private static func wipe(_ bytes: inout [UInt8]) {
         bytes.withUnsafeMutableBytes { if let base = $0.baseAddress { sodium_memzero(base, $0.count) } }
     }
-
-    /// Field operations, exposed for known-answer tests.
-    public static func multiplyForTests(_ a: UInt8, _ b: UInt8) -> UInt8 { multiply(a, b) }
-    public static func inverseForTests(_ a: UInt8) -> UInt8 { inverse(a) }
 }

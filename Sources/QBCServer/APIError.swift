@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import QBCCore
+import QBCNode
 import QBCStorage
 import QBCWire
 
@@ -29,6 +30,14 @@ struct APIError: HTTPResponseError {
         case .malformed(let message): self.init(.badRequest, "malformed", message)
         case .tooLarge(let message): self.init(.contentTooLarge, "too_large", message)
         case .unsigned(let message): self.init(.unauthorized, "missing_signature", message)
+        }
+    }
+
+    /// A Bang not adopted: the broken rule, or a storage failure.
+    init(_ adoption: AdoptionError) {
+        switch adoption {
+        case .rule(let rule): self.init(rule)
+        case .storage(let storage): self = .storage(storage)
         }
     }
 

@@ -11,24 +11,29 @@ extension ChainController {
     /// Adopts a signed Bang sent by a client. This node must hold the node role in it; the node
     /// then pushes it to the chain's other nodes.
     func create(_ request: Request) async throws -> Response {
-        let body = try await Self.body(request, limit: 2 * BangSubmissionJSON.maxBangBytes + 1024)
-        let bang: Bang
-        do throws(WireError) { bang = try WireJSON.decode(BangSubmissionJSON.self, from: body, what: "Bang submission").decoded() } catch {
-            throw APIError(error)
-        }
-        let adopted: (chain: ChainService, created: Bool)
-        do { adopted = try runtime.directory.adopt(bang) } catch {
-            switch error {
-            case .rule(let rule): throw APIError(rule)
-            case .storage(let storage): throw APIError.storage(storage)
-            }
-        }
-        if adopted.created {
+        let bang = try Self.bang(from: try await Self.body(request, limit: Self.maxBangBody))
+        let created: Bool
+        do { created = try runtime.directory.adopt(bang).created } catch { throw APIError(error) }
+        if created {
             logger.info("chain created", metadata: ["chain": "\(bang.id.hex)", "name": "\(bang.rules.name)", "creator": "\(bang.creator.hex)"])
         }
-        return JSONResponse.make(
-            ChainCreatedJSON(chain: bang.id.hex, name: bang.rules.name, status: adopted.created ? "created" : "exists"),
-            status: adopted.created ? .created : .ok)
+        return Self.adopted(bang, created: created)
+    }
+
+    /// A Bang submission body (hex of the Bang's bytes) is at most this large.
+    static let maxBangBody = 2 * BangSubmissionJSON.maxBangBytes + 1024
+
+    static func bang(from body: [UInt8]) throws -> Bang {
+        do throws(WireError) { return try WireJSON.decode(BangSubmissionJSON.self, from: body, what: "Bang submission").decoded() } catch {
+            throw APIError(error)
+        }
+    }
+
+    /// 201 for a chain new here, 200 for one already served.
+    static func adopted(_ bang: Bang, created: Bool) -> Response {
+        JSONResponse.make(
+            ChainCreatedJSON(chain: bang.id.hex, name: bang.rules.name, status: created ? "created" : "exists"),
+            status: created ? .created : .ok)
     }
 
     /// `GET /chains/{id}/members?height=N`: membership after the Quant at N (default: the tip).

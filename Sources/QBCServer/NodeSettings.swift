@@ -159,12 +159,10 @@ public struct ChainSpec: Sendable {
         for member in members {
             let key: PublicKey
             do { key = try PublicKey(hex: member.key) } catch { throw SettingsError("member key \(member.key) is not 64 hex digits") }
-            for name in member.roles {
-                guard let role = Role(name: name) else {
-                    throw SettingsError("unknown role \"\(name)\"; roles are admin, writer, reader, node, authority")
-                }
-                roles[key, default: []].insert(role)
+            guard let named = Role(names: member.roles) else {
+                throw SettingsError("unknown role in \(member.roles); roles are admin, writer, reader, node, authority")
             }
+            roles[key, default: []].formUnion(named)
         }
         for (key, role) in extra { roles[key, default: []].formUnion(role) }
         do throws(RuleError) {

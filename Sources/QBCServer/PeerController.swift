@@ -103,21 +103,10 @@ struct PeerController: Sendable {
 
     /// A new chain's Bang announced by a peer that is one of its nodes.
     func bang(_ request: Request) async throws -> Response {
-        let (sender, body) = try await authenticate(request, limit: 2 * BangSubmissionJSON.maxBangBytes + 1024)
-        let bang: Bang
-        do throws(WireError) { bang = try WireJSON.decode(BangSubmissionJSON.self, from: body, what: "Bang").decoded() } catch {
+        let (sender, body) = try await authenticate(request, limit: ChainController.maxBangBody)
+        let bang = try ChainController.bang(from: body)
+        do { return ChainController.adopted(bang, created: try await network.receivedBang(bang, from: sender)) } catch {
             throw APIError(error)
-        }
-        do {
-            let created = try await network.receivedBang(bang, from: sender)
-            return JSONResponse.make(
-                ChainCreatedJSON(chain: bang.id.hex, name: bang.rules.name, status: created ? "created" : "exists"),
-                status: created ? .created : .ok)
-        } catch {
-            switch error {
-            case .rule(let rule): throw APIError(rule)
-            case .storage(let storage): throw APIError.storage(storage)
-            }
         }
     }
 

@@ -54,10 +54,10 @@ struct BenchLocks: AsyncParsableCommand {
         print(BenchTable.row("admission", "plain tx/s", "locked tx/s", "locked / plain"))
         var plainRate = 1.0
         for binary in [false, true] {
-            let plain = Self.presign(transactions, chain: chainID, writers: setup.writers, binary: binary) { _, _ in
+            let plain = BenchNode.presign(count: transactions, batch: 1000, chain: chainID, writers: setup.writers, binary: binary) { _, _ in
                 ("text/plain", payload)
             }
-            let locked = Self.presign(transactions, chain: chainID, writers: setup.writers, binary: binary) { sender, _ in
+            let locked = BenchNode.presign(count: transactions, batch: 1000, chain: chainID, writers: setup.writers, binary: binary) { sender, _ in
                 // Locked to the same recipients; the node sees only the envelope.
                 let lock = try? Lock.seal(payload, contentType: "text/plain", chain: chainID, sender: sender, to: target)
                 return (Lock.contentType, lock?.encoded ?? [])
@@ -75,26 +75,5 @@ struct BenchLocks: AsyncParsableCommand {
         }
         let raw = RawSodiumBaseline.verifyPerSecond(countPerThread: 20_000, messageBytes: 110 + payloadBytes, threads: ProcessInfo.processInfo.activeProcessorCount)
         print("raw libsodium Ed25519 verify/s on all cores (same run): \(BenchTable.format(raw)); plain JSON admission / raw: \(String(format: "%.3f", plainRate / raw))")
-    }
-
-    /// Batches of 1,000 signed transactions, made on all cores.
-    static func presign(
-        _ count: Int, chain: ChainID, writers: [SigningKey], binary: Bool, body: @Sendable (PublicKey, Int) -> (String, [UInt8])
-    ) -> [[UInt8]] {
-        let batches = (count + 999) / 1000
-        let results = BenchResults<[UInt8]>(count: batches)
-        let now = Timestamp.now()
-        DispatchQueue.concurrentPerform(iterations: batches) { b in
-            let txs = ((b * 1000)..<min(count, (b + 1) * 1000)).map { i in
-                let signer = writers[i % writers.count]
-                let (contentType, payload) = body(signer.publicKey, i)
-                return Transaction(
-                    signing: .init(chain: chain, sender: signer.publicKey, nonce: .random(), timestamp: now, contentType: contentType,
-                                   payload: payload),
-                    with: signer)
-            }
-            results.set(b, binary ? Transaction.encodeBatch(txs) : NodeClient.encodeBatch(txs))
-        }
-        return results.values
     }
 }

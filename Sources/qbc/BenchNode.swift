@@ -73,18 +73,27 @@ struct BenchNode: AsyncParsableCommand {
 
     /// Signs on all cores and pre-encodes each batch, so the run measures the node, not the client.
     static func presign(count: Int, batch: Int, chain: ChainID, writers: [SigningKey], payloadBytes: Int, binary: Bool = false) -> [[UInt8]] {
+        let filler = String(repeating: "x", count: max(0, payloadBytes - 30))
+        return presign(count: count, batch: batch, chain: chain, writers: writers, binary: binary) { _, i in
+            ("application/json", Array(#"{"i":\#(i),"f":"\#(filler)"}"#.utf8))
+        }
+    }
+
+    /// The same with any content: `body(sender, index)` gives each transaction's content type and payload.
+    static func presign(
+        count: Int, batch: Int, chain: ChainID, writers: [SigningKey], binary: Bool,
+        body: @Sendable (PublicKey, Int) -> (String, [UInt8])
+    ) -> [[UInt8]] {
         let batches = (count + batch - 1) / batch
         let results = BenchResults<[UInt8]>(count: batches)
-        let filler = String(repeating: "x", count: max(0, payloadBytes - 30))
         let now = Timestamp.now()
         DispatchQueue.concurrentPerform(iterations: batches) { b in
-            let range = (b * batch)..<min(count, (b + 1) * batch)
-            let txs = range.map { i in
-                let payload = Array(#"{"i":\#(i),"f":"\#(filler)"}"#.utf8)
+            let txs = ((b * batch)..<min(count, (b + 1) * batch)).map { i in
                 let signer = writers[i % writers.count]
+                let (contentType, payload) = body(signer.publicKey, i)
                 return Transaction(
                     signing: .init(chain: chain, sender: signer.publicKey, nonce: .random(), timestamp: now,
-                                   contentType: "application/json", payload: payload),
+                                   contentType: contentType, payload: payload),
                     with: signer)
             }
             results.set(b, binary ? Transaction.encodeBatch(txs) : NodeClient.encodeBatch(txs))

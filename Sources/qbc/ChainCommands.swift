@@ -63,7 +63,8 @@ struct ForkCommand: AsyncParsableCommand {
         var membership = [PublicKey: Role]()
         for member in members.members {
             guard let key = try? PublicKey(hex: member.key) else { throw CLIError("the node sent a malformed member key") }
-            membership[key] = Role(names: member.roles)
+            guard let roles = Role(names: member.roles) else { throw CLIError("the node sent unknown roles \(member.roles)") }
+            membership[key] = roles
         }
         var base = ChainSpec(rules: parent.rules, membership: Membership(membership))
         base.fork = ForkPoint(parent: parent.id, height: at, hash: hash)
@@ -72,12 +73,5 @@ struct ForkCommand: AsyncParsableCommand {
         let bang = try BangCommand.sign(spec, by: try key.load())
         let created = try await callNode { try await node.client().create(bang) }
         print("\(created.chain) \(created.name) \(created.status)")
-    }
-}
-
-extension Role {
-    /// Roles from their names; unknown names are ignored (the node lists only known ones).
-    init(names: [String]) {
-        self = names.compactMap(Role.init(name:)).reduce(into: Role()) { $0.formUnion($1) }
     }
 }

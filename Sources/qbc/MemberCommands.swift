@@ -22,10 +22,8 @@ struct MembershipChangeOptions: ParsableArguments {
 
     func submit(_ action: MembershipChange.Action) async throws {
         guard let member = try? PublicKey(hex: member) else { throw CLIError("--member must be a public key of 64 hex digits") }
-        var roles = Role()
-        for name in role {
-            guard let one = Role(name: name) else { throw CLIError("unknown role \"\(name)\"; roles are admin, writer, reader, node, authority") }
-            roles.insert(one)
+        guard let roles = Role(names: role) else {
+            throw CLIError("unknown role in \(role); roles are admin, writer, reader, node, authority")
         }
         guard !roles.isEmpty else { throw CLIError("name at least one --role") }
         let sender = try key.load()

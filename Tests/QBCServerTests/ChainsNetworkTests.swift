@@ -42,7 +42,7 @@ func testBang(
         await expectRefusal(403, "not_authorized") { try await net.client(2).create(sensors) }
 
         try await eventually("every member node adopted its chains") {
-            let names = try await (0..<3).asyncMap { Set(try await net.client($0).chains().map(\.name)) }
+            let names = try await Array(0..<3).asyncMap { Set(try await net.client($0).chains().map(\.name)) }
             return names[0] == ["dev", "orders", "sensors"] && names[1] == ["dev", "orders", "sensors"] && names[2] == ["dev", "orders"]
         }
         let ordersAt2 = NodeClient(baseURL: net.nodes[1].url, chain: "orders")
@@ -100,13 +100,5 @@ func testBang(
         try await Task.sleep(for: .milliseconds(1500))
         // Relaying follows the membership after each Quant, so not even the removing Quant reaches node 3.
         #expect(try await NodeClient(baseURL: net.nodes[2].url, chain: "orders").stats().height == 1, "the removed node gets nothing more")
-    }
-}
-
-extension Range where Bound == Int {
-    func asyncMap<T>(_ body: (Int) async throws -> T) async rethrows -> [T] {
-        var results = [T]()
-        for index in self { results.append(try await body(index)) }
-        return results
     }
 }

@@ -118,4 +118,25 @@ import Testing
             await expectRefusal(422, "invalid_payload") { try await client.submit(signed(#"{"celsius":"warm"}"#, chain: id, by: writer)) }
         }
     }
+
+    @Test func badBangsAndQueriesGetTheirStatusAndCreateNothing() async throws {
+        let t = try TestNode()
+        let url = t.node.url
+        for body in ["not json", #"{"bang":"zz"}"#, #"{"bang":"00"}"#, #"{"bang":"00","extra":1}"#] {
+            let answer = try await raw("POST", url + "/chains", body: Array(body.utf8))
+            #expect(answer.status == 400, "\(body)")
+            #expect(answer.error?.error == "malformed", "\(body)")
+        }
+        // A Bang whose signature does not verify.
+        let bang = try testBang("forged", nodes: [try Self.nodeKey(t)], writers: [])
+        var bytes = bang.encoded
+        bytes[bytes.count - 1] ^= 1
+        let forged = try await raw("POST", url + "/chains", body: Array(#"{"bang":"\#(Hex.encode(bytes))"}"#.utf8))
+        #expect(forged.status == 401)
+        #expect(forged.error?.error == "bad_signature")
+        let tooHigh = try await raw("GET", url + "/chains/dev/members?height=99")
+        #expect(tooHigh.status == 400)
+        #expect(try await raw("GET", url + "/chains/nope/challenge").status == 404)
+        #expect(try await t.client.chains().map(\.name) == ["dev"], "nothing was created")
+    }
 }

@@ -59,6 +59,13 @@ import Testing
         let forkBad = try CommandRunner.qbc(["tx", "submit", "--node", node.url, "--chain", "orders-b", "--key", writer, "--data", #"{"n":1}"#])
         #expect(forkBad.stderr.contains("422 invalid_payload"))
 
+        let badMember = try CommandRunner.qbc(
+            ["member", "add", "--node", node.url, "--chain", "orders", "--key", admin, "--member", "zz", "--role", "writer"])
+        #expect(badMember.status != 0)
+        #expect(badMember.stderr.contains("--member must be a public key of 64 hex digits"))
+        let badRole = try CommandRunner.qbc(
+            ["member", "add", "--node", node.url, "--chain", "orders", "--key", admin, "--member", newcomer.publicKey.hex, "--role", "king"])
+        #expect(badRole.stderr.contains("unknown role"))
         let missing = try CommandRunner.qbc(["bang", "--node", node.url, "--key", admin, "--spec", dir.file("nope.json")])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("cannot read chain spec"))

@@ -5,13 +5,6 @@ import QBCTestSupport
 import Testing
 
 @Suite struct LockCommandTests {
-    /// The secret seed of a demo key (keys-example files are plaintext on purpose).
-    static func seed(of name: String) throws -> String {
-        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: NodeProcess.demoKey(name))))
-        guard let seed = (object as? [String: Any])?["secretKey"] as? String else { throw CocoaError(.fileReadCorruptFile) }
-        return seed
-    }
-
     /// `qbc lock` / `qbc unlock` on files, and `tx submit --lock-to` with `unlock --tx`, as a user runs them.
     @Test func lockAndUnlockFilesAndTransactions() throws {
         let dir = try TemporaryDirectory()
@@ -32,10 +25,17 @@ import Testing
         #expect(opened.stdout == "top secret\n", "\(opened.stderr)")
         // The PyNaCl implementation written from locks.md opens what qbc sealed.
         let envelope = Hex.encode(Array(try Data(contentsOf: URL(fileURLWithPath: dir.file("plain.lock")))))
-        let seed = try Self.seed(of: "reader")
+        let seed = try NodeCommandTests.seed(of: "reader")
         let python = try CommandRunner.run(
             "/usr/bin/env", ["python3", NodeProcess.repositoryRoot + "/documentation/examples/qbc_lock.py", "open", envelope, node.chainID, writerKey, seed])
         #expect(python.stdout == "top secret\n", "\(python.stderr)")
+        let noTarget = try CommandRunner.qbc(["lock", "--chain", node.chainID, "--sender", writerKey, "--in", dir.file("plain.txt")])
+        #expect(noTarget.status != 0)
+        #expect(noTarget.stderr.contains("name --lock-to keys or --lock-passphrase-file"))
+        let garbage = try CommandRunner.qbc(
+            ["unlock", "--in", dir.file("plain.txt"), "--chain", node.chainID, "--sender", writerKey, "--key", reader])
+        #expect(garbage.status != 0)
+        #expect(garbage.stderr.contains("lock envelope is malformed"))
         let stranger = try CommandRunner.qbc(
             ["unlock", "--in", dir.file("plain.lock"), "--chain", node.chainID, "--sender", writerKey, "--key", writer2])
         #expect(stranger.status != 0)
