@@ -133,6 +133,10 @@ public struct ChainRules: Sendable, Hashable {
         guard (1...TransactionLimits.absoluteMaxPayloadBytes).contains(t.maxPayloadBytes) else {
             throw RuleError(.invalidBang, "maxPayloadBytes must be 1...\(TransactionLimits.absoluteMaxPayloadBytes)")
         }
+        let windows = [t.maxAgeMilliseconds, t.maxFutureMilliseconds, quantLimits.maxFutureMilliseconds]
+        guard windows.allSatisfy({ $0 <= TransactionLimits.absoluteMaxWindowMilliseconds }) else {
+            throw RuleError(.invalidBang, "time windows (transaction age and skew, Quant skew) must be at most 366 days")
+        }
         let q = quantLimits
         guard (1...QuantLimits.absoluteMaxTransactions).contains(q.maxTransactions),
             (1024...QuantLimits.absoluteMaxBytes).contains(q.maxBytes)

@@ -48,7 +48,8 @@ public struct ProofOfWorkEngine: ConsensusEngine {
         guard retargets(above: parent.height), let start = parent.windowStart else { return parent.difficultyBits }
         let span = parent.timestamp.milliseconds(since: start)
         let target = Int64(retarget.window) * Int64(retarget.targetIntervalMilliseconds)
-        if span < target / 2 { return min(parent.difficultyBits + 1, Consensus.maxDifficultyBits) }
+        // Saturating: `difficultyBits` is a byte read from a header.
+        if span < target / 2 { return parent.difficultyBits < Consensus.maxDifficultyBits ? parent.difficultyBits + 1 : Consensus.maxDifficultyBits }
         if span > target * 2, parent.difficultyBits > 1 { return parent.difficultyBits - 1 }
         return parent.difficultyBits
     }

@@ -38,7 +38,8 @@ public enum QuantRules {
         guard header.timestamp >= parent.timestamp else {
             throw RuleError(.badTimestamp, "timestamp \(header.timestamp) is before the parent's \(parent.timestamp)")
         }
-        guard now.milliseconds(since: header.timestamp) >= -Int64(rules.quantLimits.maxFutureMilliseconds) else {
+        let ahead = header.timestamp.milliseconds(since: now)
+        guard ahead <= 0 || ahead.magnitude <= rules.quantLimits.maxFutureMilliseconds else {
             throw RuleError(.badTimestamp, "timestamp \(header.timestamp) is too far in the future")
         }
         try rules.consensus.engine.checkProof(header, parent: parent, membership: membership ?? rules.membership, banned: banned)
@@ -67,7 +68,8 @@ public enum QuantRules {
         for tx in quant.transactions {
             bytes += tx.encodedSize
             guard tx.chain == header.chain else { throw RuleError(.wrongChain, "transaction \(tx.id.hex) names another chain") }
-            guard tx.timestamp.milliseconds(since: header.timestamp) <= Int64(rules.transactionLimits.maxFutureMilliseconds) else {
+            let ahead = tx.timestamp.milliseconds(since: header.timestamp)
+            guard ahead <= 0 || ahead.magnitude <= rules.transactionLimits.maxFutureMilliseconds else {
                 throw RuleError(.badTimestamp, "transaction \(tx.id.hex) is dated after its Quant")
             }
             try TransactionRules.checkShape(tx, limits: rules.transactionLimits)

@@ -19,6 +19,9 @@ public struct TransactionLimits: Sendable, Hashable {
 
     /// The largest payload any chain may allow (the encoding's own ceiling is 4 GiB).
     public static let absoluteMaxPayloadBytes = 16 * 1024 * 1024
+    /// The longest time window (age, skew) a Bang may set: a year, so that every window fits a
+    /// signed 64-bit millisecond count with room to spare.
+    public static let absoluteMaxWindowMilliseconds: UInt64 = 366 * 86_400_000
     /// Content types are 1 to 127 bytes of printable ASCII.
     public static let maxContentTypeBytes = 127
 }

@@ -15,10 +15,11 @@ public enum TransactionRules {
                 .timestampTooOld,
                 "timestamp \(tx.timestamp) is \(age) ms old; the limit is \(limits.maxAgeMilliseconds) ms: sign it again")
         }
-        if age < 0, UInt64(-age) > limits.maxFutureMilliseconds {
+        // `magnitude`, not negation: a timestamp of 2^64 - 1 makes `age` Int64.min.
+        if age < 0, age.magnitude > limits.maxFutureMilliseconds {
             throw RuleError(
                 .timestampInFuture,
-                "timestamp \(tx.timestamp) is \(-age) ms ahead of this node's clock; the limit is \(limits.maxFutureMilliseconds) ms")
+                "timestamp \(tx.timestamp) is \(age.magnitude) ms ahead of this node's clock; the limit is \(limits.maxFutureMilliseconds) ms")
         }
     }
 

@@ -31,6 +31,36 @@ import Testing
         var hard = chain.rules
         hard.consensus = .proofOfWork(difficultyBits: 41)
         #expect(throws: RuleError.self) { try hard.check() }
+        // Windows that would overflow signed millisecond arithmetic are refused at the Bang.
+        for window in [UInt64.max, UInt64(Int64.max), TransactionLimits.absoluteMaxWindowMilliseconds + 1] {
+            var old = chain.rules
+            old.transactionLimits.maxAgeMilliseconds = window
+            var skew = chain.rules
+            skew.transactionLimits.maxFutureMilliseconds = window
+            var quantSkew = chain.rules
+            quantSkew.quantLimits.maxFutureMilliseconds = window
+            for rules in [old, skew, quantSkew] { #expect(throws: RuleError.self) { try rules.check() } }
+        }
+    }
+
+    /// Headers and transactions dated at the end of time are refused, never trapped on.
+    @Test func extremeTimestampsInQuantsAreRefused() throws {
+        var chain = ChainBuilder()
+        let parent = QuantRules.Parent(height: 0, hash: chain.bang.id, timestamp: chain.bang.timestamp)
+        var header = chain.quant([], parent: nil).header
+        header.timestamp = Timestamp(milliseconds: .max)
+        header = ProofOfWork.mine(header) ?? header
+        #expect(throws: RuleError.self) {
+            try QuantRules.checkHeader(header, parent: parent, chain: chain.bang.id, rules: chain.rules, now: chain.clock)
+        }
+        let late = Transaction(
+            signing: .init(chain: chain.bang.id, sender: chain.writer.publicKey, nonce: .random(), timestamp: Timestamp(milliseconds: .max),
+                           contentType: "text/plain", payload: [1]),
+            with: chain.writer)
+        #expect(throws: RuleError.self) {
+            try QuantRules.checkBody(chain.quant([late], parent: nil), rules: chain.rules, membership: chain.rules.membership)
+        }
+        _ = chain.transaction("keeps the builder's clock moving")
     }
 
     @Test func merkleRootIsOrderSensitiveAndHasNoDuplicationAmbiguity() {

@@ -97,6 +97,19 @@ import Testing
         }
     }
 
+    /// Regression: a timestamp of 2^64 - 1 made the age Int64.min, and negating it trapped.
+    @Test func extremeTimestampsAreRefusedNotTrapped() {
+        let limits = TransactionLimits.standard
+        for (time, code) in [(UInt64.max, RuleError.Code.timestampInFuture), (UInt64(Int64.max) + 1, .timestampInFuture), (0, .timestampTooOld)] {
+            do {
+                try TransactionRules.checkStructure(make(timestamp: Timestamp(milliseconds: time)), limits: limits, now: now)
+                Issue.record("timestamp \(time) was accepted")
+            } catch { #expect(error.code == code) }
+        }
+        let zero = Timestamp(milliseconds: 0)
+        #expect(throws: RuleError.self) { try TransactionRules.checkStructure(make(timestamp: Timestamp(milliseconds: .max)), limits: limits, now: zero) }
+    }
+
     @Test func badSignatureMessageSaysHowToSign() {
         let tx = make()
         let forged = Transaction(body: tx.body, signature: TestKeys.key(9).sign(tx.signingBytes))

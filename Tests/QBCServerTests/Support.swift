@@ -45,9 +45,12 @@ func signed(bytes: [UInt8], chain: ChainID, by key: SigningKey, at time: Timesta
 }
 
 /// A raw HTTP call, for requests the typed client would never send.
-func raw(_ method: String, _ url: String, body: [UInt8]? = nil) async throws -> (status: Int, error: ErrorJSON?, bytes: [UInt8]) {
+func raw(_ method: String, _ url: String, body: [UInt8]? = nil, headers: [(String, String)] = []) async throws
+    -> (status: Int, error: ErrorJSON?, bytes: [UInt8])
+{
     var request = HTTPClientRequest(url: url)
     request.method = .init(rawValue: method)
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
     if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
     let bytes = Array(try await response.body.collect(upTo: 64 << 20).readableBytesView)
