@@ -33,9 +33,10 @@ let package = Package(
         .target(name: "QBCCrypto", dependencies: ["CSodium"], swiftSettings: upcoming),
         .target(name: "QBCCore", dependencies: ["QBCCrypto"], swiftSettings: upcoming),
         .target(name: "QBCWire", dependencies: ["QBCCore", "QBCCrypto"], swiftSettings: upcoming),
+        .target(name: "QBCStorage", dependencies: ["QBCCore", "QBCCrypto"], swiftSettings: upcoming),
         .target(
-            name: "QBCStorage",
-            dependencies: ["QBCCore", "QBCCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            name: "QBCSQLiteStore",
+            dependencies: ["QBCStorage", "QBCCore", "QBCCrypto", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: upcoming
         ),
         .target(
@@ -59,7 +60,7 @@ let package = Package(
         .target(
             name: "QBCServer",
             dependencies: [
-                "QBCNode", "QBCWire", "QBCClient", "QBCStorage", "QBCCore", "QBCCrypto",
+                "QBCNode", "QBCWire", "QBCClient", "QBCStorage", "QBCSQLiteStore", "QBCCore", "QBCCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -97,12 +98,15 @@ let package = Package(
         ),
         .testTarget(
             name: "QBCStorageTests",
-            dependencies: ["QBCStorage", "QBCCore", "QBCCrypto", "QBCTestSupport"],
+            dependencies: [
+                "QBCStorage", "QBCSQLiteStore", "QBCCore", "QBCCrypto", "QBCTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: upcoming
         ),
         .testTarget(
             name: "QBCNodeTests",
-            dependencies: ["QBCNode", "QBCStorage", "QBCCore", "QBCCrypto", "QBCTestSupport"],
+            dependencies: ["QBCNode", "QBCStorage", "QBCSQLiteStore", "QBCCore", "QBCCrypto", "QBCTestSupport"],
             swiftSettings: upcoming
         ),
         .testTarget(

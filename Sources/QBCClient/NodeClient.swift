@@ -51,15 +51,6 @@ public struct NodeClient: Sendable {
         self.clock = clock
     }
 
-    /// Header names of a signed peer request.
-    public static let nodeHeader = "QBC-Node"
-    public static let timestampHeader = "QBC-Timestamp"
-    public static let signatureHeader = "QBC-Signature"
-    /// Header names of a proof-of-key read (readers-only chains).
-    public static let readerHeader = "QBC-Reader"
-    public static let nonceHeader = "QBC-Nonce"
-    public static let proofHeader = "QBC-Proof"
-
     /// Submits one transaction; throws the node's refusal.
     public func submit(_ tx: Transaction) async throws -> InjectResultJSON {
         try await call("POST", chained("/inject"), body: WireJSON.encode(TransactionJSON(tx)), as: InjectResultJSON.self)
@@ -113,7 +104,7 @@ public struct NodeClient: Sendable {
         let fullPath = chained(path)
         let proof = ReadProof.sign(key: reader, chain: chain, nonce: nonce, method: "GET", path: fullPath)
         return try await call("GET", fullPath, headers: [
-            (Self.readerHeader, reader.publicKey.hex), (Self.nonceHeader, challenge.nonce), (Self.proofHeader, proof.hex),
+            (QBCHeader.reader, reader.publicKey.hex), (QBCHeader.nonce, challenge.nonce), (QBCHeader.proof, proof.hex),
         ], as: type)
     }
 
@@ -143,6 +134,11 @@ public struct NodeClient: Sendable {
         _ = try await call("POST", "/peer/chains/\(chain.hex)/transactions", body: body, as: InjectBatchJSON.self)
     }
 
+    /// Pushes a Bang already encoded as `BangSubmissionJSON`.
+    public func peerPush(encodedBang body: [UInt8]) async throws {
+        _ = try await call("POST", "/peer/bangs", body: body, as: ChainCreatedJSON.self)
+    }
+
     public func peerPush(quant: QuantJSON) async throws -> PeerQuantResultJSON {
         try await peerPush(encodedQuant: WireJSON.encode(quant), chain: quant.header.chain)
     }
@@ -158,6 +154,10 @@ public struct NodeClient: Sendable {
 
     public func peerQuants(chain: ChainID, from: UInt64, limit: Int) async throws -> ChainPageJSON {
         try await call("GET", "/peer/chains/\(chain.hex)/quants?from=\(from)&limit=\(limit)", as: ChainPageJSON.self)
+    }
+
+    public func peerHeaders(chain: ChainID, from: UInt64, limit: Int) async throws -> HeadersPageJSON {
+        try await call("GET", "/peer/chains/\(chain.hex)/headers?from=\(from)&limit=\(limit)", as: HeadersPageJSON.self)
     }
 
     public func peerPush(bang: Bang) async throws {
@@ -213,9 +213,9 @@ public struct NodeClient: Sendable {
         if let peerKey {
             let now = clock()
             let signature = PeerRequest.sign(key: peerKey, timestamp: now, method: method, path: path, body: body ?? [])
-            request.headers.add(name: Self.nodeHeader, value: peerKey.publicKey.hex)
-            request.headers.add(name: Self.timestampHeader, value: String(now.milliseconds))
-            request.headers.add(name: Self.signatureHeader, value: signature.hex)
+            request.headers.add(name: QBCHeader.node, value: peerKey.publicKey.hex)
+            request.headers.add(name: QBCHeader.timestamp, value: String(now.milliseconds))
+            request.headers.add(name: QBCHeader.signature, value: signature.hex)
         }
         if let body {
             if !headers.contains(where: { $0.0.lowercased() == "content-type" }) {

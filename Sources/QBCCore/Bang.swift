@@ -51,16 +51,7 @@ public struct Bang: Sendable, Hashable {
         w.string8(rules.name)
         w.u64(timestamp.milliseconds)
         w.fixed(creator.bytes)
-        switch rules.consensus {
-        case .proofOfWork(let bits, let retarget):
-            w.u8(1)
-            w.u8(bits)
-            w.u32(retarget?.targetIntervalMilliseconds ?? 0)
-            w.u16(retarget?.window ?? 0)
-        case .proofOfAuthority(let delay):
-            w.u8(2)
-            w.u32(delay)
-        }
+        rules.consensus.write(to: &w)
         let members = rules.membership.sorted
         w.u32(UInt32(members.count))
         for member in members {
@@ -112,18 +103,7 @@ public struct Bang: Sendable, Hashable {
         let name = try r.string8()
         let timestamp = Timestamp(milliseconds: try r.u64())
         let creator = PublicKey(unchecked: try r.fixed(32))
-        let consensus: Consensus
-        switch try r.u8() {
-        case 1:
-            let bits = try r.u8()
-            let target = try r.u32()
-            let window = try r.u16()
-            consensus = .proofOfWork(
-                difficultyBits: bits,
-                retarget: target == 0 && window == 0 ? nil : Retarget(targetIntervalMilliseconds: target, window: window))
-        case 2: consensus = .proofOfAuthority(outOfTurnDelayMilliseconds: try r.u32())
-        default: throw CanonicalReader.DecodingError.wrongTag(expected: "consensus engine 1 (pow) or 2 (poa)")
-        }
+        let consensus = try Consensus(reading: &r)
         let count = Int(try r.u32())
         guard count <= 10_000 else { throw CanonicalReader.DecodingError.tooLong(at: r.offset, limit: 10_000) }
         var roles = [PublicKey: Role]()

@@ -1,36 +1,3 @@
-/// How Quants are sealed and chains compared (documentation/consensus.md).
-public enum Consensus: Sendable, Hashable {
-    /// A Quant's hash must have at least `difficultyBits` leading zero bits (the starting
-    /// difficulty, moved by `retarget` when set); heavier chains win.
-    case proofOfWork(difficultyBits: UInt8, retarget: Retarget? = nil)
-    /// Members with the `authority` role seal in turn by height and sign their headers; another
-    /// authority may seal `outOfTurnDelayMilliseconds` after the parent, with lower weight.
-    case proofOfAuthority(outOfTurnDelayMilliseconds: UInt32)
-
-    public var engineName: String {
-        switch self {
-        case .proofOfWork: "pow"
-        case .proofOfAuthority: "poa"
-        }
-    }
-
-    /// The largest difficulty a Bang may set: keeps cumulative work inside a signed 64-bit integer
-    /// for 2^23 Quants, and is far beyond what a CPU mines anyway.
-    public static let maxDifficultyBits: UInt8 = 40
-}
-
-/// Proof-of-work retargeting: every `window` Quants the difficulty moves one bit toward a
-/// Quant every `targetIntervalMilliseconds` (documentation/consensus.md).
-public struct Retarget: Sendable, Hashable {
-    public var targetIntervalMilliseconds: UInt32
-    public var window: UInt16
-
-    public init(targetIntervalMilliseconds: UInt32, window: UInt16) {
-        self.targetIntervalMilliseconds = targetIntervalMilliseconds
-        self.window = window
-    }
-}
-
 /// Limits on Quants.
 public struct QuantLimits: Sendable, Hashable {
     public var maxTransactions: Int
@@ -114,21 +81,7 @@ public struct ChainRules: Sendable, Hashable {
         guard adminQuorum >= 1, Int(adminQuorum) <= membership.members(with: .admin).count else {
             throw RuleError(.invalidBang, "the admin quorum must be 1 to the number of admins (\(membership.members(with: .admin).count))")
         }
-        switch consensus {
-        case .proofOfWork(let bits, _) where bits > Consensus.maxDifficultyBits:
-            throw RuleError(.invalidBang, "difficulty must be at most \(Consensus.maxDifficultyBits) bits")
-        case .proofOfWork(_, let retarget?) where retarget.window == 0 || retarget.targetIntervalMilliseconds == 0:
-            throw RuleError(.invalidBang, "a retarget needs a window of at least 1 Quant and a target interval above 0 ms")
-        case .proofOfAuthority(let delay):
-            guard !membership.members(with: .authority).isEmpty else {
-                throw RuleError(.invalidBang, "proof of authority needs at least one member with the authority role")
-            }
-            guard (100...3_600_000).contains(delay) else {
-                throw RuleError(.invalidBang, "the out-of-turn delay must be 100 ms to 1 hour")
-            }
-        default:
-            break
-        }
+        try consensus.engine.check(membership)
         let t = transactionLimits
         guard (1...TransactionLimits.absoluteMaxPayloadBytes).contains(t.maxPayloadBytes) else {
             throw RuleError(.invalidBang, "maxPayloadBytes must be 1...\(TransactionLimits.absoluteMaxPayloadBytes)")

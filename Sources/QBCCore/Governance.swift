@@ -46,8 +46,8 @@ public enum Governance {
         guard next.members(with: .admin).count >= quorum else {
             throw RuleError(.invalidPayload, "the change would leave fewer admins than the quorum of \(quorum)")
         }
-        if case .proofOfAuthority = rules.consensus, next.members(with: .authority).isEmpty {
-            throw RuleError(.invalidPayload, "the change would leave no authority to seal Quants")
+        do throws(RuleError) { try rules.consensus.engine.check(next) } catch {
+            throw RuleError(.invalidPayload, "the change would break the chain's consensus: \(error.message)")
         }
         return change
     }

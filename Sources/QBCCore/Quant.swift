@@ -81,14 +81,6 @@ public struct QuantHeader: Sendable, Hashable {
         }
         try r.finish()
     }
-
-    /// The weight this header adds to its chain (the engine's `weight(of:)`; the seal tells the
-    /// engines apart, so storage needs no chain rules to add it up).
-    public var work: Int64 {
-        seal == nil
-            ? ProofOfWorkEngine(difficultyBits: difficultyBits).weight(of: self)
-            : ProofOfAuthorityEngine(outOfTurnDelayMilliseconds: 0).weight(of: self)
-    }
 }
 
 /// A sealed block: a header and its transactions in order.
@@ -101,24 +93,5 @@ public struct Quant: Sendable, Hashable {
         self.header = header
         self.transactions = transactions
         hash = header.hash
-    }
-}
-
-/// Proof of work: searching nonces until the header hash meets the difficulty.
-public enum ProofOfWork {
-    /// Searches nonces from `start`, stepping by `stride`, until the hash meets the difficulty.
-    /// Returns nil when `shouldStop` says so (checked every 4096 attempts).
-    public static func mine(
-        _ header: QuantHeader, start: UInt64 = 0, stride: UInt64 = 1, shouldStop: () -> Bool = { false }
-    ) -> QuantHeader? {
-        var candidate = header
-        candidate.nonce = start
-        var attempts = 0
-        while true {
-            if candidate.hash.leadingZeroBits >= Int(candidate.difficultyBits) { return candidate }
-            candidate.nonce &+= stride
-            attempts += 1
-            if attempts & 4095 == 0, shouldStop() { return nil }
-        }
     }
 }

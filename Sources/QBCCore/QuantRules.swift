@@ -26,7 +26,7 @@ public enum QuantRules {
     /// parent's (it names the authorities); the Bang's when nil.
     public static func checkHeader(
         _ header: QuantHeader, parent: Parent, chain: ChainID, rules: ChainRules, membership: Membership? = nil,
-        now: Timestamp, banned: Set<PublicKey> = []
+        now: Timestamp, banned: Equivocators = [:]
     ) throws(RuleError) {
         guard header.chain == chain else { throw RuleError(.wrongChain, "the Quant belongs to chain \(header.chain.hex)") }
         guard header.height == parent.height + 1 else {

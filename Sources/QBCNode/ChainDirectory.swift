@@ -9,9 +9,10 @@ public final class ChainDirectory: Sendable {
     let store: any BlockStore
     let nodeKey: SigningKey
     let mempoolCapacity: Int
-    let verifierTasks: Int
+    let environment: NodeEnvironment
     private let state = Mutex<[ChainService]>([])
-    private let adopting = Mutex<Void>(())
+    /// One adoption at a time, so the name check and the stored Bang cannot race (adoptions are rare).
+    private let adopting = CommitGate()
     /// Chains adopted after start, for the network to relay and announce.
     public let additions: AsyncStream<ChainService>
     private let additionsSink: AsyncStream<ChainService>.Continuation
@@ -19,11 +20,11 @@ public final class ChainDirectory: Sendable {
     /// Most chains one node serves: every chain costs an actor, a mempool and a relay task.
     public static let maxChains = 1000
 
-    public init(store: any BlockStore, nodeKey: SigningKey, mempoolCapacity: Int, verifierTasks: Int) {
+    public init(store: any BlockStore, nodeKey: SigningKey, mempoolCapacity: Int, environment: NodeEnvironment) {
         self.store = store
         self.nodeKey = nodeKey
         self.mempoolCapacity = mempoolCapacity
-        self.verifierTasks = verifierTasks
+        self.environment = environment
         (additions, additionsSink) = AsyncStream.makeStream(of: ChainService.self, bufferingPolicy: .unbounded)
     }
 
@@ -39,27 +40,28 @@ public final class ChainDirectory: Sendable {
     }
 
     /// Opens a chain already in the store (at start).
-    public func open(_ bang: Bang) throws(StorageError) {
-        let service = try ChainService(
-            bang: bang, store: store, sealer: nodeKey, mempoolCapacity: mempoolCapacity, verifierTasks: verifierTasks)
+    public func open(_ bang: Bang) async throws(StorageError) {
+        let service = try await ChainService(
+            bang: bang, store: store, sealer: nodeKey, mempoolCapacity: mempoolCapacity, environment: environment)
         state.withLock { $0.append(service) }
     }
 
     /// Adopts a new chain: its Bang must be valid, name this node's key with the node role, use a
     /// name no other chain here has, and for a fork, sit on a Quant this node holds, created by an
     /// admin of the parent at that height. Returns the chain and whether it is new here.
-    public func adopt(_ bang: Bang) throws(AdoptionError) -> (chain: ChainService, created: Bool) {
-        // One adoption at a time, so the name check and the stored Bang cannot race (adoptions are rare).
-        try adopting.withLock { _ throws(AdoptionError) in try adoptAlone(bang) }
+    public func adopt(_ bang: Bang) async throws(AdoptionError) -> (chain: ChainService, created: Bool) {
+        await adopting.enter()
+        defer { adopting.leave() }
+        return try await adoptAlone(bang)
     }
 
-    private func adoptAlone(_ bang: Bang) throws(AdoptionError) -> (chain: ChainService, created: Bool) {
+    private func adoptAlone(_ bang: Bang) async throws(AdoptionError) -> (chain: ChainService, created: Bool) {
         if let known = chain(bang.id) { return (known, false) }
         do throws(RuleError) { try bang.check() } catch { throw .rule(error) }
         guard bang.rules.membership.holds(nodeKey.publicKey, .node) else {
             throw .rule(RuleError(.notAuthorized, "this node (\(nodeKey.publicKey.hex)) does not hold the node role in chain \(bang.rules.name); send the Bang to a node that does"))
         }
-        if let fork = bang.rules.fork { try checkForkPoint(fork, of: bang) }
+        if let fork = bang.rules.fork { try await checkForkPoint(fork, of: bang) }
         guard all.count < Self.maxChains else {
             throw .rule(RuleError(.invalidBang, "this node already serves its maximum of \(Self.maxChains) chains"))
         }
@@ -68,35 +70,30 @@ public final class ChainDirectory: Sendable {
         }
         let service: ChainService
         do {
-            try store.create(bang)
-            service = try ChainService(
-                bang: bang, store: store, sealer: nodeKey, mempoolCapacity: mempoolCapacity, verifierTasks: verifierTasks)
+            try await store.create(bang)
+            service = try await ChainService(
+                bang: bang, store: store, sealer: nodeKey, mempoolCapacity: mempoolCapacity, environment: environment)
         } catch { throw .storage(error) }
         state.withLock { $0.append(service) }
         additionsSink.yield(service)
         return (service, true)
     }
 
-    private func checkForkPoint(_ fork: ForkPoint, of bang: Bang) throws(AdoptionError) {
+    private func checkForkPoint(_ fork: ForkPoint, of bang: Bang) async throws(AdoptionError) {
         guard let parent = chain(fork.parent) else {
             throw .rule(RuleError(.invalidBang, "the fork's parent chain \(fork.parent.hex) is not served here, so its fork point cannot be checked"))
         }
+        let hash: Hash?
+        let admins: Membership
         do {
-            let hash = fork.height == 0 ? parent.id : try store.header(chain: parent.id, height: fork.height)?.hash
-            guard hash == fork.hash else {
-                throw AdoptionError.rule(RuleError(.wrongPrevious, "the parent chain's Quant at height \(fork.height) is not \(fork.hash.hex) here"))
-            }
-            let events = try store.memberEvents(chain: parent.id, atOrBelow: fork.height)
-            let admins = parent.rules.membership.applying(events)
-            guard admins.holds(bang.creator, .admin) else {
-                throw AdoptionError.rule(RuleError(.notAuthorized, "the fork's creator \(bang.creator.hex) is not an admin of \(parent.rules.name) at height \(fork.height)"))
-            }
-        } catch let error as AdoptionError {
-            throw error
-        } catch let error as StorageError {
-            throw .storage(error)
-        } catch {
-            throw .storage(StorageError(.io, "\(error)"))
+            hash = fork.height == 0 ? parent.id : try await store.header(chain: parent.id, height: fork.height)?.hash
+            admins = parent.rules.membership.applying(try await store.memberEvents(chain: parent.id, atOrBelow: fork.height))
+        } catch { throw .storage(error) }
+        guard hash == fork.hash else {
+            throw .rule(RuleError(.wrongPrevious, "the parent chain's Quant at height \(fork.height) is not \(fork.hash.hex) here"))
+        }
+        guard admins.holds(bang.creator, .admin) else {
+            throw .rule(RuleError(.notAuthorized, "the fork's creator \(bang.creator.hex) is not an admin of \(parent.rules.name) at height \(fork.height)"))
         }
     }
 }

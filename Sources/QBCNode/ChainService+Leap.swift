@@ -1,4 +1,4 @@
-import Dispatch
+import Logging
 public import QBCCore
 public import QBCCrypto
 public import QBCStorage
@@ -11,10 +11,109 @@ public enum LeapOutcome: Sendable {
     case nothingToSeal
     /// Another Leap on this chain is still running.
     case busy
-    /// Proof of authority: this node may not seal at the next height yet (or is no authority).
+    /// This node may not seal at the next height yet (proof of authority: not its turn, or no authority).
     case notYourTurn(RuleError)
-    /// Mining stopped because a Quant from a peer arrived; the transactions wait for the next Leap.
+    /// Sealing stopped because a Quant from a peer arrived; the transactions wait for the next Leap.
     case superseded
+}
+
+extension ChainService {
+    /// Seals ready transactions into a Quant and commits it through the commit gate. The seal
+    /// (a proof-of-work search) runs off the actor and the request threads; a peer's Quant
+    /// arriving meanwhile stops it, and the transactions wait for the next Leap.
+    public nonisolated func leap(now: Timestamp) async throws(StorageError) -> LeapOutcome {
+        guard leapSlot.take() else { return .busy }
+        defer { leapSlot.release() }
+        let job = SealingJob()
+        await gate.enter(onInterrupt: job.stop)
+        defer { gate.leave() }
+        let (parent, taken) = await takeForSealing()
+        do {
+            let outcome = try await seal(taken, on: parent, job: job, now: now)
+            if case .sealed = outcome { return outcome }
+            await release(taken.map(\.id))
+            return outcome
+        } catch {
+            await release(taken.map(\.id))
+            throw error
+        }
+    }
+
+    /// Builds, seals, checks and commits a Quant of `taken` on `parent`, holding the gate.
+    private nonisolated func seal(_ taken: [Transaction], on parent: StoredHeader?, job: SealingJob, now: Timestamp)
+        async throws(StorageError) -> LeapOutcome
+    {
+        let membership = self.membership
+        let refused = try await staleChanges(in: taken, membership: membership)
+        if !refused.isEmpty {
+            await dropFromMempool(refused)
+            await forget(Array(refused), reason: .staleChange)
+        }
+        let batch = taken.filter { !refused.contains($0.id) }
+        guard !batch.isEmpty else { return .nothingToSeal }
+        let height = (parent?.header.height ?? 0) + 1
+        let parentTimestamp = parent?.header.timestamp ?? bang.timestamp
+        let header = QuantHeader(
+            chain: id, height: height, previous: parent?.hash ?? id, timestamp: max(now, parentTimestamp),
+            merkleRoot: Merkle.root(batch.map(\.id)), transactionCount: UInt32(batch.count), proposer: proposer,
+            difficultyBits: 0, nonce: 0)
+        let parentSummary = try await summary(of: parent)
+        guard let prepared = engine.prepare(header, parent: parentSummary, now: now, membership: membership) else {
+            return .notYourTurn(RuleError(
+                .notYourTurn, membership.holds(proposer, .authority)
+                    ? "height \(height) is another authority's turn; this node may seal after the out-of-turn delay"
+                    : "this node's key may not seal on chain \(rules.name)"))
+        }
+        guard let sealed = await job.seal(prepared, engine: engine, key: sealer, threads: environment.sealingThreads) else {
+            return .superseded
+        }
+        let quant = Quant(header: sealed, transactions: batch)
+        // Our own Quant passes the same checks a peer's would (signatures were checked at admission).
+        let update: (membership: Membership, events: [MemberEvent])
+        do throws(RuleError) {
+            try QuantRules.checkHeader(
+                sealed, parent: parentSummary, chain: id, rules: rules, membership: membership, now: now, banned: await equivocators)
+            update = try QuantRules.checkBody(quant, rules: rules, membership: membership, payloadsChecked: true)
+        } catch {
+            throw StorageError(.conflict, "refusing to commit an invalid Quant: \(error)")
+        }
+        let record = QuantRecord(quant: quant, stored: stored(quant, parent: parent), events: update.events)
+        try await store.commit(record)
+        let dropped = await install(tip: record.stored, membership: update.membership, committed: batch.map(\.id), leap: true)
+        await forget(dropped, reason: .removedRole)
+        environment.observer?.committed(quant, on: id)
+        sealedSink.yield(quant)
+        return .sealed(record.stored)
+    }
+
+    private func takeForSealing() -> (StoredHeader?, [Transaction]) {
+        (tip, mempool.takeForSealing(limits: rules.quantLimits))
+    }
+
+    private func release(_ ids: [TransactionID]) { mempool.release(ids) }
+
+    private func dropFromMempool(_ ids: Set<TransactionID>) { mempool.remove(ids) }
+
+    /// Membership changes in a batch that no longer hold (applied already, or overtaken by an
+    /// earlier change), checked in order as the Quant would apply them.
+    private nonisolated func staleChanges(in batch: [Transaction], membership: Membership) async throws(StorageError)
+        -> Set<TransactionID>
+    {
+        var current = membership
+        var refused = Set<TransactionID>()
+        var seen = Set<Hash>()
+        for tx in batch where tx.contentType == MembershipChange.contentType {
+            guard let change = try? Governance.check(tx, membership: membership, current: current, rules: rules, chain: id),
+                seen.insert(change.id).inserted,
+                try await store.appliedChanges([change.id], chain: id, atOrBelow: .max).isEmpty
+            else {
+                refused.insert(tx.id)
+                continue
+            }
+            current.set(change.member, change.roles(after: current.roles(of: change.member)))
+        }
+        return refused
+    }
 }
 
 /// A point-in-time view of a chain for `/stats`.
@@ -31,143 +130,25 @@ public struct ChainStats: Sendable {
     public let mempoolSize: Int
     public let mempoolCapacity: Int
     public let leaps: Int
-    /// Proof of authority: authorities caught signing two Quants at one height.
+    /// Authorities caught sealing two Quants at one height.
     public let equivocators: [PublicKey]
 }
 
 extension ChainService {
-    /// Seals ready transactions into a Quant, mines it off the actor and the request threads,
-    /// commits it in one database transaction, then drops its transactions from the mempool.
-    public nonisolated func leap(now: Timestamp) async throws(StorageError) -> LeapOutcome {
-        guard let (parent, taken) = await beginSealing() else { return .busy }
-        let membership = self.membership
-        let refused = refusedChanges(in: taken, membership: membership)
-        if !refused.isEmpty { await drop(refused) }
-        let batch = taken.filter { !refused.contains($0.id) }
-        guard !batch.isEmpty else {
-            await endSealing(committed: nil, transactions: [])
-            return .nothingToSeal
-        }
-        let height = (parent?.header.height ?? 0) + 1
-        let parentTimestamp = parent?.header.timestamp ?? bang.timestamp
-        var header = QuantHeader(
-            chain: id, height: height, previous: parent?.hash ?? id,
-            timestamp: max(now, parentTimestamp), merkleRoot: Merkle.root(batch.map(\.id)),
-            transactionCount: UInt32(batch.count), proposer: proposer, difficultyBits: difficultyBits, nonce: 0)
-        let parentSummary = summary(of: parent)
-        guard let prepared = rules.consensus.engine.prepare(
-            header, parent: parentSummary, now: now, membership: membership)
-        else {
-            await endSealing(committed: nil, transactions: batch.map(\.id))
-            return .notYourTurn(RuleError(
-                .notYourTurn, membership.holds(proposer, .authority)
-                    ? "height \(height) is another authority's turn; this node may seal after the out-of-turn delay"
-                    : "this node's key is not an authority of chain \(rules.name)"))
-        }
-        header = prepared
-        let mined: QuantHeader
-        switch rules.consensus {
-        case .proofOfWork:
-            let job = await startMining()
-            guard let found = await job.mine(header, workers: verifierTasks) else {
-                await endSealing(committed: nil, transactions: batch.map(\.id))
-                return .superseded
-            }
-            mined = found
-        case .proofOfAuthority:
-            mined = ProofOfAuthority.seal(header, with: sealer)
-        }
-        let quant = Quant(header: mined, transactions: batch)
-        do throws(StorageError) {
-            // Our own Quant passes the same checks a peer's would (signatures were checked at admission).
-            let update: (membership: Membership, events: [MemberEvent])
-            do throws(RuleError) {
-                try QuantRules.checkHeader(
-                    mined, parent: parentSummary, chain: id, rules: rules, membership: membership, now: now, banned: await equivocators)
-                update = try QuantRules.checkBody(quant, rules: rules, membership: membership, payloadsChecked: true)
-            } catch {
-                throw StorageError(.conflict, "refusing to commit an invalid Quant: \(error)")
-            }
-            let stored = try store.commit(quant, parent: parent, events: update.events)
-            await endSealing(committed: stored, transactions: batch.map(\.id), membership: update.membership)
-            sealedSink.yield(quant)
-            return .sealed(stored)
-        } catch {
-            await endSealing(committed: nil, transactions: batch.map(\.id))
-            throw error
-        }
-    }
-
-    private nonisolated var difficultyBits: UInt8 {
-        switch rules.consensus {
-        case .proofOfWork(let bits, _): bits
-        case .proofOfAuthority: 0
-        }
-    }
-
-    private func startMining() -> MiningJob {
-        let job = MiningJob()
-        mining = job
-        return job
-    }
-
-    /// Stops the running proof-of-work search, if any, so a peer's Quant can be committed.
-    func stopMining() {
-        mining?.stop()
-    }
-
-    private func beginSealing() -> (StoredHeader?, [Transaction])? {
-        guard !sealing else { return nil }
-        sealing = true
-        return (tip, mempool.takeForSealing(limits: rules.quantLimits))
-    }
-
-    /// Membership changes in a batch that no longer hold (applied already, or overtaken by an
-    /// earlier change), checked in order as the Quant would apply them.
-    private nonisolated func refusedChanges(in batch: [Transaction], membership: Membership) -> Set<TransactionID> {
-        var current = membership
-        var refused = Set<TransactionID>()
-        var seen = Set<Hash>()
-        for tx in batch where tx.contentType == MembershipChange.contentType {
-            guard let change = try? Governance.check(tx, membership: membership, current: current, rules: rules, chain: id),
-                seen.insert(change.id).inserted,
-                (try? store.appliedChanges([change.id], chain: id, atOrBelow: .max))?.isEmpty == true
-            else {
-                refused.insert(tx.id)
-                continue
-            }
-            current.set(change.member, change.roles(after: current.roles(of: change.member)))
-        }
-        return refused
-    }
-
-    private func drop(_ ids: Set<TransactionID>) {
-        mempool.remove(ids)
-        try? store.removeFromMempool(Array(ids))
-    }
-
-    private func endSealing(committed: StoredHeader?, transactions: [TransactionID], membership: Membership? = nil) {
-        mining = nil
-        if let committed {
-            tip = committed
-            mempool.remove(transactions)
-            if let membership { adopt(membership) }
-            leapsCompleted += 1
-        } else {
-            mempool.release(transactions)
-        }
-        sealing = false
-    }
-
     // MARK: Reads
 
     public func stats() -> ChainStats {
         ChainStats(
-            chain: id, name: rules.name, engine: rules.consensus.engineName, difficultyBits: difficultyBits,
+            chain: id, name: rules.name, engine: rules.consensus.engineName, difficultyBits: engine.difficultyBits,
             height: tip?.header.height ?? 0, tipHash: tip?.hash ?? id, tipTimestamp: tip?.header.timestamp ?? bang.timestamp,
             cumulativeWork: tip?.cumulativeWork ?? 0, transactionCount: tip?.cumulativeTransactions ?? 0,
             mempoolSize: mempool.count, mempoolCapacity: mempool.capacity, leaps: leapsCompleted,
-            equivocators: equivocators.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) })
+            equivocators: equivocators.keys.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) })
+    }
+
+    /// The tip as peers see it, for fork choice.
+    public func peerTip() -> PeerTip {
+        PeerTip(height: tip?.header.height ?? 0, hash: tip?.hash ?? id, cumulativeWork: tip?.cumulativeWork ?? 0)
     }
 
     public func waiting(limit: Int) -> [Transaction] { mempool.listed(limit: limit) }

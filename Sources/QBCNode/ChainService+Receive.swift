@@ -1,3 +1,4 @@
+import Logging
 public import QBCCore
 import QBCCrypto
 public import QBCStorage
@@ -10,78 +11,72 @@ public enum ReceiveOutcome: Sendable {
     case rejected(RuleError)
     /// It does not extend this node's tip (a fork or a gap: the sender's chain must be synced).
     case notOnTip(tipHeight: UInt64)
-    /// A Leap or another commit is running; retry.
-    case busy
 }
 
 extension ChainService {
     /// Checks a Quant received from a peer against every rule, as if this node had never seen any
     /// of it: header, proof, Merkle root, limits, writer roles, every signature (on all cores),
     /// and replays against the committed chain. Commits it when all hold. Its transactions leave
-    /// the mempool, in whatever state they were.
+    /// the mempool, in whatever state they were. A Leap searching for a seal is stopped, so the
+    /// peer's Quant goes first.
     public nonisolated func receive(_ quant: Quant, now: Timestamp) async throws(StorageError) -> ReceiveOutcome {
-        guard let parent = await commitLock() else { return .busy }
+        await gate.enter(interrupting: true)
+        defer { gate.leave() }
+        let parent = await tip
         let parentHeight = parent?.header.height ?? 0
-        guard quant.header.height == parentHeight + 1, quant.header.previous == (parent?.hash ?? id) else {
-            let equivocation = await detectEquivocation(quant.header)
-            await endCommit(committed: nil, transactions: [])
-            if let equivocation { return .rejected(equivocation) }
+        guard quant.header.height == parentHeight &+ 1, quant.header.previous == (parent?.hash ?? id) else {
+            if let evidence = try await equivocation(with: quant.header) {
+                try await record(evidence, holdingGate: true)
+                return .rejected(RuleError(
+                    .equivocation, "authority \(evidence.proposer.hex) sealed two different Quants at height \(evidence.height); its Quants above it are refused"))
+            }
             return .notOnTip(tipHeight: parentHeight)
         }
-        let banned = await equivocators
         let membership = self.membership
+        let parentSummary = try await summary(of: parent)
+        let banned = await equivocators
         let update: (membership: Membership, events: [MemberEvent])
         do throws(RuleError) {
-            let summary = summary(of: parent)
             try QuantRules.checkHeader(
-                quant.header, parent: summary, chain: id, rules: rules, membership: membership, now: now, banned: banned)
+                quant.header, parent: parentSummary, chain: id, rules: rules, membership: membership, now: now, banned: banned)
             update = try QuantRules.checkBody(quant, rules: rules, membership: membership)
             try await checkSignatures(quant.transactions)
         } catch {
-            await endCommit(committed: nil, transactions: [])
             return .rejected(error)
         }
-        do {
-            if let replay = try store.committed(quant.transactions.map(\.id)).first {
-                await endCommit(committed: nil, transactions: [])
-                return .rejected(RuleError(.duplicate, "transaction \(replay.hex) is already committed on this chain"))
-            }
-            if let applied = try store.appliedChanges(update.events.map(\.change), chain: id, atOrBelow: .max).first {
-                await endCommit(committed: nil, transactions: [])
-                return .rejected(RuleError(.duplicate, "membership change \(applied.hex) is already applied on this chain"))
-            }
-            let stored = try store.commit(quant, parent: parent, events: update.events)
-            await endCommit(committed: stored, transactions: quant.transactions.map(\.id), membership: update.membership)
-            return .committed(stored)
-        } catch {
-            await endCommit(committed: nil, transactions: [])
-            throw error
+        if let replay = try await store.committed(quant.transactions.map(\.id)).first {
+            return .rejected(RuleError(.duplicate, "transaction \(replay.hex) is already committed on this chain"))
         }
+        if let applied = try await store.appliedChanges(update.events.map(\.change), chain: id, atOrBelow: .max).first {
+            return .rejected(RuleError(.duplicate, "membership change \(applied.hex) is already applied on this chain"))
+        }
+        let record = QuantRecord(quant: quant, stored: stored(quant, parent: parent), events: update.events)
+        try await store.commit(record)
+        let dropped = await install(tip: record.stored, membership: update.membership, committed: quant.transactions.map(\.id))
+        await forget(dropped, reason: .removedRole)
+        environment.observer?.committed(quant, on: id)
+        return .committed(record.stored)
     }
 
     /// What the Quant above a parent is checked against. `timestampAt` finds the timestamp of an
-    /// older Quant (for retargeting): in a branch being checked first, then in the store.
+    /// older Quant when the engine needs one (a retarget window's start).
     nonisolated func summary(
-        height: UInt64, hash: Hash, timestamp: Timestamp, difficultyBits: UInt8?, timestampAt: (UInt64) -> Timestamp?
-    ) -> QuantRules.Parent {
+        height: UInt64, hash: Hash, timestamp: Timestamp, difficultyBits: UInt8,
+        timestampAt: (UInt64) async throws(StorageError) -> Timestamp?
+    ) async throws(StorageError) -> QuantRules.Parent {
         var windowStart: Timestamp?
-        if case .proofOfWork(let initial, let retarget?) = rules.consensus,
-            ProofOfWorkEngine(difficultyBits: initial, retarget: retarget).retargets(above: height)
-        {
-            let start = height - UInt64(retarget.window)
-            windowStart = start == 0 ? bang.timestamp : timestampAt(start)
+        if let start = engine.windowStart(above: height) {
+            windowStart = start == 0 ? bang.timestamp : try await timestampAt(start)
         }
-        let initialBits: UInt8 = if case .proofOfWork(let bits, _) = rules.consensus { bits } else { 0 }
-        return QuantRules.Parent(
-            height: height, hash: hash, timestamp: timestamp, difficultyBits: difficultyBits ?? initialBits, windowStart: windowStart)
+        return QuantRules.Parent(height: height, hash: hash, timestamp: timestamp, difficultyBits: difficultyBits, windowStart: windowStart)
     }
 
     /// The summary of a stored parent (nil: the Bang), older timestamps from the store.
-    nonisolated func summary(of parent: StoredHeader?) -> QuantRules.Parent {
-        summary(
+    nonisolated func summary(of parent: StoredHeader?) async throws(StorageError) -> QuantRules.Parent {
+        try await summary(
             height: parent?.header.height ?? 0, hash: parent?.hash ?? id, timestamp: parent?.header.timestamp ?? bang.timestamp,
-            difficultyBits: parent?.header.difficultyBits,
-            timestampAt: { (try? store.header(chain: id, height: $0))?.header.timestamp })
+            difficultyBits: parent?.header.difficultyBits ?? 0,
+            timestampAt: { height throws(StorageError) in try await store.header(chain: id, height: height)?.header.timestamp })
     }
 
     /// Verifies every signature on all cores, except those of transactions this node already
@@ -89,7 +84,7 @@ extension ChainService {
     nonisolated func checkSignatures(_ transactions: [Transaction]) async throws(RuleError) {
         let known = await verifiedInMempool(transactions)
         let unknown = zip(transactions, known).filter { !$0.1 }.map(\.0)
-        let valid = await ParallelVerifier.verify(unknown, tasks: verifierTasks)
+        let valid = await ParallelVerifier.verify(unknown, tasks: environment.verifierTasks)
         if let bad = zip(unknown, valid).first(where: { !$0.1 })?.0 { try TransactionRules.checkSignature(bad) }
     }
 
@@ -97,46 +92,10 @@ extension ChainService {
         transactions.map { mempool.transaction($0.id)?.signature == $0.signature }
     }
 
-    /// Under proof of authority: a validly sealed header at a height where this node stores a
-    /// different Quant by the same proposer proves that proposer signed two Quants at one height.
-    private func detectEquivocation(_ header: QuantHeader) -> RuleError? {
-        guard case .proofOfAuthority = rules.consensus, let seal = header.seal,
-            header.proposer.verify(seal, over: header.signingBytes), membership.holds(header.proposer, .authority),
-            let stored = try? store.header(chain: id, height: header.height),
-            stored.header.proposer == header.proposer, stored.hash != header.hash
-        else { return nil }
-        equivocators.insert(header.proposer)
-        // Kept on disk so a restart does not forget it (until governance removes the authority).
-        try? store.recordEquivocation(chain: id, proposer: header.proposer, height: header.height, hashes: (stored.hash, header.hash))
-        return RuleError(
-            .equivocation, "authority \(header.proposer.hex) signed two different Quants at height \(header.height); its Quants are refused from now on")
-    }
-
-    /// Takes the commit lock for a peer's Quant: a running proof-of-work search is stopped at once
-    /// and the lock awaited briefly (it is released within milliseconds of the stop).
-    nonisolated func commitLock() async -> StoredHeader?? {
-        if let tip = await beginCommit() { return tip }
-        await stopMining()
-        for _ in 0..<400 {
-            try? await Task.sleep(for: .milliseconds(5))
-            if let tip = await beginCommit() { return tip }
-        }
-        return nil
-    }
-
-    /// Takes the chain's commit lock (shared with Leaps) and returns the tip.
-    func beginCommit() -> StoredHeader?? {
-        guard !sealing else { return nil }
-        sealing = true
-        return .some(tip)
-    }
-
-    func endCommit(committed: StoredHeader?, transactions: [TransactionID], membership: Membership? = nil) {
-        if let committed {
-            tip = committed
-            mempool.remove(transactions)
-            if let membership { adopt(membership) }
-        }
-        sealing = false
+    /// Evidence, when `header` and the Quant this node stores at its height break the engine's
+    /// rules together (under proof of authority: one authority sealed both).
+    nonisolated func equivocation(with header: QuantHeader) async throws(StorageError) -> Equivocation? {
+        guard header.chain == id, let stored = try await store.header(chain: id, height: header.height) else { return nil }
+        return engine.equivocation(stored.header, header)
     }
 }

@@ -1,32 +1,34 @@
-import Foundation
-import Synchronization
+import Logging
 public import QBCCore
 public import QBCCrypto
 public import QBCStorage
+import Synchronization
 
-/// One chain on this node: its tip, mempool and producer. State lives in the actor; every
-/// piece of I/O (signature checks, disk) happens outside it, so no caller ever waits on the
-/// actor while another does I/O.
+/// One chain on this node: its tip, mempool and producer. State lives in the actor; every piece of
+/// I/O (signature checks, disk) happens outside it, so no caller ever waits on the actor while
+/// another does I/O. Every write — a Leap, a peer's Quant, a fork switch, a rollback — goes
+/// through one `CommitGate`, one at a time in arrival order.
 public actor ChainService {
     public nonisolated let bang: Bang
     public nonisolated let id: ChainID
     public nonisolated let proposer: PublicKey
+    /// The chain's consensus engine: everything that differs between engines is asked of it.
+    public nonisolated let engine: any ConsensusEngine
     /// The node's key: signs Quants under proof of authority.
     let sealer: SigningKey
-    /// Authorities seen signing two Quants at one height; their Quants are refused.
-    var equivocators: Set<PublicKey> = []
-    /// The proof-of-work search of the running Leap, stopped when a peer's Quant must go first.
-    var mining: MiningJob?
     let store: any BlockStore
-    let verifierTasks: Int
+    let environment: NodeEnvironment
+    let gate = CommitGate()
+    let leapSlot = LeapSlot()
+    /// Authorities with evidence against them: their Quants above that height are refused.
+    var equivocators: Equivocators
     var tip: StoredHeader?
     var mempool: Mempool
-    var sealing = false
     /// Membership at the tip, readable without the actor (peer authentication reads it per request).
     private nonisolated let membershipState: Mutex<Membership>
     var leapsCompleted = 0
 
-    /// Transactions admitted from clients (not from peers), for the network to relay.
+    /// Transactions to relay: admitted from clients (not from peers), or orphaned by a fork switch.
     public nonisolated let admissions: AsyncStream<[Transaction]>
     let admissionsSink: AsyncStream<[Transaction]>.Continuation
     /// Quants this node sealed, for the network to announce.
@@ -36,40 +38,44 @@ public actor ChainService {
     public nonisolated var rules: ChainRules { bang.rules }
     /// Who holds which roles at the tip: the Bang's members changed by every committed change.
     public nonisolated var membership: Membership { membershipState.withLock { $0 } }
+    nonisolated var logger: Logger { environment.logger }
 
     /// Opens the chain from the store, checking the stored tip links up to its parent, and
     /// reloads the persisted mempool.
-    public init(bang: Bang, store: any BlockStore, sealer: SigningKey, mempoolCapacity: Int, verifierTasks: Int)
-        throws(StorageError)
+    public init(bang: Bang, store: any BlockStore, sealer: SigningKey, mempoolCapacity: Int, environment: NodeEnvironment)
+        async throws(StorageError)
     {
         self.bang = bang
         id = bang.id
+        engine = bang.rules.consensus.engine
         self.sealer = sealer
         proposer = sealer.publicKey
         self.store = store
-        self.verifierTasks = max(1, verifierTasks)
+        self.environment = environment
         // Bounded: if the network falls behind, relaying is dropped, never the node's memory;
         // dropped transactions still reach peers inside Quants.
         (admissions, admissionsSink) = AsyncStream.makeStream(of: [Transaction].self, bufferingPolicy: .bufferingNewest(1024))
         (sealed, sealedSink) = AsyncStream.makeStream(of: Quant.self, bufferingPolicy: .bufferingNewest(256))
-        tip = try store.tip(chain: bang.id)
-        equivocators = try store.equivocators(chain: bang.id)
-        try Self.checkLinks(store: store, chain: bang.id, tip: tip)
-        let events = try store.memberEvents(chain: bang.id, atOrBelow: tip?.header.height ?? 0)
+        let tip = try await store.tip(chain: bang.id)
+        try await Self.checkLinks(store: store, chain: bang.id, tip: tip)
+        self.tip = tip
+        equivocators = try await store.equivocators(chain: bang.id)
+        let events = try await store.memberEvents(chain: bang.id, atOrBelow: tip?.header.height ?? 0)
         membershipState = Mutex(bang.rules.membership.applying(events))
-        mempool = Mempool(capacity: mempoolCapacity)
-        let waiting = try store.mempool(chain: bang.id, limit: mempoolCapacity, limits: bang.rules.transactionLimits)
+        var mempool = Mempool(capacity: mempoolCapacity)
+        let waiting = try await store.mempool(chain: bang.id, limit: mempoolCapacity, limits: bang.rules.transactionLimits)
         for tx in waiting where mempool.reserve(tx) { mempool.confirm([tx.id]) }
+        self.mempool = mempool
     }
 
     /// The tip must be a well-formed child of the Quant below it (or of the Bang).
-    static func checkLinks(store: any BlockStore, chain: ChainID, tip: StoredHeader?) throws(StorageError) {
+    static func checkLinks(store: any BlockStore, chain: ChainID, tip: StoredHeader?) async throws(StorageError) {
         guard let tip else { return }
         let previousHash: Hash
         if tip.header.height == 1 {
             previousHash = chain
         } else {
-            guard let parent = try store.header(chain: chain, height: tip.header.height - 1) else {
+            guard let parent = try await store.header(chain: chain, height: tip.header.height - 1) else {
                 throw StorageError(.corrupt, "stored chain has a gap below height \(tip.header.height)")
             }
             previousHash = parent.hash
@@ -82,8 +88,9 @@ public actor ChainService {
     // MARK: Admission
 
     /// Admits signed transactions: context-free checks and signatures in parallel first, then
-    /// membership and duplicates against this actor's state, then persistence. Outcomes are in
-    /// input order. Throws only when storage fails (then nothing from this batch is admitted).
+    /// membership and duplicates against this actor's state, then persistence, which refuses in
+    /// the same atomic step any transaction committed meanwhile. Outcomes are in input order.
+    /// Throws only when storage fails (then nothing from this batch is admitted).
     public nonisolated func admit(_ transactions: [Transaction], now: Timestamp, relay: Bool = true) async throws(StorageError)
         -> [AdmissionOutcome]
     {
@@ -98,13 +105,13 @@ public actor ChainService {
                 }
                 try TransactionRules.checkStructure(tx, limits: rules.transactionLimits, now: now)
                 try rules.payload.check(tx)
-                if tx.contentType == MembershipChange.contentType { try checkGovernance(tx) }
+                if tx.contentType == MembershipChange.contentType { try await checkGovernance(tx) }
                 candidates.append((index, tx))
             } catch {
                 outcomes[index] = .rejected(tx.id, error)
             }
         }
-        let valid = await ParallelVerifier.verify(candidates.map(\.1), tasks: verifierTasks)
+        let valid = await ParallelVerifier.verify(candidates.map(\.1), tasks: environment.verifierTasks)
         var verified = [(Int, Transaction)]()
         for ((index, tx), ok) in zip(candidates, valid) {
             if ok {
@@ -116,9 +123,8 @@ public actor ChainService {
         let (reserved, refused) = await reserve(verified)
         for (index, tx, error) in refused { outcomes[index] = .rejected(tx.id, error) }
         do {
-            let already = try store.committed(reserved.map(\.1.id))
+            let already = try await store.addToMempool(reserved.map(\.1))
             let fresh = reserved.filter { !already.contains($0.1.id) }
-            try store.addToMempool(fresh.map(\.1))
             for (index, tx) in reserved where already.contains(tx.id) {
                 outcomes[index] = .rejected(tx.id, RuleError(.duplicate, "transaction \(tx.id.hex) is already committed"))
             }
@@ -159,10 +165,10 @@ public actor ChainService {
     }
 
     /// A membership change must hold against the tip's membership and not be applied already.
-    private nonisolated func checkGovernance(_ tx: Transaction) throws(RuleError) {
+    private nonisolated func checkGovernance(_ tx: Transaction) async throws(RuleError) {
         let current = membership
         let change = try Governance.check(tx, membership: current, current: current, rules: rules, chain: id)
-        let applied = (try? store.appliedChanges([change.id], chain: id, atOrBelow: .max)) ?? []
+        let applied = (try? await store.appliedChanges([change.id], chain: id, atOrBelow: .max)) ?? []
         guard applied.isEmpty else {
             throw RuleError(.duplicate, "membership change \(change.id.hex) is already applied on this chain")
         }
@@ -173,19 +179,45 @@ public actor ChainService {
         membership.holds(tx.sender, tx.contentType == MembershipChange.contentType ? .admin : .writer)
     }
 
-    /// Installs the membership of a new tip. Waiting transactions whose senders lost the role they
-    /// need are dropped, here and in the stored mempool.
-    func adopt(_ next: Membership) {
-        guard next != membership else { return }
-        membershipState.withLock { $0 = next }
-        let dropped = mempool.ids { !mayWait($0, membership: next) }
-        guard !dropped.isEmpty else { return }
-        mempool.remove(dropped)
-        try? store.removeFromMempool(dropped)
-    }
-
     private func settle(confirmed: [TransactionID], dropped: Set<TransactionID>) {
         mempool.confirm(confirmed)
         mempool.remove(dropped)
+    }
+
+    // MARK: Commits
+
+    /// Installs a new tip after a commit, a switch or a rollback: `committed` transactions leave
+    /// the mempool, `returned` ones (orphaned) wait again, and the membership at the new tip
+    /// applies. Waiting transactions whose senders lost the role they need are dropped. Returns
+    /// the ids dropped, for the caller to remove from the stored mempool outside the actor.
+    /// `leap`: the commit was this node's own Leap (counted for `/stats`).
+    func install(
+        tip newTip: StoredHeader?, membership next: Membership, committed: [TransactionID], returned: [Transaction] = [],
+        leap: Bool = false
+    ) -> [TransactionID] {
+        if leap { leapsCompleted += 1 }
+        tip = newTip
+        mempool.remove(committed)
+        for tx in returned where mempool.reserve(tx) { mempool.confirm([tx.id]) }
+        guard next != membership else { return [] }
+        membershipState.withLock { $0 = next }
+        let dropped = mempool.ids { !mayWait($0, membership: next) }
+        mempool.remove(dropped)
+        return dropped
+    }
+
+    /// Removes dropped transactions from the stored mempool and tells the observer why.
+    nonisolated func forget(_ dropped: [TransactionID], reason: DropReason) async {
+        guard !dropped.isEmpty else { return }
+        do { try await store.removeFromMempool(dropped) } catch {
+            // They are gone from memory; on restart they are reloaded and dropped again.
+            logger.warning("removing dropped transactions from the stored mempool failed", metadata: ["error": "\(error)"])
+        }
+        environment.observer?.dropped(dropped, on: id, reason: reason)
+    }
+
+    /// The stored header of `quant` on top of `parent`, weighed by this chain's engine.
+    nonisolated func stored(_ quant: Quant, parent: StoredHeader?) -> StoredHeader {
+        StoredHeader(quant, parent: parent, work: engine.weight(of: quant.header))
     }
 }

@@ -1,5 +1,5 @@
 import Logging
-public import QBCCore
+import QBCCore
 import QBCStorage
 public import ServiceLifecycle
 
@@ -10,25 +10,21 @@ public struct LeapService: Service {
     let chains: ChainDirectory
     let interval: Int
     let threshold: Int?
-    let clock: @Sendable () -> Timestamp
-    let logger: Logger
+    let environment: NodeEnvironment
 
     /// `interval` in milliseconds (0: off unless a chain sets its own).
-    public init(
-        chains: ChainDirectory, interval: Int, threshold: Int? = nil, clock: @escaping @Sendable () -> Timestamp, logger: Logger
-    ) {
+    public init(chains: ChainDirectory, interval: Int, threshold: Int? = nil, environment: NodeEnvironment) {
         self.chains = chains
         self.interval = interval
         self.threshold = threshold
-        self.clock = clock
-        self.logger = logger
+        self.environment = environment
     }
 
-    /// The policy in force for one chain: (interval, threshold), nil when neither applies.
-    private func policy(_ chain: ChainService) -> (interval: Duration?, threshold: Int?) {
+    /// The policy in force for one chain: (interval in ms, threshold), nil when neither applies.
+    private func policy(_ chain: ChainService) -> (interval: UInt64?, threshold: Int?) {
         let own = chain.rules.leap
         let milliseconds = own.intervalMilliseconds > 0 ? Int(own.intervalMilliseconds) : interval
-        return (milliseconds > 0 ? .milliseconds(milliseconds) : nil, own.threshold > 0 ? Int(own.threshold) : threshold)
+        return (milliseconds > 0 ? UInt64(milliseconds) : nil, own.threshold > 0 ? Int(own.threshold) : threshold)
     }
 
     /// Often enough for the strictest policy: 20 ms when a threshold applies, else the shortest
@@ -36,31 +32,32 @@ public struct LeapService: Service {
     private func tick() -> Duration {
         let policies = chains.all.map(policy)
         if policies.contains(where: { $0.threshold != nil }) { return .milliseconds(20) }
-        return policies.compactMap(\.interval).min().map { min($0, .seconds(1)) } ?? .seconds(1)
+        return .milliseconds(min(policies.compactMap(\.interval).min() ?? 1000, 1000))
     }
 
     public func run() async throws {
-        let continuous = ContinuousClock()
+        let clock = environment.clock
         // The interval runs from the moment a chain is first seen, then from each chain's last Leap.
-        var last = [ChainID: ContinuousClock.Instant]()
+        var last = [ChainID: Timestamp]()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: tick())
+            do { try await clock.sleep(for: tick()) } catch { return }
             for chain in chains.all {
                 let (interval, threshold) = policy(chain)
                 guard interval != nil || threshold != nil else { continue }
-                let since = last[chain.id] ?? continuous.now
+                let now = clock.now()
+                let since = last[chain.id] ?? now
                 if last[chain.id] == nil { last[chain.id] = since }
                 // Only what a Leap could take counts: a batch still being persisted is not sealable yet.
                 let waiting = await chain.sealable()
-                let due = interval.map { continuous.now - since >= $0 } ?? false
+                let due = interval.map { now.milliseconds(since: since) >= Int64($0) } ?? false
                 guard waiting > 0, due || waiting >= (threshold ?? .max) else { continue }
-                last[chain.id] = continuous.now
+                last[chain.id] = now
                 do {
-                    if case .sealed(let stored) = try await chain.leap(now: clock()) {
-                        logger.debug("automatic Leap", metadata: ["chain": "\(chain.rules.name)", "height": "\(stored.header.height)"])
+                    if case .sealed(let stored) = try await chain.leap(now: clock.now()) {
+                        environment.logger.debug("automatic Leap", metadata: ["chain": "\(chain.rules.name)", "height": "\(stored.header.height)"])
                     }
                 } catch {
-                    logger.error("automatic Leap failed", metadata: ["chain": "\(chain.rules.name)", "error": "\(error)"])
+                    environment.logger.error("automatic Leap failed", metadata: ["chain": "\(chain.rules.name)", "error": "\(error)"])
                 }
             }
         }

@@ -10,21 +10,22 @@ extension NetworkService {
     /// again so every peer's view of this node names the new chain, then sync.
     func adopted(_ chain: ChainService) async {
         let members = chain.membership
-        let peers = book.reachable(now: clock()).filter { members.holds($0.node, .node) }
-        let failed = Set(await transport.pushBang(chain.bang, to: peers))
-        for peer in peers where !failed.contains(peer.node) { alsoServes[peer.node, default: []].insert(chain.id) }
-        backOff(Array(failed))
-        logger.info("serving chain", metadata: ["chain": "\(chain.id.hex)", "name": "\(chain.rules.name)", "told": "\(peers.count - failed.count)"])
+        let peers = book.reachable(now: now()).filter { members.holds($0.node, .node) }
+        enqueue(.bang(chain.bang), to: peers)
+        // A peer that gets the Bang serves the chain from then on; until its next registration
+        // says so, this is how relaying knows.
+        for peer in peers { alsoServes[peer.node, default: []].insert(chain.id) }
+        logger.info("serving chain", metadata: ["chain": "\(chain.id.hex)", "name": "\(chain.rules.name)", "told": "\(peers.count)"])
         await registerEverywhere()
         await catchUp(chain)
     }
 
     /// A Bang pushed by an admitted peer, which must itself be a node of the new chain.
-    public func receivedBang(_ bang: Bang, from sender: PublicKey) throws(AdoptionError) -> Bool {
+    public func receivedBang(_ bang: Bang, from sender: PublicKey) async throws(AdoptionError) -> Bool {
         guard bang.rules.membership.holds(sender, .node) else {
             throw .rule(RuleError(.notAuthorized, "only the chain's own nodes may announce it; \(sender.hex) is not one"))
         }
-        let created = try directory.adopt(bang).created
+        let created = try await directory.adopt(bang).created
         alsoServes[sender, default: []].insert(bang.id)
         return created
     }
@@ -32,16 +33,16 @@ extension NetworkService {
     /// Asks peers for the Bangs of chains their registrations name and this node does not serve;
     /// a peer answers only when this node holds the node role in that chain.
     func discoverChains() async {
-        let now = clock()
+        let now = self.now()
         for peer in book.reachable(now: now) {
             for id in peer.chains where directory.chain(id) == nil && (declined[id].map { now >= $0 } ?? true) {
                 do {
                     let bang = try await transport.bang(chain: id, of: peer)
                     guard bang.id == id else {
-                        book.penalize(peer.node, points: 10, now: clock())
+                        await penalize(peer.node, reason: "served a Bang that is not the chain asked for")
                         continue
                     }
-                    _ = try directory.adopt(bang)
+                    _ = try await directory.adopt(bang)
                     declined[id] = nil
                 } catch {
                     // Not a member, or the parent of a fork is missing: ask again in 5 minutes.
@@ -49,5 +50,6 @@ extension NetworkService {
                 }
             }
         }
+        declined = declined.filter { now < $0.value }
     }
 }

@@ -6,151 +6,191 @@ import QBCStorage
 extension NetworkService {
     /// A Quant pushed by an admitted peer: checked in full; an invalid one costs the sender.
     /// One that does not extend the tip makes the node catch up with that peer.
-    public func received(_ quant: Quant, from sender: PublicKey) async throws(RuleError) -> ReceiveOutcome {
+    /// Throws `RuleError` for a chain this node does not serve, `StorageError` when storing fails.
+    public func received(_ quant: Quant, from sender: PublicKey) async throws -> ReceiveOutcome {
         guard let chain = directory.chain(quant.header.chain) else {
             throw RuleError(.wrongChain, "this node does not serve chain \(quant.header.chain.hex)")
         }
         let outcome: ReceiveOutcome
-        do { outcome = try await chain.receive(quant, now: clock()) } catch {
+        do { outcome = try await chain.receive(quant, now: now()) } catch {
             logger.error("storing a received Quant failed", metadata: ["error": "\(error)"])
-            return .busy
+            throw error
         }
         switch outcome {
         case .rejected(let error):
-            let banned = book.penalize(sender, points: 10, now: clock())
-            logger.warning("rejected an invalid Quant", metadata: [
-                "peer": "\(sender.hex)", "height": "\(quant.header.height)", "rule": "\(error.code.rawValue)",
-                "banned": "\(banned)"])
+            // Evidence of an equivocation is a rule broken by the sealer, not necessarily the sender.
+            if error.code != .equivocation { await penalize(sender, reason: error.code.rawValue) }
+            logger.warning("rejected a Quant", metadata: [
+                "peer": "\(sender.hex)", "height": "\(quant.header.height)", "rule": "\(error.code.rawValue)"])
         case .notOnTip:
-            if let peer = book.registrations.first(where: { $0.node == sender }) { await catchUp(chain, from: [peer]) }
-        case .committed, .busy:
+            if let peer = book.peers[sender]?.registration { await catchUp(chain, from: [peer]) }
+        case .committed:
             break
         }
         return outcome
     }
 
-    /// Asks peers for their tips and fetches from the heaviest one that beats this node's chain.
+    /// Asks peers for their tips (all at once), takes any new evidence they hold, and follows the
+    /// one whose chain fork choice prefers over this node's, whatever its height.
     func catchUp(_ chain: ChainService, from candidates: [Registration]? = nil) async {
-        guard !syncing.contains(chain.id) else { return }
-        syncing.insert(chain.id)
+        guard syncing.insert(chain.id).inserted else { return }
         defer { syncing.remove(chain.id) }
-        let ours = await chain.stats()
+        let transport = self.transport
+        let tips = await withTaskGroup(of: (Registration, PeerTip?).self) { group in
+            for peer in candidates ?? peers(serving: chain.id) {
+                group.addTask { (peer, try? await transport.tip(chain: chain.id, of: peer)) }
+            }
+            var tips = [(Registration, PeerTip?)]()
+            for await answer in group { tips.append(answer) }
+            // Completion order varies; decide in key order.
+            return tips.sorted { $0.0.node.bytes.lexicographicallyPrecedes($1.0.node.bytes) }
+        }
         var best: (Registration, PeerTip)?
-        for peer in candidates ?? peers(serving: chain.id) {
-            do {
-                let tip = try await transport.tip(chain: chain.id, of: peer)
-                book.succeeded(peer.node)
-                let (work, hash) = best.map { ($0.1.cumulativeWork, $0.1.hash) } ?? (ours.cumulativeWork, ours.tipHash)
-                if ForkChoice.prefers(candidateWork: tip.cumulativeWork, candidateTip: tip.hash, over: work, currentTip: hash) {
-                    best = (peer, tip)
+        for (peer, tip) in tips {
+            guard let tip else {
+                backOff(peer.node)
+                continue
+            }
+            book.succeeded(peer.node)
+            for evidence in tip.evidence.prefix(ChainService.maxEvidence) {
+                do { try await chain.record(evidence) } catch {
+                    logger.error("recording evidence failed", metadata: ["error": "\(error)"])
                 }
-            } catch {
-                book.failed(peer.node, now: clock())
+            }
+            let current = await chain.peerTip()
+            let (work, hash) = best.map { ($0.1.cumulativeWork, $0.1.hash) } ?? (current.cumulativeWork, current.hash)
+            if ForkChoice.prefers(candidateWork: tip.cumulativeWork, candidateTip: tip.hash, over: work, currentTip: hash) {
+                best = (peer, tip)
             }
         }
         guard let (peer, tip) = best else { return }
-        await fetch(chain, from: peer, upTo: tip)
+        do { try await follow(chain, peer: peer, tip: tip) } catch let error as SyncError {
+            await penalize(peer.node, reason: error.description)
+            logger.warning("peer served an invalid chain", metadata: ["peer": "\(peer.node.hex)", "error": "\(error)"])
+        } catch is PeerMoved {
+            // The peer's chain changed while this node read it; the next round starts over.
+        } catch {
+            backOff(peer.node)
+            logger.debug("sync failed", metadata: ["peer": "\(peer.node.hex)", "error": "\(error)"])
+        }
     }
 
-    /// Fetches and applies Quants in pages; every one goes through `receive` (all rules). The next
-    /// page is fetched while the current one is checked, so the peer's reading and this node's
-    /// verifying overlap.
-    private func fetch(_ chain: ChainService, from peer: Registration, upTo tip: PeerTip) async {
-        let transport = self.transport
-        func page(from height: UInt64) -> Task<[Quant], any Error>? {
-            guard height <= tip.height else { return nil }
-            return Task { try await transport.quants(chain: chain.id, from: height, limit: 50, of: peer) }
+    /// Brings this node onto the peer's preferred chain: from the last Quant both hold, by
+    /// committing the peer's Quants one by one when its chain extends ours, or by a checked fork
+    /// switch when it does not.
+    private func follow(_ chain: ChainService, peer: Registration, tip: PeerTip) async throws {
+        let ours = await chain.peerTip()
+        let ancestor = try await commonAncestor(chain, with: peer, below: min(ours.height, tip.height))
+        if ancestor == ours.height {
+            try await extend(chain, from: peer, upTo: tip)
+        } else {
+            try await reorganize(chain, from: peer, above: ancestor, upTo: tip)
         }
-        var pending = page(from: await chain.stats().height + 1)
-        defer { pending?.cancel() }
-        while let current = pending, !Task.isCancelled {
-            let quants: [Quant]
-            do { quants = try await current.value } catch {
-                book.failed(peer.node, now: clock())
+    }
+
+    /// Fetches and commits Quants above this node's tip in pages; every one goes through
+    /// `receive` (all rules). The next page is fetched while the current one is checked.
+    private func extend(_ chain: ChainService, from peer: Registration, upTo tip: PeerTip) async throws {
+        var next = await chain.peerTip().height + 1
+        var pending = try await page(chain.id, from: next, upTo: tip.height, of: peer)
+        while let last = pending.last, !Task.isCancelled {
+            next = last.header.height + 1
+            let from = next
+            async let following = page(chain.id, from: from, upTo: tip.height, of: peer)
+            for quant in pending {
+                switch try await chain.receive(quant, now: now()) {
+                case .committed: continue
+                case .notOnTip: return  // the peer's chain or ours moved; the next round starts over
+                case .rejected(let error): throw SyncError.rejected(error)
+                }
+            }
+            pending = try await following
+        }
+    }
+
+    /// The peer's page of Quants from `height`, checked to be the ones asked for; none above `top`.
+    private nonisolated func page(_ chain: ChainID, from height: UInt64, upTo top: UInt64, of peer: Registration) async throws -> [Quant] {
+        guard height <= top else { return [] }
+        return try Self.checkPage(try await transport.quants(chain: chain, from: height, limit: Self.pageQuants, of: peer), from: height)
+    }
+
+    /// Fetches the peer's branch above `ancestor` and lets the chain switch to it if it is valid
+    /// and fork choice prefers it.
+    private func reorganize(_ chain: ChainService, from peer: Registration, above ancestor: UInt64, upTo tip: PeerTip) async throws {
+        var branch = [Quant]()
+        var transactions = 0
+        var next = ancestor + 1
+        while next <= tip.height {
+            let page = try await page(chain.id, from: next, upTo: tip.height, of: peer)
+            guard let last = page.last else { throw PeerMoved() }
+            branch += page
+            transactions += page.reduce(0) { $0 + $1.transactions.count }
+            guard transactions <= Self.maxBranchTransactions else {
+                logger.warning("peer's fork is too long to switch to in one go", metadata: ["peer": "\(peer.node.hex)"])
                 return
             }
-            guard let last = quants.last else { return }
-            pending = page(from: last.header.height + 1)
-            for quant in quants {
-                let outcome: ReceiveOutcome
-                do { outcome = try await chain.receive(quant, now: clock()) } catch {
-                    logger.error("storing a synced Quant failed", metadata: ["error": "\(error)"])
-                    return
-                }
-                switch outcome {
-                case .committed:
-                    continue
-                case .busy:
-                    return
-                case .notOnTip:
-                    await reorganize(chain, from: peer, upTo: tip)
-                    return
-                case .rejected(let error):
-                    book.penalize(peer.node, points: 10, now: clock())
-                    logger.warning("peer served an invalid Quant", metadata: ["peer": "\(peer.node.hex)", "rule": "\(error.code.rawValue)"])
-                    return
-                }
-            }
+            next = last.header.height + 1
         }
-    }
-}
-
-extension NetworkService {
-    /// Longest fork this node will switch to in one go, in transactions (bounds memory).
-    static let maxBranchTransactions = 200_000
-
-    /// The peer's heavier chain forks from ours: find the last common Quant, fetch the peer's
-    /// branch above it and let the chain switch if the branch is valid and heavier.
-    func reorganize(_ chain: ChainService, from peer: Registration, upTo tip: PeerTip) async {
-        do {
-            guard let ancestor = try await commonAncestor(chain, with: peer) else { return }
-            var branch = [Quant]()
-            var transactions = 0
-            var next = ancestor + 1
-            while next <= tip.height {
-                let page = try await transport.quants(chain: chain.id, from: next, limit: 50, of: peer)
-                guard let last = page.last else { break }
-                branch += page
-                transactions += page.reduce(0) { $0 + $1.transactions.count }
-                guard transactions <= Self.maxBranchTransactions else {
-                    logger.warning("peer's fork is too long to switch to", metadata: ["peer": "\(peer.node.hex)"])
-                    return
-                }
-                next = last.header.height + 1
-            }
-            switch try await chain.switchTo(branch, now: clock()) {
-            case .switched(let newTip, let orphaned):
-                logger.notice("switched to a heavier fork", metadata: [
-                    "peer": "\(peer.node.hex)", "ancestor": "\(ancestor)", "height": "\(newTip.header.height)",
-                    "orphanedTransactions": "\(orphaned)"])
-            case .rejected(let error):
-                book.penalize(peer.node, points: 10, now: clock())
-                logger.warning("peer offered an invalid fork", metadata: ["peer": "\(peer.node.hex)", "rule": "\(error.code.rawValue)"])
-            case .notHeavier, .busy:
-                break
-            }
-        } catch {
-            book.failed(peer.node, now: clock())
-            logger.debug("fork fetch failed", metadata: ["peer": "\(peer.node.hex)", "error": "\(error)"])
+        switch try await chain.switchTo(branch, now: now()) {
+        case .switched(let newTip, let orphaned):
+            logger.notice("switched to a preferred fork", metadata: [
+                "chain": "\(chain.rules.name)", "peer": "\(peer.node.hex)", "ancestor": "\(ancestor)",
+                "height": "\(newTip.header.height)", "orphanedTransactions": "\(orphaned)"])
+        case .rejected(let error):
+            throw SyncError.rejected(error)
+        case .notPreferred:
+            break
         }
     }
 
-    /// The height of the highest Quant both chains share (0 for the Bang), searching back in
-    /// windows that double in size.
-    private func commonAncestor(_ chain: ChainService, with peer: Registration) async throws -> UInt64? {
-        var high = await chain.stats().height
+    /// The height of the highest Quant both chains hold at or below `start` (0 for the Bang),
+    /// comparing header hashes in windows that double in size going back.
+    private func commonAncestor(_ chain: ChainService, with peer: Registration, below start: UInt64) async throws -> UInt64 {
+        var high = start
         var window: UInt64 = 16
         while high > 0 {
             let low = high >= window ? high - window + 1 : 1
-            let page = try await transport.quants(chain: chain.id, from: low, limit: Int(high - low + 1), of: peer)
-            for quant in page.reversed() where quant.header.height <= high {
-                if try chain.reader.header(chain: chain.id, height: quant.header.height)?.hash == quant.hash {
-                    return quant.header.height
-                }
-            }
+            let headers = try await transport.headers(chain: chain.id, from: low, limit: Int(high - low + 1), of: peer)
+            guard headers.count <= Int(high - low + 1),
+                headers.enumerated().allSatisfy({ $0.element.height == low + UInt64($0.offset) && $0.element.chain == chain.id })
+            else { throw SyncError.badPage("the peer's headers from \(low) are not the ones asked for") }
+            guard headers.count == Int(high - low + 1) else { throw PeerMoved() }
+            let ours = try await chain.reader.headers(chain: chain.id, from: low, limit: headers.count)
+            for (theirs, mine) in zip(headers, ours).reversed() where theirs.hash == mine.hash { return theirs.height }
             high = low - 1
             window = min(window * 2, 1024)
         }
         return 0
+    }
+
+    /// A page must be the consecutive Quants asked for (it may be empty when the peer's chain
+    /// changed meanwhile).
+    static func checkPage(_ page: [Quant], from height: UInt64) throws -> [Quant] {
+        guard page.count <= pageQuants else { throw SyncError.badPage("the peer sent \(page.count) Quants; at most \(pageQuants) were asked for") }
+        for (offset, quant) in page.enumerated() where quant.header.height != height + UInt64(offset) {
+            throw SyncError.badPage("the peer sent height \(quant.header.height) where \(height + UInt64(offset)) belongs")
+        }
+        return page
+    }
+
+    /// Quants per sync page.
+    static let pageQuants = 50
+    /// Longest fork this node will switch to in one go, in transactions (bounds memory).
+    static let maxBranchTransactions = 200_000
+}
+
+/// The peer's chain changed while this node read it (it switched forks or rolled back): honest.
+struct PeerMoved: Error {}
+
+/// A peer that served something no honest node would.
+enum SyncError: Error, CustomStringConvertible {
+    case rejected(RuleError)
+    case badPage(String)
+
+    var description: String {
+        switch self {
+        case .rejected(let error): "\(error)"
+        case .badPage(let message): message
+        }
     }
 }

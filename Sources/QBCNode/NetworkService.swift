@@ -5,15 +5,15 @@ import QBCStorage
 public import ServiceLifecycle
 
 /// The node's part in the network: registration and discovery, relaying transactions and
-/// Quants, and catching up with heavier peers. Reaches other nodes only through `PeerTransport`.
+/// Quants, catching up with preferred peers, and answering peers' requests. Reaches other nodes
+/// only through `PeerTransport`, and time only through the environment's clock.
 public actor NetworkService: Service {
     public nonisolated let key: SigningKey
     let directory: ChainDirectory
     let transport: any PeerTransport
     let bootstrap: [String]
-    let clock: @Sendable () -> Timestamp
-    let logger: Logger
-    var book = PeerBook()
+    let environment: NodeEnvironment
+    var book: PeerBook
     var advertised: String?
     private var addressWaiters: [CheckedContinuation<String, Never>] = []
     var syncing: Set<ChainID> = []
@@ -21,21 +21,36 @@ public actor NetworkService: Service {
     var alsoServes: [PublicKey: Set<ChainID>] = [:]
     /// Chains a peer named that this node could not adopt, and when to ask again.
     var declined: [ChainID: Timestamp] = [:]
+    /// One outbound queue per peer, so a dead or slow peer delays nobody.
+    var links: [PublicKey: PeerLink] = [:]
+    /// Work for the group `run` keeps: relaying for new chains, draining new links.
+    let spawns: AsyncStream<Spawn>
+    let spawnSink: AsyncStream<Spawn>.Continuation
 
+    enum Spawn: Sendable {
+        case chain(ChainService)
+        case link(PeerLink)
+    }
+
+    nonisolated var logger: Logger { environment.logger }
+    nonisolated func now() -> Timestamp { environment.clock.now() }
+
+    /// `bans`: peers banned before this start (from the store), still refused.
     public init(
-        key: SigningKey, chains: ChainDirectory, transport: any PeerTransport, bootstrap: [String],
-        advertise: String?, clock: @escaping @Sendable () -> Timestamp, logger: Logger
+        key: SigningKey, chains: ChainDirectory, transport: any PeerTransport, bootstrap: [String], advertise: String?,
+        environment: NodeEnvironment, bans: [PublicKey: Timestamp] = [:]
     ) {
         self.key = key
         directory = chains
         self.transport = transport
         self.bootstrap = bootstrap
         advertised = advertise
-        self.clock = clock
-        self.logger = logger
+        self.environment = environment
+        book = PeerBook(bans: bans)
+        (spawns, spawnSink) = AsyncStream.makeStream(of: Spawn.self, bufferingPolicy: .unbounded)
     }
 
-    /// Called once the HTTP server is bound, when no address was configured.
+    /// Called once the server is bound, when no address was configured.
     public func serverBound(address: String) {
         if advertised == nil { advertised = address }
         for waiter in addressWaiters { waiter.resume(returning: advertised ?? address) }
@@ -52,18 +67,28 @@ public actor NetworkService: Service {
         // A registration names at most `Registration.maxChains`; the oldest chains go first.
         Registration(
             key: key, address: await address(), chains: Array(directory.all.map(\.id).prefix(Registration.maxChains)),
-            timestamp: clock())
+            timestamp: now())
     }
 
     public func run() async throws {
         _ = await address()
         await withTaskGroup(of: Void.self) { group in
             for chain in directory.all { serve(chain, in: &group) }
-            group.addTask { await self.maintain() }
-            // New chains join the group as they are adopted, until shutdown.
-            for await chain in directory.additions.cancelOnGracefulShutdown() {
-                serve(chain, in: &group)
-                group.addTask { await self.adopted(chain) }
+            group.addTask { await self.syncLoop() }
+            group.addTask { await self.registrationLoop() }
+            group.addTask {
+                for await chain in self.directory.additions.cancelOnGracefulShutdown() { self.spawnSink.yield(.chain(chain)) }
+                self.spawnSink.finish()
+            }
+            // New chains and new peer links join the group as they come, until shutdown.
+            for await spawn in spawns {
+                switch spawn {
+                case .chain(let chain):
+                    serve(chain, in: &group)
+                    group.addTask { await self.adopted(chain) }
+                case .link(let link):
+                    group.addTask { await self.drain(link) }
+                }
             }
             group.cancelAll()
         }
@@ -71,19 +96,25 @@ public actor NetworkService: Service {
 
     /// Relays what the chain admits and announces what it seals, for as long as the node runs.
     nonisolated func serve(_ chain: ChainService, in group: inout TaskGroup<Void>) {
-        group.addTask { for await batch in chain.admissions { await self.relay(batch, chain: chain.id) } }
-        group.addTask { for await quant in chain.sealed { await self.announce(quant) } }
+        group.addTask { for await batch in chain.admissions { await self.relay(.transactions(batch, chain: chain.id), chain: chain.id) } }
+        group.addTask { for await quant in chain.sealed { await self.relay(.quant(quant), chain: quant.header.chain) } }
     }
 
-    /// Registers with every known address every 30 s and checks for heavier chains every second.
-    private func maintain() async {
-        var round = 0
+    /// Checks every chain against its peers every second.
+    private func syncLoop() async {
         while !Task.isCancelled {
-            if round % 30 == 0 { await registerEverywhere() }
             for chain in directory.all { await catchUp(chain) }
-            if round % 30 == 0 { await discoverChains() }
-            round += 1
-            try? await Task.sleep(for: .seconds(1))
+            do { try await environment.clock.sleep(for: .seconds(1)) } catch { return }
+        }
+    }
+
+    /// Registers with every known address every 30 s, and asks for chains peers serve that this
+    /// node does not know yet. Apart from sync, so a dead address never delays catching up.
+    private func registrationLoop() async {
+        while !Task.isCancelled {
+            await registerEverywhere()
+            await discoverChains()
+            do { try await environment.clock.sleep(for: .seconds(30)) } catch { return }
         }
     }
 
@@ -92,9 +123,12 @@ public actor NetworkService: Service {
     /// Admits a peer that registered with this node; returns this node's peer list.
     public func admit(_ registration: Registration) async throws(RuleError) -> [Registration] {
         guard registration.node != key.publicKey else { throw RuleError(.invalidRegistration, "a node cannot register with itself") }
-        try registration.checkAdmission(now: clock()) { directory.chain($0)?.membership }
+        guard !book.isBanned(registration.node, now: now()) else {
+            throw RuleError(.notAuthorized, "node \(registration.node.hex) is banned for misbehaviour")
+        }
+        try registration.checkAdmission(now: now()) { directory.chain($0)?.membership }
         guard book.admit(registration) else { throw RuleError(.mempoolFull, "this node's peer book is full") }
-        logger.info("peer admitted", metadata: ["peer": "\(registration.node.hex)", "address": "\(registration.address)"])
+        logger.debug("peer admitted", metadata: ["peer": "\(registration.node.hex)", "address": "\(registration.address)"])
         return await peerList()
     }
 
@@ -103,7 +137,7 @@ public actor NetworkService: Service {
         [await ownRegistration()] + book.registrations
     }
 
-    public func isAdmitted(_ key: PublicKey) -> Bool { book.isAdmitted(key, now: clock()) }
+    public func isAdmitted(_ key: PublicKey) -> Bool { book.isAdmitted(key, now: now()) }
 
     public var peerCount: Int { book.registrations.count }
 
@@ -121,7 +155,7 @@ public actor NetworkService: Service {
                 learn(list)
                 queue += list.map(\.address).filter { !visited.contains($0) }
             } catch {
-                if let peer = book.registrations.first(where: { $0.address == address }) { book.failed(peer.node, now: clock()) }
+                if let peer = book.registrations.first(where: { $0.address == address }) { book.failed(peer.node, now: now()) }
                 logger.debug("registration failed", metadata: ["address": "\(address)", "error": "\(error)"])
             }
         }
@@ -129,11 +163,12 @@ public actor NetworkService: Service {
 
     /// Keeps the verifiable entries of a peer list: signed by their node, holding the node role here.
     private func learn(_ list: [Registration]) {
-        for registration in list where registration.node != key.publicKey {
+        for registration in list.prefix(PeerBook.capacity) where registration.node != key.publicKey {
             do throws(RuleError) {
                 try registration.checkSignature()
                 let members = registration.chains.compactMap { directory.chain($0)?.membership }
                 guard members.contains(where: { $0.holds(registration.node, .node) }) else { continue }
+                guard !book.isBanned(registration.node, now: now()) else { continue }
                 book.admit(registration)
                 book.succeeded(registration.node)
             } catch {
@@ -142,28 +177,16 @@ public actor NetworkService: Service {
         }
     }
 
-    // MARK: Relaying
+    // MARK: Conduct
 
-    /// Reachable peers that serve `chain` and hold the node role in it now (a member removed by
-    /// governance gets nothing more).
-    func peers(serving chain: ChainID) -> [Registration] {
-        guard let membership = directory.chain(chain)?.membership else { return [] }
-        return book.reachable(now: clock()).filter { peer in
-            (peer.chains.contains(chain) || alsoServes[peer.node]?.contains(chain) == true) && membership.holds(peer.node, .node)
+    /// Misbehaviour by a peer (an invalid Quant or page): 10 points; at 30 it is banned, on disk too.
+    func penalize(_ peer: PublicKey, reason: String) async {
+        guard let until = book.penalize(peer, points: 10, now: now()) else { return }
+        logger.warning("banned a peer", metadata: ["peer": "\(peer.hex)", "reason": "\(reason)", "until": "\(until)"])
+        do { try await directory.store.ban(peer, until: until) } catch {
+            logger.error("storing a ban failed", metadata: ["peer": "\(peer.hex)", "error": "\(error)"])
         }
     }
 
-    /// Calls are concurrent with timeouts in the transport; a slow or dead peer delays nobody and backs off.
-    private func relay(_ batch: [Transaction], chain: ChainID) async {
-        backOff(await transport.pushTransactions(batch, chain: chain, to: peers(serving: chain)))
-    }
-
-    private func announce(_ quant: Quant) async {
-        backOff(await transport.pushQuant(quant, to: peers(serving: quant.header.chain)))
-    }
-
-    func backOff(_ failed: [PublicKey]) {
-        let now = clock()
-        for key in failed { book.failed(key, now: now) }
-    }
+    func backOff(_ peer: PublicKey) { book.failed(peer, now: now()) }
 }

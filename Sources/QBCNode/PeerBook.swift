@@ -1,14 +1,14 @@
 public import QBCCore
 public import QBCCrypto
 
-/// The peers this node has admitted, with their health and conduct. Bounded; pure state.
+/// The peers this node has admitted, with their health and conduct, and the keys it has banned.
+/// Bounded; pure state.
 public struct PeerBook: Sendable {
     public struct Peer: Sendable {
         public var registration: Registration
         var failures = 0
         var retryAfter: Timestamp?
         var score = 0
-        var bannedUntil: Timestamp?
     }
 
     public static let capacity = 256
@@ -17,7 +17,11 @@ public struct PeerBook: Sendable {
     public static let banMilliseconds: UInt64 = 10 * 60_000
 
     private(set) var peers: [PublicKey: Peer] = [:]
-    public init() {}
+    /// Keys refused until a time, whether or not they are in the book (bans outlive restarts and
+    /// re-registration). Bounded: only admitted peers earn bans, and expired ones are dropped.
+    private(set) var bans: [PublicKey: Timestamp] = [:]
+
+    public init(bans: [PublicKey: Timestamp] = [:]) { self.bans = bans }
 
     /// Stores a verified registration, keeping the newest per key. False when the book is full.
     @discardableResult
@@ -32,16 +36,20 @@ public struct PeerBook: Sendable {
         return true
     }
 
-    public func isAdmitted(_ key: PublicKey, now: Timestamp) -> Bool {
-        guard let peer = peers[key] else { return false }
-        return peer.bannedUntil.map { now >= $0 } ?? true
-    }
+    public func isBanned(_ key: PublicKey, now: Timestamp) -> Bool { bans[key].map { now < $0 } ?? false }
+
+    public func isAdmitted(_ key: PublicKey, now: Timestamp) -> Bool { peers[key] != nil && !isBanned(key, now: now) }
 
     /// Peers worth contacting now: not banned and not backing off.
     public func reachable(now: Timestamp) -> [Registration] {
         peers.values.filter { peer in
-            (peer.bannedUntil.map { now >= $0 } ?? true) && (peer.retryAfter.map { now >= $0 } ?? true)
+            !isBanned(peer.registration.node, now: now) && (peer.retryAfter.map { now >= $0 } ?? true)
         }.map(\.registration).sorted { $0.node.bytes.lexicographicallyPrecedes($1.node.bytes) }
+    }
+
+    public func isReachable(_ key: PublicKey, now: Timestamp) -> Bool {
+        guard let peer = peers[key] else { return false }
+        return !isBanned(key, now: now) && (peer.retryAfter.map { now >= $0 } ?? true)
     }
 
     public var registrations: [Registration] {
@@ -62,16 +70,19 @@ public struct PeerBook: Sendable {
         peers[key]?.retryAfter = nil
     }
 
-    /// Records misbehaviour (an invalid Quant); returns true when the peer is now banned.
+    /// Records misbehaviour (an invalid Quant); returns the end of the ban when this makes one.
     @discardableResult
-    public mutating func penalize(_ key: PublicKey, points: Int, now: Timestamp) -> Bool {
-        guard var peer = peers[key] else { return false }
+    public mutating func penalize(_ key: PublicKey, points: Int, now: Timestamp) -> Timestamp? {
+        guard var peer = peers[key] else { return nil }
         peer.score += points
+        var until: Timestamp?
         if peer.score >= Self.banScore {
-            peer.bannedUntil = Timestamp(milliseconds: now.milliseconds + Self.banMilliseconds)
+            until = Timestamp(milliseconds: now.milliseconds + Self.banMilliseconds)
+            bans[key] = until
             peer.score = 0
         }
         peers[key] = peer
-        return peer.bannedUntil.map { now < $0 } ?? false
+        bans = bans.filter { now < $0.value }
+        return until
     }
 }

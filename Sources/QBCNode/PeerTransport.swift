@@ -1,33 +1,58 @@
 public import QBCCore
 public import QBCCrypto
 
-/// A peer's view of one chain, for fork choice.
+/// A peer's view of one chain, for fork choice, with the equivocation evidence it holds.
 public struct PeerTip: Sendable, Equatable {
     public let height: UInt64
     public let hash: Hash
     public let cumulativeWork: Int64
+    public let evidence: [Equivocation]
 
-    public init(height: UInt64, hash: Hash, cumulativeWork: Int64) {
+    public init(height: UInt64, hash: Hash, cumulativeWork: Int64, evidence: [Equivocation] = []) {
         self.height = height
         self.hash = hash
         self.cumulativeWork = cumulativeWork
+        self.evidence = evidence
+    }
+}
+
+/// What a node pushes to its peers unasked.
+public enum PeerPush: Sendable {
+    /// Transactions admitted from clients (or orphaned by a fork switch), for a chain.
+    case transactions([Transaction], chain: ChainID)
+    /// A Quant this node sealed.
+    case quant(Quant)
+    /// A new chain's Bang.
+    case bang(Bang)
+}
+
+/// A push encoded once by the transport, then sent to any number of peers.
+public struct PreparedPush: Sendable {
+    public let push: PeerPush
+    /// The transport's encoding (empty for transports that need none).
+    public let body: [UInt8]
+
+    public init(push: PeerPush, body: [UInt8]) {
+        self.push = push
+        self.body = body
     }
 }
 
 /// How the node reaches other nodes. QBCNode declares it; the server implements it over HTTP
-/// with every request signed (`qbc/peer-request/v1`). Every call has a timeout.
+/// with every request signed (`qbc/peer-request/v1`), the simulator over a simulated network.
+/// Every call has a timeout.
 public protocol PeerTransport: Sendable {
     /// Registers with the node at `address`; returns its peer list (its own registration included).
     func register(_ registration: Registration, at address: String) async throws -> [Registration]
-    /// Pushes transactions to every peer at once, encoding them once; returns the peers that failed.
-    func pushTransactions(_ transactions: [Transaction], chain: ChainID, to peers: [Registration]) async -> [PublicKey]
-    /// Pushes a new Quant to every peer at once, encoding it once; returns the peers that failed.
-    func pushQuant(_ quant: Quant, to peers: [Registration]) async -> [PublicKey]
+    /// Encodes a push once for every peer it goes to.
+    func prepare(_ push: PeerPush) -> PreparedPush
+    /// Sends a prepared push to one peer.
+    func send(_ push: PreparedPush, to peer: Registration) async throws
     func tip(chain: ChainID, of peer: Registration) async throws -> PeerTip
-    /// Pushes a new chain's Bang to peers at once; returns the peers that failed.
-    func pushBang(_ bang: Bang, to peers: [Registration]) async -> [PublicKey]
-    /// A chain's Bang, from a peer that serves it (only to the chain's node members).
-    func bang(chain: ChainID, of peer: Registration) async throws -> Bang
+    /// Up to `limit` headers from `height` upward (for finding a common ancestor cheaply).
+    func headers(chain: ChainID, from height: UInt64, limit: Int, of peer: Registration) async throws -> [QuantHeader]
     /// Up to `limit` Quants from `height` upward, with their transactions.
     func quants(chain: ChainID, from height: UInt64, limit: Int, of peer: Registration) async throws -> [Quant]
+    /// A chain's Bang, from a peer that serves it (only to the chain's node members).
+    func bang(chain: ChainID, of peer: Registration) async throws -> Bang
 }

@@ -1,9 +1,10 @@
 import Foundation
 public import Hummingbird
-public import Logging
+import Logging
 import NIOCore
-public import QBCCore
+import QBCCore
 import QBCNode
+import QBCStorage
 import QBCWire
 import ServiceLifecycle
 
@@ -11,20 +12,19 @@ import ServiceLifecycle
 ///
 /// `onRunning` receives the bound port (useful with port 0).
 public func buildApplication(
-    runtime: NodeRuntime, clock: @escaping @Sendable () -> Timestamp, logger: Logger,
-    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+    runtime: NodeRuntime, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let environment = runtime.environment
+    let clock = environment.clock
     let metrics = NodeMetrics(chains: runtime.directory)
     let router = Router(context: QBCRequestContext.self)
-    let transport = HTTPPeerTransport(
-        key: runtime.nodeKey, clock: clock,
-        maxPayloadBytes: TransactionLimits.absoluteMaxPayloadBytes)
+    let transport = HTTPPeerTransport(key: runtime.nodeKey, clock: clock, maxPayloadBytes: TransactionLimits.absoluteMaxPayloadBytes)
     let network = NetworkService(
         key: runtime.nodeKey, chains: runtime.directory, transport: transport, bootstrap: runtime.settings.peers,
-        advertise: runtime.settings.advertise, clock: clock, logger: logger)
-    let controller = ChainController(runtime: runtime, metrics: metrics, network: network, clock: clock, logger: logger)
+        advertise: runtime.settings.advertise, environment: environment, bans: try await runtime.store.bans(after: clock.now()))
+    let controller = ChainController(runtime: runtime, metrics: metrics, network: network, clock: clock, logger: environment.logger)
     controller.addRoutes(to: router)
-    PeerController(network: network, chains: controller, clock: clock, logger: logger).addRoutes(to: router)
+    PeerController(network: network, chains: controller, clock: clock, logger: environment.logger).addRoutes(to: router)
     router.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
     router.get("/metrics") { _, _ in
         Response(
@@ -33,8 +33,8 @@ public func buildApplication(
     }
     var services: [any Service] = [network]
     services.append(LeapService(
-        chains: runtime.directory, interval: runtime.settings.leapIntervalMilliseconds,
-        threshold: runtime.settings.leapThreshold, clock: clock, logger: logger))
+        chains: runtime.directory, interval: runtime.settings.leapIntervalMilliseconds, threshold: runtime.settings.leapThreshold,
+        environment: environment))
     return Application(
         router: router,
         configuration: .init(address: .hostname(runtime.settings.host, port: runtime.settings.port), serverName: "qbc"),
@@ -44,14 +44,11 @@ public func buildApplication(
             await network.serverBound(address: "http://\(runtime.settings.host):\(port)")
             await onRunning(port)
         },
-        logger: logger)
+        logger: environment.logger)
 }
 
 /// Builds the application and runs it until SIGINT or SIGTERM, shutting down gracefully.
-public func runNode(
-    runtime: NodeRuntime, clock: @escaping @Sendable () -> Timestamp, logger: Logger,
-    onRunning: @escaping @Sendable (Int) async -> Void
-) async throws {
-    let app = buildApplication(runtime: runtime, clock: clock, logger: logger, onRunning: onRunning)
+public func runNode(runtime: NodeRuntime, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+    let app = try await buildApplication(runtime: runtime, onRunning: onRunning)
     try await app.runService()
 }

@@ -13,7 +13,7 @@ extension ChainController {
     func create(_ request: Request) async throws -> Response {
         let bang = try Self.bang(from: try await Self.body(request, limit: Self.maxBangBody))
         let created: Bool
-        do { created = try runtime.directory.adopt(bang).created } catch { throw APIError(error) }
+        do { created = try await runtime.directory.adopt(bang).created } catch { throw APIError(error) }
         if created {
             logger.info("chain created", metadata: ["chain": "\(bang.id.hex)", "name": "\(bang.rules.name)", "creator": "\(bang.creator.hex)"])
         }
@@ -41,7 +41,7 @@ extension ChainController {
         let chain = try chain(context)
         let tip = await chain.stats().height
         let height = UInt64(try Self.integer(request, "height", default: Int(clamping: tip), range: 0...Int(clamping: tip)))
-        let events = try read { try chain.reader.memberEvents(chain: chain.id, atOrBelow: height) }
+        let events = try await read { try await chain.reader.memberEvents(chain: chain.id, atOrBelow: height) }
         return JSONResponse.make(MembersJSON(
             chain: chain.id, height: height, adminQuorum: chain.rules.adminQuorum, membership: chain.rules.membership.applying(events)))
     }

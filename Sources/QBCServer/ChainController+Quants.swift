@@ -36,12 +36,12 @@ extension ChainController {
         let from = UInt64(try Self.integer(request, "from", default: 1, range: 1...Int.max))
         let limit = try Self.integer(request, "limit", default: 100, range: 1...APILimits.maxPageQuants)
         let height = await chain.stats().height
-        let headers = try read { try chain.reader.headers(chain: chain.id, from: from, limit: limit) }
+        let headers = try await read { try await chain.reader.headers(chain: chain.id, from: from, limit: limit) }
         var quants = [QuantJSON]()
         var transactions = 0
         for stored in headers {
             if !quants.isEmpty, transactions + Int(stored.header.transactionCount) > APILimits.maxPageTransactions { break }
-            quants.append(try quantJSON(stored, chain: chain))
+            quants.append(try await quantJSON(stored, chain: chain))
             transactions += Int(stored.header.transactionCount)
         }
         let last = quants.last?.header.height
@@ -57,22 +57,22 @@ extension ChainController {
         if let number = UInt64(reference) {
             height = number
         } else if let hash = try? Hash(hex: reference) {
-            guard let found = try read({ try chain.reader.height(ofQuant: hash) }), found.chain == chain.id else {
+            guard let found = try await read({ try await chain.reader.height(ofQuant: hash) }), found.chain == chain.id else {
                 throw APIError(.notFound, "not_found", "no Quant with hash \(hash.hex) on chain \(chain.rules.name)")
             }
             height = found.height
         } else {
             throw APIError(.badRequest, "malformed", "a Quant is named by its height (an integer) or its hash (64 hex digits)")
         }
-        guard let stored = try read({ try chain.reader.header(chain: chain.id, height: height) }) else {
+        guard let stored = try await read({ try await chain.reader.header(chain: chain.id, height: height) }) else {
             throw APIError(.notFound, "not_found", "no Quant at height \(height) on chain \(chain.rules.name)")
         }
-        return JSONResponse.make(try quantJSON(stored, chain: chain))
+        return JSONResponse.make(try await quantJSON(stored, chain: chain))
     }
 
-    func quantJSON(_ stored: StoredHeader, chain: ChainService) throws -> QuantJSON {
-        let transactions = try read {
-            try chain.reader.transactions(chain: chain.id, height: stored.header.height, limits: chain.rules.transactionLimits)
+    func quantJSON(_ stored: StoredHeader, chain: ChainService) async throws -> QuantJSON {
+        let transactions = try await read {
+            try await chain.reader.transactions(chain: chain.id, height: stored.header.height, limits: chain.rules.transactionLimits)
         }
         return QuantJSON(
             header: QuantHeaderJSON(
@@ -90,7 +90,7 @@ extension ChainController {
             do throws(WireError) { signed = try WireJSON.decode(LeapRequestJSON.self, from: body, what: "Leap request").leapRequest() } catch {
                 throw APIError(error)
             }
-            do throws(RuleError) { try signed.check(chain: chain.id, now: clock()) } catch { throw APIError(error) }
+            do throws(RuleError) { try signed.check(chain: chain.id, now: clock.now()) } catch { throw APIError(error) }
             guard chain.mayTriggerLeap(signed.signer) else {
                 throw APIError(.forbidden, "not_authorized", "\(signed.signer.hex) is neither an admin nor an authority of chain \(chain.rules.name)")
             }
@@ -101,7 +101,7 @@ extension ChainController {
             }
         }
         let outcome: LeapOutcome
-        do { outcome = try await chain.leap(now: clock()) } catch {
+        do { outcome = try await chain.leap(now: clock.now()) } catch {
             logger.error("Leap failed", metadata: ["chain": "\(chain.rules.name)", "error": "\(error)"])
             throw APIError.storage(error)
         }

@@ -15,7 +15,7 @@ struct ChainController: Sendable {
     let runtime: NodeRuntime
     let metrics: NodeMetrics
     let network: NetworkService
-    let clock: @Sendable () -> Timestamp
+    let clock: any NodeClock
     let logger: Logger
     let gate = ReadGate()
 
@@ -49,14 +49,14 @@ struct ChainController: Sendable {
     /// valid proof of a reader's key.
     func readable(_ request: Request, _ context: QBCRequestContext) throws -> ChainService {
         let chain = try chain(context)
-        try gate.admit(request, to: chain, now: clock())
+        try gate.admit(request, to: chain, now: clock.now())
         return chain
     }
 
     /// `GET /chains/{id}/challenge`: a single-use nonce for a read proof.
     func challenge(_ context: QBCRequestContext) throws -> Response {
         let chain = try chain(context)
-        guard let issued = gate.challenge(chain: chain.id, now: clock()) else {
+        guard let issued = gate.challenge(chain: chain.id, now: clock.now()) else {
             throw APIError(.serviceUnavailable, "busy", "too many open challenges; retry in a minute")
         }
         return JSONResponse.make(ChallengeJSON(chain: chain.id.hex, nonce: Hex.encode(issued.nonce), expires: issued.expires.milliseconds))
@@ -131,7 +131,7 @@ struct ChainController: Sendable {
 
     private func admit(_ transactions: [Transaction], to chain: ChainService) async throws -> [AdmissionOutcome] {
         let outcomes: [AdmissionOutcome]
-        do { outcomes = try await chain.admit(transactions, now: clock()) } catch {
+        do { outcomes = try await chain.admit(transactions, now: clock.now()) } catch {
             logger.error("admission failed in storage", metadata: ["error": "\(error)"])
             throw APIError.storage(error)
         }
@@ -147,7 +147,7 @@ struct ChainController: Sendable {
     func transaction(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
         let chain = try readable(request, context)
         let id = try Self.hash(context.parameters.get("id"), what: "transaction id")
-        if let stored = try read({ try chain.reader.transaction(id: id, limits: chain.rules.transactionLimits) }),
+        if let stored = try await read({ try await chain.reader.transaction(id: id, limits: chain.rules.transactionLimits) }),
             stored.transaction.chain == chain.id
         {
             return JSONResponse.make(TransactionLookupJSON(
@@ -171,8 +171,8 @@ struct ChainController: Sendable {
 
     // MARK: Helpers
 
-    func read<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as StorageError {
+    func read<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let error as StorageError {
             logger.error("storage read failed", metadata: ["error": "\(error)"])
             throw APIError.storage(error)
         }

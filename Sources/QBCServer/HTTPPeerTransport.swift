@@ -7,56 +7,49 @@ import QBCWire
 /// `PeerTransport` over HTTP: every request signed as this node, with short timeouts.
 struct HTTPPeerTransport: PeerTransport {
     let key: SigningKey
-    let clock: @Sendable () -> Timestamp
+    let clock: any NodeClock
     let maxPayloadBytes: Int
 
     func client(_ address: String) -> NodeClient {
-        NodeClient(baseURL: address, timeoutSeconds: 10, peerKey: key, clock: clock)
+        let clock = self.clock
+        return NodeClient(baseURL: address, timeoutSeconds: 10, peerKey: key, clock: { clock.now() })
     }
 
     func register(_ registration: Registration, at address: String) async throws -> [Registration] {
         try await client(address).register(registration).registrations()
     }
 
-    func pushTransactions(_ transactions: [Transaction], chain: ChainID, to peers: [Registration]) async -> [PublicKey] {
-        guard !peers.isEmpty else { return [] }
-        let body = NodeClient.encodeBatch(transactions)
-        return await fanOut(peers) { try await $0.peerPush(encodedTransactions: body, chain: chain) }
+    /// JSON for Quants and Bangs, a JSON array for transactions: encoded once for every peer.
+    func prepare(_ push: PeerPush) -> PreparedPush {
+        switch push {
+        case .transactions(let transactions, _): PreparedPush(push: push, body: NodeClient.encodeBatch(transactions))
+        case .quant(let quant): PreparedPush(push: push, body: WireJSON.encode(QuantCoding.json(quant)))
+        case .bang(let bang): PreparedPush(push: push, body: WireJSON.encode(BangSubmissionJSON(bang)))
+        }
     }
 
-    func pushQuant(_ quant: Quant, to peers: [Registration]) async -> [PublicKey] {
-        guard !peers.isEmpty else { return [] }
-        let body = WireJSON.encode(QuantCoding.json(quant))
-        return await fanOut(peers) { _ = try await $0.peerPush(encodedQuant: body, chain: quant.header.chain.hex) }
-    }
-
-    func pushBang(_ bang: Bang, to peers: [Registration]) async -> [PublicKey] {
-        guard !peers.isEmpty else { return [] }
-        return await fanOut(peers) { try await $0.peerPush(bang: bang) }
+    func send(_ prepared: PreparedPush, to peer: Registration) async throws {
+        let client = client(peer.address)
+        switch prepared.push {
+        case .transactions(_, let chain): try await client.peerPush(encodedTransactions: prepared.body, chain: chain)
+        case .quant(let quant): _ = try await client.peerPush(encodedQuant: prepared.body, chain: quant.header.chain.hex)
+        case .bang: try await client.peerPush(encodedBang: prepared.body)
+        }
     }
 
     func bang(chain: ChainID, of peer: Registration) async throws -> Bang {
         try await client(peer.address).peerBang(chain: chain)
     }
 
-    /// Calls every peer at once; returns those whose call failed.
-    private func fanOut(_ peers: [Registration], _ call: @escaping @Sendable (NodeClient) async throws -> Void) async -> [PublicKey] {
-        await withTaskGroup(of: PublicKey?.self) { group in
-            for peer in peers {
-                let client = client(peer.address)
-                group.addTask {
-                    do { try await call(client); return nil } catch { return peer.node }
-                }
-            }
-            var failed = [PublicKey]()
-            for await key in group { if let key { failed.append(key) } }
-            return failed
-        }
-    }
-
     func tip(chain: ChainID, of peer: Registration) async throws -> PeerTip {
         let tip = try await client(peer.address).peerTip(chain: chain)
-        return PeerTip(height: tip.height, hash: try Hash(hex: tip.hash), cumulativeWork: tip.cumulativeWork)
+        let evidence = (tip.evidence ?? []).prefix(ChainService.maxEvidence).compactMap { $0.evidence() }
+        return PeerTip(height: tip.height, hash: try Hash(hex: tip.hash), cumulativeWork: tip.cumulativeWork, evidence: evidence)
+    }
+
+    func headers(chain: ChainID, from height: UInt64, limit: Int, of peer: Registration) async throws -> [QuantHeader] {
+        let page = try await client(peer.address).peerHeaders(chain: chain, from: height, limit: limit)
+        return try page.headers.prefix(NetworkService.maxHeaders).map { try $0.quantHeader() }
     }
 
     func quants(chain: ChainID, from height: UInt64, limit: Int, of peer: Registration) async throws -> [Quant] {

@@ -59,12 +59,26 @@ struct NodeConfigFile: Decodable {
         var threshold: UInt32?
     }
 
+    /// `engine` and the engine's own numeric parameters (`ConsensusEngines.parameterNames`).
     struct Consensus: Decodable {
         var engine: String
-        var difficultyBits: UInt8?
-        var outOfTurnDelayMilliseconds: UInt32?
-        var targetIntervalMilliseconds: UInt32?
-        var retargetWindow: UInt16?
+        var parameters: [String: UInt64]
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: AnyKey.self)
+            engine = try c.decode(String.self, forKey: AnyKey("engine"))
+            var parameters = [String: UInt64]()
+            for key in c.allKeys where key.stringValue != "engine" { parameters[key.stringValue] = try c.decode(UInt64.self, forKey: key) }
+            self.parameters = parameters
+        }
+
+        struct AnyKey: CodingKey {
+            let stringValue: String
+            init(_ name: String) { stringValue = name }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            var intValue: Int? { nil }
+            init?(intValue: Int) { nil }
+        }
     }
 
     struct Network: Decodable {
@@ -141,16 +155,19 @@ struct NodeConfigFile: Decodable {
         if let c = chain {
             if let v = c.name { s.chain.name = v }
             if let v = c.consensus {
-                guard v.engine == "pow" || v.engine == "poa" else {
-                    throw SettingsError("chain.consensus.engine \"\(v.engine)\" is not supported; use \"pow\" or \"poa\"")
+                guard let engine = ConsensusEngines.named(v.engine) else {
+                    let known = ConsensusEngines.registered.map { "\"\($0.name)\"" }.joined(separator: ", ")
+                    throw SettingsError("chain.consensus.engine \"\(v.engine)\" is not supported; use one of \(known)")
                 }
+                if let unknown = v.parameters.keys.sorted().first(where: { !engine.parameterNames.contains($0) }) {
+                    throw SettingsError("chain.consensus.\(unknown) is not a parameter of engine \"\(v.engine)\" (\(engine.parameterNames.joined(separator: ", ")))")
+                }
+                // A spec that names an engine starts from that engine's defaults.
+                if v.engine != s.chain.engine { s.chain.consensus = [:] }
                 s.chain.engine = v.engine
-                if let bits = v.difficultyBits { s.chain.difficultyBits = bits }
-                if let delay = v.outOfTurnDelayMilliseconds { s.chain.outOfTurnDelayMilliseconds = delay }
-                if let interval = v.targetIntervalMilliseconds, let window = v.retargetWindow {
-                    s.chain.retarget = Retarget(targetIntervalMilliseconds: interval, window: window)
-                } else if v.targetIntervalMilliseconds != nil || v.retargetWindow != nil {
-                    throw SettingsError("chain.consensus: retargeting needs both targetIntervalMilliseconds and retargetWindow")
+                s.chain.consensus.merge(v.parameters) { _, new in new }
+                do throws(RuleError) { _ = try engine.init(parameters: s.chain.consensus) } catch {
+                    throw SettingsError("chain.consensus: \(error.message)")
                 }
             }
             if let v = c.members { s.chain.members = v.map { ($0.key, $0.roles) } }
@@ -184,7 +201,7 @@ struct NodeConfigFile: Decodable {
                   "readAccess"],
         "chain.payload": ["contentType", "schema", "lockedFields"],
         "chain.leap": ["intervalMilliseconds", "threshold"],
-        "chain.consensus": ["engine", "difficultyBits", "outOfTurnDelayMilliseconds", "targetIntervalMilliseconds", "retargetWindow"],
+        "chain.consensus": ConsensusEngines.parameterNames.union(["engine"]),
         "chain.members": ["key", "roles"],
         "chain.limits": ["maxPayloadBytes", "maxTransactionAgeMilliseconds", "maxTransactionFutureMilliseconds",
                          "maxTransactionsPerQuant", "maxQuantBytes"],

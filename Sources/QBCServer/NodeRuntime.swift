@@ -3,14 +3,16 @@ import Logging
 public import QBCCore
 public import QBCCrypto
 public import QBCNode
+import QBCSQLiteStore
 public import QBCStorage
 
 /// The opened node: its key, its store (holding the data folder's lock) and its chains.
 public final class NodeRuntime: Sendable {
     public let settings: NodeSettings
     public let nodeKey: SigningKey
-    public let store: SQLiteBlockStore
+    public let store: any BlockStore
     public let directory: ChainDirectory
+    public let environment: NodeEnvironment
 
     /// Every chain served, in the order they were opened.
     public var chains: [ChainService] { directory.all }
@@ -22,37 +24,45 @@ public final class NodeRuntime: Sendable {
         return first
     }
 
-    init(settings: NodeSettings, nodeKey: SigningKey, store: SQLiteBlockStore, directory: ChainDirectory) {
+    init(settings: NodeSettings, nodeKey: SigningKey, store: any BlockStore, directory: ChainDirectory, environment: NodeEnvironment) {
         self.settings = settings
         self.nodeKey = nodeKey
         self.store = store
         self.directory = directory
+        self.environment = environment
     }
 
     /// Opens the data folder, the node key and every stored chain; creates the configured chain
     /// on the first start. `passphrase` opens encrypted key files.
-    public static func open(settings: NodeSettings, passphrase: SecretBytes?, now: Timestamp, logger: Logger) throws
+    public static func open(settings: NodeSettings, passphrase: SecretBytes?, clock: any NodeClock, logger: Logger) async throws
         -> NodeRuntime
     {
         let store = try SQLiteBlockStore(directory: settings.dataDirectory)
         let nodeKey = try KeyLoader.nodeKey(settings: settings, passphrase: passphrase, logger: logger)
-        var bangs = try store.bangs()
+        var bangs = try await store.bangs()
         if bangs.isEmpty {
-            let bang = try makeBang(settings.chain, nodeKey: nodeKey, passphrase: passphrase, now: now)
-            try store.create(bang)
+            let bang = try makeBang(settings.chain, nodeKey: nodeKey, passphrase: passphrase, now: clock.now())
+            try await store.create(bang)
             logger.info("created chain", metadata: ["chain": "\(bang.id.hex)", "name": "\(bang.rules.name)"])
             bangs = [bang]
         }
-        let directory = ChainDirectory(
-            store: store, nodeKey: nodeKey, mempoolCapacity: settings.mempoolCapacity, verifierTasks: settings.verifierTasks)
+        // Versions before 0.2 could leave a committed transaction in the stored mempool (admission
+        // racing a peer's commit), which made every later Leap fail: repair once, and say so.
+        let stale = try await store.removeCommittedFromMempool()
+        if stale > 0 {
+            logger.warning("removed committed transactions left in the stored mempool by an earlier version", metadata: ["count": "\(stale)"])
+        }
+        let environment = NodeEnvironment(
+            clock: clock, sealingThreads: settings.verifierTasks, verifierTasks: settings.verifierTasks, logger: logger)
+        let directory = ChainDirectory(store: store, nodeKey: nodeKey, mempoolCapacity: settings.mempoolCapacity, environment: environment)
         // Parents before forks is not needed: a stored fork was checked when it was adopted.
         for bang in bangs {
             do throws(RuleError) { try bang.check() } catch {
                 throw SettingsError("stored Bang of chain \(bang.rules.name) is invalid: \(error.message)")
             }
-            try directory.open(bang)
+            try await directory.open(bang)
         }
-        return NodeRuntime(settings: settings, nodeKey: nodeKey, store: store, directory: directory)
+        return NodeRuntime(settings: settings, nodeKey: nodeKey, store: store, directory: directory, environment: environment)
     }
 
     static func makeBang(_ spec: ChainSpec, nodeKey: SigningKey, passphrase: SecretBytes?, now: Timestamp) throws -> Bang {

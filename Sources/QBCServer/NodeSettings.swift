@@ -42,7 +42,7 @@ public struct NodeSettings: Sendable {
         if let v = environment["QBC_MEMPOOL_CAPACITY"] { mempoolCapacity = try Self.integer(v, "QBC_MEMPOOL_CAPACITY", 1...5_000_000) }
         if let v = environment["QBC_LEAP_THRESHOLD"] { leapThreshold = try Self.integer(v, "QBC_LEAP_THRESHOLD", 1...100_000) }
         if let v = environment["QBC_LEAP_INTERVAL_MS"] { leapIntervalMilliseconds = try Self.integer(v, "QBC_LEAP_INTERVAL_MS", 0...86_400_000) }
-        if let v = environment["QBC_DIFFICULTY"] { chain.difficultyBits = UInt8(try Self.integer(v, "QBC_DIFFICULTY", 0...40)) }
+        if let v = environment["QBC_DIFFICULTY"] { chain.consensus["difficultyBits"] = UInt64(try Self.integer(v, "QBC_DIFFICULTY", 0...40)) }
         if let v = environment["QBC_LOG_LEVEL"] { logLevel = v }
         if let v = environment["QBC_ALLOW_LOOPBACK_LEAP"] { allowLoopbackLeap = v == "1" || v == "true" }
         if let v = environment["QBC_PEERS"] { peers = v.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }
@@ -60,13 +60,10 @@ public struct NodeSettings: Sendable {
 /// A chain to create at the first start: what its Bang will say.
 public struct ChainSpec: Sendable {
     public var name: String
-    /// "pow" or "poa".
-    public var engine = "pow"
-    public var difficultyBits: UInt8
-    /// Proof of authority: how long after its parent another authority may seal out of turn.
-    public var outOfTurnDelayMilliseconds: UInt32 = 1000
-    /// Proof of work: retarget toward this interval every `retargetWindow` Quants (nil: fixed difficulty).
-    public var retarget: Retarget?
+    /// The consensus engine's name ("pow", "poa") and its numeric parameters (consensus.md);
+    /// the engine checks them and supplies defaults.
+    public var engine = ProofOfWorkEngine.name
+    public var consensus: [String: UInt64]
     /// Public keys with their roles.
     public var members: [(key: String, roles: [String])]
     public var transactionLimits: TransactionLimits
@@ -92,16 +89,8 @@ public struct ChainSpec: Sendable {
     /// The spec of existing rules (a fork's starting point), with `membership` in place of the Bang's.
     public init(rules: ChainRules, membership: Membership) {
         name = rules.name
-        switch rules.consensus {
-        case .proofOfWork(let bits, let retarget):
-            engine = "pow"
-            difficultyBits = bits
-            self.retarget = retarget
-        case .proofOfAuthority(let delay):
-            engine = "poa"
-            difficultyBits = 0
-            outOfTurnDelayMilliseconds = delay
-        }
+        engine = rules.consensus.engineName
+        consensus = rules.consensus.engine.parameters
         members = membership.sorted.map { ($0.key.hex, $0.roles.names) }
         transactionLimits = rules.transactionLimits
         quantLimits = rules.quantLimits
@@ -118,7 +107,7 @@ public struct ChainSpec: Sendable {
         quantLimits: QuantLimits, creatorKey: String?, timestamp: UInt64?
     ) {
         self.name = name
-        self.difficultyBits = difficultyBits
+        consensus = ["difficultyBits": UInt64(difficultyBits)]
         self.members = members
         self.transactionLimits = transactionLimits
         self.quantLimits = quantLimits
@@ -167,11 +156,7 @@ public struct ChainSpec: Sendable {
         for (key, role) in extra { roles[key, default: []].formUnion(role) }
         do throws(RuleError) {
             let rules = ChainRules(
-                name: name,
-                consensus: engine == "poa"
-                    ? .proofOfAuthority(outOfTurnDelayMilliseconds: outOfTurnDelayMilliseconds)
-                    : .proofOfWork(difficultyBits: difficultyBits, retarget: retarget),
-                membership: Membership(roles),
+                name: name, consensus: try Consensus(named: engine, parameters: consensus), membership: Membership(roles),
                 transactionLimits: transactionLimits, quantLimits: quantLimits,
                 payload: try PayloadRules(contentType: contentType, schemaText: schema, lockedFields: lockedFields),
                 adminQuorum: adminQuorum, fork: fork, leap: leap, readersOnly: readersOnly)

@@ -9,11 +9,12 @@ import QBCStorage
 import QBCWire
 
 /// `/discover` (the seed's routes, now signed) and the node-to-node `/peer/...` routes, which
-/// answer only requests signed by an admitted peer (`qbc/peer-request/v1`).
+/// answer only requests signed by an admitted peer (`qbc/peer-request/v1`). What a peer may ask
+/// and what it gets are the network service's; this is the HTTP carrier.
 struct PeerController: Sendable {
     let network: NetworkService
     let chains: ChainController
-    let clock: @Sendable () -> Timestamp
+    let clock: any NodeClock
     let logger: Logger
 
     func addRoutes(to router: Router<QBCRequestContext>) {
@@ -24,10 +25,8 @@ struct PeerController: Sendable {
         router.post("/peer/chains/:chain/transactions") { request, context in try await transactions(request, context) }
         router.post("/peer/chains/:chain/quants") { request, context in try await quant(request, context) }
         router.get("/peer/chains/:chain/tip") { request, context in try await tip(request, context) }
-        router.get("/peer/chains/:chain/quants") { request, context in
-            _ = try await authenticate(request, limit: 0, chain: try chains.chain(context))
-            return try await chains.page(request, context, peer: true)
-        }
+        router.get("/peer/chains/:chain/quants") { request, context in try await quants(request, context) }
+        router.get("/peer/chains/:chain/headers") { request, context in try await headers(request, context) }
         router.get("/peer/chains/:chain/bang") { request, context in
             let chain = try chains.chain(context)
             _ = try await authenticate(request, limit: 0, chain: chain)
@@ -50,7 +49,7 @@ struct PeerController: Sendable {
         let limit = chain.rules.transactionLimits.maxPayloadBytes
         let txs = items.compactMap { try? $0.transaction(maxPayloadBytes: limit) }
         let outcomes: [AdmissionOutcome]
-        do throws(StorageError) { outcomes = try await chain.admit(txs, now: clock(), relay: false) } catch {
+        do throws(StorageError) { outcomes = try await network.receivedTransactions(txs, on: chain) } catch {
             throw APIError.storage(error)
         }
         return JSONResponse.make(InjectBatchJSON(results: outcomes.map(ChainController.result)))
@@ -66,7 +65,9 @@ struct PeerController: Sendable {
             quant = try json.quant(maxPayloadBytes: chain.rules.transactionLimits.maxPayloadBytes)
         } catch { throw APIError(error) }
         let outcome: ReceiveOutcome
-        do throws(RuleError) { outcome = try await network.received(quant, from: sender) } catch { throw APIError(error) }
+        do { outcome = try await network.received(quant, from: sender) } catch let error as RuleError { throw APIError(error) } catch let error as StorageError {
+            throw APIError.storage(error)
+        }
         switch outcome {
         case .committed(let stored):
             return JSONResponse.make(PeerQuantResultJSON(status: "committed", message: "Quant \(stored.header.height) committed"))
@@ -74,16 +75,40 @@ struct PeerController: Sendable {
             throw APIError(error)
         case .notOnTip(let height):
             return JSONResponse.make(PeerQuantResultJSON(status: "not_on_tip", message: "this node's tip is at height \(height); catching up"))
-        case .busy:
-            return JSONResponse.make(PeerQuantResultJSON(status: "busy", message: "a commit is running; retry"), status: .serviceUnavailable)
         }
     }
 
     func tip(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
         let chain = try chains.chain(context)
         _ = try await authenticate(request, limit: 0, chain: chain)
-        let stats = await chain.stats()
-        return JSONResponse.make(PeerTipJSON(height: stats.height, hash: stats.tipHash.hex, cumulativeWork: stats.cumulativeWork))
+        let tip = try await chains.read { () async throws(StorageError) in try await network.tip(of: chain) }
+        return JSONResponse.make(PeerTipJSON(
+            height: tip.height, hash: tip.hash.hex, cumulativeWork: tip.cumulativeWork,
+            evidence: tip.evidence.isEmpty ? nil : tip.evidence.map(EquivocationJSON.init)))
+    }
+
+    /// `GET /peer/chains/{id}/quants?from&limit`: Quants with transactions, bounded by count,
+    /// transactions and bytes; `next` gives the following page.
+    func quants(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
+        let chain = try chains.chain(context)
+        _ = try await authenticate(request, limit: 0, chain: chain)
+        let from = UInt64(try ChainController.integer(request, "from", default: 1, range: 1...Int.max))
+        let limit = try ChainController.integer(request, "limit", default: 100, range: 1...APILimits.maxPageQuants)
+        let height = await chain.peerTip().height
+        let quants = try await chains.read { () async throws(StorageError) in try await network.quants(of: chain, from: from, limit: limit) }
+        let next = quants.last.flatMap { $0.header.height < height ? $0.header.height + 1 : nil }
+        return JSONResponse.make(ChainPageJSON(chain: chain.id.hex, height: height, from: from, next: next, quants: quants.map(QuantCoding.json)))
+    }
+
+    /// `GET /peer/chains/{id}/headers?from&limit`: headers only, for finding a common ancestor.
+    func headers(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
+        let chain = try chains.chain(context)
+        _ = try await authenticate(request, limit: 0, chain: chain)
+        let from = UInt64(try ChainController.integer(request, "from", default: 1, range: 1...Int.max))
+        let limit = try ChainController.integer(request, "limit", default: 100, range: 1...NetworkService.maxHeaders)
+        let headers = try await chains.read { () async throws(StorageError) in try await network.headers(of: chain, from: from, limit: limit) }
+        return JSONResponse.make(HeadersPageJSON(
+            headers: headers.map { QuantHeaderJSON(header: $0, cumulativeWork: 0, cumulativeTransactions: 0) }))
     }
 
     func register(_ request: Request) async throws -> Response {
@@ -110,15 +135,15 @@ struct PeerController: Sendable {
         }
     }
 
-    /// Verifies the peer-request signature and that the sender is an admitted peer, and, for a
-    /// chain's routes, that it holds the node role in that chain now (governance may remove it).
+    /// Verifies the peer-request signature, then asks the network service whether the sender may
+    /// be served (an admitted peer, with the node role in the chain for a chain's routes).
     func authenticate(_ request: Request, limit: Int, chain: ChainService? = nil) async throws -> (PublicKey, [UInt8]) {
         let body = limit > 0 ? try await ChainController.body(request, limit: limit) : []
         func header(_ name: String) -> String? {
             request.headers.first { $0.name.canonicalName == name.lowercased() }?.value
         }
-        guard let nodeText = header(NodeClient.nodeHeader), let timeText = header(NodeClient.timestampHeader),
-            let signatureText = header(NodeClient.signatureHeader),
+        guard let nodeText = header(QBCHeader.node), let timeText = header(QBCHeader.timestamp),
+            let signatureText = header(QBCHeader.signature),
             let node = try? PublicKey(hex: nodeText), let milliseconds = UInt64(timeText),
             let signature = try? Signature(hex: signatureText)
         else {
@@ -127,16 +152,18 @@ struct PeerController: Sendable {
         do throws(RuleError) {
             try PeerRequest.check(
                 node: node, timestamp: Timestamp(milliseconds: milliseconds), signature: signature,
-                method: request.method.rawValue, path: request.uri.string, body: body, now: clock())
+                method: request.method.rawValue, path: request.uri.string, body: body, now: clock.now())
         } catch {
             // Stale or badly signed: the request is not authenticated, whatever the rule.
             throw APIError(.unauthorized, error.code.rawValue, error.message)
         }
-        guard await network.isAdmitted(node) else {
-            throw APIError(.forbidden, "not_authorized", "node \(node.hex) is not an admitted peer: register first (POST /discover)")
-        }
-        if let chain, !chain.membership.holds(node, .node) {
-            throw APIError(.forbidden, "not_authorized", "node \(node.hex) does not hold the node role in chain \(chain.rules.name)")
+        do { try await network.authorize(node, chain: chain) } catch {
+            switch error {
+            case .notAdmitted(let key):
+                throw APIError(.forbidden, "not_authorized", "node \(key.hex) is not an admitted peer: register first (POST /discover)")
+            case .notANode(let key, let name):
+                throw APIError(.forbidden, "not_authorized", "node \(key.hex) does not hold the node role in chain \(name)")
+            }
         }
         return (node, body)
     }

@@ -4,6 +4,7 @@ import QBCClient
 import QBCCore
 import QBCCrypto
 import QBCNode
+import QBCWire
 import Synchronization
 
 /// Single-use challenges for readers-only chains: issued on request, valid for a minute, consumed
@@ -38,8 +39,8 @@ final class ReadGate: Sendable {
     func admit(_ request: Request, to chain: ChainService, now: Timestamp) throws {
         guard chain.rules.readersOnly else { return }
         func header(_ name: String) -> String? { request.headers.first { $0.name.canonicalName == name.lowercased() }?.value }
-        guard let readerText = header(NodeClient.readerHeader), let nonceText = header(NodeClient.nonceHeader),
-            let proofText = header(NodeClient.proofHeader)
+        guard let readerText = header(QBCHeader.reader), let nonceText = header(QBCHeader.nonce),
+            let proofText = header(QBCHeader.proof)
         else {
             throw APIError(.unauthorized, "proof_required", "chain \(chain.rules.name) is read by its readers only: GET its /challenge, sign qbc/read-proof/v1 and send QBC-Reader, QBC-Nonce, QBC-Proof (documentation/locks.md)")
         }

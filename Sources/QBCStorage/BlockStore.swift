@@ -1,6 +1,91 @@
 public import QBCCore
 public import QBCCrypto
 
+/// Durable storage of chains: Bangs, Quants, committed transactions and waiting ones.
+///
+/// Every chain lives in its own namespace (keyed by chain id). Reads are by key or paged;
+/// nothing ever loads a whole chain. Each call that writes is one atomic step: after a crash a
+/// chain is at its last committed Quant, and what a call stored is either all there or not at
+/// all. Calls are `async` so that implementations doing blocking I/O keep it off Swift's
+/// cooperative threads. `documentation/storage.md` states the guarantees; the conformance suite
+/// in the tests holds every implementation to them.
+public protocol BlockStore: Sendable {
+    /// Every chain this store holds, in the order they were created.
+    func bangs() async throws(StorageError) -> [Bang]
+    /// Stores a new chain's Bang. Idempotent for the same Bang.
+    func create(_ bang: Bang) async throws(StorageError)
+
+    /// The chain's highest committed Quant, or nil at the Bang.
+    func tip(chain: ChainID) async throws(StorageError) -> StoredHeader?
+    func header(chain: ChainID, height: UInt64) async throws(StorageError) -> StoredHeader?
+    func height(ofQuant hash: Hash) async throws(StorageError) -> (chain: ChainID, height: UInt64)?
+    /// Up to `limit` headers from `height` upward.
+    func headers(chain: ChainID, from height: UInt64, limit: Int) async throws(StorageError) -> [StoredHeader]
+    /// The transactions of the Quant at `height` from position `from`, at most `limit` of them and,
+    /// past the first, at most `maxBytes` of binary forms (for answers streamed in bounded pieces).
+    func transactions(chain: ChainID, height: UInt64, from position: Int, limit: Int, maxBytes: Int, limits: TransactionLimits)
+        async throws(StorageError) -> [Transaction]
+    func transaction(id: TransactionID, limits: TransactionLimits) async throws(StorageError) -> StoredTransaction?
+    /// Which of `ids` are committed (on any chain).
+    func committed(_ ids: [TransactionID]) async throws(StorageError) -> Set<TransactionID>
+    /// Which of `ids` are committed on `chain` at or below `height` (replay checks for a fork).
+    func committed(_ ids: [TransactionID], chain: ChainID, atOrBelow height: UInt64) async throws(StorageError) -> Set<TransactionID>
+
+    /// Commits a Quant as the child of the stored tip, with the membership changes it applies, and
+    /// removes its transactions from the stored mempool, in one atomic step. Refuses a height that
+    /// is not the stored tip + 1, and a transaction id already committed.
+    func commit(_ record: QuantRecord) async throws(StorageError)
+    /// Replaces every Quant above `ancestor` (nil: the Bang) with `branch` in one atomic step: a
+    /// fork switch, or with an empty branch a rollback. Transactions of the removed Quants that
+    /// the branch does not hold go back to the stored mempool and are returned.
+    func replace(above ancestor: StoredHeader?, chain: ChainID, with branch: [QuantRecord], limits: TransactionLimits)
+        async throws(StorageError) -> [Transaction]
+
+    /// The chain's committed membership changes at or below `height`, in chain order.
+    func memberEvents(chain: ChainID, atOrBelow height: UInt64) async throws(StorageError) -> [MemberEvent]
+    /// Which of the membership change ids are already applied on `chain` at or below `height`.
+    func appliedChanges(_ ids: [Hash], chain: ChainID, atOrBelow height: UInt64) async throws(StorageError) -> Set<Hash>
+
+    /// Records evidence that an authority sealed two Quants at one height. Idempotent.
+    func record(_ evidence: Equivocation) async throws(StorageError)
+    /// Every piece of evidence recorded for `chain` (to pass on to peers).
+    func equivocations(chain: ChainID) async throws(StorageError) -> [Equivocation]
+    /// Authorities with evidence against them on `chain`, each with its lowest equivocation height
+    /// (evidence recorded by versions before 0.2 kept only hashes and counts from height 0).
+    func equivocators(chain: ChainID) async throws(StorageError) -> Equivocators
+
+    /// Persists admitted transactions so the mempool survives a restart, in one atomic step with
+    /// the check that they are not committed: returns the ids that are committed already, which are
+    /// not stored. So a transaction admitted while a Quant holding it is committed never outlives
+    /// that commit in the stored mempool.
+    func addToMempool(_ transactions: [Transaction]) async throws(StorageError) -> Set<TransactionID>
+    func removeFromMempool(_ ids: [TransactionID]) async throws(StorageError)
+    /// The stored mempool of a chain, in admission order, at most `limit` entries.
+    func mempool(chain: ChainID, limit: Int, limits: TransactionLimits) async throws(StorageError) -> [Transaction]
+    /// Deletes stored mempool entries that are committed (left by versions before 0.2, whose
+    /// admission could race a commit); returns how many there were.
+    func removeCommittedFromMempool() async throws(StorageError) -> Int
+
+    /// Records that a peer is banned until `until` (so a restart keeps the ban).
+    func ban(_ peer: PublicKey, until: Timestamp) async throws(StorageError)
+    /// Peers banned beyond `now`, with the end of each ban.
+    func bans(after now: Timestamp) async throws(StorageError) -> [PublicKey: Timestamp]
+}
+
+/// A Quant as it is committed: with its stored header (the chain totals up to it, computed by the
+/// node from its engine) and the membership changes it applies.
+public struct QuantRecord: Sendable {
+    public let quant: Quant
+    public let stored: StoredHeader
+    public let events: [MemberEvent]
+
+    public init(quant: Quant, stored: StoredHeader, events: [MemberEvent] = []) {
+        self.quant = quant
+        self.stored = stored
+        self.events = events
+    }
+}
+
 /// A committed Quant's header with the chain totals up to it.
 public struct StoredHeader: Sendable, Hashable {
     public let header: QuantHeader
@@ -16,6 +101,13 @@ public struct StoredHeader: Sendable, Hashable {
         self.cumulativeWork = cumulativeWork
         self.cumulativeTransactions = cumulativeTransactions
     }
+
+    /// The stored header of `quant` on top of `parent` (nil: the Bang), weighing `work`.
+    public init(_ quant: Quant, parent: StoredHeader?, work: Int64) {
+        self.init(
+            header: quant.header, hash: quant.hash, cumulativeWork: (parent?.cumulativeWork ?? 0) &+ work,
+            cumulativeTransactions: (parent?.cumulativeTransactions ?? 0) + Int64(quant.transactions.count))
+    }
 }
 
 /// Where a committed transaction sits.
@@ -24,53 +116,13 @@ public struct StoredTransaction: Sendable {
     public let height: UInt64
     public let position: Int
     public let quantHash: Hash
-}
 
-/// Durable storage of chains: Bangs, Quants, committed transactions and waiting ones.
-///
-/// Every chain lives in its own namespace (keyed by chain id). Reads are by key or paged;
-/// nothing ever loads a whole chain. `commit` is atomic: after a crash a chain is at its
-/// last committed Quant.
-public protocol BlockStore: Sendable {
-    /// Every chain this store holds, in the order they were created.
-    func bangs() throws(StorageError) -> [Bang]
-    /// Stores a new chain's Bang. Idempotent for the same Bang.
-    func create(_ bang: Bang) throws(StorageError)
-    /// The chain's highest committed Quant, or nil at the Bang.
-    func tip(chain: ChainID) throws(StorageError) -> StoredHeader?
-    func header(chain: ChainID, height: UInt64) throws(StorageError) -> StoredHeader?
-    func height(ofQuant hash: Hash) throws(StorageError) -> (chain: ChainID, height: UInt64)?
-    /// Up to `limit` headers from `height` upward.
-    func headers(chain: ChainID, from height: UInt64, limit: Int) throws(StorageError) -> [StoredHeader]
-    func transactions(chain: ChainID, height: UInt64, limits: TransactionLimits) throws(StorageError) -> [Transaction]
-    func transaction(id: TransactionID, limits: TransactionLimits) throws(StorageError) -> StoredTransaction?
-    /// Which of `ids` are already committed (on any chain).
-    func committed(_ ids: [TransactionID]) throws(StorageError) -> Set<TransactionID>
-    /// Commits `quant` on top of `parent` atomically, with the membership changes it applies, and
-    /// removes its transactions from the stored mempool.
-    func commit(_ quant: Quant, parent: StoredHeader?, events: [MemberEvent]) throws(StorageError) -> StoredHeader
-    /// Which of `ids` are committed on `chain` at or below `height` (replay checks for a fork).
-    func committed(_ ids: [TransactionID], chain: ChainID, atOrBelow height: UInt64) throws(StorageError) -> Set<TransactionID>
-    /// Replaces every Quant above `ancestor` with `branch` in one database transaction (a fork
-    /// switch). Transactions of the removed Quants that the branch does not hold go back to the
-    /// stored mempool; they are returned. `ancestor` is nil for the Bang.
-    /// `events[i]` are the membership changes `branch[i]` applies.
-    func replace(
-        above ancestor: StoredHeader?, chain: ChainID, with branch: [Quant], events: [[MemberEvent]], limits: TransactionLimits
-    ) throws(StorageError) -> (tip: StoredHeader, orphaned: [Transaction])
-    /// The chain's committed membership changes at or below `height`, in chain order.
-    func memberEvents(chain: ChainID, atOrBelow height: UInt64) throws(StorageError) -> [MemberEvent]
-    /// Which of the membership change ids are already applied on `chain` at or below `height`.
-    func appliedChanges(_ ids: [Hash], chain: ChainID, atOrBelow height: UInt64) throws(StorageError) -> Set<Hash>
-    /// Records that `proposer` signed two different Quants at `height` (proof of authority).
-    func recordEquivocation(chain: ChainID, proposer: PublicKey, height: UInt64, hashes: (Hash, Hash)) throws(StorageError)
-    /// Every proposer recorded as an equivocator on `chain`.
-    func equivocators(chain: ChainID) throws(StorageError) -> Set<PublicKey>
-    /// Persists admitted transactions so the mempool survives a restart.
-    func addToMempool(_ transactions: [Transaction]) throws(StorageError)
-    func removeFromMempool(_ ids: [TransactionID]) throws(StorageError)
-    /// The stored mempool of a chain, in admission order, at most `limit` entries.
-    func mempool(chain: ChainID, limit: Int, limits: TransactionLimits) throws(StorageError) -> [Transaction]
+    public init(transaction: Transaction, height: UInt64, position: Int, quantHash: Hash) {
+        self.transaction = transaction
+        self.height = height
+        self.position = position
+        self.quantHash = quantHash
+    }
 }
 
 /// A storage failure, with the underlying error kept for logs.
@@ -88,8 +140,8 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
 }
 
 extension BlockStore {
-    /// Commits a Quant that changes no membership.
-    public func commit(_ quant: Quant, parent: StoredHeader?) throws(StorageError) -> StoredHeader {
-        try commit(quant, parent: parent, events: [])
+    /// Every transaction of the Quant at `height`.
+    public func transactions(chain: ChainID, height: UInt64, limits: TransactionLimits) async throws(StorageError) -> [Transaction] {
+        try await transactions(chain: chain, height: height, from: 0, limit: .max, maxBytes: .max, limits: limits)
     }
 }

@@ -46,25 +46,19 @@ public struct ChainBuilder {
             chain: bang.id, height: height, previous: parent?.hash ?? bang.id, timestamp: timestamp ?? clock,
             merkleRoot: Merkle.root(transactions.map(\.id)), transactionCount: UInt32(transactions.count),
             proposer: node.publicKey, difficultyBits: difficulty ?? difficultyBits, nonce: 0)
-        switch rules.consensus {
-        case .proofOfWork:
-            header = ProofOfWork.mine(header) ?? header
-        case .proofOfAuthority:
-            let inTurn = ProofOfAuthority.inTurn(at: height, membership: rules.membership)
+        if let engine = rules.consensus.engine as? ProofOfAuthorityEngine {
+            let inTurn = ProofOfAuthorityEngine.inTurn(at: height, membership: rules.membership)
             let signer = proposer ?? authorities.first { $0.publicKey == inTurn } ?? node
             header.proposer = signer.publicKey
-            header.difficultyBits = signer.publicKey == inTurn ? ProofOfAuthority.inTurnWeight : ProofOfAuthority.outOfTurnWeight
-            header = ProofOfAuthority.seal(header, with: signer)
+            header.difficultyBits = signer.publicKey == inTurn ? ProofOfAuthorityEngine.inTurnWeight : ProofOfAuthorityEngine.outOfTurnWeight
+            header = engine.seal(header, with: signer, worker: 0, of: 1, shouldStop: { false }) ?? header
+        } else {
+            header = ProofOfWork.mine(header) ?? header
         }
         return Quant(header: header, transactions: transactions)
     }
 
-    public var difficultyBits: UInt8 {
-        switch rules.consensus {
-        case .proofOfWork(let bits, _): bits
-        case .proofOfAuthority: 0
-        }
-    }
+    public var difficultyBits: UInt8 { rules.consensus.engine.difficultyBits }
 }
 
 extension ChainBuilder {

@@ -57,17 +57,46 @@ public struct DiscoverJSON: Codable, Sendable {
     }
 }
 
-/// `GET /peer/chains/{id}/tip`.
+/// `GET /peer/chains/{id}/tip`: for fork choice, with the equivocation evidence the peer holds.
 public struct PeerTipJSON: Codable, Sendable {
     public let height: UInt64
     public let hash: String
     public let cumulativeWork: Int64
+    public let evidence: [EquivocationJSON]?
 
-    public init(height: UInt64, hash: String, cumulativeWork: Int64) {
+    public init(height: UInt64, hash: String, cumulativeWork: Int64, evidence: [EquivocationJSON]? = nil) {
         self.height = height
         self.hash = hash
         self.cumulativeWork = cumulativeWork
+        self.evidence = evidence
     }
+}
+
+/// Two headers sealed by one authority at one height, each as the hex of its stored form
+/// (signing bytes, seal flag, seal: protocol.md, "Quant header").
+public struct EquivocationJSON: Codable, Sendable {
+    public let first: String
+    public let second: String
+
+    public init(_ evidence: Equivocation) {
+        first = Hex.encode(evidence.first.encoded)
+        second = Hex.encode(evidence.second.encoded)
+    }
+
+    /// The evidence, or nil when the headers do not decode or prove nothing.
+    public func evidence() -> Equivocation? {
+        guard first.utf8.count <= 512, second.utf8.count <= 512, let a = try? Hex.decode(first), let b = try? Hex.decode(second),
+            let headerA = try? QuantHeader(decoding: a), let headerB = try? QuantHeader(decoding: b)
+        else { return nil }
+        return Equivocation(headerA, headerB)
+    }
+}
+
+/// `GET /peer/chains/{id}/headers`: consecutive Quant headers, for finding a common ancestor.
+public struct HeadersPageJSON: Codable, Sendable {
+    public let headers: [QuantHeaderJSON]
+
+    public init(headers: [QuantHeaderJSON]) { self.headers = headers }
 }
 
 extension QuantJSON {

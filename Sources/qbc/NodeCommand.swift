@@ -43,7 +43,7 @@ struct NodeCommand: AsyncParsableCommand {
         if let key { settings.nodeKey = key }
         if let leapIntervalMs { settings.leapIntervalMilliseconds = leapIntervalMs }
         if let leapThreshold { settings.leapThreshold = leapThreshold }
-        if let difficulty { settings.chain.difficultyBits = difficulty }
+        if let difficulty { settings.chain.consensus["difficultyBits"] = UInt64(difficulty) }
         if let mempoolCapacity { settings.mempoolCapacity = mempoolCapacity }
         if let logLevel { settings.logLevel = logLevel }
         if !peers.isEmpty { settings.peers = peers }
@@ -58,15 +58,15 @@ struct NodeCommand: AsyncParsableCommand {
         let logger = Logger(label: "qbc.node")
         let runtime: NodeRuntime
         do {
-            runtime = try NodeRuntime.open(
-                settings: settings, passphrase: try passphrase.unattended(), now: .now(), logger: logger)
+            runtime = try await NodeRuntime.open(
+                settings: settings, passphrase: try passphrase.unattended(), clock: SystemClock(), logger: logger)
         } catch { throw CLIError("\(error)") }
         let chain = runtime.defaultChain
         let host = settings.host
         // Unbuffered lines: tests and scripts read the port from the last one.
         Self.say("qbc node \(runtime.nodeKey.publicKey.hex)")
         Self.say("chain \(chain.rules.name) \(chain.id.hex)")
-        try await runNode(runtime: runtime, clock: { .now() }, logger: logger) { port in
+        try await runNode(runtime: runtime) { port in
             Self.say("qbc node listening on http://\(host):\(port)")
         }
     }

@@ -1,4 +1,5 @@
 import QBCCore
+import QBCSQLiteStore
 import QBCCrypto
 import QBCNode
 import QBCStorage
@@ -9,7 +10,7 @@ import Testing
     @Test func concurrentDuplicateSubmissionsAdmitOnce() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let (service, _) = try openService(chain, in: dir)
+        let (service, _) = try await openService(chain, in: dir)
         let txs = (0..<200).map { chain.transaction(#"{"n":\#($0)}"#) }
         let now = chain.clock
         let outcomes = try await withThrowingTaskGroup(of: [AdmissionOutcome].self) { group in
@@ -24,7 +25,7 @@ import Testing
     @Test func replayRacingALeapIsRefused() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let (service, _) = try openService(chain, in: dir)
+        let (service, _) = try await openService(chain, in: dir)
         let txs = (0..<300).map { chain.transaction(#"{"n":\#($0)}"#) }
         let now = chain.clock
         _ = try await service.admit(txs, now: now)
@@ -49,7 +50,7 @@ import Testing
     @Test func admissionChecksEveryRule() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let (service, _) = try openService(chain, in: dir)
+        let (service, _) = try await openService(chain, in: dir)
         let good = chain.transaction("{}")
         let forged = Transaction(body: good.body, signature: chain.admin.sign(good.signingBytes))
         let outsider = chain.transaction("{}", by: SigningKey())

@@ -1,4 +1,5 @@
 import QBCCore
+import QBCSQLiteStore
 import QBCCrypto
 import QBCNode
 import QBCStorage
@@ -9,7 +10,7 @@ import Testing
     @Test func aHeavierValidBranchReplacesOursAndOrphansReturnToTheMempool() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let (service, store) = try openService(chain, in: dir)
+        let (service, store) = try await openService(chain, in: dir)
         let shared = [chain.transaction("s")]
         let base = chain.quant(shared, parent: nil)
         guard case .committed = try await service.receive(base, now: chain.clock) else { Issue.record("base refused"); return }
@@ -26,7 +27,7 @@ import Testing
         let now = chain.clock
 
         // Equal work and a higher tip hash: not preferred.
-        guard case .notHeavier = try await service.switchTo([a], now: now) else { Issue.record("a losing branch won"); return }
+        guard case .notPreferred = try await service.switchTo([a], now: now) else { Issue.record("a losing branch won"); return }
         // Invalid: a forged transaction inside the heavier branch.
         let forgedTx = Transaction(body: b.transactions[0].body, signature: chain.admin.sign(b.transactions[0].signingBytes))
         let forged = chain.quant([forgedTx], parent: (2, a.hash))
@@ -48,8 +49,8 @@ import Testing
         #expect(stats.height == 3)
         #expect(stats.transactionCount == 3)
         #expect(await service.waitingTransaction(mine.id) != nil, "the orphaned transaction waits again")
-        #expect(try store.transaction(id: mine.id, limits: .standard) == nil)
-        #expect(try store.mempool(chain: chain.bang.id, limit: 10, limits: .standard).map(\.id) == [mine.id])
+        #expect(try await store.transaction(id: mine.id, limits: .standard) == nil)
+        #expect(try await store.mempool(chain: chain.bang.id, limit: 10, limits: .standard).map(\.id) == [mine.id])
         // It is sealed again on top of the new tip.
         guard case .sealed(let next) = try await service.leap(now: now) else { Issue.record("no Leap"); return }
         #expect(next.header.previous == b.hash)
@@ -72,7 +73,7 @@ import Testing
     @Test func onEqualWorkTheLowerTipHashWins() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let (service, _) = try openService(chain, in: dir)
+        let (service, _) = try await openService(chain, in: dir)
         let ours = chain.quant([chain.transaction("ours")], parent: nil)
         guard case .committed = try await service.receive(ours, now: chain.clock) else { Issue.record("refused"); return }
         var theirs = chain.quant([chain.transaction("theirs")], parent: nil)

@@ -1,4 +1,5 @@
 import QBCCore
+import QBCSQLiteStore
 import QBCCrypto
 import QBCNode
 import QBCStorage
@@ -9,7 +10,7 @@ import Testing
     @Test func aRemovedWritersWaitingTransactionsAreDroppedWhenTheChangeIsCommitted() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let (service, store) = try openService(chain, in: dir)
+        let (service, store) = try await openService(chain, in: dir)
         let waiting = (0..<3).map { chain.transaction("w\($0)") }
         _ = try await service.admit(waiting, now: chain.clock)
         let removal = chain.membershipChange(.revoke, chain.writer.publicKey, roles: .writer)
@@ -21,20 +22,20 @@ import Testing
         }
         #expect(!service.membership.holds(chain.writer.publicKey, .writer))
         #expect(await service.stats().mempoolSize == 0, "the removed writer's waiting transactions are dropped")
-        #expect(try store.mempool(chain: chain.bang.id, limit: 10, limits: chain.rules.transactionLimits).isEmpty)
+        #expect(try await store.mempool(chain: chain.bang.id, limit: 10, limits: chain.rules.transactionLimits).isEmpty)
         let late = try await service.admit([chain.transaction("late")], now: chain.clock)
         guard case .rejected(_, let error) = late[0] else { Issue.record("a removed writer was admitted"); return }
         #expect(error.code == .notAuthorized)
 
         // Membership is derived from the chain: a reopened service agrees.
-        let reopened = try ChainService(bang: chain.bang, store: store, sealer: chain.node, mempoolCapacity: 10, verifierTasks: 1)
+        let reopened = try await ChainService(bang: chain.bang, store: store, sealer: chain.node, mempoolCapacity: 10, environment: testEnvironment(workers: 1))
         #expect(reopened.membership == service.membership)
     }
 
     @Test func anApprovedChangeAppliesOnceEvenWhenWrappedInANewTransaction() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let (service, _) = try openService(chain, in: dir)
+        let (service, _) = try await openService(chain, in: dir)
         let outsider = SigningKey()
         let grant = chain.membershipChange(.grant, outsider.publicKey, roles: .writer)
         let first = chain.quant([grant], parent: nil)
@@ -63,7 +64,7 @@ import Testing
     @Test func aQuantWithAnUnapprovedChangeIsRejected() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let (service, _) = try openService(chain, in: dir)
+        let (service, _) = try await openService(chain, in: dir)
         let outsider = SigningKey()
         // Signed by a writer, not an admin.
         let byWriter = chain.membershipChange(.grant, outsider.publicKey, roles: .writer, approvers: [chain.writer])

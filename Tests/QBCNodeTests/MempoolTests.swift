@@ -1,4 +1,5 @@
 import QBCCore
+import QBCSQLiteStore
 @testable import QBCNode
 import QBCTestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import QBCCore
+import QBCSQLiteStore
 import QBCCrypto
 import QBCNode
 import QBCTestSupport
@@ -10,7 +11,7 @@ import Testing
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder(difficultyBits: 40)
         // One mining thread: the search still runs until stopped, and the parallel test suite keeps a core.
-        let (service, _) = try openService(chain, in: dir, workers: 1)
+        let (service, _) = try await openService(chain, in: dir, workers: 1)
         let tx = chain.transaction("{}")
         _ = try await service.admit([tx], now: chain.clock)
         let now = chain.clock

@@ -1,6 +1,7 @@
 import QBCCore
 import QBCCrypto
 import QBCNode
+import QBCSQLiteStore
 import QBCStorage
 import QBCTestSupport
 import Testing
@@ -21,17 +22,19 @@ import Testing
         let txs = [chain.transaction("{}")]
         let inTurn = chain.quant(txs, parent: nil)
         #expect(code(chain, inTurn.header) == nil)
-        #expect(inTurn.header.work == 2)
+        #expect(chain.rules.consensus.engine.weight(of: inTurn.header) == 2)
         let other = try #require(chain.authorities.first { $0.publicKey != inTurn.header.proposer })
         let early = chain.quant(txs, parent: nil, proposer: other, timestamp: Timestamp(milliseconds: chain.bang.timestamp.milliseconds + 100))
         #expect(code(chain, early.header) == .badTimestamp)
         let late = chain.quant(txs, parent: nil, proposer: other, timestamp: Timestamp(milliseconds: chain.bang.timestamp.milliseconds + 600))
         #expect(code(chain, late.header, at: late.header.timestamp) == nil)
-        #expect(late.header.work == 1)
+        #expect(chain.rules.consensus.engine.weight(of: late.header) == 1)
 
         var overclaim = late.header
         overclaim.difficultyBits = 2
-        #expect(code(chain, ProofOfAuthority.seal(overclaim, with: other), at: late.header.timestamp) == .badProof)
+        let engine = ProofOfAuthorityEngine(outOfTurnDelayMilliseconds: delay)
+        let resealed = try #require(engine.seal(overclaim, with: other, worker: 0, of: 1, shouldStop: { false }))
+        #expect(code(chain, resealed, at: late.header.timestamp) == .badProof)
         var forgedSeal = inTurn.header
         forgedSeal.seal = other.sign(forgedSeal.signingBytes)
         #expect(code(chain, forgedSeal) == .badSignature)
@@ -44,12 +47,12 @@ import Testing
 
     @Test func aNodeSealsOnlyInTurnOrAfterTheDelay() async throws {
         var chain = ChainBuilder(outOfTurnDelay: delay)
-        let inTurn = try #require(ProofOfAuthority.inTurn(at: 1, membership: chain.rules.membership))
+        let inTurn = try #require(ProofOfAuthorityEngine.inTurn(at: 1, membership: chain.rules.membership))
         let waiting = try #require(chain.authorities.first { $0.publicKey != inTurn })
         let dir = try TemporaryDirectory()
-        let store = try QBCStorage.SQLiteBlockStore(directory: dir.path)
-        try store.create(chain.bang)
-        let service = try ChainService(bang: chain.bang, store: store, sealer: waiting, mempoolCapacity: 100, verifierTasks: 2)
+        let store = try SQLiteBlockStore(directory: dir.path)
+        try await store.create(chain.bang)
+        let service = try await ChainService(bang: chain.bang, store: store, sealer: waiting, mempoolCapacity: 100, environment: testEnvironment(workers: 2))
         let tx = chain.transaction("{}")
         _ = try await service.admit([tx], now: chain.clock)
         let start = chain.bang.timestamp.milliseconds
@@ -70,7 +73,7 @@ import Testing
     @Test func equivocationIsDetectedAndTheAuthorityIsRefusedAfterwards() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder(outOfTurnDelay: delay)
-        let (service, _) = try openService(chain, in: dir)
+        let (service, _) = try await openService(chain, in: dir)
         let first = chain.quant([chain.transaction("a")], parent: nil)
         guard case .committed = try await service.receive(first, now: chain.clock) else { Issue.record("refused"); return }
         // The same authority signs a different Quant at height 1.
@@ -83,7 +86,7 @@ import Testing
         #expect(error.code == .equivocation)
         #expect(await service.stats().equivocators == [first.header.proposer])
         // Its later Quants are refused, even valid ones.
-        let inTurnAt2 = ProofOfAuthority.inTurn(at: 2, membership: chain.rules.membership)
+        let inTurnAt2 = ProofOfAuthorityEngine.inTurn(at: 2, membership: chain.rules.membership)
         let byEquivocator = chain.quant(
             [chain.transaction("c")], parent: (1, first.hash),
             proposer: chain.authorities.first { $0.publicKey == first.header.proposer },
@@ -101,13 +104,13 @@ import Testing
         let first = chain.quant([chain.transaction("a")], parent: nil)
         let second = chain.quant([chain.transaction("b")], parent: nil)
         do {
-            let (service, _) = try openService(chain, in: dir)
+            let (service, _) = try await openService(chain, in: dir)
             _ = try await service.receive(first, now: chain.clock)
             _ = try await service.receive(second, now: chain.clock)
             #expect(await service.stats().equivocators == [first.header.proposer])
         }
         let store = try SQLiteBlockStore(directory: dir.path)
-        let reopened = try ChainService(bang: chain.bang, store: store, sealer: chain.node, mempoolCapacity: 10, verifierTasks: 1)
+        let reopened = try await ChainService(bang: chain.bang, store: store, sealer: chain.node, mempoolCapacity: 10, environment: testEnvironment(workers: 1))
         #expect(await reopened.stats().equivocators == [first.header.proposer])
     }
 }

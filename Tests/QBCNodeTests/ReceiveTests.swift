@@ -1,4 +1,5 @@
 import QBCCore
+import QBCSQLiteStore
 import QBCCrypto
 import QBCNode
 import QBCStorage
@@ -14,7 +15,7 @@ import Testing
     @Test func aValidQuantFromElsewhereCommitsAndLeavesTheMempool() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let (service, _) = try openService(chain, in: dir)
+        let (service, _) = try await openService(chain, in: dir)
         let txs = (0..<10).map { chain.transaction(#"{"n":\#($0)}"#) }
         _ = try await service.admit(txs, now: chain.clock)
         #expect(await service.stats().mempoolSize == 10)
@@ -39,7 +40,7 @@ import Testing
     @Test func forgedQuantsAreRejectedAndChangeNothing() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let (service, _) = try openService(chain, in: dir)
+        let (service, _) = try await openService(chain, in: dir)
         let txs = (0..<4).map { chain.transaction(#"{"n":\#($0)}"#) }
         let good = chain.quant(txs, parent: nil)
         let now = chain.clock
@@ -87,7 +88,7 @@ import Testing
     @Test func onlyIdenticalSignaturesSkipVerification() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let (service, _) = try openService(chain, in: dir)
+        let (service, _) = try await openService(chain, in: dir)
         let tx = chain.transaction("{}")
         _ = try await service.admit([tx], now: chain.clock)
         let forged = Transaction(body: tx.body, signature: chain.admin.sign(tx.signingBytes))

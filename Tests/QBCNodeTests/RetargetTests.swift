@@ -1,4 +1,5 @@
 import QBCCore
+import QBCSQLiteStore
 import QBCCrypto
 import QBCNode
 import QBCStorage
@@ -29,7 +30,7 @@ import Testing
     @Test func aQuantAtTheWrongDifficultyIsRefused() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder(difficultyBits: 4, retarget: Retarget(targetIntervalMilliseconds: 1000, window: 1))
-        let (service, _) = try openService(chain, in: dir)
+        let (service, _) = try await openService(chain, in: dir)
         let start = chain.bang.timestamp.milliseconds
         let first = chain.quant([chain.transaction("1")], parent: nil, timestamp: Timestamp(milliseconds: start + 10))
         let now = Timestamp(milliseconds: start + 1000)
@@ -51,7 +52,7 @@ import Testing
     @Test func aShorterHeavierChainBeatsALongerLighterOne() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder(difficultyBits: 4, retarget: Retarget(targetIntervalMilliseconds: 1000, window: 1))
-        let (service, _) = try openService(chain, in: dir)
+        let (service, _) = try await openService(chain, in: dir)
         let t0 = chain.bang.timestamp.milliseconds
         let now = Timestamp(milliseconds: t0 + 60_000)
         // Ours: three slow Quants, difficulty falling 4 → 3 → 2: work 16 + 8 + 4 = 28.

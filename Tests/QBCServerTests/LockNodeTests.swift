@@ -82,7 +82,7 @@ import Testing
         let proof = ReadProof.sign(key: reader, chain: bang.id, nonce: nonce, method: "GET", path: fullPath)
         func send(_ key: PublicKey, _ signature: Signature, nonce: String) async throws -> TransactionLookupJSON {
             try await vault.call("GET", fullPath, headers: [
-                (NodeClient.readerHeader, key.hex), (NodeClient.nonceHeader, nonce), (NodeClient.proofHeader, signature.hex),
+                (QBCHeader.reader, key.hex), (QBCHeader.nonce, nonce), (QBCHeader.proof, signature.hex),
             ], as: TransactionLookupJSON.self)
         }
         #expect(try await send(reader.publicKey, proof, nonce: challenge.nonce).status == "committed")

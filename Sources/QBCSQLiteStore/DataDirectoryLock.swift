@@ -1,4 +1,5 @@
 import Foundation
+public import QBCStorage
 
 /// An exclusive `flock` on `LOCK` in a data folder, held for the life of the value, so two
 /// nodes can never open the same data. The kernel drops it when the process dies, even by SIGKILL.

@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+public import QBCCore
+public import QBCCrypto
+public import QBCStorage
+
+/// Small tables beside the Quants: membership changes (written in the same database transaction
+/// as their Quant, so membership at any height is derived without reading transactions),
+/// equivocation evidence and peer bans.
+extension SQLiteBlockStore {
+    static func insert(_ events: [MemberEvent], chain: ChainID, height: UInt64, in db: Database) throws {
+        guard !events.isEmpty else { return }
+        let insert = try db.cachedStatement(
+            sql: "INSERT INTO member_event (chain, height, position, change, member, roles) VALUES (?, ?, ?, ?, ?, ?)")
+        for event in events {
+            try insert.execute(arguments: [
+                Data(chain.bytes), Int64(clamping: height), event.position, Data(event.change.bytes), Data(event.member.bytes),
+                Int(event.roles.rawValue),
+            ])
+        }
+    }
+
+    public func memberEvents(chain: ChainID, atOrBelow height: UInt64) async throws(StorageError) -> [MemberEvent] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT change, member, roles, position FROM member_event WHERE chain = ? AND height <= ? ORDER BY height, position",
+                arguments: [Data(chain.bytes), Int64(clamping: height)]
+            ).map { row in
+                let change: Data = row["change"]
+                let member: Data = row["member"]
+                let roles: Int = row["roles"]
+                return MemberEvent(
+                    change: Hash(unchecked: Array(change)), member: PublicKey(unchecked: Array(member)),
+                    roles: Role(rawValue: UInt8(truncatingIfNeeded: roles)), position: row["position"])
+            }
+        }
+    }
+
+    public func appliedChanges(_ ids: [Hash], chain: ChainID, atOrBelow height: UInt64) async throws(StorageError) -> Set<Hash> {
+        guard !ids.isEmpty else { return [] }
+        return try await read { db in
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM member_event WHERE chain = ? AND change = ? AND height <= ?")
+            return Set(try ids.filter { id in
+                try Bool.fetchOne(statement, arguments: [Data(chain.bytes), Data(id.bytes), Int64(clamping: height)]) != nil
+            })
+        }
+    }
+
+    // MARK: Evidence
+
+    public func record(_ evidence: Equivocation) async throws(StorageError) {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO equivocation (chain, proposer, height, first, second, first_header, second_header)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    Data(evidence.chain.bytes), Data(evidence.proposer.bytes), Int64(clamping: evidence.height),
+                    Data(evidence.first.hash.bytes), Data(evidence.second.hash.bytes), Data(evidence.first.encoded),
+                    Data(evidence.second.encoded),
+                ])
+        }
+    }
+
+    public func equivocations(chain: ChainID) async throws(StorageError) -> [Equivocation] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT first_header, second_header FROM equivocation WHERE chain = ? AND first_header IS NOT NULL ORDER BY height",
+                arguments: [Data(chain.bytes)]
+            ).map { row in
+                let first: Data = row["first_header"]
+                let second: Data = row["second_header"]
+                guard let a = try? QuantHeader(decoding: Array(first)), let b = try? QuantHeader(decoding: Array(second)),
+                    let evidence = Equivocation(a, b)
+                else { throw StorageError(.corrupt, "stored equivocation evidence does not decode or verify") }
+                return evidence
+            }
+        }
+    }
+
+    public func equivocators(chain: ChainID) async throws(StorageError) -> Equivocators {
+        let rows: [(Data, Int64, Bool)] = try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT proposer, height, first_header IS NOT NULL AS full FROM equivocation WHERE chain = ?",
+                arguments: [Data(chain.bytes)]
+            ).map { ($0["proposer"], $0["height"], $0["full"]) }
+        }
+        var banned = Equivocators()
+        for (proposer, height, full) in rows {
+            let key = PublicKey(unchecked: Array(proposer))
+            // Rows from before migration v4 hold no headers: their authority stays refused throughout.
+            let from = full ? UInt64(clamping: height) : 0
+            banned[key] = min(banned[key] ?? .max, from)
+        }
+        return banned
+    }
+
+    // MARK: Bans
+
+    public func ban(_ peer: PublicKey, until: Timestamp) async throws(StorageError) {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO peer_ban (node, until) VALUES (?, ?) ON CONFLICT(node) DO UPDATE SET until = MAX(until, excluded.until)",
+                arguments: [Data(peer.bytes), Int64(clamping: until.milliseconds)])
+        }
+    }
+
+    public func bans(after now: Timestamp) async throws(StorageError) -> [PublicKey: Timestamp] {
+        let rows: [(Data, Int64)] = try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT node, until FROM peer_ban WHERE until > ?", arguments: [Int64(clamping: now.milliseconds)]
+            ).map { ($0["node"], $0["until"]) }
+        }
+        var bans = [PublicKey: Timestamp]()
+        for (node, until) in rows { bans[PublicKey(unchecked: Array(node))] = Timestamp(milliseconds: UInt64(clamping: until)) }
+        return bans
+    }
+}

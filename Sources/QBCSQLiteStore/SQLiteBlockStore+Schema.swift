@@ -1,0 +1,50 @@
+import GRDB
+
+/// The schema, as GRDB migrations applied in order at open (documentation/storage.md).
+extension SQLiteBlockStore {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE chain (id BLOB PRIMARY KEY, name TEXT NOT NULL, bang BLOB NOT NULL);
+                CREATE TABLE quant (
+                    chain BLOB NOT NULL, height INTEGER NOT NULL, hash BLOB NOT NULL, header BLOB NOT NULL,
+                    cumulative_work INTEGER NOT NULL, cumulative_tx INTEGER NOT NULL,
+                    PRIMARY KEY (chain, height)) WITHOUT ROWID;
+                CREATE UNIQUE INDEX quant_by_hash ON quant(hash);
+                CREATE TABLE tx (
+                    id BLOB NOT NULL UNIQUE, chain BLOB NOT NULL, height INTEGER NOT NULL,
+                    position INTEGER NOT NULL, sender BLOB NOT NULL, body BLOB NOT NULL);
+                CREATE INDEX tx_by_quant ON tx(chain, height, position);
+                CREATE INDEX tx_by_sender ON tx(sender);
+                CREATE TABLE mempool (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT, id BLOB NOT NULL UNIQUE, chain BLOB NOT NULL,
+                    body BLOB NOT NULL);
+                """)
+        }
+        migrator.registerMigration("v2-equivocation") { db in
+            try db.execute(sql: """
+                CREATE TABLE equivocation (
+                    chain BLOB NOT NULL, proposer BLOB NOT NULL, height INTEGER NOT NULL,
+                    first BLOB NOT NULL, second BLOB NOT NULL, PRIMARY KEY (chain, proposer, height));
+                """)
+        }
+        migrator.registerMigration("v3-membership") { db in
+            try db.execute(sql: """
+                CREATE TABLE member_event (
+                    chain BLOB NOT NULL, height INTEGER NOT NULL, position INTEGER NOT NULL, change BLOB NOT NULL,
+                    member BLOB NOT NULL, roles INTEGER NOT NULL, PRIMARY KEY (chain, height, position)) WITHOUT ROWID;
+                CREATE UNIQUE INDEX member_event_by_change ON member_event(chain, change);
+                """)
+        }
+        // Evidence keeps both headers so it can be passed on; bans survive restarts.
+        migrator.registerMigration("v4-evidence-bans") { db in
+            try db.execute(sql: """
+                ALTER TABLE equivocation ADD COLUMN first_header BLOB;
+                ALTER TABLE equivocation ADD COLUMN second_header BLOB;
+                CREATE TABLE peer_ban (node BLOB PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+}

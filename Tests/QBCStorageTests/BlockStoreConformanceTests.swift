@@ -1,0 +1,227 @@
+import Foundation
+import GRDB
+import QBCCore
+import QBCCrypto
+import QBCSQLiteStore
+import QBCStorage
+import QBCTestSupport
+import Testing
+
+/// Every `BlockStore` keeps the same promises: the SQLite store a node runs on and the memory
+/// store the simulator runs on pass the same tests.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
+    case memory, sqlite
+
+    var testDescription: String { rawValue }
+
+    func open(_ dir: TemporaryDirectory) throws -> any BlockStore {
+        switch self {
+        case .memory: MemoryBlockStore()
+        case .sqlite: try SQLiteBlockStore(directory: dir.path)
+        }
+    }
+}
+
+extension ChainBuilder {
+    /// `quant` as the store keeps it on top of `parent`, weighed by the chain's engine.
+    func record(_ quant: Quant, parent: StoredHeader?, events: [MemberEvent] = []) -> QuantRecord {
+        QuantRecord(quant: quant, stored: StoredHeader(quant, parent: parent, work: rules.consensus.engine.weight(of: quant.header)), events: events)
+    }
+}
+
+@Suite struct BlockStoreConformanceTests {
+    @Test(arguments: StoreKind.allCases) func commitAndReadBack(_ kind: StoreKind) async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let store = try kind.open(dir)
+        try await store.create(chain.bang)
+        try await store.create(chain.bang)
+        #expect(try await store.bangs().map(\.id) == [chain.bang.id])
+        #expect(try await store.tip(chain: chain.bang.id) == nil)
+
+        let txs = (0..<5).map { chain.transaction(#"{"n":\#($0)}"#) }
+        #expect(try await store.addToMempool(txs).isEmpty)
+        #expect(try await store.mempool(chain: chain.bang.id, limit: 100, limits: .standard).map(\.id) == txs.map(\.id))
+        let first = chain.record(chain.quant(Array(txs.prefix(3)), parent: nil), parent: nil)
+        try await store.commit(first)
+        #expect(first.stored.cumulativeTransactions == 3)
+        #expect(first.stored.cumulativeWork == 16)
+        let second = chain.record(chain.quant(Array(txs.suffix(2)), parent: (1, first.quant.hash)), parent: first.stored)
+        try await store.commit(second)
+        #expect(second.stored.cumulativeTransactions == 5)
+
+        let id = chain.bang.id
+        #expect(try await store.tip(chain: id)?.hash == second.quant.hash)
+        #expect(try await store.tip(chain: id)?.cumulativeWork == 32)
+        #expect(try await store.header(chain: id, height: 1)?.hash == first.quant.hash)
+        #expect(try await store.header(chain: id, height: 3) == nil)
+        #expect(try await store.height(ofQuant: second.quant.hash)?.height == 2)
+        #expect(try await store.headers(chain: id, from: 1, limit: 10).map(\.hash) == [first.quant.hash, second.quant.hash])
+        #expect(try await store.headers(chain: id, from: 2, limit: 1).map(\.hash) == [second.quant.hash])
+        #expect(try await store.transactions(chain: id, height: 1, limits: .standard).map(\.id) == txs.prefix(3).map(\.id))
+        let found = try #require(try await store.transaction(id: txs[4].id, limits: .standard))
+        #expect(found.height == 2)
+        #expect(found.position == 1)
+        #expect(found.quantHash == second.quant.hash)
+        #expect(found.transaction.hasValidSignature)
+        #expect(try await store.committed(txs.map(\.id) + [Hash.zero]) == Set(txs.map(\.id)))
+        #expect(try await store.committed(txs.map(\.id), chain: id, atOrBelow: 1) == Set(txs.prefix(3).map(\.id)))
+        #expect(try await store.mempool(chain: id, limit: 100, limits: .standard).isEmpty, "committed transactions leave the mempool")
+    }
+
+    @Test(arguments: StoreKind.allCases) func transactionsArePagedByPositionCountAndBytes(_ kind: StoreKind) async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let store = try kind.open(dir)
+        try await store.create(chain.bang)
+        let txs = (0..<6).map { chain.transaction(String(repeating: "x", count: 100 + $0)) }
+        try await store.commit(chain.record(chain.quant(txs, parent: nil), parent: nil))
+        let id = chain.bang.id
+        #expect(try await store.transactions(chain: id, height: 1, from: 2, limit: 3, maxBytes: .max, limits: .standard).map(\.id)
+            == txs[2..<5].map(\.id))
+        let size = txs[0].encodedSize
+        #expect(try await store.transactions(chain: id, height: 1, from: 0, limit: 10, maxBytes: size * 2 + 1, limits: .standard).count == 2)
+        #expect(try await store.transactions(chain: id, height: 1, from: 0, limit: 10, maxBytes: 1, limits: .standard).count == 1,
+                "the first transaction comes whatever its size")
+        #expect(try await store.transactions(chain: id, height: 1, from: 6, limit: 10, maxBytes: .max, limits: .standard).isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases) func commitRefusesAGapAReplayedHeightOrACommittedTransaction(_ kind: StoreKind) async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let store = try kind.open(dir)
+        try await store.create(chain.bang)
+        let tx = chain.transaction("1")
+        let first = chain.record(chain.quant([tx], parent: nil), parent: nil)
+        try await store.commit(first)
+        await #expect(throws: StorageError.self) { try await store.commit(first) }
+        let gap = chain.quant([chain.transaction("2")], parent: (5, first.quant.hash))
+        await #expect(throws: StorageError.self) { try await store.commit(chain.record(gap, parent: first.stored)) }
+        let replay = chain.quant([tx], parent: (1, first.quant.hash))
+        await #expect(throws: StorageError.self) { try await store.commit(chain.record(replay, parent: first.stored)) }
+        #expect(try await store.tip(chain: chain.bang.id)?.header.height == 1)
+        #expect(try await store.header(chain: chain.bang.id, height: 2) == nil, "a refused commit leaves nothing behind")
+    }
+
+    /// The atomic step that keeps a transaction admitted during a commit out of the stored mempool.
+    @Test(arguments: StoreKind.allCases) func theMempoolNeverTakesACommittedTransaction(_ kind: StoreKind) async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let store = try kind.open(dir)
+        try await store.create(chain.bang)
+        let (a, b) = (chain.transaction("a"), chain.transaction("b"))
+        try await store.commit(chain.record(chain.quant([a], parent: nil), parent: nil))
+        #expect(try await store.addToMempool([a, b]) == [a.id])
+        #expect(try await store.mempool(chain: chain.bang.id, limit: 10, limits: .standard).map(\.id) == [b.id])
+        #expect(try await store.addToMempool([b]).isEmpty, "adding twice is harmless")
+        #expect(try await store.removeCommittedFromMempool() == 0)
+        try await store.removeFromMempool([b.id])
+        #expect(try await store.mempool(chain: chain.bang.id, limit: 10, limits: .standard).isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases) func replaceSwitchesABranchAndRollsBack(_ kind: StoreKind) async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let store = try kind.open(dir)
+        try await store.create(chain.bang)
+        let id = chain.bang.id
+        let (shared, mine, theirs, both) = (chain.transaction("shared"), chain.transaction("mine"), chain.transaction("theirs"), chain.transaction("both"))
+        let base = chain.record(chain.quant([shared], parent: nil), parent: nil)
+        try await store.commit(base)
+        let ours = chain.record(chain.quant([mine, both], parent: (1, base.quant.hash)), parent: base.stored)
+        try await store.commit(ours)
+        let change = chain.membershipChange(.grant, TestKeys.key(9).publicKey, roles: .writer)
+        let event = MemberEvent(change: Hash.blake2b([1]), member: TestKeys.key(9).publicKey, roles: .writer, position: 0)
+        let branch1 = chain.record(chain.quant([theirs, both], parent: (1, base.quant.hash), difficulty: 5), parent: base.stored)
+        let branch2 = chain.record(chain.quant([change], parent: (2, branch1.quant.hash)), parent: branch1.stored, events: [event])
+        let orphaned = try await store.replace(above: base.stored, chain: id, with: [branch1, branch2], limits: .standard)
+        #expect(orphaned.map(\.id) == [mine.id], "only what the branch lacks is orphaned")
+        #expect(try await store.mempool(chain: id, limit: 10, limits: .standard).map(\.id) == [mine.id])
+        #expect(try await store.tip(chain: id)?.hash == branch2.quant.hash)
+        #expect(try await store.committed([mine.id, theirs.id, both.id]) == [theirs.id, both.id])
+        #expect(try await store.memberEvents(chain: id, atOrBelow: 3) == [event])
+        #expect(try await store.appliedChanges([event.change], chain: id, atOrBelow: 2) == [])
+        #expect(try await store.appliedChanges([event.change], chain: id, atOrBelow: 3) == [event.change])
+
+        // An empty branch rolls back: everything above the ancestor waits again.
+        let rolled = try await store.replace(above: base.stored, chain: id, with: [], limits: .standard)
+        #expect(Set(rolled.map(\.id)) == [theirs.id, both.id, change.id])
+        #expect(try await store.tip(chain: id)?.hash == base.quant.hash)
+        #expect(try await store.memberEvents(chain: id, atOrBelow: 10).isEmpty)
+        #expect(try await store.height(ofQuant: branch1.quant.hash) == nil)
+        #expect(try await store.mempool(chain: id, limit: 10, limits: .standard).count == 4)
+    }
+
+    @Test(arguments: StoreKind.allCases) func evidenceKeepsTheLowestHeightPerAuthorityAndBansExpire(_ kind: StoreKind) async throws {
+        let dir = try TemporaryDirectory()
+        let chain = ChainBuilder(outOfTurnDelay: 500)
+        let store = try kind.open(dir)
+        try await store.create(chain.bang)
+        let authority = chain.authorities[0]
+        func evidence(at height: UInt64) throws -> Equivocation {
+            let parent = (height - 1, Hash.blake2b([UInt8(height)]))
+            let a = chain.quant([], parent: parent, proposer: authority, timestamp: Timestamp(milliseconds: 1))
+            let b = chain.quant([], parent: parent, proposer: authority, timestamp: Timestamp(milliseconds: 2))
+            return try #require(Equivocation(a.header, b.header))
+        }
+        try await store.record(try evidence(at: 7))
+        try await store.record(try evidence(at: 3))
+        try await store.record(try evidence(at: 3))
+        #expect(try await store.equivocations(chain: chain.bang.id).map(\.height) == [3, 7])
+        #expect(try await store.equivocators(chain: chain.bang.id) == [authority.publicKey: 3])
+        #expect(try await store.equivocators(chain: Hash.zero).isEmpty)
+
+        let (soon, later) = (Timestamp(milliseconds: 1000), Timestamp(milliseconds: 5000))
+        try await store.ban(TestKeys.key(11).publicKey, until: soon)
+        try await store.ban(TestKeys.key(12).publicKey, until: later)
+        try await store.ban(TestKeys.key(12).publicKey, until: soon)
+        #expect(try await store.bans(after: Timestamp(milliseconds: 0)).count == 2)
+        #expect(try await store.bans(after: Timestamp(milliseconds: 2000)) == [TestKeys.key(12).publicKey: later], "a ban never shortens")
+    }
+}
+
+/// What only a store on disk does.
+@Suite struct SQLiteBlockStoreTests {
+    @Test func reopeningKeepsEverythingAndTheLockIsExclusive() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let quant: Quant
+        do {
+            let store = try SQLiteBlockStore(directory: dir.path)
+            try await store.create(chain.bang)
+            quant = chain.quant([chain.transaction("x")], parent: nil)
+            try await store.commit(chain.record(quant, parent: nil))
+            #expect(throws: StorageError.self) { try SQLiteBlockStore(directory: dir.path) }
+        }
+        let reopened = try SQLiteBlockStore(directory: dir.path)
+        #expect(try await reopened.tip(chain: chain.bang.id)?.hash == quant.hash)
+        #expect(try await reopened.bangs().first?.id == chain.bang.id)
+    }
+
+    /// Data written by versions before 0.2: a mempool row for a committed transaction.
+    @Test func staleMempoolRowsFromAnEarlierVersionAreRemoved() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let tx = chain.transaction("committed")
+        do {
+            let store = try SQLiteBlockStore(directory: dir.path)
+            try await store.create(chain.bang)
+            try await store.commit(chain.record(chain.quant([tx], parent: nil), parent: nil))
+        }
+        try insertStaleMempoolRow(tx, in: dir.path)
+        let store = try SQLiteBlockStore(directory: dir.path)
+        #expect(try await store.mempool(chain: chain.bang.id, limit: 10, limits: .standard).map(\.id) == [tx.id])
+        #expect(try await store.removeCommittedFromMempool() == 1)
+        #expect(try await store.mempool(chain: chain.bang.id, limit: 10, limits: .standard).isEmpty)
+    }
+}
+
+/// Writes the row an earlier version's admission could leave behind, with SQL of its own.
+func insertStaleMempoolRow(_ tx: Transaction, in directory: String) throws {
+    let queue = try DatabaseQueue(path: (directory as NSString).appendingPathComponent("qbc.sqlite"))
+    try queue.write { db in
+        try db.execute(
+            sql: "INSERT INTO mempool (id, chain, body) VALUES (?, ?, ?)",
+            arguments: [Data(tx.id.bytes), Data(tx.chain.bytes), Data(tx.encoded)])
+    }
+}
