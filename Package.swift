@@ -50,6 +50,16 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(
+            name: "QBCSimulation",
+            dependencies: [
+                "QBCNode", "QBCStorage", "QBCSQLiteStore", "QBCCore", "QBCCrypto",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
             name: "QBCClient",
             dependencies: [
                 "QBCWire", "QBCCore", "QBCCrypto",
@@ -71,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "qbc",
             dependencies: [
-                "QBCCrypto", "QBCCore", "QBCWire", "QBCClient", "QBCServer", "QBCNode",
+                "QBCCrypto", "QBCCore", "QBCWire", "QBCClient", "QBCServer", "QBCNode", "QBCSimulation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -107,6 +117,11 @@ let package = Package(
         .testTarget(
             name: "QBCNodeTests",
             dependencies: ["QBCNode", "QBCStorage", "QBCSQLiteStore", "QBCCore", "QBCCrypto", "QBCTestSupport"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "QBCSimulationTests",
+            dependencies: ["QBCSimulation", "QBCTestSupport"],
             swiftSettings: upcoming
         ),
         .testTarget(

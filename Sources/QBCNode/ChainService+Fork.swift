@@ -53,7 +53,9 @@ extension ChainService {
         if let applied = try await store.appliedChanges(changes, chain: id, atOrBelow: ancestorHeight).first {
             return .rejected(RuleError(.duplicate, "membership change \(applied.hex) is already applied below the fork"))
         }
+        let abandoned = try await store.headers(chain: id, from: ancestorHeight + 1, limit: Self.rememberedHeaders)
         let orphaned = try await store.replace(above: ancestor, chain: id, with: records, limits: rules.transactionLimits)
+        await remember(abandoned: abandoned)
         let membership = Self.membership(after: records, from: start)
         let dropped = await install(tip: newTip, membership: membership, committed: ids, returned: orphaned)
         await forget(dropped, reason: .removedRole)
@@ -159,7 +161,9 @@ extension ChainService {
         }
         guard let height = offending else { return }
         let ancestor = height == 1 ? nil : try await store.header(chain: id, height: height - 1)
+        let abandoned = try await store.headers(chain: id, from: height, limit: Self.rememberedHeaders)
         let orphaned = try await store.replace(above: ancestor, chain: id, with: [], limits: rules.transactionLimits)
+        await remember(abandoned: abandoned)
         let membership = bang.rules.membership.applying(try await store.memberEvents(chain: id, atOrBelow: height - 1))
         let dropped = await install(tip: ancestor, membership: membership, committed: [], returned: orphaned)
         await forget(dropped, reason: .removedRole)

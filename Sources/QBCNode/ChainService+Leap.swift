@@ -58,6 +58,12 @@ extension ChainService {
             merkleRoot: Merkle.root(batch.map(\.id)), transactionCount: UInt32(batch.count), proposer: proposer,
             difficultyBits: 0, nonce: 0)
         let parentSummary = try await summary(of: parent)
+        // A second header at a height this node sealed at before (on a branch since abandoned)
+        // would be evidence against it: another proposer seals this height.
+        if engine.sealsOncePerHeight, await sealedHeight >= height {
+            return .notYourTurn(RuleError(
+                .notYourTurn, "this node sealed height \(height) already on a branch since abandoned; another proposer seals it"))
+        }
         guard let prepared = engine.prepare(header, parent: parentSummary, now: now, membership: membership) else {
             return .notYourTurn(RuleError(
                 .notYourTurn, membership.holds(proposer, .authority)
@@ -77,7 +83,7 @@ extension ChainService {
         } catch {
             throw StorageError(.conflict, "refusing to commit an invalid Quant: \(error)")
         }
-        let record = QuantRecord(quant: quant, stored: stored(quant, parent: parent), events: update.events)
+        let record = QuantRecord(quant: quant, stored: stored(quant, parent: parent), events: update.events, sealedHere: true)
         try await store.commit(record)
         let dropped = await install(tip: record.stored, membership: update.membership, committed: batch.map(\.id), leap: true)
         await forget(dropped, reason: .removedRole)

@@ -92,10 +92,15 @@ extension ChainService {
         transactions.map { mempool.transaction($0.id)?.signature == $0.signature }
     }
 
-    /// Evidence, when `header` and the Quant this node stores at its height break the engine's
-    /// rules together (under proof of authority: one authority sealed both).
+    /// Evidence, when `header` and a Quant this node stores or gave up at its height break the
+    /// engine's rules together (under proof of authority: one authority sealed both).
     nonisolated func equivocation(with header: QuantHeader) async throws(StorageError) -> Equivocation? {
-        guard header.chain == id, let stored = try await store.header(chain: id, height: header.height) else { return nil }
-        return engine.equivocation(stored.header, header)
+        guard header.chain == id else { return nil }
+        var known = await abandonedHeaders(at: header.height)
+        if let stored = try await store.header(chain: id, height: header.height) { known.append(stored.header) }
+        for other in known where other.hash != header.hash {
+            if let evidence = engine.equivocation(other, header) { return evidence }
+        }
+        return nil
     }
 }

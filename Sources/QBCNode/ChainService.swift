@@ -23,6 +23,14 @@ public actor ChainService {
     /// Authorities with evidence against them: their Quants above that height are refused.
     var equivocators: Equivocators
     var tip: StoredHeader?
+    /// The highest height this node sealed at (engines that seal once per height never go back).
+    var sealedHeight: UInt64
+    /// Headers of Quants this node held and gave up in fork switches since it started, by height,
+    /// so that a second header by one proposer at one height is caught even after the first was
+    /// abandoned. Bounded by `rememberedHeaders`.
+    var abandoned: [UInt64: [QuantHeader]] = [:]
+    var abandonedCount = 0
+    static let rememberedHeaders = 1024
     var mempool: Mempool
     /// Membership at the tip, readable without the actor (peer authentication reads it per request).
     private nonisolated let membershipState: Mutex<Membership>
@@ -59,6 +67,7 @@ public actor ChainService {
         let tip = try await store.tip(chain: bang.id)
         try await Self.checkLinks(store: store, chain: bang.id, tip: tip)
         self.tip = tip
+        sealedHeight = try await store.sealedHeight(chain: bang.id)
         equivocators = try await store.equivocators(chain: bang.id)
         let events = try await store.memberEvents(chain: bang.id, atOrBelow: tip?.header.height ?? 0)
         membershipState = Mutex(bang.rules.membership.applying(events))
@@ -195,15 +204,26 @@ public actor ChainService {
         tip newTip: StoredHeader?, membership next: Membership, committed: [TransactionID], returned: [Transaction] = [],
         leap: Bool = false
     ) -> [TransactionID] {
-        if leap { leapsCompleted += 1 }
+        if leap {
+            leapsCompleted += 1
+            sealedHeight = max(sealedHeight, newTip?.header.height ?? 0)
+        }
         tip = newTip
         mempool.remove(committed)
-        for tx in returned where mempool.reserve(tx) { mempool.confirm([tx.id]) }
-        guard next != membership else { return [] }
+        // Orphans are judged by the new tip's membership like everything that waits.
+        var dropped = [TransactionID]()
+        for tx in returned {
+            if !mayWait(tx, membership: next) {
+                dropped.append(tx.id)
+            } else if mempool.reserve(tx) {
+                mempool.confirm([tx.id])
+            }
+        }
+        guard next != membership else { return dropped }
         membershipState.withLock { $0 = next }
-        let dropped = mempool.ids { !mayWait($0, membership: next) }
-        mempool.remove(dropped)
-        return dropped
+        let lost = mempool.ids { !mayWait($0, membership: next) }
+        mempool.remove(lost)
+        return dropped + lost
     }
 
     /// Removes dropped transactions from the stored mempool and tells the observer why.
@@ -215,6 +235,19 @@ public actor ChainService {
         }
         environment.observer?.dropped(dropped, on: id, reason: reason)
     }
+
+    /// Remembers headers given up in a switch or rollback, dropping the lowest heights first.
+    func remember(abandoned headers: [StoredHeader]) {
+        for stored in headers {
+            abandoned[stored.header.height, default: []].append(stored.header)
+            abandonedCount += 1
+        }
+        while abandonedCount > Self.rememberedHeaders, let lowest = abandoned.keys.min() {
+            abandonedCount -= abandoned.removeValue(forKey: lowest)?.count ?? 0
+        }
+    }
+
+    func abandonedHeaders(at height: UInt64) -> [QuantHeader] { abandoned[height] ?? [] }
 
     /// The stored header of `quant` on top of `parent`, weighed by this chain's engine.
     nonisolated func stored(_ quant: Quant, parent: StoredHeader?) -> StoredHeader {

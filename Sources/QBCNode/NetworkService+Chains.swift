@@ -36,12 +36,17 @@ extension NetworkService {
         let now = self.now()
         for peer in book.reachable(now: now) {
             for id in peer.chains where directory.chain(id) == nil && (declined[id].map { now >= $0 } ?? true) {
+                let bang: Bang
+                do { bang = try await transport.bang(chain: id, of: peer) } catch {
+                    // Unreachable, or the peer does not count this node as one of the chain's:
+                    // ask again at the next round.
+                    continue
+                }
+                guard bang.id == id else {
+                    await penalize(peer.node, reason: "served a Bang that is not the chain asked for")
+                    continue
+                }
                 do {
-                    let bang = try await transport.bang(chain: id, of: peer)
-                    guard bang.id == id else {
-                        await penalize(peer.node, reason: "served a Bang that is not the chain asked for")
-                        continue
-                    }
                     _ = try await directory.adopt(bang)
                     declined[id] = nil
                 } catch {

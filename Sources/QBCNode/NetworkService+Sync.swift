@@ -45,7 +45,7 @@ extension NetworkService {
             // Completion order varies; decide in key order.
             return tips.sorted { $0.0.node.bytes.lexicographicallyPrecedes($1.0.node.bytes) }
         }
-        var best: (Registration, PeerTip)?
+        var preferred = [(Registration, PeerTip)]()
         for (peer, tip) in tips {
             guard let tip else {
                 backOff(peer.node)
@@ -57,21 +57,28 @@ extension NetworkService {
                     logger.error("recording evidence failed", metadata: ["error": "\(error)"])
                 }
             }
-            let current = await chain.peerTip()
-            let (work, hash) = best.map { ($0.1.cumulativeWork, $0.1.hash) } ?? (current.cumulativeWork, current.hash)
-            if ForkChoice.prefers(candidateWork: tip.cumulativeWork, candidateTip: tip.hash, over: work, currentTip: hash) {
-                best = (peer, tip)
-            }
+            preferred.append((peer, tip))
         }
-        guard let (peer, tip) = best else { return }
-        do { try await follow(chain, peer: peer, tip: tip) } catch let error as SyncError {
-            await penalize(peer.node, reason: error.description)
-            logger.warning("peer served an invalid chain", metadata: ["peer": "\(peer.node.hex)", "error": "\(error)"])
-        } catch is PeerMoved {
-            // The peer's chain changed while this node read it; the next round starts over.
-        } catch {
-            backOff(peer.node)
-            logger.debug("sync failed", metadata: ["peer": "\(peer.node.hex)", "error": "\(error)"])
+        // Most preferred first. A peer that claims the best chain and then does not deliver it must
+        // not starve sync: the next one is tried, up to three in a round.
+        preferred.sort { ForkChoice.prefers(candidateWork: $0.1.cumulativeWork, candidateTip: $0.1.hash, over: $1.1.cumulativeWork, currentTip: $1.1.hash) }
+        for (peer, tip) in preferred.prefix(3) {
+            let current = await chain.peerTip()
+            guard ForkChoice.prefers(candidateWork: tip.cumulativeWork, candidateTip: tip.hash, over: current.cumulativeWork, currentTip: current.hash)
+            else { return }
+            logger.debug("following a preferred peer", metadata: [
+                "chain": "\(chain.rules.name)", "peer": "\(peer.node.hex)", "height": "\(tip.height)", "work": "\(tip.cumulativeWork)"])
+            do {
+                try await follow(chain, peer: peer, tip: tip)
+            } catch let error as SyncError {
+                await penalize(peer.node, reason: error.description)
+                logger.warning("peer served an invalid chain", metadata: ["peer": "\(peer.node.hex)", "error": "\(error)"])
+            } catch is PeerMoved {
+                // The peer's chain changed while this node read it; another peer may do.
+            } catch {
+                backOff(peer.node)
+                logger.debug("sync failed", metadata: ["peer": "\(peer.node.hex)", "error": "\(error)"])
+            }
         }
     }
 
@@ -111,7 +118,7 @@ extension NetworkService {
     /// The peer's page of Quants from `height`, checked to be the ones asked for; none above `top`.
     private nonisolated func page(_ chain: ChainID, from height: UInt64, upTo top: UInt64, of peer: Registration) async throws -> [Quant] {
         guard height <= top else { return [] }
-        return try Self.checkPage(try await transport.quants(chain: chain, from: height, limit: Self.pageQuants, of: peer), from: height)
+        return try Self.checkPage(try await transport.quants(chain: chain, from: height, limit: Self.pageQuants, of: peer), chain: chain, from: height)
     }
 
     /// Fetches the peer's branch above `ancestor` and lets the chain switch to it if it is valid
@@ -165,10 +172,13 @@ extension NetworkService {
 
     /// A page must be the consecutive Quants asked for (it may be empty when the peer's chain
     /// changed meanwhile).
-    static func checkPage(_ page: [Quant], from height: UInt64) throws -> [Quant] {
+    static func checkPage(_ page: [Quant], chain: ChainID, from height: UInt64) throws -> [Quant] {
         guard page.count <= pageQuants else { throw SyncError.badPage("the peer sent \(page.count) Quants; at most \(pageQuants) were asked for") }
-        for (offset, quant) in page.enumerated() where quant.header.height != height + UInt64(offset) {
-            throw SyncError.badPage("the peer sent height \(quant.header.height) where \(height + UInt64(offset)) belongs")
+        for (offset, quant) in page.enumerated() {
+            guard quant.header.chain == chain else { throw SyncError.badPage("the peer sent a Quant of another chain") }
+            guard quant.header.height == height + UInt64(offset) else {
+                throw SyncError.badPage("the peer sent height \(quant.header.height) where \(height + UInt64(offset)) belongs")
+            }
         }
         return page
     }

@@ -72,25 +72,29 @@ public actor NetworkService: Service {
 
     public func run() async throws {
         _ = await address()
-        await withTaskGroup(of: Void.self) { group in
-            for chain in directory.all { serve(chain, in: &group) }
-            group.addTask { await self.syncLoop() }
-            group.addTask { await self.registrationLoop() }
-            group.addTask {
-                for await chain in self.directory.additions.cancelOnGracefulShutdown() { self.spawnSink.yield(.chain(chain)) }
-                self.spawnSink.finish()
-            }
-            // New chains and new peer links join the group as they come, until shutdown.
-            for await spawn in spawns {
-                switch spawn {
-                case .chain(let chain):
-                    serve(chain, in: &group)
-                    group.addTask { await self.adopted(chain) }
-                case .link(let link):
-                    group.addTask { await self.drain(link) }
+        // A graceful shutdown ends the spawn stream, and with it the group. (Not
+        // `cancelOnGracefulShutdown()`: it runs an unstructured task, which would leave the
+        // simulator's executor.)
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for chain in directory.all { serve(chain, in: &group) }
+                group.addTask { await self.syncLoop() }
+                group.addTask { await self.registrationLoop() }
+                group.addTask { for await chain in self.directory.additions { self.spawnSink.yield(.chain(chain)) } }
+                // New chains and new peer links join the group as they come, until shutdown.
+                for await spawn in spawns {
+                    switch spawn {
+                    case .chain(let chain):
+                        serve(chain, in: &group)
+                        group.addTask { await self.adopted(chain) }
+                    case .link(let link):
+                        group.addTask { await self.drain(link) }
+                    }
                 }
+                group.cancelAll()
             }
-            group.cancelAll()
+        } onGracefulShutdown: {
+            self.spawnSink.finish()
         }
     }
 

@@ -169,7 +169,19 @@ public final class SQLiteBlockStore: BlockStore {
                 throw StorageError(.conflict, "cannot commit height \(height): the stored tip is \(tip ?? 0)")
             }
             try Self.insert(record, in: db)
+            if record.sealedHere {
+                try db.execute(
+                    sql: "INSERT INTO sealed (chain, height) VALUES (?, ?) ON CONFLICT(chain) DO UPDATE SET height = MAX(height, excluded.height)",
+                    arguments: [Data(record.quant.header.chain.bytes), height])
+            }
         }
+    }
+
+    public func sealedHeight(chain: ChainID) async throws(StorageError) -> UInt64 {
+        let height: Int64? = try await read { db in
+            try Int64.fetchOne(db, sql: "SELECT height FROM sealed WHERE chain = ?", arguments: [Data(chain.bytes)])
+        }
+        return UInt64(clamping: height ?? 0)
     }
 
     public func replace(above ancestor: StoredHeader?, chain: ChainID, with branch: [QuantRecord], limits: TransactionLimits)

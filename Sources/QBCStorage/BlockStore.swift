@@ -33,8 +33,11 @@ public protocol BlockStore: Sendable {
 
     /// Commits a Quant as the child of the stored tip, with the membership changes it applies, and
     /// removes its transactions from the stored mempool, in one atomic step. Refuses a height that
-    /// is not the stored tip + 1, and a transaction id already committed.
+    /// is not the stored tip + 1, and a transaction id already committed. A Quant this node sealed
+    /// (`record.sealedHere`) raises the chain's sealed height in the same step.
     func commit(_ record: QuantRecord) async throws(StorageError)
+    /// The highest height this node sealed a Quant at on `chain` (0: none), whatever became of it.
+    func sealedHeight(chain: ChainID) async throws(StorageError) -> UInt64
     /// Replaces every Quant above `ancestor` (nil: the Bang) with `branch` in one atomic step: a
     /// fork switch, or with an empty branch a rollback. Transactions of the removed Quants that
     /// the branch does not hold go back to the stored mempool and are returned.
@@ -78,11 +81,14 @@ public struct QuantRecord: Sendable {
     public let quant: Quant
     public let stored: StoredHeader
     public let events: [MemberEvent]
+    /// True for a Quant this node sealed itself.
+    public let sealedHere: Bool
 
-    public init(quant: Quant, stored: StoredHeader, events: [MemberEvent] = []) {
+    public init(quant: Quant, stored: StoredHeader, events: [MemberEvent] = [], sealedHere: Bool = false) {
         self.quant = quant
         self.stored = stored
         self.events = events
+        self.sealedHere = sealedHere
     }
 }
 

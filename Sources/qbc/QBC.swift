@@ -8,7 +8,7 @@ struct QBC: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             NodeCommand.self, Register.self, Keygen.self, Key.self, Tx.self, LeapCommand.self, ChainCommand.self, StatsCommand.self,
-            BangCommand.self, ForkCommand.self, MemberCommand.self, LockCommand.self, UnlockCommand.self, Bench.self,
+            BangCommand.self, ForkCommand.self, MemberCommand.self, LockCommand.self, UnlockCommand.self, Bench.self, SimCommand.self,
         ]
     )
 }
