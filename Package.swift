@@ -87,7 +87,7 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        .target(name: "QBCTestSupport", dependencies: ["QBCCrypto", "QBCCore", "QBCClient"], swiftSettings: upcoming),
+        .target(name: "QBCTestSupport", dependencies: ["QBCCrypto", "QBCCore", "QBCStorage", "QBCClient"], swiftSettings: upcoming),
         .testTarget(
             name: "QBCCryptoTests",
             dependencies: ["QBCCrypto", "QBCTestSupport"],
@@ -129,6 +129,7 @@ let package = Package(
             dependencies: [
                 "QBCClient", "QBCWire", "QBCCore", "QBCCrypto", "QBCTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: upcoming
         ),

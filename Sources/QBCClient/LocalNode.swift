@@ -24,10 +24,13 @@ public final class LocalNode: @unchecked Sendable {
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let outPath = dataDirectory + ".stdout"
         logPath = dataDirectory + ".stderr"
-        for path in [outPath, logPath] { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        // The listening line is read from a fresh stdout; the log of a restarted node goes on.
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         guard let out = FileHandle(forWritingAtPath: outPath), let err = FileHandle(forWritingAtPath: logPath) else {
             throw LocalNodeError("cannot create \(outPath)")
         }
+        err.seekToEndOfFile()
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
@@ -79,6 +82,18 @@ public final class LocalNode: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// SIGSTOP: the process stops answering without closing anything, as a hung machine does.
+    public func pause() {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGSTOP)
+    }
+
+    /// SIGCONT after `pause()`.
+    public func resume() {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGCONT)
+    }
+
     /// SIGKILL and wait: a crash at an arbitrary instant.
     public func kill() {
         guard process.isRunning else { return }
@@ -88,6 +103,7 @@ public final class LocalNode: @unchecked Sendable {
 
     deinit {
         if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGCONT)
             Foundation.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }

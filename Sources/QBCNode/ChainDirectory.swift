@@ -50,7 +50,7 @@ public final class ChainDirectory: Sendable {
     /// name no other chain here has, and for a fork, sit on a Quant this node holds, created by an
     /// admin of the parent at that height. Returns the chain and whether it is new here.
     public func adopt(_ bang: Bang) async throws(AdoptionError) -> (chain: ChainService, created: Bool) {
-        await adopting.enter()
+        await adopting.enter("adoption")
         defer { adopting.leave() }
         return try await adoptAlone(bang)
     }

@@ -21,7 +21,7 @@ extension ChainService {
     /// in the abandoned Quants go back to the mempool and are relayed again.
     public nonisolated func switchTo(_ branch: [Quant], now: Timestamp) async throws(StorageError) -> ForkOutcome {
         guard let first = branch.first, first.header.height >= 1 else { return .notPreferred }
-        await gate.enter(interrupting: true)
+        await gate.enter("fork switch", interrupting: true)
         defer { gate.leave() }
         let ancestorHeight = first.header.height - 1
         let ancestor = ancestorHeight == 0 ? nil : try await store.header(chain: id, height: ancestorHeight)
@@ -126,7 +126,7 @@ extension ChainService {
     /// node agrees on. Returns true when the evidence was new.
     @discardableResult
     public nonisolated func record(_ evidence: Equivocation) async throws(StorageError) -> Bool {
-        await gate.enter(interrupting: true)
+        await gate.enter("evidence", interrupting: true)
         defer { gate.leave() }
         return try await record(evidence, holdingGate: true)
     }

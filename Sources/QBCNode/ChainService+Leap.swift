@@ -25,7 +25,7 @@ extension ChainService {
         guard leapSlot.take() else { return .busy }
         defer { leapSlot.release() }
         let job = SealingJob()
-        await gate.enter(onInterrupt: job.stop)
+        await gate.enter("Leap", onInterrupt: job.stop)
         defer { gate.leave() }
         let (parent, taken) = await takeForSealing()
         do {
@@ -163,6 +163,9 @@ extension ChainService {
     public func sealable() -> Int { mempool.sealableCount }
 
     public func waitingTransaction(_ id: TransactionID) -> Transaction? { mempool.transaction(id) }
+
+    /// What holds the chain's commit gate now, and how many wait for it.
+    public nonisolated var commitGate: (holder: String?, waiting: Int) { gate.occupancy }
 
     /// The store, for paged reads that need no actor state.
     public nonisolated var reader: any BlockStore { store }

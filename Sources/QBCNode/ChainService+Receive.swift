@@ -20,7 +20,7 @@ extension ChainService {
     /// the mempool, in whatever state they were. A Leap searching for a seal is stopped, so the
     /// peer's Quant goes first.
     public nonisolated func receive(_ quant: Quant, now: Timestamp) async throws(StorageError) -> ReceiveOutcome {
-        await gate.enter(interrupting: true)
+        await gate.enter("received Quant", interrupting: true)
         defer { gate.leave() }
         let parent = await tip
         let parentHeight = parent?.header.height ?? 0

@@ -12,33 +12,40 @@ final class CommitGate: Sendable {
         let resume: CheckedContinuation<Void, Never>
         let onInterrupt: (@Sendable () -> Void)?
         let interrupting: Bool
+        let purpose: String
     }
 
     private struct State {
         var held = false
         var onInterrupt: (@Sendable () -> Void)?
         var waiters: [Waiter] = []
+        /// What holds the gate now (for diagnostics).
+        var purpose = ""
     }
 
     private let state = Mutex(State())
 
     /// Waits for the gate. `onInterrupt` is how the caller is asked to finish early while it holds
     /// it; `interrupting` asks the current holder to do so.
-    func enter(onInterrupt: (@Sendable () -> Void)? = nil, interrupting: Bool = false) async {
+    func enter(_ purpose: String, onInterrupt: (@Sendable () -> Void)? = nil, interrupting: Bool = false) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let interrupt: (@Sendable () -> Void)? = state.withLock { s in
                 guard s.held else {
                     s.held = true
                     s.onInterrupt = onInterrupt
+                    s.purpose = purpose
                     continuation.resume()
                     return nil
                 }
-                s.waiters.append(Waiter(resume: continuation, onInterrupt: onInterrupt, interrupting: interrupting))
+                s.waiters.append(Waiter(resume: continuation, onInterrupt: onInterrupt, interrupting: interrupting, purpose: purpose))
                 return interrupting ? s.onInterrupt : nil
             }
             interrupt?()
         }
     }
+
+    /// What holds the gate and how many wait, for diagnostics.
+    var occupancy: (holder: String?, waiting: Int) { state.withLock { s in (s.held ? s.purpose : nil, s.waiters.count) } }
 
     /// Hands the gate to the longest waiter, or opens it.
     func leave() {
@@ -46,10 +53,12 @@ final class CommitGate: Sendable {
             guard !s.waiters.isEmpty else {
                 s.held = false
                 s.onInterrupt = nil
+                s.purpose = ""
                 return (nil, nil)
             }
             let next = s.waiters.removeFirst()
             s.onInterrupt = next.onInterrupt
+            s.purpose = next.purpose
             return (next, s.waiters.contains(where: \.interrupting) ? next.onInterrupt : nil)
         }
         next?.resume.resume()

@@ -53,8 +53,15 @@ public struct LeapService: Service {
                 guard waiting > 0, due || waiting >= (threshold ?? .max) else { continue }
                 last[chain.id] = now
                 do {
-                    if case .sealed(let stored) = try await chain.leap(now: clock.now()) {
+                    switch try await chain.leap(now: clock.now()) {
+                    case .sealed(let stored):
                         environment.logger.debug("automatic Leap", metadata: ["chain": "\(chain.rules.name)", "height": "\(stored.header.height)"])
+                    case .busy:
+                        let (holder, waiting) = chain.commitGate
+                        environment.logger.debug("Leap busy", metadata: [
+                            "chain": "\(chain.rules.name)", "holder": "\(holder ?? "none")", "waiting": "\(waiting)"])
+                    default:
+                        break
                     }
                 } catch {
                     environment.logger.error("automatic Leap failed", metadata: ["chain": "\(chain.rules.name)", "error": "\(error)"])

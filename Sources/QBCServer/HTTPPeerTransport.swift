@@ -10,9 +10,11 @@ struct HTTPPeerTransport: PeerTransport {
     let clock: any NodeClock
     let maxPayloadBytes: Int
 
-    func client(_ address: String) -> NodeClient {
+    /// Pages of Quants may take a while; tips and headers answer at once, and a hung peer must not
+    /// hold up a sync round for long.
+    func client(_ address: String, timeoutSeconds: Int64 = 10) -> NodeClient {
         let clock = self.clock
-        return NodeClient(baseURL: address, timeoutSeconds: 10, peerKey: key, clock: { clock.now() })
+        return NodeClient(baseURL: address, timeoutSeconds: timeoutSeconds, peerKey: key, clock: { clock.now() })
     }
 
     func register(_ registration: Registration, at address: String) async throws -> [Registration] {
@@ -42,13 +44,13 @@ struct HTTPPeerTransport: PeerTransport {
     }
 
     func tip(chain: ChainID, of peer: Registration) async throws -> PeerTip {
-        let tip = try await client(peer.address).peerTip(chain: chain)
+        let tip = try await client(peer.address, timeoutSeconds: 2).peerTip(chain: chain)
         let evidence = (tip.evidence ?? []).prefix(ChainService.maxEvidence).compactMap { $0.evidence() }
         return PeerTip(height: tip.height, hash: try Hash(hex: tip.hash), cumulativeWork: tip.cumulativeWork, evidence: evidence)
     }
 
     func headers(chain: ChainID, from height: UInt64, limit: Int, of peer: Registration) async throws -> [QuantHeader] {
-        let page = try await client(peer.address).peerHeaders(chain: chain, from: height, limit: limit)
+        let page = try await client(peer.address, timeoutSeconds: 3).peerHeaders(chain: chain, from: height, limit: limit)
         return try page.headers.prefix(NetworkService.maxHeaders).map { try $0.quantHeader() }
     }
 

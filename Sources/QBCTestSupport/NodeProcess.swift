@@ -18,7 +18,8 @@ public enum NodeProcess {
     {
         var args = arguments
         if !args.contains("--leap-interval-ms") { args += ["--leap-interval-ms", "0"] }
-        var env = ["QBC_LOG_LEVEL": "warning"]
+        // QBC_TEST_LOG_LEVEL=debug keeps more of a node's log for a failing test.
+        var env = ["QBC_LOG_LEVEL": ProcessInfo.processInfo.environment["QBC_TEST_LOG_LEVEL"] ?? "warning"]
         env.merge(environment) { _, new in new }
         return try LocalNode(
             executable: CommandRunner.qbcPath, dataDirectory: dataDirectory, arguments: args, environment: env,

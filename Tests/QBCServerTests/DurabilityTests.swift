@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import QBCClient
 import QBCCore
 import QBCCrypto
@@ -89,5 +90,44 @@ import Testing
         #expect(stats.height >= UInt64(confirmed.count))
         let seen = try await verifyWholeChain(again.client, chain: again.chain)
         #expect(Int64(seen) == stats.transactions)
+    }
+}
+
+/// Data written before 0.2 could hold a mempool row for a committed transaction; every Leap then
+/// failed with `storage_error` and the chain halted. Such a node repairs its data, says so once,
+/// and seals again.
+@Suite struct StaleMempoolRepairTests {
+    @Test func aNodeWithStaleRowsFromAnEarlierVersionStartsAndSeals() async throws {
+        let dir = try TemporaryDirectory()
+        let writer = try Keys.load("writer1")
+        let committed: Transaction
+        do {
+            let t = try TestNode(dir: dir)
+            committed = signed(#"{"before":true}"#, chain: t.chain, by: writer)
+            _ = try await t.client.submit(committed)
+            #expect(try await t.client.leap().sealed)
+            t.node.stop()
+        }
+        try insertStaleMempoolRow(committed, in: dir.file("data"))
+        let t = try TestNode(dir: dir)
+        let log = try String(contentsOfFile: t.node.logPath, encoding: .utf8)
+        #expect(log.components(separatedBy: "removed committed transactions left in the stored mempool").count == 2, "said once: \(log)")
+        #expect(log.contains("count=1"))
+        #expect(try await t.client.stats().mempool == 0)
+        _ = try await t.client.submit(signed(#"{"after":true}"#, chain: t.chain, by: writer))
+        let leap = try await t.client.leap()
+        #expect(leap.sealed, "\(leap.message)")
+        #expect(try await t.client.stats().height == 2)
+        #expect(try await verifyWholeChain(t.client, chain: t.chain) == 2)
+    }
+}
+
+/// Writes the row an earlier version's admission could leave behind, with SQL of its own.
+func insertStaleMempoolRow(_ tx: Transaction, in directory: String) throws {
+    let queue = try DatabaseQueue(path: (directory as NSString).appendingPathComponent("qbc.sqlite"))
+    try queue.write { db in
+        try db.execute(
+            sql: "INSERT INTO mempool (id, chain, body) VALUES (?, ?, ?)",
+            arguments: [Data(tx.id.bytes), Data(tx.chain.bytes), Data(tx.encoded)])
     }
 }

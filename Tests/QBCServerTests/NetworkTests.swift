@@ -20,15 +20,28 @@ struct TestNetwork {
         chain = try ChainID(hex: nodes[0].chainID)
     }
 
-    static func start(_ index: Int, dir: TemporaryDirectory, peer: String?, key: String? = nil, extra: [String] = []) throws
-        -> LocalNode
-    {
+    static func start(
+        _ index: Int, dir: TemporaryDirectory, peer: String?, key: String? = nil, config: String? = nil, extra: [String] = []
+    ) throws -> LocalNode {
         // The config files name fixed ports and peers; tests use free ports and their own peers.
-        var arguments = ["--config", NodeProcess.repositoryRoot + "/config/node\(index).json"] + extra
+        var arguments = ["--config", config ?? NodeProcess.repositoryRoot + "/config/node\(index).json"] + extra
         if let peer { arguments += ["--peer", peer] }
         if let key { arguments += ["--key", key] }
         return try NodeProcess.start(
             dataDirectory: dir.file("node\(index)"), arguments: arguments, environment: ["QBC_PEERS": "", "QBC_ADVERTISE": ""])
+    }
+
+    /// config/nodeN.json with another consensus section (e.g. proof of authority), written to `dir`.
+    static func config(_ index: Int, in dir: TemporaryDirectory, engine: [String: Any]) throws -> String {
+        let source = URL(fileURLWithPath: NodeProcess.repositoryRoot + "/config/node\(index).json")
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: source)) as? [String: Any])
+        var chain = try #require(config["chain"] as? [String: Any])
+        chain["name"] = "\(engine["engine"] ?? "dev")"
+        chain["consensus"] = engine
+        config["chain"] = chain
+        let path = dir.file("\(engine["engine"] ?? "dev")\(index).json")
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: path))
+        return path
     }
 
     func client(_ index: Int) -> NodeClient { NodeClient(baseURL: nodes[index].url) }

@@ -7,24 +7,9 @@ import QBCWire
 import Testing
 
 @Suite struct ProofOfAuthorityNetworkTests {
-    /// config/nodeN.json with the consensus switched to proof of authority (500 ms delay).
-    static func poaConfig(_ index: Int, in dir: TemporaryDirectory) throws -> String {
-        let source = URL(fileURLWithPath: NodeProcess.repositoryRoot + "/config/node\(index).json")
-        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: source)) as? [String: Any])
-        var chain = try #require(config["chain"] as? [String: Any])
-        chain["name"] = "poa"
-        chain["consensus"] = ["engine": "poa", "outOfTurnDelayMilliseconds": 500]
-        config["chain"] = chain
-        let path = dir.file("poa\(index).json")
-        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
     static func start(_ index: Int, dir: TemporaryDirectory, peer: String?) throws -> LocalNode {
-        var arguments = ["--config", try poaConfig(index, in: dir), "--leap-interval-ms", "200"]
-        if let peer { arguments += ["--peer", peer] }
-        return try NodeProcess.start(
-            dataDirectory: dir.file("poa-node\(index)"), arguments: arguments, environment: ["QBC_PEERS": "", "QBC_ADVERTISE": ""])
+        try TestNetwork.start(index, dir: dir, peer: peer, config: try TestNetwork.config(index, in: dir, engine: ["engine": "poa", "outOfTurnDelayMilliseconds": 500]),
+                              extra: ["--leap-interval-ms", "200"])
     }
 
     @Test func authoritiesSealInTurnAndOneDownNeverHaltsTheChain() async throws {

@@ -78,6 +78,7 @@ func verifyWholeChain(_ client: NodeClient, chain: ChainID, sourceLocation: Sour
     var expectedHeight: UInt64 = 1
     var from: UInt64? = 1
     var transactions = 0
+    var seen = Set<TransactionID>()
     while let start = from {
         let page = try await client.page(from: start, limit: 200)
         for quant in page.quants {
@@ -95,6 +96,7 @@ func verifyWholeChain(_ client: NodeClient, chain: ChainID, sourceLocation: Sour
             #expect(allSigned, sourceLocation: sourceLocation)
             #expect(Merkle.root(txs.map(\.id)) == header.merkleRoot, sourceLocation: sourceLocation)
             #expect(Int(header.transactionCount) == txs.count, sourceLocation: sourceLocation)
+            for tx in txs { #expect(seen.insert(tx.id).inserted, "transaction \(tx.id.hex) is committed twice", sourceLocation: sourceLocation) }
             transactions += txs.count
             previous = header.hash
             expectedHeight += 1
