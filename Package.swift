@@ -49,6 +49,9 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // Running and measuring nodes from outside: the local node launcher and the raw libsodium
+        // baseline, for `qbc bench` and the tests; in no shipped library.
+        .target(name: "QBCHarness", dependencies: ["CSodium"], swiftSettings: upcoming),
         .target(
             name: "QBCSimulation",
             dependencies: [
@@ -81,13 +84,13 @@ let package = Package(
         .executableTarget(
             name: "qbc",
             dependencies: [
-                "QBCCrypto", "QBCCore", "QBCWire", "QBCClient", "QBCServer", "QBCNode", "QBCSimulation",
+                "QBCCrypto", "QBCCore", "QBCWire", "QBCClient", "QBCServer", "QBCNode", "QBCSimulation", "QBCHarness",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
         ),
-        .target(name: "QBCTestSupport", dependencies: ["QBCCrypto", "QBCCore", "QBCStorage", "QBCClient"], swiftSettings: upcoming),
+        .target(name: "QBCTestSupport", dependencies: ["QBCCrypto", "QBCCore", "QBCStorage", "QBCClient", "QBCHarness"], swiftSettings: upcoming),
         .testTarget(
             name: "QBCCryptoTests",
             dependencies: ["QBCCrypto", "QBCTestSupport"],
@@ -127,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "QBCServerTests",
             dependencies: [
-                "QBCClient", "QBCWire", "QBCCore", "QBCCrypto", "QBCTestSupport",
+                "QBCClient", "QBCWire", "QBCCore", "QBCCrypto", "QBCTestSupport", "QBCHarness",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -135,7 +138,7 @@ let package = Package(
         ),
         .testTarget(
             name: "qbcCLITests",
-            dependencies: ["QBCCrypto", "QBCClient", "QBCTestSupport"],
+            dependencies: ["QBCCrypto", "QBCClient", "QBCHarness", "QBCTestSupport"],
             swiftSettings: upcoming
         ),
     ]

@@ -5,6 +5,7 @@ public import QBCCrypto
 public import QBCNode
 import QBCSQLiteStore
 public import QBCStorage
+public import QBCWire
 
 /// The opened node: its key, its store (holding the data folder's lock) and its chains.
 public final class NodeRuntime: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import QBCClient
+import QBCHarness
 
 /// A real `qbc node` for tests: automatic Leaps off unless asked, quiet logs, started in the
 /// repository root so config files find `keys-example/`.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QBCCrypto
+import QBCHarness
 
 struct BenchCrypto: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,6 +4,7 @@ import QBCClient
 import QBCCore
 import QBCCrypto
 import QBCWire
+import QBCHarness
 
 struct BenchNode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import QBCClient
 import QBCCore
 import QBCCrypto
 import QBCWire
+import QBCHarness
 
 /// Nodes a benchmark runs against: nodes of a fresh chain of its own, or an external node.
 struct BenchSetup {

@@ -2,7 +2,6 @@ import ArgumentParser
 import QBCClient
 import QBCCore
 import QBCCrypto
-import QBCServer
 import QBCWire
 
 struct BangCommand: AsyncParsableCommand {

@@ -5,6 +5,7 @@ import QBCCore
 import QBCCrypto
 import QBCNode
 import QBCServer
+import QBCWire
 
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

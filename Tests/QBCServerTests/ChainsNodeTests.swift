@@ -2,6 +2,7 @@ import Foundation
 import QBCClient
 import QBCCore
 import QBCCrypto
+import QBCHarness
 import QBCTestSupport
 import QBCWire
 import Testing

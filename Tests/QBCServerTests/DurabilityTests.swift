@@ -3,6 +3,7 @@ import GRDB
 import QBCClient
 import QBCCore
 import QBCCrypto
+import QBCHarness
 import QBCTestSupport
 import QBCWire
 import Testing

@@ -5,6 +5,7 @@ import NIOHTTP1
 import QBCClient
 import QBCCore
 import QBCCrypto
+import QBCHarness
 import QBCTestSupport
 import QBCWire
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import QBCCrypto
+import QBCHarness
 import QBCTestSupport
 import Testing
 

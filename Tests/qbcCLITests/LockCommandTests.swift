@@ -1,6 +1,7 @@
 import Foundation
 import QBCClient
 import QBCCrypto
+import QBCHarness
 import QBCTestSupport
 import Testing
 

@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import QBCClient
 import QBCCrypto
+import QBCHarness
 import QBCTestSupport
 import Testing
 

@@ -1,8 +1,14 @@
 import CSodium
 import Foundation
 
+/// libsodium must be initialised before the loops run (QBCCrypto does the same for itself).
+private let sodiumReady: Bool = sodium_init() >= 0
+
+private func requireSodium() { precondition(sodiumReady, "libsodium failed to initialise (no entropy source?)") }
+
 /// Direct libsodium loops on preallocated buffers: the baseline every QBC benchmark
-/// prints next to its own figure. Not for production use: it only counts operations.
+/// prints next to its own figure. Not for production use: it only counts operations. It lives
+/// in the harness, not in QBCCrypto, so no shipped library carries benchmark code.
 public enum RawSodiumBaseline {
     /// Ed25519 signatures per second, one thread, `count` signatures of `messageBytes` bytes.
     public static func signPerSecond(count: Int, messageBytes: Int) -> Double {
