@@ -13,6 +13,8 @@ struct APIError: HTTPResponseError {
     let code: String
     let message: String
     var id: String? = nil
+    /// Headers the answer carries besides the JSON content type (`Allow` on a 405).
+    var headers: HTTPFields = [:]
 
     init(_ status: HTTPResponse.Status, _ code: String, _ message: String, id: String? = nil) {
         self.status = status
@@ -59,7 +61,9 @@ struct APIError: HTTPResponseError {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONResponse.make(ErrorJSON(error: code, message: message, id: id), status: status)
+        var response = JSONResponse.make(ErrorJSON(error: code, message: message, id: id), status: status)
+        response.headers.append(contentsOf: headers)
+        return response
     }
 }
 

@@ -17,7 +17,10 @@ public func buildApplication(
     let environment = runtime.environment
     let clock = environment.clock
     let metrics = NodeMetrics(chains: runtime.directory)
-    let router = Router(context: QBCRequestContext.self)
+    // HEAD is answered wherever GET is; a path served under other methods answers 405 with Allow.
+    let router = Router(context: QBCRequestContext.self, options: .autoGenerateHeadEndpoints)
+    let routes = RouteTable()
+    router.add(middleware: RouteErrorMiddleware(table: routes))
     let transport = HTTPPeerTransport(key: runtime.nodeKey, clock: clock, maxPayloadBytes: TransactionLimits.absoluteMaxPayloadBytes)
     let network = NetworkService(
         key: runtime.nodeKey, chains: runtime.directory, transport: transport, bootstrap: runtime.settings.peers,
@@ -31,6 +34,7 @@ public func buildApplication(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: await metrics.scrape())))
     }
+    routes.record(router.routes.map { ($0.method, $0.path.description) })
     var services: [any Service] = [network]
     services.append(LeapService(
         chains: runtime.directory, interval: runtime.settings.leapIntervalMilliseconds, threshold: runtime.settings.leapThreshold,

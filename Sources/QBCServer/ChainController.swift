@@ -66,10 +66,9 @@ struct ChainController: Sendable {
 
     func inject(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
         let chain = try chain(context)
-        let bytes = try await Self.body(request, limit: APILimits.maxRequestBytes)
-        if request.headers[.contentType]?.lowercased().hasPrefix(Transaction.batchContentType) == true {
-            return try await injectBinary(bytes, to: chain)
-        }
+        let binary = try BodyType.jsonOrBatch.isBatch(request)
+        let bytes = try await Self.body(request, limit: APILimits.maxRequestBytes, type: .jsonOrBatch)
+        if binary { return try await injectBinary(bytes, to: chain) }
         let maxPayload = chain.rules.transactionLimits.maxPayloadBytes
         guard bytes.first(where: { !Self.isJSONSpace($0) }) == UInt8(ascii: "[") else {
             let tx: Transaction
@@ -86,8 +85,9 @@ struct ChainController: Sendable {
                 throw APIError(error, id: id?.hex)
             }
         }
-        let items: [TransactionJSON]
-        do throws(WireError) { items = try WireJSON.decode([TransactionJSON].self, from: bytes, what: "transaction list") } catch {
+        // Each element is judged on its own; only a body that is not a JSON array is refused whole.
+        let items: [EachDecoded<TransactionJSON>]
+        do throws(WireError) { items = try WireJSON.decode([EachDecoded<TransactionJSON>].self, from: bytes, what: "transaction list") } catch {
             throw APIError(error)
         }
         guard items.count <= APILimits.maxTransactionsPerRequest else {
@@ -96,10 +96,11 @@ struct ChainController: Sendable {
         var results = [InjectResultJSON?](repeating: nil, count: items.count)
         var parsed = [(Int, Transaction)]()
         for (index, item) in items.enumerated() {
-            do throws(WireError) { parsed.append((index, try item.transaction(maxPayloadBytes: maxPayload))) } catch {
+            do throws(WireError) { parsed.append((index, try item.value.get().transaction(maxPayloadBytes: maxPayload))) } catch {
                 metrics.rejectedMalformed.increment()
                 let api = APIError(error)
-                results[index] = InjectResultJSON(id: item.id, status: "rejected", error: api.code, message: api.message)
+                let id = try? item.value.get().id
+                results[index] = InjectResultJSON(id: id ?? nil, status: "rejected", error: api.code, message: api.message)
             }
         }
         let outcomes = try await admit(parsed.map(\.1), to: chain)
@@ -178,7 +179,9 @@ struct ChainController: Sendable {
         }
     }
 
-    static func body(_ request: Request, limit: Int) async throws -> [UInt8] {
+    /// The request body, at most `limit` bytes. `type`: what the route takes (checked before reading).
+    static func body(_ request: Request, limit: Int, type: BodyType = .json) async throws -> [UInt8] {
+        _ = try type.isBatch(request)
         do { return Array(try await request.body.collect(upTo: limit).readableBytesView) } catch {
             throw APIError(.contentTooLarge, "too_large", "request body is larger than \(limit) bytes")
         }

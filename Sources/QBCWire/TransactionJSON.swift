@@ -107,23 +107,33 @@ public enum WireJSON {
 
     /// Decodes `T`, turning every decoding failure into one readable `WireError`.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], what: String) throws(WireError) -> T {
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(bytes))
-        } catch let error as WireError {
-            throw error
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw .malformed("\(what) is missing the field \"\(key.stringValue)\"")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw .malformed("\(what) field \"\(path(context))\" has the wrong type")
-        } catch let DecodingError.dataCorrupted(context) {
-            let at = path(context)
-            throw .malformed(at.isEmpty ? "\(what) is not valid JSON" : "\(what) field \"\(at)\" is invalid")
-        } catch {
-            throw .malformed("\(what) could not be read: \(error)")
+        do { return try JSONDecoder().decode(T.self, from: Data(bytes)) } catch { throw describe(error, what: what) }
+    }
+
+    /// One readable `WireError` for a failure to decode `what`.
+    public static func describe(_ error: any Error, what: String) -> WireError {
+        switch error {
+        case let error as WireError: error
+        case DecodingError.keyNotFound(let key, _): .malformed("\(what) is missing the field \"\(key.stringValue)\"")
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            .malformed("\(what) field \"\(path(context))\" has the wrong type")
+        case DecodingError.dataCorrupted(let context):
+            path(context).isEmpty ? .malformed("\(what) is not valid JSON") : .malformed("\(what) field \"\(path(context))\" is invalid")
+        default: .malformed("\(what) could not be read: \(error)")
         }
     }
 
     private static func path(_ context: DecodingError.Context) -> String {
         context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+}
+
+/// One element of a JSON array decoded on its own, so that a broken element gets its own verdict
+/// and does not refuse the others (`POST /inject` with an array).
+public struct EachDecoded<T: Decodable & Sendable>: Decodable, Sendable {
+    public let value: Result<T, WireError>
+
+    public init(from decoder: any Decoder) {
+        do { value = .success(try T(from: decoder)) } catch { value = .failure(WireJSON.describe(error, what: "transaction")) }
     }
 }
