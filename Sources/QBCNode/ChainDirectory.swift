@@ -10,6 +10,8 @@ public final class ChainDirectory: Sendable {
     let nodeKey: SigningKey
     let mempoolCapacity: Int
     let environment: NodeEnvironment
+    /// Keys the operator lets create chains here, besides the admins of chains already served.
+    let creators: Set<PublicKey>
     private let state = Mutex<[ChainService]>([])
     /// One adoption at a time, so the name check and the stored Bang cannot race (adoptions are rare).
     private let adopting = CommitGate()
@@ -20,11 +22,14 @@ public final class ChainDirectory: Sendable {
     /// Most chains one node serves: every chain costs an actor, a mempool and a relay task.
     public static let maxChains = 1000
 
-    public init(store: any BlockStore, nodeKey: SigningKey, mempoolCapacity: Int, environment: NodeEnvironment) {
+    public init(
+        store: any BlockStore, nodeKey: SigningKey, mempoolCapacity: Int, environment: NodeEnvironment, creators: Set<PublicKey> = []
+    ) {
         self.store = store
         self.nodeKey = nodeKey
         self.mempoolCapacity = mempoolCapacity
         self.environment = environment
+        self.creators = creators
         (additions, additionsSink) = AsyncStream.makeStream(of: ChainService.self, bufferingPolicy: .unbounded)
     }
 
@@ -58,6 +63,9 @@ public final class ChainDirectory: Sendable {
     private func adoptAlone(_ bang: Bang) async throws(AdoptionError) -> (chain: ChainService, created: Bool) {
         if let known = chain(bang.id) { return (known, false) }
         do throws(RuleError) { try bang.check() } catch { throw .rule(error) }
+        guard mayCreate(bang.creator) else {
+            throw .rule(RuleError(.notAuthorized, "\(bang.creator.hex) may not create chains on this node: its operator lists creators in network.chainCreators, and admins of the chains it serves may create more (documentation/chains.md)"))
+        }
         guard bang.rules.membership.holds(nodeKey.publicKey, .node) else {
             throw .rule(RuleError(.notAuthorized, "this node (\(nodeKey.publicKey.hex)) does not hold the node role in chain \(bang.rules.name); send the Bang to a node that does"))
         }
@@ -77,6 +85,12 @@ public final class ChainDirectory: Sendable {
         state.withLock { $0.append(service) }
         additionsSink.yield(service)
         return (service, true)
+    }
+
+    /// Who may create a chain here: a key the operator named, or an admin (at the tip) of a chain
+    /// this node already serves. Anyone else could fill the node's allowance and take names.
+    public func mayCreate(_ creator: PublicKey) -> Bool {
+        creators.contains(creator) || all.contains { $0.membership.holds(creator, .admin) }
     }
 
     private func checkForkPoint(_ fork: ForkPoint, of bang: Bang) async throws(AdoptionError) {

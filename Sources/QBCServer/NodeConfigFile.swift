@@ -23,6 +23,7 @@ struct NodeConfigFile: Decodable {
     struct Network: Decodable {
         var peers: [String]?
         var advertise: String?
+        var chainCreators: [String]?
     }
 
     var node: Node?
@@ -67,6 +68,7 @@ struct NodeConfigFile: Decodable {
         if let n = network {
             if let v = n.peers { s.peers = v }
             if let v = n.advertise { s.advertise = v }
+            if let v = n.chainCreators { s.chainCreators = v }
         }
         if let l = leap {
             if let v = l.intervalMilliseconds { s.leapIntervalMilliseconds = try NodeSettings.integer("\(v)", "leap.intervalMilliseconds", 0...86_400_000) }
@@ -77,7 +79,7 @@ struct NodeConfigFile: Decodable {
 
     static let knownFields: [String: Set<String>] = [
         "": ["node", "leap", "chain", "network"],
-        "network": ["peers", "advertise"],
+        "network": ["peers", "advertise", "chainCreators"],
         "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "verifierTasks", "logLevel"],
         "leap": ["intervalMilliseconds", "allowLoopback", "threshold"],
     ]

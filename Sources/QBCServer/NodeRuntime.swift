@@ -38,6 +38,11 @@ public final class NodeRuntime: Sendable {
     public static func open(settings: NodeSettings, passphrase: SecretBytes?, clock: any NodeClock, logger: Logger) async throws
         -> NodeRuntime
     {
+        var creators = Set<PublicKey>()
+        for text in settings.chainCreators {
+            guard let key = try? PublicKey(hex: text) else { throw SettingsError("network.chainCreators: \(text) is not a public key (64 hex digits)") }
+            creators.insert(key)
+        }
         let store = try SQLiteBlockStore(directory: settings.dataDirectory)
         let nodeKey = try KeyLoader.nodeKey(settings: settings, passphrase: passphrase, logger: logger)
         var bangs = try await store.bangs()
@@ -55,7 +60,8 @@ public final class NodeRuntime: Sendable {
         }
         let environment = NodeEnvironment(
             clock: clock, sealingThreads: settings.verifierTasks, verifierTasks: settings.verifierTasks, logger: logger)
-        let directory = ChainDirectory(store: store, nodeKey: nodeKey, mempoolCapacity: settings.mempoolCapacity, environment: environment)
+        let directory = ChainDirectory(
+            store: store, nodeKey: nodeKey, mempoolCapacity: settings.mempoolCapacity, environment: environment, creators: creators)
         // Parents before forks is not needed: a stored fork was checked when it was adopted.
         for bang in bangs {
             do throws(RuleError) { try bang.check() } catch {

@@ -24,6 +24,9 @@ public struct NodeSettings: Sendable {
     public var peers: [String] = []
     /// The URL other nodes reach this one at; default `http://HOST:PORT` once bound.
     public var advertise: String?
+    /// Public keys (hex) that may create chains on this node besides the admins of the chains it
+    /// serves (`network.chainCreators`, `QBC_CHAIN_CREATORS`).
+    public var chainCreators: [String] = []
     /// The chain created at the first start, when the data folder holds none.
     public var chain = ChainSpec.development
 
@@ -48,6 +51,7 @@ public struct NodeSettings: Sendable {
         if let v = environment["QBC_ALLOW_LOOPBACK_LEAP"] { allowLoopbackLeap = v == "1" || v == "true" }
         if let v = environment["QBC_PEERS"] { peers = v.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }
         if let v = environment["QBC_ADVERTISE"] { advertise = v.isEmpty ? nil : v }
+        if let v = environment["QBC_CHAIN_CREATORS"] { chainCreators = v.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }
     }
 
     static func integer(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws(SettingsError) -> Int {

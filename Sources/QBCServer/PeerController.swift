@@ -16,6 +16,7 @@ struct PeerController: Sendable {
     let chains: ChainController
     let clock: any NodeClock
     let logger: Logger
+    let replays = ReplayGuard()
 
     func addRoutes(to router: Router<QBCRequestContext>) {
         router.get("/discover") { _, _ in
@@ -164,6 +165,9 @@ struct PeerController: Sendable {
             case .notANode(let key, let name):
                 throw APIError(.forbidden, "not_authorized", "node \(key.hex) does not hold the node role in chain \(name)")
             }
+        }
+        guard replays.firstUse(signature, signedAt: Timestamp(milliseconds: milliseconds), now: clock.now()) else {
+            throw APIError(.unauthorized, "replayed_request", "this signed request was served already; sign each request anew (qbc/peer-request/v1)")
         }
         return (node, body)
     }

@@ -7,30 +7,51 @@ import QBCNode
 import QBCWire
 import Synchronization
 
-/// Single-use challenges for readers-only chains: issued on request, valid for a minute, consumed
-/// by the first proof that names them, so a proof can never be replayed. Bounded in number.
+/// Challenges for readers-only chains, issued without keeping anything: a nonce carries its expiry
+/// and a random part under a MAC only this process can make (bound to the chain), so a flood of
+/// `GET /challenge` costs the node nothing and locks no reader out. A nonce is single-use: once a
+/// valid proof redeems it, it is remembered until it expires, so the same proof never reads twice.
 final class ReadGate: Sendable {
     static let lifetimeMilliseconds: UInt64 = 60_000
-    static let capacity = 10_000
-    private let issued = Mutex<[[UInt8]: (chain: ChainID, expires: Timestamp)]>([:])
+    /// Redeemed nonces remembered at most (only valid proofs by readers add to it).
+    static let capacity = 100_000
+    private let authenticator = MessageAuthenticator()
+    private let redeemed = Mutex<[[UInt8]: Timestamp]>([:])
 
-    /// A fresh nonce for `chain`; the oldest expired ones make room when the gate is full.
-    func challenge(chain: ChainID, now: Timestamp) -> (nonce: [UInt8], expires: Timestamp)? {
-        let nonce = SecureRandom.bytes(ReadProof.nonceBytes)
+    /// Layout of a nonce (32 bytes): expiry (u64 milliseconds), 8 random bytes, 16 bytes of
+    /// HMAC-SHA-512-256 over `qbc/challenge/v1`, the chain id, the expiry and the random bytes.
+    func challenge(chain: ChainID, now: Timestamp) -> (nonce: [UInt8], expires: Timestamp) {
         let expires = Timestamp(milliseconds: now.milliseconds + Self.lifetimeMilliseconds)
-        return issued.withLock { table in
-            if table.count >= Self.capacity { table = table.filter { $0.value.expires > now } }
-            guard table.count < Self.capacity else { return nil }
-            table[nonce] = (chain, expires)
-            return (nonce, expires)
-        }
+        var w = CanonicalWriter(capacity: ReadProof.nonceBytes)
+        w.u64(expires.milliseconds)
+        w.fixed(SecureRandom.bytes(8))
+        let tag = authenticator.tag(Self.macInput(chain: chain, head: w.bytes))
+        w.fixed(Array(tag.prefix(16)))
+        return (w.bytes, expires)
     }
 
-    /// True once for a nonce this node issued for `chain` that has not expired.
-    func consume(_ nonce: [UInt8], chain: ChainID, now: Timestamp) -> Bool {
-        issued.withLock { table in
-            guard let entry = table.removeValue(forKey: nonce) else { return false }
-            return entry.chain == chain && now < entry.expires
+    private static func macInput(chain: ChainID, head: [UInt8]) -> [UInt8] { Array("qbc/challenge/v1".utf8) + chain.bytes + head }
+
+    /// True when this node issued `nonce` for `chain` and it has not expired.
+    func isIssued(_ nonce: [UInt8], chain: ChainID, now: Timestamp) -> Bool {
+        guard nonce.count == ReadProof.nonceBytes else { return false }
+        var r = CanonicalReader(nonce)
+        guard let expiry = try? r.u64(), now.milliseconds < expiry, expiry - now.milliseconds <= Self.lifetimeMilliseconds else {
+            return false
+        }
+        return authenticator.verify(Array(nonce.suffix(16)), of: Self.macInput(chain: chain, head: Array(nonce.prefix(16))))
+    }
+
+    /// Marks a nonce used; false when it was used already (or the memory of used ones is full).
+    func redeem(_ nonce: [UInt8], now: Timestamp) -> Bool {
+        var reader = CanonicalReader(nonce)
+        let expiry = Timestamp(milliseconds: (try? reader.u64()) ?? 0)
+        return redeemed.withLock { table in
+            guard table[nonce] == nil else { return false }
+            if table.count >= Self.capacity { table = table.filter { $0.value > now } }
+            guard table.count < Self.capacity else { return false }
+            table[nonce] = expiry
+            return true
         }
     }
 
@@ -47,7 +68,7 @@ final class ReadGate: Sendable {
         guard let reader = try? PublicKey(hex: readerText), let nonce = try? Hex.decode(nonceText),
             let proof = try? Signature(hex: proofText)
         else { throw APIError(.unauthorized, "bad_signature", "the read proof headers are malformed") }
-        guard consume(nonce, chain: chain.id, now: now) else {
+        guard isIssued(nonce, chain: chain.id, now: now) else {
             throw APIError(.unauthorized, "stale_challenge", "the challenge is unknown, expired or already used: get a fresh one")
         }
         do throws(RuleError) {
@@ -56,6 +77,9 @@ final class ReadGate: Sendable {
                 path: request.uri.string, membership: chain.membership)
         } catch {
             throw APIError(error)
+        }
+        guard redeem(nonce, now: now) else {
+            throw APIError(.unauthorized, "stale_challenge", "the challenge is unknown, expired or already used: get a fresh one")
         }
     }
 }

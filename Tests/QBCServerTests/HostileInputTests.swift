@@ -91,3 +91,124 @@ import Testing
         #expect(notJSON.status == 400, "a body that is not JSON is refused whole")
     }
 }
+
+/// Floods that need no key take nothing a member needs.
+@Suite struct FloodTests {
+    /// 10,000 challenges used to fill the node's table and lock every reader out for a minute.
+    @Test func aFloodOfChallengesLocksNoReaderOut() async throws {
+        let t = try TestNode()
+        let writer = try Keys.load("writer1")
+        let reader = try Keys.load("reader")
+        let bang = try testBang("vault", nodes: [try ChainsNodeTests.nodeKey(t)], writers: [writer], readers: [reader], readersOnly: true)
+        #expect(try await t.client.create(bang).status == "created")
+        let vault = NodeClient(baseURL: t.node.url, chain: "vault")
+        let tx = signed(#"{"v":1}"#, chain: bang.id, by: writer)
+        try await ChainsNodeTests.commit(vault, tx)
+        let issued = Locked(0)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    for _ in 0..<660 where (try? await vault.call("GET", "/chains/vault/challenge", as: ChallengeJSON.self)) != nil {
+                        issued.withValue { $0 += 1 }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(issued.value == 10_560, "every challenge was answered")
+        let read = try await vault.provenRead("/tx/\(tx.id.hex)", reader: reader, as: TransactionLookupJSON.self)
+        #expect(read.status == "committed", "a reader still reads")
+    }
+
+    /// Any fresh key could Bang chains onto a node by naming it, and take its allowance and names.
+    @Test func onlyChainCreatorsTheOperatorAllowsMayCreateChains() async throws {
+        let stranger = SigningKey()
+        let t = try TestNode(environment: ["QBC_CHAIN_CREATORS": ""])
+        let node = try ChainsNodeTests.nodeKey(t)
+        let squat = try testBang("orders", nodes: [node], writers: [], admins: [stranger])
+        await expectRefusal(403, "not_authorized") { try await t.client.create(squat) }
+        #expect(try await t.client.chains().count == 1, "nothing was created")
+        // An admin of a chain the node serves may create one.
+        #expect(try await t.client.create(try testBang("orders", nodes: [node], writers: [])).status == "created")
+
+        let allowed = SigningKey()
+        let u = try TestNode(environment: ["QBC_CHAIN_CREATORS": allowed.publicKey.hex])
+        let theirs = try testBang("sensors", nodes: [try ChainsNodeTests.nodeKey(u)], writers: [], admins: [allowed])
+        #expect(try await u.client.create(theirs).status == "created", "a key the operator listed may")
+    }
+}
+
+/// What an admitted peer sends can be captured; it must not be served twice.
+@Suite struct PeerReplayTests {
+    @Test func anExactReplayOfASignedPeerRequestIsRefused() async throws {
+        let net = try TestNetwork(count: 2)
+        try await eventually("node 2 is admitted at node 1") { try await net.client(0).stats().peers == 1 }
+        let key = try Keys.load("node2")
+        let path = "/peer/chains/\(net.chain.hex)/tip"
+        let stamp = now()
+        let signature = PeerRequest.sign(key: key, timestamp: stamp, method: "GET", path: path, body: [])
+        let headers = [
+            (QBCHeader.node, key.publicKey.hex), (QBCHeader.timestamp, String(stamp.milliseconds)), (QBCHeader.signature, signature.hex),
+        ]
+        let first = try await raw("GET", net.nodes[0].url + path, headers: headers)
+        #expect(first.status == 200)
+        let again = try await raw("GET", net.nodes[0].url + path, headers: headers)
+        #expect(again.status == 401)
+        #expect(again.error?.error == "replayed_request")
+        // A push replayed is refused too, and admits nothing a second time.
+        let tx = signed(#"{"replay":1}"#, chain: net.chain, by: try Keys.load("writer1"))
+        let body = NodeClient.encodeBatch([tx])
+        let pushPath = "/peer/chains/\(net.chain.hex)/transactions"
+        let pushStamp = now()
+        let pushSignature = PeerRequest.sign(key: key, timestamp: pushStamp, method: "POST", path: pushPath, body: body)
+        let pushHeaders = [
+            (QBCHeader.node, key.publicKey.hex), (QBCHeader.timestamp, String(pushStamp.milliseconds)),
+            (QBCHeader.signature, pushSignature.hex), ("Content-Type", "application/json"),
+        ]
+        #expect(try await raw("POST", net.nodes[0].url + pushPath, body: body, headers: pushHeaders).status == 200)
+        #expect(try await raw("POST", net.nodes[0].url + pushPath, body: body, headers: pushHeaders).error?.error == "replayed_request")
+        // Signed anew, the same question is answered.
+        let fresh = NodeClient(baseURL: net.nodes[0].url, peerKey: key, clock: { now() })
+        #expect(try await fresh.peerTip(chain: net.chain).height == 0)
+    }
+}
+
+/// A ban outlives a restart: the banned peer cannot register again or push a Quant.
+@Suite struct BanPersistenceTests {
+    @Test func aBanSurvivesARestart() async throws {
+        var net = try TestNetwork(count: 2)
+        try await eventually("node 2 is admitted at node 1") { try await net.client(0).stats().peers == 1 }
+        let key = try Keys.load("node2")
+        let asNode2 = NodeClient(baseURL: net.nodes[0].url, peerKey: key, clock: { now() })
+        let writer = try Keys.load("writer1")
+        func quant(_ transactions: [Transaction], mutate: (inout QuantHeader) -> Void = { _ in }) -> QuantJSON {
+            var header = QuantHeader(
+                chain: net.chain, height: 1, previous: net.chain, timestamp: now(), merkleRoot: Merkle.root(transactions.map(\.id)),
+                transactionCount: UInt32(transactions.count), proposer: key.publicKey, difficultyBits: 8, nonce: 0)
+            mutate(&header)
+            header = ProofOfWork.mine(header) ?? header
+            return QuantJSON(header: QuantHeaderJSON(header: header, cumulativeWork: 0, cumulativeTransactions: 0),
+                             transactions: transactions.map(TransactionJSON.init))
+        }
+        for round in 0..<3 {
+            let bad = quant([signed(#"{"bad":\#(round)}"#, chain: net.chain, by: writer)]) { $0.merkleRoot = .zero }
+            await expectRefusal(422, "bad_merkle_root") { try await asNode2.peerPush(quant: bad) }
+        }
+        let valid = quant([signed(#"{"good":1}"#, chain: net.chain, by: writer)])
+        await expectRefusal(403, "not_authorized") { try await asNode2.peerPush(quant: valid) }
+
+        net.nodes[0].stop()
+        net.nodes[0] = try TestNetwork.start(1, dir: net.dir, peer: nil)
+        let restarted = NodeClient(baseURL: net.nodes[0].url, peerKey: key, clock: { now() })
+        let registration = Registration(key: key, address: net.nodes[1].url, chains: [net.chain], timestamp: now())
+        do {
+            _ = try await net.client(0).register(registration)
+            Issue.record("a banned peer registered again after a restart")
+        } catch let error as NodeClientError {
+            #expect(error.status == 403)
+            #expect(error.message.contains("banned"), "\(error)")
+        }
+        await expectRefusal(403, "not_authorized") { try await restarted.peerPush(quant: valid) }
+        #expect(try await net.client(0).stats().height == 0, "nothing of the banned peer was committed")
+    }
+}
