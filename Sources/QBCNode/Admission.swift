@@ -1,4 +1,6 @@
+import Dispatch
 public import QBCCore
+import Synchronization
 
 /// The verdict on one submitted transaction.
 public enum AdmissionOutcome: Sendable {
@@ -8,21 +10,25 @@ public enum AdmissionOutcome: Sendable {
 
 /// Verifies Ed25519 signatures on all cores.
 enum ParallelVerifier {
-    /// One flag per transaction, in order: true when its signature verifies.
-    static func verify(_ transactions: [Transaction], tasks: Int) async -> [Bool] {
-        let chunks = max(1, min(tasks, transactions.count / 64))
-        guard chunks > 1 else { return transactions.map(\.hasValidSignature) }
+    /// One flag per transaction, in order: true when its signature verifies. Batches of 64 or more
+    /// run on `threads` Dispatch threads, off the Swift concurrency pool, so a node verifying a big
+    /// batch still answers `/health` and every other request; smaller ones (and all with 0
+    /// threads) run inline.
+    static func verify(_ transactions: [Transaction], threads: Int) async -> [Bool] {
+        let chunks = min(threads, transactions.count / 64)
+        guard chunks > 0 else { return transactions.map(\.hasValidSignature) }
         let size = (transactions.count + chunks - 1) / chunks
-        return await withTaskGroup(of: (Int, [Bool]).self) { group in
-            for start in stride(from: 0, to: transactions.count, by: size) {
-                let slice = Array(transactions[start..<min(start + size, transactions.count)])
-                group.addTask { (start, slice.map(\.hasValidSignature)) }
+        let flags = Mutex([Bool](repeating: false, count: transactions.count))
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global(qos: .userInitiated).async {
+                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                    let range = chunk * size..<min((chunk + 1) * size, transactions.count)
+                    let valid = transactions[range].map(\.hasValidSignature)
+                    flags.withLock { $0.replaceSubrange(range, with: valid) }
+                }
+                continuation.resume()
             }
-            var flags = [Bool](repeating: false, count: transactions.count)
-            for await (start, result) in group {
-                flags.replaceSubrange(start..<start + result.count, with: result)
-            }
-            return flags
         }
+        return flags.withLock { $0 }
     }
 }

@@ -84,7 +84,7 @@ extension ChainService {
     nonisolated func checkSignatures(_ transactions: [Transaction]) async throws(RuleError) {
         let known = await verifiedInMempool(transactions)
         let unknown = zip(transactions, known).filter { !$0.1 }.map(\.0)
-        let valid = await ParallelVerifier.verify(unknown, tasks: environment.verifierTasks)
+        let valid = await ParallelVerifier.verify(unknown, threads: environment.verifierThreads)
         if let bad = zip(unknown, valid).first(where: { !$0.1 })?.0 { try TransactionRules.checkSignature(bad) }
     }
 

@@ -14,6 +14,7 @@ public actor ChainService {
     public nonisolated let proposer: PublicKey
     /// The chain's consensus engine: everything that differs between engines is asked of it.
     public nonisolated let engine: any ConsensusEngine
+    public nonisolated let mempoolCapacity: Int
     /// The node's key: signs Quants under proof of authority.
     let sealer: SigningKey
     let store: any BlockStore
@@ -71,6 +72,7 @@ public actor ChainService {
         equivocators = try await store.equivocators(chain: bang.id)
         let events = try await store.memberEvents(chain: bang.id, atOrBelow: tip?.header.height ?? 0)
         membershipState = Mutex(bang.rules.membership.applying(events))
+        self.mempoolCapacity = mempoolCapacity
         var mempool = Mempool(capacity: mempoolCapacity)
         let waiting = try await store.mempool(chain: bang.id, limit: mempoolCapacity, limits: bang.rules.transactionLimits)
         for tx in waiting where mempool.reserve(tx) { mempool.confirm([tx.id]) }
@@ -120,7 +122,14 @@ public actor ChainService {
                 outcomes[index] = .rejected(tx.id, error)
             }
         }
-        let valid = await ParallelVerifier.verify(candidates.map(\.1), tasks: environment.verifierTasks)
+        // A full mempool refuses at once: verifying what cannot wait would only burn the cores.
+        if await isFull {
+            for (index, tx) in candidates {
+                outcomes[index] = .rejected(tx.id, Self.full(mempoolCapacity))
+            }
+            candidates = []
+        }
+        let valid = await ParallelVerifier.verify(candidates.map(\.1), threads: environment.verifierThreads)
         var verified = [(Int, Transaction)]()
         for ((index, tx), ok) in zip(candidates, valid) {
             if ok {
@@ -151,6 +160,12 @@ public actor ChainService {
         }
     }
 
+    private var isFull: Bool { mempool.count >= mempool.capacity }
+
+    static func full(_ capacity: Int) -> RuleError {
+        RuleError(.mempoolFull, "the mempool holds \(capacity) transactions; retry after the next Leap")
+    }
+
     private func reserve(_ verified: [(Int, Transaction)]) -> (
         reserved: [(Int, Transaction)], refused: [(Int, Transaction, RuleError)]
     ) {
@@ -162,8 +177,7 @@ public actor ChainService {
                 refused.append((index, tx, RuleError(
                     .notAuthorized, "sender \(tx.sender.hex) does not hold the writer role on chain \(rules.name)")))
             } else if mempool.count >= mempool.capacity {
-                refused.append((index, tx, RuleError(
-                    .mempoolFull, "the mempool holds \(mempool.capacity) transactions; retry after the next Leap")))
+                refused.append((index, tx, Self.full(mempool.capacity)))
             } else if !mempool.reserve(tx) {
                 refused.append((index, tx, RuleError(.duplicate, "transaction \(tx.id.hex) is already waiting in the mempool")))
             } else {

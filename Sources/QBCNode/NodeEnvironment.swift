@@ -29,19 +29,20 @@ public struct NodeEnvironment: Sendable {
     /// Proof-of-work searches: on this many Dispatch threads (the node), or inline on the caller's
     /// thread with 0 (the simulator, where one thread runs everything in order).
     public var sealingThreads: Int
-    /// Signature checks of large batches are spread over this many tasks.
-    public var verifierTasks: Int
+    /// Signature checks of large batches run on this many Dispatch threads, off the Swift
+    /// concurrency pool so request handlers keep answering; inline with 0 (the simulator).
+    public var verifierThreads: Int
     public var logger: Logger
     /// Told what each chain commits, drops and detects (the simulator's invariants; nil on a node).
     public var observer: (any ChainObserver)?
 
     public init(
-        clock: any NodeClock = SystemClock(), sealingThreads: Int, verifierTasks: Int, logger: Logger,
+        clock: any NodeClock = SystemClock(), sealingThreads: Int, verifierThreads: Int, logger: Logger,
         observer: (any ChainObserver)? = nil
     ) {
         self.clock = clock
         self.sealingThreads = sealingThreads
-        self.verifierTasks = max(1, verifierTasks)
+        self.verifierThreads = max(0, verifierThreads)
         self.logger = logger
         self.observer = observer
     }

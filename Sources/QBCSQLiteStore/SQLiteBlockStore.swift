@@ -249,11 +249,19 @@ public final class SQLiteBlockStore: BlockStore {
         }
     }
 
-    public func mempool(chain: ChainID, limit: Int, limits: TransactionLimits) async throws(StorageError) -> [Transaction] {
+    public func mempool(chain: ChainID, limit: Int, maxBytes: Int, limits: TransactionLimits) async throws(StorageError) -> [Transaction] {
         try await read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT body FROM mempool WHERE chain = ? ORDER BY seq LIMIT ?", arguments: [Data(chain.bytes), limit]
-            ).map { try Self.transaction($0["body"], limits: limits) }
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT body FROM mempool WHERE chain = ? ORDER BY seq LIMIT ?", arguments: [Data(chain.bytes), limit])
+            var out = [Transaction]()
+            var bytes = 0
+            while let row = try rows.next() {
+                let body: Data = row["body"]
+                if !out.isEmpty, bytes + body.count > maxBytes { break }
+                bytes += body.count
+                out.append(try Self.transaction(body, limits: limits))
+            }
+            return out
         }
     }
 

@@ -39,8 +39,11 @@ public func buildApplication(
     services.append(LeapService(
         chains: runtime.directory, interval: runtime.settings.leapIntervalMilliseconds, threshold: runtime.settings.leapThreshold,
         environment: environment))
+    let connections = ConnectionTable(limits: ConnectionLimits(
+        maximum: runtime.settings.maxConnections, headTimeout: .milliseconds(Int64(runtime.settings.requestHeadTimeoutMilliseconds))))
     return Application(
         router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(table: connections)])),
         configuration: .init(address: .hostname(runtime.settings.host, port: runtime.settings.port), serverName: "qbc"),
         services: services,
         onServerRunning: { channel in

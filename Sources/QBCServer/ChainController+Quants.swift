@@ -29,24 +29,16 @@ extension ChainController {
             equivocators: s.equivocators.map(\.hex), fork: chain.rules.fork.map(ForkJSON.init))
     }
 
-    /// `GET /chain?from=H&limit=N`: Quants from height H (default 1), at most N (default 100,
-    /// at most 1000) and at most 20,000 transactions per page; `next` gives the following page.
-    func page(_ request: Request, _ context: QBCRequestContext, peer: Bool = false) async throws -> Response {
-        let chain = peer ? try chain(context) : try readable(request, context)
+    /// `GET /chain?from=H&limit=N`: Quants from height H (default 1), at most N (default 100, at
+    /// most 1000), 20,000 transactions and, past the first Quant, 8 MiB of transactions per page;
+    /// `next` gives the following page. Streamed (`QuantStream`).
+    func page(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
+        let chain = try readable(request, context)
         let from = UInt64(try Self.integer(request, "from", default: 1, range: 1...Int.max))
         let limit = try Self.integer(request, "limit", default: 100, range: 1...APILimits.maxPageQuants)
         let height = await chain.stats().height
         let headers = try await read { try await chain.reader.headers(chain: chain.id, from: from, limit: limit) }
-        var quants = [QuantJSON]()
-        var transactions = 0
-        for stored in headers {
-            if !quants.isEmpty, transactions + Int(stored.header.transactionCount) > APILimits.maxPageTransactions { break }
-            quants.append(try await quantJSON(stored, chain: chain))
-            transactions += Int(stored.header.transactionCount)
-        }
-        let last = quants.last?.header.height
-        let next = last.flatMap { $0 < height ? $0 + 1 : nil }
-        return JSONResponse.make(ChainPageJSON(chain: chain.id.hex, height: height, from: from, next: next, quants: quants))
+        return QuantStream(chain: chain, logger: logger).page(headers, from: from, height: height)
     }
 
     /// `GET /quants/{height-or-hash}`.
@@ -67,18 +59,7 @@ extension ChainController {
         guard let stored = try await read({ try await chain.reader.header(chain: chain.id, height: height) }) else {
             throw APIError(.notFound, "not_found", "no Quant at height \(height) on chain \(chain.rules.name)")
         }
-        return JSONResponse.make(try await quantJSON(stored, chain: chain))
-    }
-
-    func quantJSON(_ stored: StoredHeader, chain: ChainService) async throws -> QuantJSON {
-        let transactions = try await read {
-            try await chain.reader.transactions(chain: chain.id, height: stored.header.height, limits: chain.rules.transactionLimits)
-        }
-        return QuantJSON(
-            header: QuantHeaderJSON(
-                header: stored.header, cumulativeWork: stored.cumulativeWork,
-                cumulativeTransactions: stored.cumulativeTransactions),
-            transactions: transactions.map(TransactionJSON.init))
+        return QuantStream(chain: chain, logger: logger).quant(stored)
     }
 
     /// `GET|POST /leap`: from the node's machine, or with a body signed by an admin or authority.

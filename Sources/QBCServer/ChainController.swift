@@ -160,11 +160,16 @@ struct ChainController: Sendable {
         throw APIError(.notFound, "not_found", "no transaction \(id.hex) on chain \(chain.rules.name)")
     }
 
+    /// `GET /mempool?limit=N`: how many wait, and the first N (at most 1000, and past the first at
+    /// most 8 MiB) in admission order, read from the store so a full mempool costs the chain
+    /// nothing to list.
     func mempool(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
         let chain = try readable(request, context)
         let limit = try Self.integer(request, "limit", default: 100, range: 0...APILimits.maxMempoolListing)
         let stats = await chain.stats()
-        let listed = await chain.waiting(limit: limit)
+        let listed = limit == 0 ? [] : try await read {
+            try await chain.reader.mempool(chain: chain.id, limit: limit, maxBytes: QuantStream.maxPageBytes, limits: chain.rules.transactionLimits)
+        }
         return JSONResponse.make(MempoolJSON(count: stats.mempoolSize, transactions: listed.map(TransactionJSON.init)))
     }
 

@@ -59,7 +59,7 @@ public final class NodeRuntime: Sendable {
             logger.warning("removed committed transactions left in the stored mempool by an earlier version", metadata: ["count": "\(stale)"])
         }
         let environment = NodeEnvironment(
-            clock: clock, sealingThreads: settings.verifierTasks, verifierTasks: settings.verifierTasks, logger: logger)
+            clock: clock, sealingThreads: settings.verifierTasks, verifierThreads: settings.verifierTasks, logger: logger)
         let directory = ChainDirectory(
             store: store, nodeKey: nodeKey, mempoolCapacity: settings.mempoolCapacity, environment: environment, creators: creators)
         // Parents before forks is not needed: a stored fork was checked when it was adopted.

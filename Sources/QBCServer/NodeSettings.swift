@@ -19,6 +19,10 @@ public struct NodeSettings: Sendable {
     /// Whether requests from 127.0.0.0/8 and ::1 may trigger a Leap without a signature.
     public var allowLoopbackLeap = true
     public var verifierTasks = ProcessInfo.processInfo.activeProcessorCount
+    /// Open HTTP connections at most; past it the oldest idle one is closed for each new one.
+    public var maxConnections = 1024
+    /// How long a connection may wait before sending a request head, in milliseconds.
+    public var requestHeadTimeoutMilliseconds = 15_000
     public var logLevel = "info"
     /// Base URLs of nodes to register with at start (`network.peers`, `QBC_PEERS`, `--peer`).
     public var peers: [String] = []
@@ -48,6 +52,10 @@ public struct NodeSettings: Sendable {
         if let v = environment["QBC_LEAP_INTERVAL_MS"] { leapIntervalMilliseconds = try Self.integer(v, "QBC_LEAP_INTERVAL_MS", 0...86_400_000) }
         if let v = environment["QBC_DIFFICULTY"] { chain.consensus["difficultyBits"] = UInt64(try Self.integer(v, "QBC_DIFFICULTY", 0...40)) }
         if let v = environment["QBC_LOG_LEVEL"] { logLevel = v }
+        if let v = environment["QBC_MAX_CONNECTIONS"] { maxConnections = try Self.integer(v, "QBC_MAX_CONNECTIONS", 16...1_000_000) }
+        if let v = environment["QBC_HEAD_TIMEOUT_MS"] {
+            requestHeadTimeoutMilliseconds = try Self.integer(v, "QBC_HEAD_TIMEOUT_MS", 100...3_600_000)
+        }
         if let v = environment["QBC_ALLOW_LOOPBACK_LEAP"] { allowLoopbackLeap = v == "1" || v == "true" }
         if let v = environment["QBC_PEERS"] { peers = v.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }
         if let v = environment["QBC_ADVERTISE"] { advertise = v.isEmpty ? nil : v }

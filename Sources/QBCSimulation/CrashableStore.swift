@@ -93,9 +93,9 @@ final class CrashableStore: BlockStore {
         return try await base.addToMempool(transactions)
     }
     func removeFromMempool(_ ids: [TransactionID]) async throws(StorageError) { try await alive(); try await base.removeFromMempool(ids) }
-    func mempool(chain: ChainID, limit: Int, limits: TransactionLimits) async throws(StorageError) -> [Transaction] {
+    func mempool(chain: ChainID, limit: Int, maxBytes: Int, limits: TransactionLimits) async throws(StorageError) -> [Transaction] {
         try await alive()
-        return try await base.mempool(chain: chain, limit: limit, limits: limits)
+        return try await base.mempool(chain: chain, limit: limit, maxBytes: maxBytes, limits: limits)
     }
     func removeCommittedFromMempool() async throws(StorageError) -> Int { try await alive(); return try await base.removeCommittedFromMempool() }
     func ban(_ peer: PublicKey, until: Timestamp) async throws(StorageError) { try await alive(); try await base.ban(peer, until: until) }

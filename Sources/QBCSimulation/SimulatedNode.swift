@@ -44,7 +44,7 @@ final class SimulatedNode: Sendable {
         var logger = Logger(label: "node\(index)") { [clock] label in SimulatedLogHandler(label: label, clock: clock) }
         logger.logLevel = ProcessInfo.processInfo.environment["QBC_SIM_DEBUG"] != nil ? .debug : .critical
         let environment = NodeEnvironment(
-            clock: clock, sealingThreads: 0, verifierTasks: 1, logger: logger,
+            clock: clock, sealingThreads: 0, verifierThreads: 0, logger: logger,
             observer: Recorder.Observer(node: "node\(index)", recorder: recorder))
         let directory = ChainDirectory(store: store, nodeKey: key, mempoolCapacity: capacity, environment: environment)
         for bang in try await store.bangs() { try await directory.open(bang) }

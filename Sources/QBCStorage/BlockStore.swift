@@ -63,8 +63,9 @@ public protocol BlockStore: Sendable {
     /// that commit in the stored mempool.
     func addToMempool(_ transactions: [Transaction]) async throws(StorageError) -> Set<TransactionID>
     func removeFromMempool(_ ids: [TransactionID]) async throws(StorageError)
-    /// The stored mempool of a chain, in admission order, at most `limit` entries.
-    func mempool(chain: ChainID, limit: Int, limits: TransactionLimits) async throws(StorageError) -> [Transaction]
+    /// The stored mempool of a chain, in admission order: at most `limit` entries and, past the
+    /// first, at most `maxBytes` of binary forms.
+    func mempool(chain: ChainID, limit: Int, maxBytes: Int, limits: TransactionLimits) async throws(StorageError) -> [Transaction]
     /// Deletes stored mempool entries that are committed (left by versions before 0.2, whose
     /// admission could race a commit); returns how many there were.
     func removeCommittedFromMempool() async throws(StorageError) -> Int
@@ -146,6 +147,11 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
 }
 
 extension BlockStore {
+    /// The stored mempool of a chain, in admission order, at most `limit` entries.
+    public func mempool(chain: ChainID, limit: Int, limits: TransactionLimits) async throws(StorageError) -> [Transaction] {
+        try await mempool(chain: chain, limit: limit, maxBytes: .max, limits: limits)
+    }
+
     /// Every transaction of the Quant at `height`.
     public func transactions(chain: ChainID, height: UInt64, limits: TransactionLimits) async throws(StorageError) -> [Transaction] {
         try await transactions(chain: chain, height: height, from: 0, limit: .max, maxBytes: .max, limits: limits)

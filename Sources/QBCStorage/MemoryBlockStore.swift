@@ -248,9 +248,16 @@ public final class MemoryBlockStore: BlockStore {
         try withState { s in for id in ids { s.mempool[id] = nil } }
     }
 
-    public func mempool(chain: ChainID, limit: Int, limits: TransactionLimits) async throws(StorageError) -> [Transaction] {
+    public func mempool(chain: ChainID, limit: Int, maxBytes: Int, limits: TransactionLimits) async throws(StorageError) -> [Transaction] {
         try withState { s in
-            Array(s.mempool.values.filter { $0.tx.chain == chain }.sorted { $0.seq < $1.seq }.prefix(max(0, limit)).map(\.tx))
+            var out = [Transaction]()
+            var bytes = 0
+            for entry in s.mempool.values.filter({ $0.tx.chain == chain }).sorted(by: { $0.seq < $1.seq }) {
+                guard out.count < limit, out.isEmpty || bytes + entry.tx.encodedSize <= maxBytes else { break }
+                bytes += entry.tx.encodedSize
+                out.append(entry.tx)
+            }
+            return out
         }
     }
 

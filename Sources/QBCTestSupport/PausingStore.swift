@@ -100,8 +100,8 @@ public final class PausingStore: BlockStore {
     public func equivocations(chain: ChainID) async throws(StorageError) -> [Equivocation] { try await base.equivocations(chain: chain) }
     public func equivocators(chain: ChainID) async throws(StorageError) -> Equivocators { try await base.equivocators(chain: chain) }
     public func removeFromMempool(_ ids: [TransactionID]) async throws(StorageError) { try await base.removeFromMempool(ids) }
-    public func mempool(chain: ChainID, limit: Int, limits: TransactionLimits) async throws(StorageError) -> [Transaction] {
-        try await base.mempool(chain: chain, limit: limit, limits: limits)
+    public func mempool(chain: ChainID, limit: Int, maxBytes: Int, limits: TransactionLimits) async throws(StorageError) -> [Transaction] {
+        try await base.mempool(chain: chain, limit: limit, maxBytes: maxBytes, limits: limits)
     }
     public func removeCommittedFromMempool() async throws(StorageError) -> Int { try await base.removeCommittedFromMempool() }
     public func ban(_ peer: PublicKey, until: Timestamp) async throws(StorageError) { try await base.ban(peer, until: until) }

@@ -9,7 +9,7 @@ import QBCTestSupport
 func testEnvironment(workers: Int = 2) -> NodeEnvironment {
     var logger = Logger(label: "qbc.test")
     logger.logLevel = .critical
-    return NodeEnvironment(sealingThreads: workers, verifierTasks: workers, logger: logger)
+    return NodeEnvironment(sealingThreads: workers, verifierThreads: workers, logger: logger)
 }
 
 /// A chain service on a real SQLite store in `dir`, holding `chain`'s Bang.

@@ -61,8 +61,8 @@ import Testing
     }
 
     @Test func membershipChangesNeedTheQuorumAndTakeEffectWhenCommitted() async throws {
-        let t = try TestNode()
         let (adminA, adminB, newcomer) = (SigningKey(), SigningKey(), SigningKey())
+        let t = try TestNode(environment: ["QBC_CHAIN_CREATORS": adminA.publicKey.hex])
         let bang = try testBang("gov", nodes: [try Self.nodeKey(t)], writers: [], admins: [adminA, adminB], quorum: 2)
         #expect(try await t.client.create(bang).status == "created")
         let gov = NodeClient(baseURL: t.node.url, chain: "gov")

@@ -212,3 +212,87 @@ import Testing
         #expect(try await net.client(0).stats().height == 0, "nothing of the banned peer was committed")
     }
 }
+
+/// Idle connections used to take every slot the node had: now the oldest idle ones are closed
+/// first, and one that never sends a request head is closed after its timeout.
+@Suite struct ConnectionFloodTests {
+    /// Opens `count` TCP connections to 127.0.0.1:`port` that never send anything.
+    static func idleConnections(to port: Int, count: Int) -> [Int32] {
+        var sockets = [Int32]()
+        for _ in 0..<count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { break }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else {
+                close(fd)
+                break
+            }
+            sockets.append(fd)
+        }
+        return sockets
+    }
+
+    /// True when the node has closed the connection (a read returns end of file at once).
+    static func isClosedByPeer(_ fd: Int32) -> Bool {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, 0) > 0 else { return false }
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, Int32(MSG_DONTWAIT)) == 0
+    }
+
+    @Test func aFloodOfIdleConnectionsDoesNotStopTheNode() async throws {
+        let t = try TestNode(environment: ["QBC_MAX_CONNECTIONS": "200", "QBC_HEAD_TIMEOUT_MS": "1500"])
+        let sockets = Self.idleConnections(to: t.node.port, count: 1500)
+        defer { for fd in sockets { close(fd) } }
+        #expect(sockets.count == 1500)
+        #expect(await t.client.isHealthy(), "/health answers under the flood")
+        let tx = signed(#"{"under":"flood"}"#, chain: t.chain, by: try Keys.load("writer1"))
+        #expect(try await t.client.submit(tx).status == "admitted", "a signed client still gets in")
+        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(t.node.process.processIdentifier)/fd").count
+        #expect(open < 300, "the node holds at most its maximum of connections: \(open) descriptors")
+        // Connections that never send a request head are closed after the timeout.
+        try await Task.sleep(for: .milliseconds(2500))
+        #expect(sockets.suffix(100).allSatisfy(Self.isClosedByPeer), "idle connections were closed")
+    }
+}
+
+/// `GET /chain?limit=1000` over Quants of big transactions used to build a 351 MB answer in memory.
+/// Pages are now bounded by bytes too, and streamed.
+@Suite struct BigReadTests {
+    @Test func pagesAreBoundedByBytesAndTheCursorWalksEverything() async throws {
+        let t = try TestNode()
+        let writer = try Keys.load("writer1")
+        let payload = [UInt8](repeating: UInt8(ascii: "b"), count: 60 * 1024)
+        var ids = Set<String>()
+        for quant in 0..<6 {
+            let txs = (0..<50).map { signed(bytes: Array("\(quant)-\($0)".utf8) + payload, chain: t.chain, by: writer, contentType: "text/plain") }
+            _ = try await t.client.submit(binaryBatch: Transaction.encodeBatch(txs))
+            #expect(try await t.client.leap().sealed)
+            ids.formUnion(txs.map(\.id.hex))
+        }
+        // 6 Quants of about 3 MiB each: a page stops after the Quant that reaches 8 MiB.
+        let first = try await t.client.page(from: 1, limit: 1000)
+        #expect(first.quants.count == 3)
+        #expect(first.next == 4)
+        var seen = Set<String>()
+        var from: UInt64? = 1
+        var pages = 0
+        while let next = from {
+            let page = try await t.client.page(from: next, limit: 1000)
+            for quant in page.quants { seen.formUnion(quant.transactions.compactMap(\.id)) }
+            from = page.next
+            pages += 1
+        }
+        #expect(pages == 2)
+        #expect(seen == ids, "the cursor walks every transaction once")
+        let single = try await t.client.quant("2")
+        #expect(single.transactions.count == 50, "a Quant streams whole")
+        #expect(try await verifyWholeChain(t.client, chain: t.chain) == 300)
+    }
+}

@@ -51,6 +51,11 @@ import Testing
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.httpBody = try Data(contentsOf: URL(fileURLWithPath: out))
+        // Without a type, Foundation (like curl) says form data: refused with a clear 415.
+        let (refusal, untyped) = try await URLSession.shared.data(for: request)
+        #expect((untyped as? HTTPURLResponse)?.statusCode == 415)
+        #expect(String(decoding: refusal, as: UTF8.self).contains("application/json"))
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let (_, response) = try await URLSession.shared.data(for: request)
         #expect((response as? HTTPURLResponse)?.statusCode == 202)
     }

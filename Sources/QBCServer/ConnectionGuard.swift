@@ -1,0 +1,115 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+import Synchronization
+
+/// Limits on the HTTP connections a node keeps open (documentation/configuration.md).
+struct ConnectionLimits: Sendable {
+    /// Open connections at most; past it the oldest idle one is closed for each new one.
+    var maximum: Int
+    /// How long a connection may wait before sending a request head (a new one, or between
+    /// requests on a kept-alive one).
+    var headTimeout: TimeAmount
+    /// How long a request body may take to arrive once its head did.
+    var bodyTimeout: TimeAmount = .seconds(60)
+    /// How long the client may take to read a response.
+    var responseTimeout: TimeAmount = .seconds(120)
+}
+
+/// Every open connection and whether it is in the middle of a request, so that a flood of
+/// connections costs the node only its oldest idle ones.
+final class ConnectionTable: Sendable {
+    private struct Entry {
+        let channel: any Channel
+        var busy: Bool
+        var since: NIODeadline
+    }
+
+    private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
+    let limits: ConnectionLimits
+
+    init(limits: ConnectionLimits) { self.limits = limits }
+
+    var count: Int { entries.withLock { $0.count } }
+
+    /// Registers a new connection. Over the maximum, the oldest idle connection is closed; when
+    /// every one is busy, the new one is.
+    func opened(_ channel: any Channel) {
+        let victim: (any Channel)? = entries.withLock { table in
+            table[ObjectIdentifier(channel)] = Entry(channel: channel, busy: false, since: .now())
+            guard table.count > limits.maximum else { return nil }
+            let oldest = table.filter { !$0.value.busy && $0.key != ObjectIdentifier(channel) }.min { $0.value.since < $1.value.since }
+            let key = oldest?.key ?? ObjectIdentifier(channel)
+            return table.removeValue(forKey: key)?.channel
+        }
+        victim?.close(promise: nil)
+    }
+
+    func mark(_ channel: any Channel, busy: Bool) {
+        entries.withLock { table in
+            table[ObjectIdentifier(channel)]?.busy = busy
+            table[ObjectIdentifier(channel)]?.since = .now()
+        }
+    }
+
+    func closed(_ channel: any Channel) { _ = entries.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) } }
+}
+
+/// One connection's guard: closes it when a request head, a body or the reading of a response
+/// takes too long (slow clients cannot hold a connection forever), and keeps the table told
+/// whether it is busy.
+final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private let table: ConnectionTable
+    private var deadline: Scheduled<Void>?
+
+    init(table: ConnectionTable) { self.table = table }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        table.opened(context.channel)
+        arm(table.limits.headTimeout, context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        table.closed(context.channel)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        table.closed(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            table.mark(context.channel, busy: true)
+            arm(table.limits.bodyTimeout, context: context)
+        case .end:
+            arm(table.limits.responseTimeout, context: context)
+        case .body:
+            break
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) {
+            table.mark(context.channel, busy: false)
+            arm(table.limits.headTimeout, context: context)
+        }
+        context.write(data, promise: promise)
+    }
+
+    /// Closes the connection unless the next step happens within `timeout`.
+    private func arm(_ timeout: TimeAmount, context: ChannelHandlerContext) {
+        deadline?.cancel()
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+    }
+}
