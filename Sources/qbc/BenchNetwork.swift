@@ -41,12 +41,18 @@ struct BenchSync: AsyncParsableCommand {
 struct BenchBroadcast: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "broadcast",
-        abstract: "Three nodes on loopback: time from a transaction's admission at node 1 until it waits in every mempool.")
+        abstract: "Three nodes on loopback: time from a transaction's admission at node 1 until it waits in every mempool.",
+        discussion: """
+            With --impaired, the same run then registers two more peers with every node, one at a dead address \
+            (connections refused) and one that accepts connections and never answers, and measures again: a dead or \
+            slow peer must delay nobody (documentation/network.md, "Relaying").
+            """)
 
     @Option(name: .long, help: "Transactions to time, one at a time.") var samples: Int = 200
+    @Flag(name: .long, help: "Measure again with a dead and a slow peer registered.") var impaired = false
 
     func run() async throws {
-        var setup = try BenchSetup(difficulty: 8, capacity: 10_000, nodes: 3)
+        var setup = try BenchSetup(difficulty: 8, capacity: 10_000, nodes: 5)
         let first = try setup.start(0)
         for index in 1..<3 { try setup.start(index, peers: [first.url]) }
         let clients = setup.nodes.map { NodeClient(baseURL: $0.url) }
@@ -54,12 +60,34 @@ struct BenchBroadcast: AsyncParsableCommand {
             while try await client.stats().peers < 2 { try await Task.sleep(for: .milliseconds(20)) }
         }
         let chain = try ChainID(hex: try await clients[0].stats().chain)
+        print("qbc bench broadcast: \(samples) transactions submitted to node 1, time until waiting on nodes 2 and 3")
+        let healthy = try await measure(clients, chain: chain, writers: setup.writers)
+        // A latency has no libsodium twin; the time of one raw verify from this run gives the scale.
+        let rawMicros = 1_000_000 / RawSodiumBaseline.verifyPerSecond(countPerThread: 20_000, messageBytes: 210, threads: 1)
+        print(String(format: "raw libsodium Ed25519 verify (same run, 1 core): %.1f µs; healthy p99 = %.0f× that", rawMicros, healthy * 1000 / rawMicros))
+        guard impaired else { return }
+        let silent = try SilentListener()
+        let peers = [("dead", try SilentListener.closedPort()), ("slow", silent.port)]
+        for ((name, port), keyPath) in zip(peers, setup.nodeKeys.suffix(2)) {
+            let key = try KeyFile.open(try Files.read(keyPath, limit: 64 * 1024), passphrase: nil)
+            let registration = Registration(key: key, address: "http://127.0.0.1:\(port)", chains: [chain], timestamp: .now())
+            for client in clients { _ = try await callNode { try await client.register(registration) } }
+            print("registered a \(name) peer at 127.0.0.1:\(port)")
+        }
+        let hurt = try await measure(clients, chain: chain, writers: setup.writers)
+        print(String(format: "with a dead and a slow peer: p99 %.2f× the healthy run (target ≤ 2)", hurt / max(healthy, 0.001)))
+        withExtendedLifetime(silent) {}
+    }
+
+    /// Times `samples` transactions from submission at node 1 until waiting at nodes 2 and 3; prints
+    /// the figures and returns p99 in milliseconds.
+    private func measure(_ clients: [NodeClient], chain: ChainID, writers: [SigningKey]) async throws -> Double {
         var latencies = [Double]()
         for i in 0..<samples {
-            let writer = setup.writers[i % setup.writers.count]
+            let writer = writers[i % writers.count]
             let tx = Transaction(
                 signing: .init(chain: chain, sender: writer.publicKey, nonce: .random(), timestamp: .now(),
-                               contentType: "application/json", payload: Array(#"{"i":\#(i)}"#.utf8)),
+                               contentType: "application/json", payload: Array(#"{"i":\#(i),"r":\#(UInt32.random(in: 0...UInt32.max))}"#.utf8)),
                 with: writer)
             let start = DispatchTime.now().uptimeNanoseconds
             _ = try await callNode { try await clients[0].submit(tx) }
@@ -69,9 +97,59 @@ struct BenchBroadcast: AsyncParsableCommand {
             latencies.append(BenchNode.seconds(since: start) * 1000)
         }
         latencies.sort()
-        print("qbc bench broadcast: \(samples) transactions submitted to node 1, time until waiting on nodes 2 and 3")
+        let p99 = BenchTable.percentile(latencies, 0.99)
         print(String(
             format: "p50 %.1f ms, p99 %.1f ms, max %.1f ms (submission round trip included)",
-            BenchTable.percentile(latencies, 0.5), BenchTable.percentile(latencies, 0.99), latencies.last ?? 0))
+            BenchTable.percentile(latencies, 0.5), p99, latencies.last ?? 0))
+        return p99
+    }
+}
+
+/// A loopback TCP listener that accepts connections and never answers: a peer that hangs.
+final class SilentListener: @unchecked Sendable {
+    let port: Int
+    private let fd: Int32
+    private var held: [Int32] = []
+    private let lock = NSLock()
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard fd >= 0, bound == 0, listen(fd, 128) == 0 else { throw CLIError("cannot open a listening socket") }
+        self.fd = fd
+        port = Self.port(of: fd)
+        let thread = Thread { [self] in
+            while true {
+                let client = accept(self.fd, nil, nil)
+                guard client >= 0 else { return }
+                self.lock.lock()
+                self.held.append(client)
+                self.lock.unlock()
+            }
+        }
+        thread.start()
+    }
+
+    /// A port nothing listens on: a socket bound, then closed.
+    static func closedPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard fd >= 0, bound == 0 else { throw CLIError("cannot find a free port") }
+        defer { close(fd) }
+        return port(of: fd)
+    }
+
+    private static func port(of fd: Int32) -> Int {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
