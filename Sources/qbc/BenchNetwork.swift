@@ -76,7 +76,7 @@ struct BenchBroadcast: AsyncParsableCommand {
         }
         let hurt = try await measure(clients, chain: chain, writers: setup.writers)
         print(String(format: "with a dead and a slow peer: p99 %.2f× the healthy run (target ≤ 2)", hurt / max(healthy, 0.001)))
-        withExtendedLifetime(silent) {}
+        silent.stop()
     }
 
     /// Times `samples` transactions from submission at node 1 until waiting at nodes 2 and 3; prints
@@ -102,54 +102,5 @@ struct BenchBroadcast: AsyncParsableCommand {
             format: "p50 %.1f ms, p99 %.1f ms, max %.1f ms (submission round trip included)",
             BenchTable.percentile(latencies, 0.5), p99, latencies.last ?? 0))
         return p99
-    }
-}
-
-/// A loopback TCP listener that accepts connections and never answers: a peer that hangs.
-final class SilentListener: @unchecked Sendable {
-    let port: Int
-    private let fd: Int32
-    private var held: [Int32] = []
-    private let lock = NSLock()
-
-    init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard fd >= 0, bound == 0, listen(fd, 128) == 0 else { throw CLIError("cannot open a listening socket") }
-        self.fd = fd
-        port = Self.port(of: fd)
-        let thread = Thread { [self] in
-            while true {
-                let client = accept(self.fd, nil, nil)
-                guard client >= 0 else { return }
-                self.lock.lock()
-                self.held.append(client)
-                self.lock.unlock()
-            }
-        }
-        thread.start()
-    }
-
-    /// A port nothing listens on: a socket bound, then closed.
-    static func closedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard fd >= 0, bound == 0 else { throw CLIError("cannot find a free port") }
-        defer { close(fd) }
-        return port(of: fd)
-    }
-
-    private static func port(of fd: Int32) -> Int {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

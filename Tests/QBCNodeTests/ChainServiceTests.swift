@@ -68,4 +68,32 @@ import Testing
         #expect(error.code == .timestampTooOld)
         #expect(await service.stats().mempoolSize == 0)
     }
+
+    /// Issue 12: a flood into a full mempool used to be verified in full before being refused,
+    /// which kept the cores busy for nothing. Now it is refused first; what is refused is not lost
+    /// for its sender, who may send it again after a Leap.
+    @Test func aFullMempoolRefusesBeforeCheckingSignatures() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let (service, _) = try await openService(chain, in: dir, capacity: 2)
+        let filling = [chain.transaction(#"{"n":1}"#), chain.transaction(#"{"n":2}"#)]
+        let good = chain.transaction(#"{"n":3}"#)
+        let forged = Transaction(body: good.body, signature: chain.admin.sign(good.signingBytes))
+        let now = chain.clock
+        _ = try await service.admit(filling, now: now)
+        let whileFull = try await service.admit([forged, good], now: now)
+        #expect(whileFull.map(\.code) == [.mempoolFull, .mempoolFull])
+        guard case .sealed = try await service.leap(now: now) else { Issue.record("the Leap did not seal"); return }
+        let afterLeap = try await service.admit([forged, good], now: now)
+        #expect(afterLeap.map(\.code) == [.badSignature, nil])
+        #expect(await service.stats().mempoolSize == 1)
+    }
+}
+
+extension AdmissionOutcome {
+    /// The refusal's code; nil when admitted.
+    fileprivate var code: RuleError.Code? {
+        if case .rejected(_, let error) = self { return error.code }
+        return nil
+    }
 }

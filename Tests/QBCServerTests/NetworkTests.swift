@@ -98,6 +98,33 @@ func eventually(_ what: String, _ condition: () async throws -> Bool, sourceLoca
         #expect(try await verifyWholeChain(net.client(2), chain: net.chain) == 4)
     }
 
+    /// Issue 12: pushes to all peers used to be awaited together, so a peer that accepts
+    /// connections and never answers held every later push for its 10 s timeout. Each peer now
+    /// has its own queue; live peers get every push at once.
+    @Test func aPeerThatNeverAnswersDelaysNoOtherPeer() async throws {
+        let net = try TestNetwork(count: 2)
+        let silent = try SilentListener()
+        defer { silent.stop() }
+        try await eventually("both nodes are admitted") { try await net.all { try await $0.stats().peers == 1 } }
+        let hanging = Registration(
+            key: try Keys.load("node3"), address: "http://127.0.0.1:\(silent.port)", chains: [net.chain], timestamp: now())
+        _ = try await net.client(0).register(hanging)
+        #expect(try await net.client(0).stats().peers == 2)
+        let writer = try Keys.load("writer1")
+        for index in 0..<6 {
+            let tx = signed(#"{"behindASilentPeer":\#(index)}"#, chain: net.chain, by: writer)
+            let sent = ContinuousClock.now
+            _ = try await net.client(0).submit(tx)
+            while (try? await net.client(1).transaction(tx.id.hex).status) != "waiting" {
+                guard ContinuousClock.now - sent < .seconds(3) else {
+                    Issue.record("transaction \(index) took over 3 s to reach the live peer")
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
     @Test func aKeyWithoutTheNodeRoleIsRefused() async throws {
         let net = try TestNetwork(count: 2)
         let outsider = try Keys.load("writer1")
