@@ -3,7 +3,7 @@ import Foundation
 /// A `qbc node` child process on a loopback port it picks itself (`--port 0`): used by
 /// `qbc bench` and by the tests. Killed with SIGKILL if still running when released.
 public final class LocalNode: @unchecked Sendable {
-    public let process: Process
+    public let process: ChildProcess
     public let url: String
     public let port: Int
     public let chainID: String
@@ -15,26 +15,16 @@ public final class LocalNode: @unchecked Sendable {
         executable: String, dataDirectory: String, arguments: [String] = [], environment: [String: String] = [:],
         directory: String? = nil, startTimeout: TimeInterval = 60
     ) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["node", "--port", "0", "--data", dataDirectory] + arguments
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, new in new }
-        process.environment = env
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let outPath = dataDirectory + ".stdout"
         logPath = dataDirectory + ".stderr"
         // The listening line is read from a fresh stdout; the log of a restarted node goes on.
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
-        guard let out = FileHandle(forWritingAtPath: outPath), let err = FileHandle(forWritingAtPath: logPath) else {
-            throw LocalNodeError("cannot create \(outPath)")
-        }
-        err.seekToEndOfFile()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(
+            executable: executable, arguments: ["node", "--port", "0", "--data", dataDirectory] + arguments,
+            environment: env, directory: directory, stdout: outPath, stderr: logPath, append: true)
         self.process = process
         let deadline = Date().addingTimeInterval(startTimeout)
         var found: (port: Int, chain: String)?
@@ -42,7 +32,10 @@ public final class LocalNode: @unchecked Sendable {
             found = Self.parse((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "")
             if found != nil { break }
             guard process.isRunning, Date() < deadline else {
-                if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+                if process.isRunning {
+                    process.signal(SIGKILL)
+                    process.waitUntilExit()
+                }
                 let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
                 throw LocalNodeError("node did not start: \(log.suffix(500))")
             }
@@ -68,7 +61,7 @@ public final class LocalNode: @unchecked Sendable {
 
     /// Resident memory of the node in bytes (Linux `/proc`), or nil.
     public var residentBytes: Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+        guard let status = try? String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
             let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
         else { return nil }
@@ -78,33 +71,33 @@ public final class LocalNode: @unchecked Sendable {
     /// SIGTERM and wait: a graceful stop.
     public func stop() {
         guard process.isRunning else { return }
-        process.terminate()
+        process.signal(SIGTERM)
         process.waitUntilExit()
     }
 
     /// SIGSTOP: the process stops answering without closing anything, as a hung machine does.
     public func pause() {
         guard process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, SIGSTOP)
+        process.signal(SIGSTOP)
     }
 
     /// SIGCONT after `pause()`.
     public func resume() {
         guard process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, SIGCONT)
+        process.signal(SIGCONT)
     }
 
     /// SIGKILL and wait: a crash at an arbitrary instant.
     public func kill() {
         guard process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         process.waitUntilExit()
     }
 
     deinit {
         if process.isRunning {
-            Foundation.kill(process.processIdentifier, SIGCONT)
-            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGCONT)
+            process.signal(SIGKILL)
             process.waitUntilExit()
         }
     }

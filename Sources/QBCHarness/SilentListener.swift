@@ -10,7 +10,7 @@ public final class SilentListener: @unchecked Sendable {
     private let lock = NSLock()
 
     public init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw LocalNodeError("cannot open a socket") }
         guard Self.bindLoopback(fd), listen(fd, 128) == 0 else {
             close(fd)
@@ -49,7 +49,7 @@ public final class SilentListener: @unchecked Sendable {
 
     /// A port nothing listens on: a socket bound, then closed.
     public static func closedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw LocalNodeError("cannot open a socket") }
         defer { close(fd) }
         guard bindLoopback(fd) else { throw LocalNodeError("cannot find a free port on 127.0.0.1") }

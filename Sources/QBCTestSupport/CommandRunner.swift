@@ -1,4 +1,5 @@
 import Foundation
+import QBCHarness
 
 /// Runs the real `qbc` executable the way a user would, capturing its output.
 public enum CommandRunner {
@@ -34,37 +35,23 @@ public enum CommandRunner {
         _ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: [UInt8]? = nil,
         directory: String? = nil
     ) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "QBC_PASSPHRASE")
         env.merge(environment) { _, new in new }
-        process.environment = env
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         // Files, not pipes: no deadlock on full pipes and no EINTR from pipe reads.
         let scratch = try TemporaryDirectory()
         let (outPath, errPath, inPath) = (scratch.file("stdout"), scratch.file("stderr"), scratch.file("stdin"))
         try Data(stdin ?? []).write(to: URL(fileURLWithPath: inPath))
-        for path in [outPath, errPath] { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let out = FileHandle(forWritingAtPath: outPath), let err = FileHandle(forWritingAtPath: errPath),
-            let input = FileHandle(forReadingAtPath: inPath)
-        else { throw RunnerError.cannotCreateFiles }
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        process.waitUntilExit()
-        try? out.close()
-        try? err.close()
-        try? input.close()
+        // Not Foundation's Process: see ChildProcess.
+        let process = try ChildProcess(
+            executable: executable, arguments: arguments, environment: env, directory: directory,
+            stdin: inPath, stdout: outPath, stderr: errPath)
+        let status = process.waitUntilExit()
         return Result(
-            status: process.terminationStatus,
+            status: status,
             stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
-
-    enum RunnerError: Error { case cannotCreateFiles }
 }
 
 /// A temporary directory removed when the value goes away.

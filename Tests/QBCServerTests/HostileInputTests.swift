@@ -254,7 +254,7 @@ import Testing
         #expect(await t.client.isHealthy(), "/health answers under the flood")
         let tx = signed(#"{"under":"flood"}"#, chain: t.chain, by: try Keys.load("writer1"))
         #expect(try await t.client.submit(tx).status == "admitted", "a signed client still gets in")
-        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(t.node.process.processIdentifier)/fd").count
+        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(t.node.process.pid)/fd").count
         #expect(open < 300, "the node holds at most its maximum of connections: \(open) descriptors")
         // Connections that never send a request head are closed after the timeout.
         try await Task.sleep(for: .milliseconds(2500))

@@ -64,17 +64,10 @@ import Testing
         let dir = try TemporaryDirectory()
         let node = try NodeProcess.start(dataDirectory: dir.file("data"))
         let script = NodeProcess.repositoryRoot + "/documentation/examples/qbc_client.py"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let seed = try Self.seed(of: "writer1")
-        process.arguments = ["python3", script, "submit", node.url, seed, node.chainID, #"{"from":"python"}"#]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-        #expect(process.terminationStatus == 0, "python client failed (is PyNaCl installed? make test installs it): \(text)")
+        let run = try CommandRunner.run("/usr/bin/env", ["python3", script, "submit", node.url, seed, node.chainID, #"{"from":"python"}"#])
+        let text = run.stdout + run.stderr
+        #expect(run.status == 0, "python client failed (is PyNaCl installed? make test installs it): \(text)")
         #expect(text.contains("202"))
         #expect(text.contains("admitted"))
     }
