@@ -44,12 +44,19 @@ extension ChainService {
         async throws(StorageError) -> LeapOutcome
     {
         let membership = self.membership
-        let refused = try await staleChanges(in: taken, membership: membership)
+        // What may no longer wait is dropped here rather than refused in the Quant's checks:
+        // one such transaction must never stop every later Leap.
+        let lostRole = Set(taken.lazy.filter { !Self.mayWait($0, membership: membership) }.map(\.id))
+        if !lostRole.isEmpty {
+            await dropFromMempool(lostRole)
+            await forget(Array(lostRole), reason: .removedRole)
+        }
+        let refused = try await staleChanges(in: taken.filter { !lostRole.contains($0.id) }, membership: membership)
         if !refused.isEmpty {
             await dropFromMempool(refused)
             await forget(Array(refused), reason: .staleChange)
         }
-        let batch = taken.filter { !refused.contains($0.id) }
+        let batch = taken.filter { !lostRole.contains($0.id) && !refused.contains($0.id) }
         guard !batch.isEmpty else { return .nothingToSeal }
         let height = (parent?.header.height ?? 0) + 1
         let parentTimestamp = parent?.header.timestamp ?? bang.timestamp
@@ -58,11 +65,11 @@ extension ChainService {
             merkleRoot: Merkle.root(batch.map(\.id)), transactionCount: UInt32(batch.count), proposer: proposer,
             difficultyBits: 0, nonce: 0)
         let parentSummary = try await summary(of: parent)
-        // A second header at a height this node sealed at before (on a branch since abandoned)
-        // would be evidence against it: another proposer seals this height.
-        if engine.sealsOncePerHeight, await sealedHeight >= height {
+        // A second header on a parent this node sealed on before (the Quant it sealed then was
+        // since rolled back) would be evidence against it: another proposer extends this parent.
+        if engine.sealsOncePerParent, try await store.hasSealed(on: header.previous, chain: id) {
             return .notYourTurn(RuleError(
-                .notYourTurn, "this node sealed height \(height) already on a branch since abandoned; another proposer seals it"))
+                .notYourTurn, "this node sealed on the Quant at height \(height - 1) before, on a branch since given up; another authority extends it"))
         }
         guard let prepared = engine.prepare(header, parent: parentSummary, now: now, membership: membership) else {
             return .notYourTurn(RuleError(
@@ -90,6 +97,19 @@ extension ChainService {
         environment.observer?.committed(quant, on: id)
         sealedSink.yield(quant)
         return .sealed(record.stored)
+    }
+
+    /// Waiting transactions to push to every peer again, when transactions wait and the tip has
+    /// not moved for `stallMilliseconds` (nor have they been pushed again since). A partition can
+    /// leave the only copies with a node that may not seal them (not its turn, or a height it
+    /// sealed on an abandoned branch) while the nodes that may have nothing to seal: without
+    /// this, the chain would wait forever. Peers refuse what they hold already before checking it.
+    func stalled(now: Timestamp, stallMilliseconds: Int64 = 10_000, limit: Int = 1000) -> [Transaction] {
+        guard mempool.count > 0, now.milliseconds(since: tipMovedAt) >= stallMilliseconds,
+            now.milliseconds(since: rebroadcastAt) >= stallMilliseconds
+        else { return [] }
+        rebroadcastAt = now
+        return mempool.listed(limit: limit)
     }
 
     private func takeForSealing() -> (StoredHeader?, [Transaction]) {

@@ -24,8 +24,10 @@ public actor ChainService {
     /// Authorities with evidence against them: their Quants above that height are refused.
     var equivocators: Equivocators
     var tip: StoredHeader?
-    /// The highest height this node sealed at (engines that seal once per height never go back).
-    var sealedHeight: UInt64
+    /// When the tip last moved (or the chain opened), and when waiting transactions were last
+    /// pushed to peers again because it did not (see `stalled`).
+    var tipMovedAt: Timestamp
+    var rebroadcastAt: Timestamp
     /// Headers of Quants this node held and gave up in fork switches since it started, by height,
     /// so that a second header by one proposer at one height is caught even after the first was
     /// abandoned. Bounded by `rememberedHeaders`.
@@ -68,15 +70,30 @@ public actor ChainService {
         let tip = try await store.tip(chain: bang.id)
         try await Self.checkLinks(store: store, chain: bang.id, tip: tip)
         self.tip = tip
-        sealedHeight = try await store.sealedHeight(chain: bang.id)
+        tipMovedAt = environment.clock.now()
+        rebroadcastAt = tipMovedAt
         equivocators = try await store.equivocators(chain: bang.id)
         let events = try await store.memberEvents(chain: bang.id, atOrBelow: tip?.header.height ?? 0)
-        membershipState = Mutex(bang.rules.membership.applying(events))
+        let membership = bang.rules.membership.applying(events)
+        membershipState = Mutex(membership)
         self.mempoolCapacity = mempoolCapacity
         var mempool = Mempool(capacity: mempoolCapacity)
         let waiting = try await store.mempool(chain: bang.id, limit: mempoolCapacity, limits: bang.rules.transactionLimits)
-        for tx in waiting where mempool.reserve(tx) { mempool.confirm([tx.id]) }
+        // A crash between committing a membership change and dropping what its removed members
+        // had waiting leaves those stored: judge them again, or no Quant could hold them.
+        var unwelcome = [TransactionID]()
+        for tx in waiting {
+            if !Self.mayWait(tx, membership: membership) {
+                unwelcome.append(tx.id)
+            } else if mempool.reserve(tx) {
+                mempool.confirm([tx.id])
+            }
+        }
         self.mempool = mempool
+        if !unwelcome.isEmpty {
+            try await store.removeFromMempool(unwelcome)
+            environment.observer?.dropped(unwelcome, on: bang.id, reason: .removedRole)
+        }
     }
 
     /// The tip must be a well-formed child of the Quant below it (or of the Bang).
@@ -122,6 +139,15 @@ public actor ChainService {
                 outcomes[index] = .rejected(tx.id, error)
             }
         }
+        // What waits already is refused before its signature is checked: peers push waiting
+        // transactions again when a chain stalls, and a replay flood should cost nothing.
+        let known = await waitingAmong(candidates.map(\.1.id))
+        if !known.isEmpty {
+            for (index, tx) in candidates where known.contains(tx.id) {
+                outcomes[index] = .rejected(tx.id, Self.alreadyWaiting(tx.id))
+            }
+            candidates.removeAll { known.contains($0.1.id) }
+        }
         // A full mempool refuses at once: verifying what cannot wait would only burn the cores.
         if await isFull {
             for (index, tx) in candidates {
@@ -162,6 +188,12 @@ public actor ChainService {
 
     private var isFull: Bool { mempool.count >= mempool.capacity }
 
+    private func waitingAmong(_ ids: [TransactionID]) -> Set<TransactionID> { Set(ids.lazy.filter(mempool.contains)) }
+
+    static func alreadyWaiting(_ id: TransactionID) -> RuleError {
+        RuleError(.duplicate, "transaction \(id.hex) is already waiting in the mempool")
+    }
+
     static func full(_ capacity: Int) -> RuleError {
         RuleError(.mempoolFull, "the mempool holds \(capacity) transactions; retry after the next Leap")
     }
@@ -173,13 +205,13 @@ public actor ChainService {
         var refused = [(Int, Transaction, RuleError)]()
         let membership = self.membership
         for (index, tx) in verified {
-            if !mayWait(tx, membership: membership) {
+            if !Self.mayWait(tx, membership: membership) {
                 refused.append((index, tx, RuleError(
                     .notAuthorized, "sender \(tx.sender.hex) does not hold the writer role on chain \(rules.name)")))
             } else if mempool.count >= mempool.capacity {
                 refused.append((index, tx, Self.full(mempool.capacity)))
             } else if !mempool.reserve(tx) {
-                refused.append((index, tx, RuleError(.duplicate, "transaction \(tx.id.hex) is already waiting in the mempool")))
+                refused.append((index, tx, Self.alreadyWaiting(tx.id)))
             } else {
                 reserved.append((index, tx))
             }
@@ -198,7 +230,7 @@ public actor ChainService {
     }
 
     /// Writers may have transactions waiting; admins may have membership changes waiting.
-    nonisolated func mayWait(_ tx: Transaction, membership: Membership) -> Bool {
+    static func mayWait(_ tx: Transaction, membership: Membership) -> Bool {
         membership.holds(tx.sender, tx.contentType == MembershipChange.contentType ? .admin : .writer)
     }
 
@@ -218,16 +250,14 @@ public actor ChainService {
         tip newTip: StoredHeader?, membership next: Membership, committed: [TransactionID], returned: [Transaction] = [],
         leap: Bool = false
     ) -> [TransactionID] {
-        if leap {
-            leapsCompleted += 1
-            sealedHeight = max(sealedHeight, newTip?.header.height ?? 0)
-        }
+        if leap { leapsCompleted += 1 }
         tip = newTip
+        tipMovedAt = environment.clock.now()
         mempool.remove(committed)
         // Orphans are judged by the new tip's membership like everything that waits.
         var dropped = [TransactionID]()
         for tx in returned {
-            if !mayWait(tx, membership: next) {
+            if !Self.mayWait(tx, membership: next) {
                 dropped.append(tx.id)
             } else if mempool.reserve(tx) {
                 mempool.confirm([tx.id])
@@ -235,7 +265,7 @@ public actor ChainService {
         }
         guard next != membership else { return dropped }
         membershipState.withLock { $0 = next }
-        let lost = mempool.ids { !mayWait($0, membership: next) }
+        let lost = mempool.ids { !Self.mayWait($0, membership: next) }
         mempool.remove(lost)
         return dropped + lost
     }

@@ -71,7 +71,9 @@ extension NetworkService {
             do {
                 try await follow(chain, peer: peer, tip: tip)
             } catch let error as SyncError {
-                await penalize(peer.node, reason: error.description)
+                // As for a pushed Quant: an equivocation is the sealer's fault, and the peer may
+                // only not have heard of it yet. Banning it would cut honest nodes apart.
+                if !error.isEquivocation { await penalize(peer.node, reason: error.description) }
                 logger.warning("peer served an invalid chain", metadata: ["peer": "\(peer.node.hex)", "error": "\(error)"])
             } catch is PeerMoved {
                 // The peer's chain changed while this node read it; another peer may do.
@@ -202,5 +204,10 @@ enum SyncError: Error, CustomStringConvertible {
         case .rejected(let error): "\(error)"
         case .badPage(let message): message
         }
+    }
+
+    var isEquivocation: Bool {
+        if case .rejected(let error) = self { return error.code == .equivocation }
+        return false
     }
 }

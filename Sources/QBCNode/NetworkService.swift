@@ -104,10 +104,15 @@ public actor NetworkService: Service {
         group.addTask { for await quant in chain.sealed { await self.relay(.quant(quant), chain: quant.header.chain) } }
     }
 
-    /// Checks every chain against its peers every second.
+    /// Checks every chain against its peers every second, and pushes waiting transactions again
+    /// where a chain has stalled.
     private func syncLoop() async {
         while !Task.isCancelled {
-            for chain in directory.all { await catchUp(chain) }
+            for chain in directory.all {
+                await catchUp(chain)
+                let stalled = await chain.stalled(now: now())
+                if !stalled.isEmpty { relay(.transactions(stalled, chain: chain.id), chain: chain.id) }
+            }
             do { try await environment.clock.sleep(for: .seconds(1)) } catch { return }
         }
     }

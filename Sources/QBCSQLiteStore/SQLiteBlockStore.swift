@@ -171,17 +171,18 @@ public final class SQLiteBlockStore: BlockStore {
             try Self.insert(record, in: db)
             if record.sealedHere {
                 try db.execute(
-                    sql: "INSERT INTO sealed (chain, height) VALUES (?, ?) ON CONFLICT(chain) DO UPDATE SET height = MAX(height, excluded.height)",
-                    arguments: [Data(record.quant.header.chain.bytes), height])
+                    sql: "INSERT OR IGNORE INTO sealed_on (chain, parent) VALUES (?, ?)",
+                    arguments: [Data(record.quant.header.chain.bytes), Data(record.quant.header.previous.bytes)])
             }
         }
     }
 
-    public func sealedHeight(chain: ChainID) async throws(StorageError) -> UInt64 {
-        let height: Int64? = try await read { db in
-            try Int64.fetchOne(db, sql: "SELECT height FROM sealed WHERE chain = ?", arguments: [Data(chain.bytes)])
+    public func hasSealed(on parent: Hash, chain: ChainID) async throws(StorageError) -> Bool {
+        try await read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM sealed_on WHERE chain = ? AND parent = ?)",
+                arguments: [Data(chain.bytes), Data(parent.bytes)]) ?? false
         }
-        return UInt64(clamping: height ?? 0)
     }
 
     public func replace(above ancestor: StoredHeader?, chain: ChainID, with branch: [QuantRecord], limits: TransactionLimits)

@@ -34,10 +34,11 @@ public protocol BlockStore: Sendable {
     /// Commits a Quant as the child of the stored tip, with the membership changes it applies, and
     /// removes its transactions from the stored mempool, in one atomic step. Refuses a height that
     /// is not the stored tip + 1, and a transaction id already committed. A Quant this node sealed
-    /// (`record.sealedHere`) raises the chain's sealed height in the same step.
+    /// (`record.sealedHere`) records its parent as sealed on, in the same step.
     func commit(_ record: QuantRecord) async throws(StorageError)
-    /// The highest height this node sealed a Quant at on `chain` (0: none), whatever became of it.
-    func sealedHeight(chain: ChainID) async throws(StorageError) -> UInt64
+    /// True when this node sealed a Quant on `parent` (a Quant hash, or the chain id for height 1)
+    /// of `chain`, whatever became of that Quant.
+    func hasSealed(on parent: Hash, chain: ChainID) async throws(StorageError) -> Bool
     /// Replaces every Quant above `ancestor` (nil: the Bang) with `branch` in one atomic step: a
     /// fork switch, or with an empty branch a rollback. Transactions of the removed Quants that
     /// the branch does not hold go back to the stored mempool and are returned.

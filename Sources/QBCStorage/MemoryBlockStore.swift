@@ -22,7 +22,7 @@ public final class MemoryBlockStore: BlockStore {
         var nextSeq = 0
         var evidence: [ChainID: [Equivocation]] = [:]
         var bans: [PublicKey: Timestamp] = [:]
-        var sealed: [ChainID: UInt64] = [:]
+        var sealedOn: [ChainID: Set<Hash>] = [:]
     }
 
     private let state = Mutex(State())
@@ -125,13 +125,13 @@ public final class MemoryBlockStore: BlockStore {
             }
             var next = s
             try Self.insert(record, into: &next)
-            if record.sealedHere { next.sealed[record.quant.header.chain] = max(next.sealed[record.quant.header.chain] ?? 0, record.quant.header.height) }
+            if record.sealedHere { next.sealedOn[record.quant.header.chain, default: []].insert(record.quant.header.previous) }
             s = next
         }
     }
 
-    public func sealedHeight(chain: ChainID) async throws(StorageError) -> UInt64 {
-        try withState { s in s.sealed[chain] ?? 0 }
+    public func hasSealed(on parent: Hash, chain: ChainID) async throws(StorageError) -> Bool {
+        try withState { s in s.sealedOn[chain]?.contains(parent) ?? false }
     }
 
     public func replace(above ancestor: StoredHeader?, chain id: ChainID, with branch: [QuantRecord], limits: TransactionLimits)

@@ -97,6 +97,56 @@ import Testing
     }
 }
 
+/// Found by the simulator: when an equivocator's Quants were rolled back, every honest authority
+/// had sealed at the heights above the new tip, and refused to seal "at a height it sealed at
+/// before": the chain stopped for good. Evidence now needs one parent, and a node refuses only a
+/// parent it sealed on.
+@Suite struct SealingAfterRollbackTests {
+    @Test func anAuthorityExtendsTheTipARollbackLeftEvenAtAHeightItSealedAtBefore() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder(outOfTurnDelay: 500)
+        let (service, store) = try await openService(chain, in: dir)
+        let byzantine = try #require(chain.authorities.first { $0.publicKey != chain.node.publicKey })
+        let start = chain.clock.milliseconds
+        func at(_ offset: UInt64) -> Timestamp { Timestamp(milliseconds: start + offset) }
+        let e1 = chain.quant([chain.transaction("e1")], parent: nil, proposer: byzantine, timestamp: at(1000))
+        let e2 = chain.quant([chain.transaction("e2")], parent: (1, e1.hash), proposer: byzantine, timestamp: at(2000))
+        for quant in [e1, e2] {
+            guard case .committed = try await service.receive(quant, now: at(3000)) else { Issue.record("refused"); return }
+        }
+        _ = try await service.admit([chain.transaction("mine")], now: at(3000))
+        guard case .sealed(let x3) = try await service.leap(now: at(4000)) else { Issue.record("did not seal at 3"); return }
+        #expect(x3.header.height == 3)
+
+        // The byzantine authority's second Quant at height 1, on the same parent: evidence, and a
+        // rollback to just below its Quant at height 2.
+        let e1Again = chain.quant([chain.transaction("e1'")], parent: nil, proposer: byzantine, timestamp: at(1100))
+        guard case .rejected(let error) = try await service.receive(e1Again, now: at(5000)) else { Issue.record("no evidence"); return }
+        #expect(error.code == .equivocation)
+        #expect(await service.stats().height == 1)
+
+        // This node sealed at heights 3 (and so "above 2") before, but never on the Quant at height 1.
+        guard case .sealed(let x2) = try await service.leap(now: at(6000)) else { Issue.record("the chain stopped"); return }
+        #expect(x2.header.height == 2 && x2.header.previous == e1.hash && x2.header.proposer == chain.node.publicKey)
+        #expect(await service.stats().equivocators == [byzantine.publicKey])
+        #expect(try await store.hasSealed(on: e1.hash, chain: chain.bang.id))
+        #expect(try await store.hasSealed(on: e2.hash, chain: chain.bang.id))
+        #expect(try await !store.hasSealed(on: chain.bang.id, chain: chain.bang.id))
+    }
+
+    @Test func twoHeadersAtOneHeightOnDifferentParentsAreNoEvidence() {
+        var chain = ChainBuilder(outOfTurnDelay: 500)
+        let authority = chain.authorities[0]
+        let a1 = chain.quant([chain.transaction("a")], parent: nil, proposer: authority)
+        let b1 = chain.quant([chain.transaction("b")], parent: nil, proposer: chain.authorities[1])
+        let onA = chain.quant([chain.transaction("c")], parent: (1, a1.hash), proposer: authority)
+        let onB = chain.quant([chain.transaction("d")], parent: (1, b1.hash), proposer: authority)
+        #expect(Equivocation(onA.header, onB.header) == nil)
+        let onAAgain = chain.quant([chain.transaction("e")], parent: (1, a1.hash), proposer: authority)
+        #expect(Equivocation(onA.header, onAAgain.header) != nil)
+    }
+}
+
 @Suite struct EquivocationMemoryTests {
     @Test func aRestartRemembersEquivocators() async throws {
         let dir = try TemporaryDirectory()

@@ -61,6 +61,23 @@ struct SeedBatch: Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// Seeds that broke an invariant at `qbc sim`'s full length (120 s + 120 s), kept as they
+    /// were found: a revoked writer's stored transaction that made every later Leap fail after a
+    /// restart (5219 and the proof-of-work seeds), and a rollback after which no authority would
+    /// seal while honest nodes banned each other for relaying an equivocator's Quant (5057, 5273,
+    /// 5285). Decisions D48 to D50.
+    @Test(arguments: [(5026, "pow"), (5057, "poa"), (5106, "pow"), (5114, "pow"), (5158, "pow"), (5219, "poa"), (5273, "poa"), (5285, "poa")])
+    func seedsThatOnceFailedStillPass(_ seed: UInt64, _ engine: String) async {
+        var config = SimulationConfig()
+        config.engine = engine
+        let report = await simulate(seed: seed, config)
+        #expect(report.passed, """
+            seed \(seed) (\(engine)): \(report.violation ?? "")
+            replay: qbc sim --seed \(seed) --engine \(engine)
+            \(report.traceTail.joined(separator: "\n"))
+            """)
+    }
+
     @Test func aSeedReplaysExactly() async {
         var config = SimulationConfig()
         config.activeMilliseconds = 30_000

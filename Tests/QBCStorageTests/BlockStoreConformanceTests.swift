@@ -119,6 +119,31 @@ extension ChainBuilder {
         #expect(try await store.mempool(chain: chain.bang.id, limit: 10, limits: .standard).isEmpty)
     }
 
+    /// The parents this node sealed on outlive the Quants it sealed: a rollback must not let it
+    /// seal a second, different Quant on one of them (evidence against itself).
+    @Test(arguments: StoreKind.allCases) func parentsSealedOnSurviveRollbacks(_ kind: StoreKind) async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let id = chain.bang.id
+        let received = chain.record(chain.quant([chain.transaction("a")], parent: nil), parent: nil)
+        do {
+            let store = try kind.open(dir)
+            try await store.create(chain.bang)
+            try await store.commit(received)
+            let quant = chain.quant([chain.transaction("b")], parent: (1, received.quant.hash))
+            try await store.commit(QuantRecord(quant: quant, stored: chain.record(quant, parent: received.stored).stored, sealedHere: true))
+            #expect(try await !store.hasSealed(on: id, chain: id), "the Quant at height 1 was received, not sealed here")
+            #expect(try await store.hasSealed(on: received.quant.hash, chain: id))
+            _ = try await store.replace(above: received.stored, chain: id, with: [], limits: .standard)
+            #expect(try await store.tip(chain: id)?.hash == received.quant.hash)
+            #expect(try await store.hasSealed(on: received.quant.hash, chain: id))
+        }
+        if kind == .sqlite {
+            let reopened = try SQLiteBlockStore(directory: dir.path)
+            #expect(try await reopened.hasSealed(on: received.quant.hash, chain: id))
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func replaceSwitchesABranchAndRollsBack(_ kind: StoreKind) async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()

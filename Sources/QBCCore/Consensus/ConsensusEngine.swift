@@ -36,10 +36,10 @@ public protocol ConsensusEngine: Sendable {
     func prepare(_ header: QuantHeader, parent: QuantRules.Parent, now: Timestamp, membership: Membership) -> QuantHeader?
     /// True when sealing is a search worth spreading over every core.
     var sealsBySearch: Bool { get }
-    /// True when a proposer must never seal two different headers at one height (a second one
-    /// is evidence against it): a node then remembers the highest height it sealed, across fork
-    /// switches and restarts, and never seals at or below it again.
-    var sealsOncePerHeight: Bool { get }
+    /// True when a proposer must never seal two different headers on one parent (a second one
+    /// is evidence against it): a node then remembers every parent it sealed on, across fork
+    /// switches and restarts, and never seals on one of them again.
+    var sealsOncePerParent: Bool { get }
     /// Seals a prepared header as worker `worker` of `workers`; nil when `shouldStop` says so first
     /// (or when this worker has nothing to do).
     func seal(_ header: QuantHeader, with key: SigningKey, worker: Int, of workers: Int, shouldStop: () -> Bool) -> QuantHeader?

@@ -1,8 +1,10 @@
 public import QBCCrypto
 
-/// Proof that one authority sealed two different Quants at one height of one chain: both headers,
-/// each with a seal that verifies for the same proposer. Anyone can check it; nodes store it,
-/// pass it on, and refuse that authority's Quants above the height (consensus.md, "Equivocation").
+/// Proof that one authority sealed two different Quants on one parent of one chain: both headers,
+/// each with a seal that verifies for the same proposer. Two headers at one height on different
+/// parents prove nothing: an honest authority seals again at a height after its branch lost.
+/// Anyone can check it. Nodes store it, pass it on, and refuse that authority's Quants above the height (consensus.md,
+/// "Equivocation").
 public struct Equivocation: Sendable, Hashable {
     /// The two headers, the one with the lower hash first, so one pair is one piece of evidence.
     public let first: QuantHeader
@@ -12,11 +14,11 @@ public struct Equivocation: Sendable, Hashable {
     public var height: UInt64 { first.height }
     public var chain: ChainID { first.chain }
 
-    /// Evidence from two headers, or nil when they prove nothing: another chain, height or
-    /// proposer, the same Quant, or a seal that does not verify.
+    /// Evidence from two headers, or nil when they prove nothing: another chain, height, parent
+    /// or proposer, the same Quant, or a seal that does not verify.
     public init?(_ a: QuantHeader, _ b: QuantHeader) {
         let (hashA, hashB) = (a.hash, b.hash)
-        guard a.chain == b.chain, a.height == b.height, a.proposer == b.proposer, hashA != hashB,
+        guard a.chain == b.chain, a.height == b.height, a.previous == b.previous, a.proposer == b.proposer, hashA != hashB,
             let sealA = a.seal, let sealB = b.seal,
             a.proposer.verify(sealA, over: a.signingBytes), b.proposer.verify(sealB, over: b.signingBytes)
         else { return nil }

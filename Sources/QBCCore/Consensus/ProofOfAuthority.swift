@@ -71,7 +71,7 @@ public struct ProofOfAuthorityEngine: ConsensusEngine {
     }
 
     public var sealsBySearch: Bool { false }
-    public var sealsOncePerHeight: Bool { true }
+    public var sealsOncePerParent: Bool { true }
 
     /// Signs the header as its proposer (worker 0 only: a signature is not a search).
     public func seal(_ header: QuantHeader, with key: SigningKey, worker: Int, of workers: Int, shouldStop: () -> Bool) -> QuantHeader? {

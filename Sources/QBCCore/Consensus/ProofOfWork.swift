@@ -101,7 +101,7 @@ public struct ProofOfWorkEngine: ConsensusEngine {
     }
 
     public var sealsBySearch: Bool { true }
-    public var sealsOncePerHeight: Bool { false }
+    public var sealsOncePerParent: Bool { false }
 
     /// Worker w of n tries nonces w, w + n, …
     public func seal(_ header: QuantHeader, with key: SigningKey, worker: Int, of workers: Int, shouldStop: () -> Bool) -> QuantHeader? {
