@@ -81,14 +81,7 @@ public actor ChainService {
         let waiting = try await store.mempool(chain: bang.id, limit: mempoolCapacity, limits: bang.rules.transactionLimits)
         // A crash between committing a membership change and dropping what its removed members
         // had waiting leaves those stored: judge them again, or no Quant could hold them.
-        var unwelcome = [TransactionID]()
-        for tx in waiting {
-            if !Self.mayWait(tx, membership: membership) {
-                unwelcome.append(tx.id)
-            } else if mempool.reserve(tx) {
-                mempool.confirm([tx.id])
-            }
-        }
+        let unwelcome = Self.wait(waiting, in: &mempool, membership: membership)
         self.mempool = mempool
         if !unwelcome.isEmpty {
             try await store.removeFromMempool(unwelcome)
@@ -229,6 +222,20 @@ public actor ChainService {
         }
     }
 
+    /// Puts `transactions` (already admitted once) in `mempool` as ready to seal, except those
+    /// whose sender may not wait under `membership`; returns the ids of those.
+    static func wait(_ transactions: [Transaction], in mempool: inout Mempool, membership: Membership) -> [TransactionID] {
+        var refused = [TransactionID]()
+        for tx in transactions {
+            if !mayWait(tx, membership: membership) {
+                refused.append(tx.id)
+            } else if mempool.reserve(tx) {
+                mempool.confirm([tx.id])
+            }
+        }
+        return refused
+    }
+
     /// Writers may have transactions waiting; admins may have membership changes waiting.
     static func mayWait(_ tx: Transaction, membership: Membership) -> Bool {
         membership.holds(tx.sender, tx.contentType == MembershipChange.contentType ? .admin : .writer)
@@ -255,14 +262,7 @@ public actor ChainService {
         tipMovedAt = environment.clock.now()
         mempool.remove(committed)
         // Orphans are judged by the new tip's membership like everything that waits.
-        var dropped = [TransactionID]()
-        for tx in returned {
-            if !Self.mayWait(tx, membership: next) {
-                dropped.append(tx.id)
-            } else if mempool.reserve(tx) {
-                mempool.confirm([tx.id])
-            }
-        }
+        let dropped = Self.wait(returned, in: &mempool, membership: next)
         guard next != membership else { return dropped }
         membershipState.withLock { $0 = next }
         let lost = mempool.ids { !Self.mayWait($0, membership: next) }
