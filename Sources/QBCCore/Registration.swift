@@ -47,10 +47,10 @@ public struct Registration: Sendable, Hashable {
 
     /// Shape and signature: what a relayed registration must satisfy.
     public func checkSignature() throws(RuleError) {
-        guard !address.isEmpty, address.utf8.count <= Self.maxAddressBytes,
-            address.hasPrefix("http://") || address.hasPrefix("https://")
-        else {
-            throw RuleError(.invalidRegistration, "the address must be an http:// or https:// URL of at most 255 bytes")
+        guard address.utf8.count <= Self.maxAddressBytes, Self.isPeerAddress(address) else {
+            throw RuleError(
+                .invalidRegistration,
+                "the address must be http:// or https://, a host (name, IPv4 or [IPv6]), an optional port 1 to 65535 and nothing else, in at most 255 bytes")
         }
         guard !chains.isEmpty, chains.count <= Self.maxChains, Set(chains).count == chains.count else {
             throw RuleError(.invalidRegistration, "a registration names 1 to \(Self.maxChains) distinct chains")
@@ -58,6 +58,50 @@ public struct Registration: Sendable, Hashable {
         guard node.verify(signature, over: signingBytes) else {
             throw RuleError(.badSignature, "the registration's signature does not verify for node \(node.hex) (qbc/register/v1)")
         }
+    }
+
+    /// `http(s)://host[:port]`, optionally with a trailing `/`: no user, path, query, spaces or
+    /// control characters, which peers would otherwise relay and nodes call.
+    static func isPeerAddress(_ address: String) -> Bool {
+        let bytes = Array(address.utf8)
+        let schemes = [Array("http://".utf8), Array("https://".utf8)]
+        guard let scheme = schemes.first(where: { bytes.starts(with: $0) }) else { return false }
+        var rest = bytes.dropFirst(scheme.count)
+        if rest.last == UInt8(ascii: "/") { rest = rest.dropLast() }
+        var host = rest
+        var port: ArraySlice<UInt8> = []
+        if rest.first == UInt8(ascii: "[") {
+            guard let close = rest.firstIndex(of: UInt8(ascii: "]")) else { return false }
+            host = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            guard host.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }) else { return false }
+            if !after.isEmpty {
+                guard after.first == UInt8(ascii: ":") else { return false }
+                port = after.dropFirst()
+                guard !port.isEmpty else { return false }
+            }
+        } else {
+            if let colon = rest.firstIndex(of: UInt8(ascii: ":")) {
+                host = rest[..<colon]
+                port = rest[rest.index(after: colon)...]
+                guard !port.isEmpty else { return false }
+            }
+            guard host.allSatisfy({ isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }) else { return false }
+        }
+        guard !host.isEmpty, port.count <= 5, port.allSatisfy({ (0x30...0x39).contains($0) }) else { return false }
+        if !port.isEmpty {
+            let value = port.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            guard (1...65535).contains(value) else { return false }
+        }
+        return true
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte)
     }
 
     /// Everything a node checks before admitting a peer directly: shape, signature, freshness,

@@ -53,7 +53,7 @@ public struct RuleError: Error, Equatable, Sendable, CustomStringConvertible {
         case badProof = "bad_proof"
         /// The same transaction appears twice in one Quant.
         case duplicateInQuant = "duplicate_in_quant"
-        /// The proposer signed two different Quants at one height (proof of authority).
+        /// The proposer signed two different Quants on one parent (proof of authority).
         case equivocation = "equivocation"
         /// Under proof of authority, it is not this node's turn to seal yet.
         case notYourTurn = "not_your_turn"

@@ -20,15 +20,19 @@ public final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         let mode = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
-        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, mode, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, mode, 0o644)
+        var prepared = [
+            posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0),
+            posix_spawn_file_actions_addopen(&actions, 1, stdout, mode, 0o644),
+            posix_spawn_file_actions_addopen(&actions, 2, stderr, mode, 0o644),
+        ]
         if let directory {
             guard let chdir = Self.changeDirectory else { throw LocalNodeError("this C library cannot start a process in another folder") }
-            _ = chdir(&actions, directory)
+            prepared.append(chdir(&actions, directory))
         }
         // Sockets of in-process servers and test clients must not live on in a node.
-        _ = Self.closeFrom?(&actions, 3)
+        guard let closeFrom = Self.closeFrom else { throw LocalNodeError("this C library lacks posix_spawn_file_actions_addclosefrom_np (glibc 2.34)") }
+        prepared.append(closeFrom(&actions, 3))
+        guard prepared.allSatisfy({ $0 == 0 }) else { throw LocalNodeError("cannot prepare to start \(executable)") }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -91,7 +95,12 @@ public final class ChildProcess: @unchecked Sendable {
         return Self.exitCode(status ?? -1)
     }
 
-    public func signal(_ number: Int32) { _ = Glibc.kill(pid, number) }
+    /// Sends a signal, unless the child was reaped already (its pid may belong to another process by now).
+    public func signal(_ number: Int32) {
+        lock.lock()
+        defer { lock.unlock() }
+        if status == nil { _ = Glibc.kill(pid, number) }
+    }
 
     private static func exitCode(_ raw: Int32) -> Int32 {
         // WIFEXITED / WEXITSTATUS / WTERMSIG, which are macros C gives and Swift does not.

@@ -1,4 +1,4 @@
-import Dispatch
+import Foundation
 public import QBCCore
 import Synchronization
 
@@ -11,24 +11,66 @@ public enum AdmissionOutcome: Sendable {
 /// Verifies Ed25519 signatures on all cores.
 enum ParallelVerifier {
     /// One flag per transaction, in order: true when its signature verifies. Batches of 64 or more
-    /// run on `threads` Dispatch threads, off the Swift concurrency pool, so a node verifying a big
-    /// batch still answers `/health` and every other request; smaller ones (and all with 0
-    /// threads) run inline.
+    /// are split in up to `threads` parts checked on `VerifierPool`'s threads, off the Swift
+    /// concurrency pool and below the priority of the threads that serve requests, so a node
+    /// verifying floods of batches still answers `/health`, reads and peers at once; smaller
+    /// batches (and all with 0 threads) are checked inline.
     static func verify(_ transactions: [Transaction], threads: Int) async -> [Bool] {
         let chunks = min(threads, transactions.count / 64)
         guard chunks > 0 else { return transactions.map(\.hasValidSignature) }
         let size = (transactions.count + chunks - 1) / chunks
-        let flags = Mutex([Bool](repeating: false, count: transactions.count))
+        let state = Mutex((flags: [Bool](repeating: false, count: transactions.count), left: chunks))
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global(qos: .userInitiated).async {
-                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            for chunk in 0..<chunks {
+                VerifierPool.shared.run {
                     let range = chunk * size..<min((chunk + 1) * size, transactions.count)
                     let valid = transactions[range].map(\.hasValidSignature)
-                    flags.withLock { $0.replaceSubrange(range, with: valid) }
+                    let done = state.withLock { state in
+                        state.flags.replaceSubrange(range, with: valid)
+                        state.left -= 1
+                        return state.left == 0
+                    }
+                    if done { continuation.resume() }
                 }
-                continuation.resume()
             }
         }
-        return flags.withLock { $0 }
+        return state.withLock { $0.flags }
+    }
+}
+
+/// Long-lived threads for signature checks, one per core, each at nice +5: the kernel then gives
+/// the request threads the cores first whenever they have work. Dispatch's threads could not be
+/// lowered (others use them, and a thread may not raise its priority back).
+final class VerifierPool: @unchecked Sendable {
+    static let shared = VerifierPool(threads: ProcessInfo.processInfo.activeProcessorCount)
+
+    private let condition = NSCondition()
+    private var jobs: [@Sendable () -> Void] = []
+
+    private init(threads: Int) {
+        for index in 0..<max(1, threads) {
+            let thread = Thread { [self] in work() }
+            thread.name = "qbc-verify-\(index)"
+            thread.start()
+        }
+    }
+
+    func run(_ job: @escaping @Sendable () -> Void) {
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func work() {
+        // On Linux the nice value is per thread; `who` 0 is the calling thread.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5)
+        while true {
+            condition.lock()
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job()
+        }
     }
 }

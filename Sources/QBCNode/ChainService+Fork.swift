@@ -119,13 +119,17 @@ extension ChainService {
 
     // MARK: Evidence
 
-    /// Records evidence that an authority sealed two Quants at one height of this chain, if it
+    /// Records evidence that an authority sealed two Quants on one parent of this chain, if it
     /// is valid under this chain's engine and new. The authority's Quants above that height are
     /// refused from then on; if this node's chain holds any, it is rolled back to just below the
     /// first (its transactions wait again), so that fork choice can find the valid chain every
     /// node agrees on. Returns true when the evidence was new.
     @discardableResult
     public nonisolated func record(_ evidence: Equivocation) async throws(StorageError) -> Bool {
+        // Known evidence, and evidence this chain's engine does not take, costs no gate: peers
+        // pass evidence on with every tip, and each entry must not stop a seal.
+        guard evidence.chain == id, await !equivocators.knows(evidence), engine.equivocation(evidence.first, evidence.second) != nil
+        else { return false }
         await gate.enter("evidence", interrupting: true)
         defer { gate.leave() }
         return try await record(evidence, holdingGate: true)

@@ -156,7 +156,7 @@ public struct ChainStats: Sendable {
     public let mempoolSize: Int
     public let mempoolCapacity: Int
     public let leaps: Int
-    /// Authorities caught sealing two Quants at one height.
+    /// Authorities caught sealing two Quants on one parent.
     public let equivocators: [PublicKey]
 }
 

@@ -20,7 +20,11 @@ extension ChainService {
     /// the mempool, in whatever state they were. A Leap searching for a seal is stopped, so the
     /// peer's Quant goes first.
     public nonisolated func receive(_ quant: Quant, now: Timestamp) async throws(StorageError) -> ReceiveOutcome {
-        await gate.enter("received Quant", interrupting: true)
+        // Only a Quant that extends the tip stops a running seal: a stale or unrelated one, which
+        // any peer can send at no cost, waits for the gate like everything else.
+        let current = await tip
+        let extendsTip = quant.header.height == (current?.header.height ?? 0) &+ 1 && quant.header.previous == (current?.hash ?? id)
+        await gate.enter("received Quant", interrupting: extendsTip)
         defer { gate.leave() }
         let parent = await tip
         let parentHeight = parent?.header.height ?? 0
@@ -28,7 +32,7 @@ extension ChainService {
             if let evidence = try await equivocation(with: quant.header) {
                 try await record(evidence, holdingGate: true)
                 return .rejected(RuleError(
-                    .equivocation, "authority \(evidence.proposer.hex) sealed two different Quants at height \(evidence.height); its Quants above it are refused"))
+                    .equivocation, "authority \(evidence.proposer.hex) sealed two different Quants on one parent at height \(evidence.height); its Quants above it are refused"))
             }
             return .notOnTip(tipHeight: parentHeight)
         }

@@ -29,7 +29,7 @@ public actor ChainService {
     var tipMovedAt: Timestamp
     var rebroadcastAt: Timestamp
     /// Headers of Quants this node held and gave up in fork switches since it started, by height,
-    /// so that a second header by one proposer at one height is caught even after the first was
+    /// so that a second header by one proposer on one parent is caught even after the first was
     /// abandoned. Bounded by `rememberedHeaders`.
     var abandoned: [UInt64: [QuantHeader]] = [:]
     var abandonedCount = 0
@@ -81,11 +81,13 @@ public actor ChainService {
         let waiting = try await store.mempool(chain: bang.id, limit: mempoolCapacity, limits: bang.rules.transactionLimits)
         // A crash between committing a membership change and dropping what its removed members
         // had waiting leaves those stored: judge them again, or no Quant could hold them.
-        let unwelcome = Self.wait(waiting, in: &mempool, membership: membership)
+        let unfit = waiting.filter { $0.encodedSize > bang.rules.quantLimits.maxBytes }.map(\.id)
+        let unwelcome = Self.wait(
+            waiting.filter { $0.encodedSize <= bang.rules.quantLimits.maxBytes }, in: &mempool, membership: membership)
         self.mempool = mempool
-        if !unwelcome.isEmpty {
-            try await store.removeFromMempool(unwelcome)
-            environment.observer?.dropped(unwelcome, on: bang.id, reason: .removedRole)
+        for (dropped, reason) in [(unwelcome, DropReason.removedRole), (unfit, .tooLarge)] where !dropped.isEmpty {
+            try await store.removeFromMempool(dropped)
+            environment.observer?.dropped(dropped, on: bang.id, reason: reason)
         }
     }
 
@@ -119,12 +121,22 @@ public actor ChainService {
         var candidates = [(Int, Transaction)]()
         // Read once: the rules are a sizeable value, copied on every access.
         let rules = self.rules
+        let membership = self.membership
         for (index, tx) in transactions.enumerated() {
             do throws(RuleError) {
                 guard tx.chain == id else {
                     throw RuleError(.wrongChain, "transaction is for chain \(tx.chain.hex), this is \(id.hex) (\(rules.name))")
                 }
                 try TransactionRules.checkStructure(tx, limits: rules.transactionLimits, now: now)
+                // The role first: membership is public, and a stranger's batch signed by keys
+                // that may not write must not cost a signature check each.
+                guard Self.mayWait(tx, membership: membership) else { throw Self.mayNotWait(tx, rules: rules) }
+                // A transaction no Quant of this chain can hold would wait first in line forever.
+                guard tx.encodedSize <= rules.quantLimits.maxBytes else {
+                    throw RuleError(
+                        .payloadTooLarge,
+                        "the transaction takes \(tx.encodedSize) bytes; a Quant of chain \(rules.name) holds at most \(rules.quantLimits.maxBytes)")
+                }
                 try rules.payload.check(tx)
                 if tx.contentType == MembershipChange.contentType { try await checkGovernance(tx) }
                 candidates.append((index, tx))
@@ -165,9 +177,15 @@ public actor ChainService {
             for (index, tx) in reserved where already.contains(tx.id) {
                 outcomes[index] = .rejected(tx.id, RuleError(.duplicate, "transaction \(tx.id.hex) is already committed"))
             }
-            for (index, tx) in fresh { outcomes[index] = .admitted(tx.id) }
-            await settle(confirmed: fresh.map(\.1.id), dropped: already)
-            if relay, !fresh.isEmpty { admissionsSink.yield(fresh.map(\.1)) }
+            // A membership change committed meanwhile may have dropped some from memory (its
+            // purge ran before their rows existed): their rows go too, and so does the verdict.
+            let gone = await settle(confirmed: fresh.map(\.1), dropped: already)
+            if !gone.isEmpty { try await store.removeFromMempool(Array(gone)) }
+            for (index, tx) in fresh {
+                outcomes[index] = gone.contains(tx.id) ? .rejected(tx.id, Self.mayNotWait(tx, rules: rules)) : .admitted(tx.id)
+            }
+            let admitted = fresh.map(\.1).filter { !gone.contains($0.id) }
+            if relay, !admitted.isEmpty { admissionsSink.yield(admitted) }
         } catch {
             await settle(confirmed: [], dropped: Set(reserved.map(\.1.id)))
             throw error
@@ -199,8 +217,7 @@ public actor ChainService {
         let membership = self.membership
         for (index, tx) in verified {
             if !Self.mayWait(tx, membership: membership) {
-                refused.append((index, tx, RuleError(
-                    .notAuthorized, "sender \(tx.sender.hex) does not hold the writer role on chain \(rules.name)")))
+                refused.append((index, tx, Self.mayNotWait(tx, rules: rules)))
             } else if mempool.count >= mempool.capacity {
                 refused.append((index, tx, Self.full(mempool.capacity)))
             } else if !mempool.reserve(tx) {
@@ -236,14 +253,25 @@ public actor ChainService {
         return refused
     }
 
+    static func mayNotWait(_ tx: Transaction, rules: ChainRules) -> RuleError {
+        let role = tx.contentType == MembershipChange.contentType ? "admin" : "writer"
+        return RuleError(.notAuthorized, "sender \(tx.sender.hex) does not hold the \(role) role on chain \(rules.name)")
+    }
+
     /// Writers may have transactions waiting; admins may have membership changes waiting.
     static func mayWait(_ tx: Transaction, membership: Membership) -> Bool {
         membership.holds(tx.sender, tx.contentType == MembershipChange.contentType ? .admin : .writer)
     }
 
-    private func settle(confirmed: [TransactionID], dropped: Set<TransactionID>) {
-        mempool.confirm(confirmed)
+    /// Returns the ids of confirmed transactions dropped while they were being stored (their
+    /// sender lost its role); others missing from the mempool were committed meanwhile.
+    @discardableResult
+    private func settle(confirmed: [Transaction], dropped: Set<TransactionID>) -> Set<TransactionID> {
+        let membership = self.membership
+        let gone = Set(confirmed.lazy.filter { !self.mempool.contains($0.id) && !Self.mayWait($0, membership: membership) }.map(\.id))
+        mempool.confirm(confirmed.map(\.id))
         mempool.remove(dropped)
+        return gone
     }
 
     // MARK: Commits

@@ -5,7 +5,7 @@ import QBCStorage
 
 extension NetworkService {
     /// A Quant pushed by an admitted peer: checked in full; an invalid one costs the sender.
-    /// One that does not extend the tip makes the node catch up with that peer.
+    /// One that does not extend the tip makes the node catch up with that peer, once answered.
     /// Throws `RuleError` for a chain this node does not serve, `StorageError` when storing fails.
     public func received(_ quant: Quant, from sender: PublicKey) async throws -> ReceiveOutcome {
         guard let chain = directory.chain(quant.header.chain) else {
@@ -23,12 +23,18 @@ extension NetworkService {
             logger.warning("rejected a Quant", metadata: [
                 "peer": "\(sender.hex)", "height": "\(quant.header.height)", "rule": "\(error.code.rawValue)"])
         case .notOnTip:
-            if let peer = book.peers[sender]?.registration { await catchUp(chain, from: [peer]) }
+            // After the answer: a long catch-up inside the request would time the sender out,
+            // and it would back off from this node.
+            if let peer = book.peers[sender]?.registration, catchUpsScheduled.insert(chain.id).inserted {
+                spawnSink.yield(.catchUp(chain, peer))
+            }
         case .committed:
             break
         }
         return outcome
     }
+
+    func caughtUp(_ chain: ChainID) { catchUpsScheduled.remove(chain) }
 
     /// Asks peers for their tips (all at once), takes any new evidence they hold, and follows the
     /// one whose chain fork choice prefers over this node's, whatever its height.
@@ -128,14 +134,19 @@ extension NetworkService {
     private func reorganize(_ chain: ChainService, from peer: Registration, above ancestor: UInt64, upTo tip: PeerTip) async throws {
         var branch = [Quant]()
         var transactions = 0
+        var bytes = 0
         var next = ancestor + 1
         while next <= tip.height {
             let page = try await page(chain.id, from: next, upTo: tip.height, of: peer)
             guard let last = page.last else { throw PeerMoved() }
             branch += page
             transactions += page.reduce(0) { $0 + $1.transactions.count }
-            guard transactions <= Self.maxBranchTransactions else {
-                logger.warning("peer's fork is too long to switch to in one go", metadata: ["peer": "\(peer.node.hex)"])
+            bytes += page.reduce(0) { $0 + 256 + $1.transactions.reduce(0) { $0 + $1.encodedSize } }  // 256 per header: sealed, with room to spare
+            // The whole branch is held until it is checked: bound it however the peer builds it.
+            guard transactions <= Self.maxBranchTransactions, branch.count <= Self.maxBranchQuants, bytes <= Self.maxBranchBytes else {
+                logger.warning("peer's fork is too large to switch to in one go", metadata: [
+                    "peer": "\(peer.node.hex)", "quants": "\(branch.count)", "transactions": "\(transactions)", "bytes": "\(bytes)"])
+                backOff(peer.node)
                 return
             }
             next = last.header.height + 1
@@ -187,8 +198,12 @@ extension NetworkService {
 
     /// Quants per sync page.
     static let pageQuants = 50
-    /// Longest fork this node will switch to in one go, in transactions (bounds memory).
+    /// Largest fork this node will switch to (it is held whole until checked, however the peer
+    /// built it); a peer that serves a bigger one is backed off from. Nodes apart for longer than
+    /// that do not reconcile by themselves (documentation/network.md).
     static let maxBranchTransactions = 200_000
+    static let maxBranchQuants = 10_000
+    static let maxBranchBytes = 256 << 20
 }
 
 /// The peer's chain changed while this node read it (it switched forks or rolled back): honest.

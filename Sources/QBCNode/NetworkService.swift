@@ -17,6 +17,8 @@ public actor NetworkService: Service {
     var advertised: String?
     private var addressWaiters: [CheckedContinuation<String, Never>] = []
     var syncing: Set<ChainID> = []
+    /// Chains with a catch-up scheduled by a pushed Quant, so a burst of pushes schedules one.
+    var catchUpsScheduled: Set<ChainID> = []
     /// Chains a peer is known to serve beyond its last registration (it announced or accepted them since).
     var alsoServes: [PublicKey: Set<ChainID>] = [:]
     /// Chains a peer named that this node could not adopt, and when to ask again.
@@ -30,6 +32,8 @@ public actor NetworkService: Service {
     enum Spawn: Sendable {
         case chain(ChainService)
         case link(PeerLink)
+        /// Catch up with the peer that pushed a Quant not on this node's tip, after answering it.
+        case catchUp(ChainService, Registration)
     }
 
     nonisolated var logger: Logger { environment.logger }
@@ -89,6 +93,11 @@ public actor NetworkService: Service {
                         group.addTask { await self.adopted(chain) }
                     case .link(let link):
                         group.addTask { await self.drain(link) }
+                    case .catchUp(let chain, let peer):
+                        group.addTask {
+                            await self.catchUp(chain, from: [peer])
+                            await self.caughtUp(chain.id)
+                        }
                     }
                 }
                 group.cancelAll()
@@ -161,8 +170,9 @@ public actor NetworkService: Service {
             guard visited.insert(address).inserted else { continue }
             do {
                 let list = try await transport.register(own, at: address)
-                learn(list)
-                queue += list.map(\.address).filter { !visited.contains($0) }
+                // Only addresses of entries that verify: a peer's list must not make this node
+                // call whatever URLs it names.
+                queue += learn(list).map(\.address).filter { !visited.contains($0) }
             } catch {
                 if let peer = book.registrations.first(where: { $0.address == address }) { book.failed(peer.node, now: now()) }
                 logger.debug("registration failed", metadata: ["address": "\(address)", "error": "\(error)"])
@@ -170,20 +180,24 @@ public actor NetworkService: Service {
         }
     }
 
-    /// Keeps the verifiable entries of a peer list: signed by their node, holding the node role here.
-    private func learn(_ list: [Registration]) {
+    /// Keeps the verifiable entries of a peer list: signed by their node, holding the node role
+    /// here. Returns the entries kept.
+    private func learn(_ list: [Registration]) -> [Registration] {
+        var kept = [Registration]()
         for registration in list.prefix(PeerBook.capacity) where registration.node != key.publicKey {
             do throws(RuleError) {
                 try registration.checkSignature()
                 let members = registration.chains.compactMap { directory.chain($0)?.membership }
                 guard members.contains(where: { $0.holds(registration.node, .node) }) else { continue }
                 guard !book.isBanned(registration.node, now: now()) else { continue }
-                book.admit(registration)
+                guard book.admit(registration) else { continue }
                 book.succeeded(registration.node)
+                kept.append(registration)
             } catch {
                 logger.warning("ignored a forged peer-list entry", metadata: ["node": "\(registration.node.hex)"])
             }
         }
+        return kept
     }
 
     // MARK: Conduct

@@ -54,6 +54,8 @@ public enum DropReason: String, Sendable {
     case removedRole = "removed_role"
     /// A membership change that no longer holds at the tip (applied already, or overtaken).
     case staleChange = "stale_change"
+    /// Larger than any Quant of its chain may be (admitted by a version that did not check).
+    case tooLarge = "too_large"
 }
 
 /// Hears what a chain does, synchronously on the chain's commit path. For the simulator's

@@ -21,6 +21,7 @@ public func buildApplication(
     let router = Router(context: QBCRequestContext.self, options: .autoGenerateHeadEndpoints)
     let routes = RouteTable()
     router.add(middleware: RouteErrorMiddleware(table: routes))
+    router.add(middleware: BodyBudgetMiddleware(budget: .shared))
     let transport = HTTPPeerTransport(key: runtime.nodeKey, clock: clock, maxPayloadBytes: TransactionLimits.absoluteMaxPayloadBytes)
     let network = NetworkService(
         key: runtime.nodeKey, chains: runtime.directory, transport: transport, bootstrap: runtime.settings.peers,

@@ -183,11 +183,22 @@ struct ChainController: Sendable {
     }
 
     /// The request body, at most `limit` bytes. `type`: what the route takes (checked before reading).
+    /// Every body counts against the node's `BodyBudget` while its request is served.
     static func body(_ request: Request, limit: Int, type: BodyType = .json) async throws -> [UInt8] {
         _ = try type.isBatch(request)
-        do { return Array(try await request.body.collect(upTo: limit).readableBytesView) } catch {
-            throw APIError(.contentTooLarge, "too_large", "request body is larger than \(limit) bytes")
+        let tooLarge = APIError(.contentTooLarge, "too_large", "request body is larger than \(limit) bytes")
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
+        var collected = ByteBuffer()
+        for try await chunk in request.body {
+            guard chunk.readableBytes <= limit - collected.readableBytes else { throw tooLarge }
+            guard BodyLease.current?.take(chunk.readableBytes) ?? true else {
+                throw APIError(
+                    .serviceUnavailable, "busy",
+                    "the node is receiving \(BodyBudget.shared.limit >> 20) MiB of request bodies already; retry shortly")
+            }
+            collected.writeImmutableBuffer(chunk)
         }
+        return Array(collected.readableBytesView)
     }
 
     static func isJSONSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0a || byte == 0x0d || byte == 0x09 }

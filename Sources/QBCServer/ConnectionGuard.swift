@@ -33,14 +33,24 @@ final class ConnectionTable: Sendable {
     var count: Int { entries.withLock { $0.count } }
 
     /// Registers a new connection. Over the maximum, the oldest idle connection is closed; when
-    /// every one is busy, the new one is.
+    /// every one is busy, the one whose request started first is: a request that has taken
+    /// longest is the likeliest to be a slow sender holding its place, and closing the new
+    /// connection instead let 1,025 slow bodies lock every client out.
     func opened(_ channel: any Channel) {
         let victim: (any Channel)? = entries.withLock { table in
-            table[ObjectIdentifier(channel)] = Entry(channel: channel, busy: false, since: .now())
+            let new = ObjectIdentifier(channel)
+            table[new] = Entry(channel: channel, busy: false, since: .now())
             guard table.count > limits.maximum else { return nil }
-            let oldest = table.filter { !$0.value.busy && $0.key != ObjectIdentifier(channel) }.min { $0.value.since < $1.value.since }
-            let key = oldest?.key ?? ObjectIdentifier(channel)
-            return table.removeValue(forKey: key)?.channel
+            var oldestIdle: (key: ObjectIdentifier, since: NIODeadline)?
+            var oldestBusy: (key: ObjectIdentifier, since: NIODeadline)?
+            for (key, entry) in table where key != new {
+                if entry.busy {
+                    if entry.since < oldestBusy?.since ?? .distantFuture { oldestBusy = (key, entry.since) }
+                } else if entry.since < oldestIdle?.since ?? .distantFuture {
+                    oldestIdle = (key, entry.since)
+                }
+            }
+            return (oldestIdle ?? oldestBusy).flatMap { table.removeValue(forKey: $0.key)?.channel }
         }
         victim?.close(promise: nil)
     }

@@ -166,8 +166,15 @@ struct PeerController: Sendable {
                 throw APIError(.forbidden, "not_authorized", "node \(key.hex) does not hold the node role in chain \(name)")
             }
         }
-        guard replays.firstUse(signature, signedAt: Timestamp(milliseconds: milliseconds), now: clock.now()) else {
+        switch replays.check(signature, by: node, signedAt: Timestamp(milliseconds: milliseconds), now: clock.now()) {
+        case .fresh:
+            break
+        case .replayed:
             throw APIError(.unauthorized, "replayed_request", "this signed request was served already; sign each request anew (qbc/peer-request/v1)")
+        case .overQuota:
+            throw APIError(
+                .tooManyRequests, "too_many_requests",
+                "node \(node.hex) sent more than \(ReplayGuard.perPeer) signed requests in 30 s; slow down")
         }
         return (node, body)
     }

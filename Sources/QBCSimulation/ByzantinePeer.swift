@@ -5,7 +5,7 @@ import Synchronization
 
 /// A peer that holds the node role (and under proof of authority an authority key) and breaks
 /// rules. A loud one forges Quants and lies about its tip, and is soon banned; a crafty one does
-/// only what no single message proves wrong: it seals two Quants at one height and sends each to
+/// only what no single message proves wrong: it seals two Quants on one parent and sends each to
 /// half the network, replays what it was sent, and withholds a branch to release it later.
 /// Honest nodes must refuse what is invalid, detect the equivocation, and still agree.
 final class ByzantinePeer: SimulatedEndpoint {
@@ -93,7 +93,7 @@ final class ByzantinePeer: SimulatedEndpoint {
         await push(.quant(Quant(header: header, transactions: [])), net: net, to: target)
     }
 
-    /// Two valid Quants at one height, each sent to half the network.
+    /// Two valid Quants on one parent, each sent to half the network.
     private func equivocate(net: SimulatedNetwork, honest: [String], now: Timestamp) async {
         guard let target = honest.first, let (tip, parent) = await tip(net: net, of: target) else { return }
         let parentSummary = QuantRules.Parent(

@@ -66,7 +66,7 @@ extension World {
             return
         }
         // Two Quants that the engine counts as evidence (under proof of authority: one authority
-        // sealed both at one height), both committed by one honest node since it started, are
+        // sealed both on one parent), both committed by one honest node since it started, are
         // known to every node in the end.
         for (witness, chains) in snapshot.seen.sorted(by: { $0.key < $1.key }) {
             for (chainID, heights) in chains {

@@ -50,7 +50,7 @@ public protocol BlockStore: Sendable {
     /// Which of the membership change ids are already applied on `chain` at or below `height`.
     func appliedChanges(_ ids: [Hash], chain: ChainID, atOrBelow height: UInt64) async throws(StorageError) -> Set<Hash>
 
-    /// Records evidence that an authority sealed two Quants at one height. Idempotent.
+    /// Records evidence that an authority sealed two Quants on one parent. Idempotent.
     func record(_ evidence: Equivocation) async throws(StorageError)
     /// Every piece of evidence recorded for `chain` (to pass on to peers).
     func equivocations(chain: ChainID) async throws(StorageError) -> [Equivocation]

@@ -13,9 +13,13 @@ public struct ChainBuilder {
     public var clock = Timestamp(milliseconds: 1_800_000_000_000)
 
     /// A proof-of-work chain, or with `outOfTurnDelay`, a proof-of-authority one.
-    public init(difficultyBits: UInt8 = 4, maxTransactions: Int = 100, outOfTurnDelay: UInt32? = nil, retarget: Retarget? = nil) {
+    public init(
+        difficultyBits: UInt8 = 4, maxTransactions: Int = 100, maxQuantBytes: Int? = nil, outOfTurnDelay: UInt32? = nil,
+        retarget: Retarget? = nil
+    ) {
         var quantLimits = QuantLimits.standard
         quantLimits.maxTransactions = maxTransactions
+        if let maxQuantBytes { quantLimits.maxBytes = maxQuantBytes }
         var members: [PublicKey: Role] = [TestKeys.key(1).publicKey: .admin, TestKeys.key(2).publicKey: .writer]
         for key in [3, 4, 5].map(TestKeys.key) { members[key.publicKey] = outOfTurnDelay == nil ? [.node] : [.node, .authority] }
         let rules = ChainRules(

@@ -134,7 +134,7 @@ public struct StatsJSON: Codable, Sendable {
     public let peers: Int
     public let node: String
     public let version: String
-    /// Proof of authority: authorities caught signing two Quants at one height.
+    /// Proof of authority: authorities caught signing two Quants on one parent.
     public let equivocators: [String]?
     /// For a forked chain: the parent and the last Quant the two share.
     public let fork: ForkJSON?

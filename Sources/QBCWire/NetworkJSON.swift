@@ -72,7 +72,7 @@ public struct PeerTipJSON: Codable, Sendable {
     }
 }
 
-/// Two headers sealed by one authority at one height, each as the hex of its stored form
+/// Two headers sealed by one authority on one parent, each as the hex of its stored form
 /// (signing bytes, seal flag, seal: protocol.md, "Quant header").
 public struct EquivocationJSON: Codable, Sendable {
     public let first: String

@@ -155,6 +155,23 @@ import Testing
         #expect(code(Registration(key: key, address: "ftp://x", chains: [chain], timestamp: now)) == .invalidRegistration)
     }
 
+    /// Issue 12 (second round): addresses with a user, a header break, port 0 or 99999 were
+    /// admitted and relayed, and nodes called them.
+    @Test func onlyPlainHTTPAddressesAreAdmitted() {
+        func admitted(_ address: String) -> Bool {
+            (try? Registration(key: key, address: address, chains: [chain], timestamp: now).checkSignature()) != nil
+        }
+        for good in ["http://127.0.0.1:5001", "https://node-1.example.org", "http://[::1]:5000", "http://host/", "http://a.b:65535"] {
+            #expect(admitted(good), "\(good)")
+        }
+        let bad = [
+            "http://127.0.0.1:6001\r\nX: y", "http://h:99999", "http://h:0", "http://user:pass@h:1", "http://h:1/path",
+            "http://h:1?q", "http://", "http://h:", "http://h :1", "http://[::1", "http://[zz]:1", "ftp://h",
+            "http://" + String(repeating: "a", count: 250),
+        ]
+        for address in bad { #expect(!admitted(address), "\(address.debugDescription)") }
+    }
+
     @Test func peerRequestsBindMethodPathBodyAndTime() throws {
         let body = Array(#"{"x":1}"#.utf8)
         let signature = PeerRequest.sign(key: key, timestamp: now, method: "POST", path: "/peer/quants", body: body)

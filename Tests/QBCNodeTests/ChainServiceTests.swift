@@ -69,6 +69,33 @@ import Testing
         #expect(await service.stats().mempoolSize == 0)
     }
 
+    /// Issue 12 (second round): a stranger's batch of transactions "from" random keys with
+    /// signatures over other messages cost a signature check each before the role check refused
+    /// them. The role comes first now: membership is public.
+    @Test func strangersAreRefusedBeforeTheirSignaturesAreChecked() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let (service, _) = try await openService(chain, in: dir)
+        let stranger = SigningKey()
+        let body = chain.transaction("{}", by: stranger).body
+        let forged = Transaction(body: body, signature: stranger.sign(Array("something else".utf8)))
+        let outcomes = try await service.admit([forged], now: chain.clock)
+        #expect(outcomes.map(\.code) == [.notAuthorized])
+    }
+
+    /// Review of issue 12: a transaction bigger than any Quant of its chain was admitted, then
+    /// waited first in sealing order forever, and every Leap sealed nothing.
+    @Test func aTransactionNoQuantCanHoldIsRefused() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder(maxQuantBytes: 1024)
+        let (service, _) = try await openService(chain, in: dir)
+        let big = chain.transaction(String(repeating: "x", count: 1000))
+        let small = chain.transaction("{}")
+        let outcomes = try await service.admit([big, small], now: chain.clock)
+        #expect(outcomes.map(\.code) == [.payloadTooLarge, nil])
+        guard case .sealed = try await service.leap(now: chain.clock) else { Issue.record("the Leap sealed nothing"); return }
+    }
+
     /// Issue 12: a flood into a full mempool used to be verified in full before being refused,
     /// which kept the cores busy for nothing. Now it is refused first; what is refused is not lost
     /// for its sender, who may send it again after a Leap.

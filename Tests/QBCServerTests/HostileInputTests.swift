@@ -260,6 +260,67 @@ import Testing
         try await Task.sleep(for: .milliseconds(2500))
         #expect(sockets.suffix(100).allSatisfy(Self.isClosedByPeer), "idle connections were closed")
     }
+
+    /// True when the node closed the connection, cleanly or with a reset (unread data was waiting).
+    static func isGone(_ fd: Int32) -> Bool {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, 0) > 0 else { return false }
+        var byte: UInt8 = 0
+        let read = recv(fd, &byte, 1, Int32(MSG_DONTWAIT))
+        return read == 0 || (read < 0 && errno == ECONNRESET)
+    }
+
+    /// Sends a request head promising a 1 MB body, and a first byte of it, on every socket.
+    static func startSlowBodies(_ sockets: [Int32]) {
+        let head = Array("POST /inject HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n[".utf8)
+        for fd in sockets { _ = send(fd, head, head.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Issue 12 (second round): with the cap full of requests whose bodies trickle in, a new
+    /// connection used to be closed at once, so 1,025 slow senders locked every client out.
+    @Test func slowBodiesFillingTheCapLockNoClientOut() async throws {
+        let t = try TestNode(environment: ["QBC_MAX_CONNECTIONS": "64"])
+        let sockets = Self.idleConnections(to: t.node.port, count: 64)
+        defer { for fd in sockets { close(fd) } }
+        #expect(sockets.count == 64)
+        Self.startSlowBodies(sockets)
+        try await Task.sleep(for: .milliseconds(500))
+        for attempt in 0..<5 {
+            #expect(await t.client.isHealthy(), "/health answers with every slot held by a slow body (attempt \(attempt))")
+        }
+        #expect(sockets.contains(where: Self.isGone), "a slow body made room")
+    }
+
+    /// Issue 12 (second round): each body was bounded, all of them together were not: sixty
+    /// 63 MiB bodies at once took 4 GB. A body past the node's budget for all of them gets 503.
+    @Test func bodiesTogetherAreBoundedToo() async throws {
+        let t = try TestNode()
+        let sockets = Self.idleConnections(to: t.node.port, count: 5)
+        defer { for fd in sockets { close(fd) } }
+        let size = 63 << 20
+        let head = Array("POST /inject HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(size)\r\n\r\n".utf8)
+        let chunk = [UInt8](repeating: 0x20, count: 1 << 20)
+        // Four bodies of 62 MiB so far (whitespace, never finished): 248 MiB of the 256 held.
+        for fd in sockets.prefix(4) {
+            _ = send(fd, head, head.count, Int32(MSG_NOSIGNAL))
+            for _ in 0..<62 { _ = send(fd, chunk, chunk.count, Int32(MSG_NOSIGNAL)) }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        // The fifth, past the budget, is refused with 503 busy while the others are held.
+        let fifth = try #require(sockets.last)
+        _ = send(fifth, head, head.count, Int32(MSG_NOSIGNAL))
+        for _ in 0..<16 { _ = send(fifth, chunk, chunk.count, Int32(MSG_NOSIGNAL)) }
+        var answer = [UInt8](repeating: 0, count: 512)
+        var descriptor = pollfd(fd: fifth, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&descriptor, 1, 10_000) > 0, "the node answers the fifth body")
+        let read = recv(fifth, &answer, answer.count, 0)
+        let text = String(decoding: answer.prefix(max(0, read)), as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 503"), "\(text)")
+        #expect(text.contains("busy"))
+        #expect(await t.client.isHealthy())
+        let rss = try #require(t.node.residentBytes)
+        #expect(rss < 600 << 20, "the node holds \(rss >> 20) MiB")
+    }
 }
 
 /// `GET /chain?limit=1000` over Quants of big transactions used to build a 351 MB answer in memory.

@@ -24,9 +24,10 @@ import Testing
         let t = try TestNode()
         let writer = try Keys.load("writer1")
         let reader = try Keys.load("reader")
+        let other = try Keys.load("writer2")
         let nodeKey = try ChainsNodeTests.nodeKey(t)
         // A chain that locks the "ssn" field of every payload.
-        let people = try testBang("people", nodes: [nodeKey], writers: [writer], readers: [reader], lockedFields: ["ssn"])
+        let people = try testBang("people", nodes: [nodeKey], writers: [writer, other], readers: [reader], lockedFields: ["ssn"])
         #expect(try await t.client.create(people).status == "created")
         let client = NodeClient(baseURL: t.node.url, chain: "people")
         await expectRefusal(422, "invalid_payload") {
@@ -37,7 +38,6 @@ import Testing
         let lockedValue = PayloadRules.lockedValuePrefix + Base64.encode(field.encoded)
         try await ChainsNodeTests.commit(client, signed(#"{"name":"Ada","ssn":"\#(lockedValue)"}"#, chain: people.id, by: writer))
         // The same envelope lifted into another writer's transaction is refused.
-        let other = try Keys.load("writer2")
         await expectRefusal(422, "invalid_payload") {
             try await client.submit(signed(#"{"name":"Eve","ssn":"\#(lockedValue)"}"#, chain: people.id, by: other))
         }

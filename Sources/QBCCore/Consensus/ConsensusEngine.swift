@@ -47,7 +47,7 @@ public protocol ConsensusEngine: Sendable {
     func checkProof(_ header: QuantHeader, parent: QuantRules.Parent, membership: Membership, banned: Equivocators) throws(RuleError)
     /// The weight a checked header adds to its chain, for fork choice.
     func weight(of header: QuantHeader) -> Int64
-    /// Evidence that two headers at one height break the engine's rules together (one
+    /// Evidence that two headers on one parent break the engine's rules together (one
     /// authority sealing both), or nil.
     func equivocation(_ a: QuantHeader, _ b: QuantHeader) -> Equivocation?
 }
@@ -120,7 +120,7 @@ public struct Consensus: Sendable, Hashable {
     public static let maxDifficultyBits: UInt8 = 40
 }
 
-/// Authorities caught sealing two Quants at one height, each with the lowest such height known:
+/// Authorities caught sealing two Quants on one parent, each with the lowest such height known:
 /// their Quants above it are refused (consensus.md, "Equivocation").
 public typealias Equivocators = [PublicKey: UInt64]
 
@@ -129,6 +129,11 @@ extension Equivocators {
     public func refuses(_ header: QuantHeader) -> Bool {
         guard let height = self[header.proposer] else { return false }
         return header.height > height
+    }
+
+    /// True when `evidence` would change nothing: its authority is known at that height or lower.
+    public func knows(_ evidence: Equivocation) -> Bool {
+        self[evidence.proposer].map { $0 <= evidence.height } ?? false
     }
 
     /// Records `evidence`, keeping the lowest height per authority; true when that changed anything.

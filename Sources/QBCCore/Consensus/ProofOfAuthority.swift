@@ -87,7 +87,7 @@ public struct ProofOfAuthorityEngine: ConsensusEngine {
             throw RuleError(.notAuthorized, "proposer \(header.proposer.hex) is not an authority of this chain")
         }
         guard !banned.refuses(header) else {
-            throw RuleError(.equivocation, "proposer \(header.proposer.hex) signed two Quants at one height; its Quants above that height are refused")
+            throw RuleError(.equivocation, "proposer \(header.proposer.hex) signed two Quants on one parent; its Quants above that height are refused")
         }
         guard let seal = header.seal, header.proposer.verify(seal, over: header.signingBytes) else {
             throw RuleError(.badSignature, "the Quant's seal does not verify for its proposer (qbc/quant/v1)")
