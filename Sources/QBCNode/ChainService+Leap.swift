@@ -28,6 +28,17 @@ extension ChainService {
         await gate.enter("Leap", onInterrupt: job.stop)
         defer { gate.leave() }
         let (parent, taken) = await takeForSealing()
+        // A parent this node sealed on before takes only the very Quant it sealed then: any other
+        // would be evidence against it (consensus.md, "Sealing once per parent").
+        let earlier: SealedQuant?
+        do { earlier = engine.sealsOncePerParent ? try await store.sealed(on: parent?.hash ?? id, chain: id) : nil } catch {
+            await release(taken.map(\.id))
+            throw error
+        }
+        if let earlier {
+            await release(taken.map(\.id))
+            return try await proposeAgain(earlier, on: parent, now: now)
+        }
         do {
             let outcome = try await seal(taken, on: parent, job: job, now: now)
             if case .sealed = outcome { return outcome }
@@ -65,12 +76,6 @@ extension ChainService {
             merkleRoot: Merkle.root(batch.map(\.id)), transactionCount: UInt32(batch.count), proposer: proposer,
             difficultyBits: 0, nonce: 0)
         let parentSummary = try await summary(of: parent)
-        // A second header on a parent this node sealed on before (the Quant it sealed then was
-        // since rolled back) would be evidence against it: another proposer extends this parent.
-        if engine.sealsOncePerParent, try await store.hasSealed(on: header.previous, chain: id) {
-            return .notYourTurn(RuleError(
-                .notYourTurn, "this node sealed on the Quant at height \(height - 1) before, on a branch since given up; another authority extends it"))
-        }
         guard let prepared = engine.prepare(header, parent: parentSummary, now: now, membership: membership) else {
             return .notYourTurn(RuleError(
                 .notYourTurn, membership.holds(proposer, .authority)
@@ -80,23 +85,49 @@ extension ChainService {
         guard let sealed = await job.seal(prepared, engine: engine, key: sealer, threads: environment.sealingThreads) else {
             return .superseded
         }
-        let quant = Quant(header: sealed, transactions: batch)
+        return .sealed(try await commitOwn(Quant(header: sealed, transactions: batch), on: parent, summary: parentSummary, now: now))
+    }
+
+    /// Proposes again the Quant this node sealed on `parent` before (a rollback made that parent
+    /// the tip once more), if all its transactions still wait here and it still passes every check.
+    private nonisolated func proposeAgain(_ earlier: SealedQuant, on parent: StoredHeader?, now: Timestamp)
+        async throws(StorageError) -> LeapOutcome
+    {
+        let refusal = RuleError(
+            .notYourTurn,
+            "this node sealed on the Quant at height \(earlier.header.height - 1) before and cannot propose that Quant again; another authority extends it")
+        guard let transactions = await takeExactly(earlier.transactions) else { return .notYourTurn(refusal) }
+        do {
+            let quant = Quant(header: earlier.header, transactions: transactions)
+            return .sealed(try await commitOwn(quant, on: parent, summary: try await summary(of: parent), now: now))
+        } catch {
+            await release(earlier.transactions)
+            logger.warning("could not propose again the Quant sealed here before", metadata: ["chain": "\(rules.name)", "error": "\(error)"])
+            return .notYourTurn(refusal)
+        }
+    }
+
+    /// Checks and commits a Quant this node sealed, and tells the network.
+    private nonisolated func commitOwn(_ quant: Quant, on parent: StoredHeader?, summary parentSummary: QuantRules.Parent, now: Timestamp)
+        async throws(StorageError) -> StoredHeader
+    {
+        let membership = self.membership
         // Our own Quant passes the same checks a peer's would (signatures were checked at admission).
         let update: (membership: Membership, events: [MemberEvent])
         do throws(RuleError) {
             try QuantRules.checkHeader(
-                sealed, parent: parentSummary, chain: id, rules: rules, membership: membership, now: now, banned: await equivocators)
+                quant.header, parent: parentSummary, chain: id, rules: rules, membership: membership, now: now, banned: await equivocators)
             update = try QuantRules.checkBody(quant, rules: rules, membership: membership, payloadsChecked: true)
         } catch {
             throw StorageError(.conflict, "refusing to commit an invalid Quant: \(error)")
         }
         let record = QuantRecord(quant: quant, stored: stored(quant, parent: parent), events: update.events, sealedHere: true)
         try await store.commit(record)
-        let dropped = await install(tip: record.stored, membership: update.membership, committed: batch.map(\.id), leap: true)
+        let dropped = await install(tip: record.stored, membership: update.membership, committed: quant.transactions.map(\.id), leap: true)
         await forget(dropped, reason: .removedRole)
         environment.observer?.committed(quant, on: id)
         sealedSink.yield(quant)
-        return .sealed(record.stored)
+        return record.stored
     }
 
     /// Waiting transactions to push to every peer again, when transactions wait and the tip has
@@ -117,6 +148,8 @@ extension ChainService {
     }
 
     private func release(_ ids: [TransactionID]) { mempool.release(ids) }
+
+    private func takeExactly(_ ids: [TransactionID]) -> [Transaction]? { mempool.take(exactly: ids) }
 
     private func dropFromMempool(_ ids: Set<TransactionID>) { mempool.remove(ids) }
 

@@ -89,6 +89,20 @@ public struct Mempool: Sendable {
         return chosen
     }
 
+    /// Takes exactly these transactions, in this order, for sealing; nil (taking none) unless
+    /// every one is ready.
+    mutating func take(exactly ids: [TransactionID]) -> [Transaction]? {
+        var chosen = [Transaction]()
+        for id in ids {
+            guard let entry = entries[id], entry.state == .ready else { return nil }
+            chosen.append(entry.transaction)
+        }
+        // Their heap keys stay behind and are skipped when reached, as for removed ones.
+        for id in ids { entries[id]?.state = .sealing }
+        sealingCount += ids.count
+        return chosen
+    }
+
     /// Returns sealing transactions to ready after a failed Leap.
     mutating func release(_ ids: some Sequence<TransactionID>) { makeReady(ids, from: .sealing) }
 

@@ -43,7 +43,9 @@ extension SQLiteBlockStore {
                 ALTER TABLE equivocation ADD COLUMN first_header BLOB;
                 ALTER TABLE equivocation ADD COLUMN second_header BLOB;
                 CREATE TABLE peer_ban (node BLOB PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID;
-                CREATE TABLE sealed_on (chain BLOB NOT NULL, parent BLOB NOT NULL, PRIMARY KEY (chain, parent)) WITHOUT ROWID;
+                CREATE TABLE sealed_on (
+                    chain BLOB NOT NULL, parent BLOB NOT NULL, header BLOB NOT NULL, tx_ids BLOB NOT NULL,
+                    PRIMARY KEY (chain, parent)) WITHOUT ROWID;
                 """)
         }
         return migrator

@@ -171,18 +171,36 @@ public final class SQLiteBlockStore: BlockStore {
             try Self.insert(record, in: db)
             if record.sealedHere {
                 try db.execute(
-                    sql: "INSERT OR IGNORE INTO sealed_on (chain, parent) VALUES (?, ?)",
-                    arguments: [Data(record.quant.header.chain.bytes), Data(record.quant.header.previous.bytes)])
+                    sql: "INSERT OR IGNORE INTO sealed_on (chain, parent, header, tx_ids) VALUES (?, ?, ?, ?)",
+                    arguments: [
+                        Data(record.quant.header.chain.bytes), Data(record.quant.header.previous.bytes),
+                        Data(record.quant.header.encoded), Data(record.quant.transactions.flatMap(\.id.bytes)),
+                    ])
             }
         }
     }
 
-    public func hasSealed(on parent: Hash, chain: ChainID) async throws(StorageError) -> Bool {
-        try await read { db in
-            try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM sealed_on WHERE chain = ? AND parent = ?)",
-                arguments: [Data(chain.bytes), Data(parent.bytes)]) ?? false
+    public func sealed(on parent: Hash, chain: ChainID) async throws(StorageError) -> SealedQuant? {
+        let found: (Data, Data)? = try await read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT header, tx_ids FROM sealed_on WHERE chain = ? AND parent = ?",
+                arguments: [Data(chain.bytes), Data(parent.bytes)]
+            ).map { ($0["header"], $0["tx_ids"]) }
         }
+        guard let (headerBytes, idBytes) = found else { return nil }
+        guard idBytes.count % 32 == 0, let header = try? QuantHeader(decoding: Array(headerBytes)) else {
+            throw StorageError(.corrupt, "the stored record of a Quant sealed here on \(parent.hex) does not decode")
+        }
+        var ids = [TransactionID]()
+        ids.reserveCapacity(idBytes.count / 32)
+        let bytes = Array(idBytes)
+        for start in stride(from: 0, to: bytes.count, by: 32) {
+            guard let id = try? TransactionID(bytes: Array(bytes[start..<start + 32])) else {
+                throw StorageError(.corrupt, "the stored record of a Quant sealed here on \(parent.hex) does not decode")
+            }
+            ids.append(id)
+        }
+        return SealedQuant(header: header, transactions: ids)
     }
 
     public func replace(above ancestor: StoredHeader?, chain: ChainID, with branch: [QuantRecord], limits: TransactionLimits)

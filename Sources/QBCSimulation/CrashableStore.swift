@@ -64,7 +64,7 @@ final class CrashableStore: BlockStore {
         return try await base.committed(ids, chain: chain, atOrBelow: height)
     }
     func commit(_ record: QuantRecord) async throws(StorageError) { try await alive(); try await base.commit(record) }
-    func hasSealed(on parent: Hash, chain: ChainID) async throws(StorageError) -> Bool { try await alive(); return try await base.hasSealed(on: parent, chain: chain) }
+    func sealed(on parent: Hash, chain: ChainID) async throws(StorageError) -> SealedQuant? { try await alive(); return try await base.sealed(on: parent, chain: chain) }
     func replace(above ancestor: StoredHeader?, chain: ChainID, with branch: [QuantRecord], limits: TransactionLimits)
         async throws(StorageError) -> [Transaction]
     {

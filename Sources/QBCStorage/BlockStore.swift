@@ -36,9 +36,9 @@ public protocol BlockStore: Sendable {
     /// is not the stored tip + 1, and a transaction id already committed. A Quant this node sealed
     /// (`record.sealedHere`) records its parent as sealed on, in the same step.
     func commit(_ record: QuantRecord) async throws(StorageError)
-    /// True when this node sealed a Quant on `parent` (a Quant hash, or the chain id for height 1)
-    /// of `chain`, whatever became of that Quant.
-    func hasSealed(on parent: Hash, chain: ChainID) async throws(StorageError) -> Bool
+    /// The Quant this node sealed on `parent` (a Quant hash, or the chain id for height 1) of
+    /// `chain`, whatever became of it: its header and transaction ids; nil when it sealed none.
+    func sealed(on parent: Hash, chain: ChainID) async throws(StorageError) -> SealedQuant?
     /// Replaces every Quant above `ancestor` (nil: the Bang) with `branch` in one atomic step: a
     /// fork switch, or with an empty branch a rollback. Transactions of the removed Quants that
     /// the branch does not hold go back to the stored mempool and are returned.
@@ -157,4 +157,18 @@ extension BlockStore {
     public func transactions(chain: ChainID, height: UInt64, limits: TransactionLimits) async throws(StorageError) -> [Transaction] {
         try await transactions(chain: chain, height: height, from: 0, limit: .max, maxBytes: .max, limits: limits)
     }
+}
+
+/// What a node keeps of each Quant it sealed, so that it can propose the very same Quant again if
+/// a rollback makes its parent the tip once more (a different one would be evidence against it).
+public struct SealedQuant: Sendable, Equatable {
+    public let header: QuantHeader
+    public let transactions: [TransactionID]
+
+    public init(header: QuantHeader, transactions: [TransactionID]) {
+        self.header = header
+        self.transactions = transactions
+    }
+
+    public init(_ quant: Quant) { self.init(header: quant.header, transactions: quant.transactions.map(\.id)) }
 }

@@ -22,7 +22,7 @@ public final class MemoryBlockStore: BlockStore {
         var nextSeq = 0
         var evidence: [ChainID: [Equivocation]] = [:]
         var bans: [PublicKey: Timestamp] = [:]
-        var sealedOn: [ChainID: Set<Hash>] = [:]
+        var sealedOn: [ChainID: [Hash: SealedQuant]] = [:]
     }
 
     private let state = Mutex(State())
@@ -125,13 +125,15 @@ public final class MemoryBlockStore: BlockStore {
             }
             var next = s
             try Self.insert(record, into: &next)
-            if record.sealedHere { next.sealedOn[record.quant.header.chain, default: []].insert(record.quant.header.previous) }
+            if record.sealedHere, next.sealedOn[record.quant.header.chain]?[record.quant.header.previous] == nil {
+                next.sealedOn[record.quant.header.chain, default: [:]][record.quant.header.previous] = SealedQuant(record.quant)
+            }
             s = next
         }
     }
 
-    public func hasSealed(on parent: Hash, chain: ChainID) async throws(StorageError) -> Bool {
-        try withState { s in s.sealedOn[chain]?.contains(parent) ?? false }
+    public func sealed(on parent: Hash, chain: ChainID) async throws(StorageError) -> SealedQuant? {
+        try withState { s in s.sealedOn[chain]?[parent] }
     }
 
     public func replace(above ancestor: StoredHeader?, chain id: ChainID, with branch: [QuantRecord], limits: TransactionLimits)

@@ -84,7 +84,7 @@ public final class PausingStore: BlockStore {
         try await base.committed(ids, chain: chain, atOrBelow: height)
     }
     public func commit(_ record: QuantRecord) async throws(StorageError) { try await base.commit(record) }
-    public func hasSealed(on parent: Hash, chain: ChainID) async throws(StorageError) -> Bool { try await base.hasSealed(on: parent, chain: chain) }
+    public func sealed(on parent: Hash, chain: ChainID) async throws(StorageError) -> SealedQuant? { try await base.sealed(on: parent, chain: chain) }
     public func replace(above ancestor: StoredHeader?, chain: ChainID, with branch: [QuantRecord], limits: TransactionLimits)
         async throws(StorageError) -> [Transaction]
     {

@@ -129,9 +129,37 @@ import Testing
         guard case .sealed(let x2) = try await service.leap(now: at(6000)) else { Issue.record("the chain stopped"); return }
         #expect(x2.header.height == 2 && x2.header.previous == e1.hash && x2.header.proposer == chain.node.publicKey)
         #expect(await service.stats().equivocators == [byzantine.publicKey])
-        #expect(try await store.hasSealed(on: e1.hash, chain: chain.bang.id))
-        #expect(try await store.hasSealed(on: e2.hash, chain: chain.bang.id))
-        #expect(try await !store.hasSealed(on: chain.bang.id, chain: chain.bang.id))
+        #expect(try await store.sealed(on: e1.hash, chain: chain.bang.id)?.header == x2.header)
+        #expect(try await store.sealed(on: e2.hash, chain: chain.bang.id)?.header == x3.header)
+        #expect(try await store.sealed(on: chain.bang.id, chain: chain.bang.id) == nil)
+    }
+
+    /// Review of issue 12: when every authority left had sealed on the parent a rollback made the
+    /// tip again, none would seal, forever. A node now proposes the very Quant it sealed on that
+    /// parent before: the same header is no evidence.
+    @Test func anAuthorityProposesAgainTheQuantItSealedOnAParentARollbackRestored() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder(outOfTurnDelay: 500)
+        let (service, _) = try await openService(chain, in: dir)
+        let byzantine = try #require(chain.authorities.first { $0.publicKey != chain.node.publicKey })
+        let start = chain.clock.milliseconds
+        func at(_ offset: UInt64) -> Timestamp { Timestamp(milliseconds: start + offset) }
+        let e1 = chain.quant([chain.transaction("e1")], parent: nil, proposer: byzantine, timestamp: at(1000))
+        guard case .committed = try await service.receive(e1, now: at(1500)) else { Issue.record("refused"); return }
+        _ = try await service.admit([chain.transaction("mine")], now: at(1500))
+        guard case .sealed(let x2) = try await service.leap(now: at(2000)) else { Issue.record("did not seal at 2"); return }
+        // This node's Quant at 2 loses to the byzantine authority's heavier branch...
+        let e2 = chain.quant([chain.transaction("e2")], parent: (1, e1.hash), proposer: byzantine, timestamp: at(2100))
+        let e3 = chain.quant([chain.transaction("e3")], parent: (2, e2.hash), proposer: byzantine, timestamp: at(3100))
+        let e4 = chain.quant([chain.transaction("e4")], parent: (3, e3.hash), proposer: byzantine, timestamp: at(4100))
+        guard case .switched = try await service.switchTo([e2, e3, e4], now: at(4500)) else { Issue.record("no switch"); return }
+        // ...whose authority then proves to have equivocated at 1: everything above 1 rolls back.
+        let e1Again = chain.quant([chain.transaction("e1'")], parent: nil, proposer: byzantine, timestamp: at(1100))
+        _ = try await service.receive(e1Again, now: at(5000))
+        #expect(await service.stats().height == 1)
+        guard case .sealed(let again) = try await service.leap(now: at(6000)) else { Issue.record("the chain stopped"); return }
+        #expect(again.hash == x2.hash, "the very same Quant, so no evidence against this node")
+        #expect(await service.stats().equivocators == [byzantine.publicKey])
     }
 
     @Test func twoHeadersAtOneHeightOnDifferentParentsAreNoEvidence() {

@@ -119,28 +119,28 @@ extension ChainBuilder {
         #expect(try await store.mempool(chain: chain.bang.id, limit: 10, limits: .standard).isEmpty)
     }
 
-    /// The parents this node sealed on outlive the Quants it sealed: a rollback must not let it
-    /// seal a second, different Quant on one of them (evidence against itself).
-    @Test(arguments: StoreKind.allCases) func parentsSealedOnSurviveRollbacks(_ kind: StoreKind) async throws {
+    /// The Quants this node sealed outlive their place in the chain, by parent: after a rollback
+    /// it may propose only the very same Quant on that parent (another would be evidence).
+    @Test(arguments: StoreKind.allCases) func quantsSealedHereSurviveRollbacks(_ kind: StoreKind) async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
         let id = chain.bang.id
         let received = chain.record(chain.quant([chain.transaction("a")], parent: nil), parent: nil)
+        let own = chain.quant([chain.transaction("b"), chain.transaction("c")], parent: (1, received.quant.hash))
         do {
             let store = try kind.open(dir)
             try await store.create(chain.bang)
             try await store.commit(received)
-            let quant = chain.quant([chain.transaction("b")], parent: (1, received.quant.hash))
-            try await store.commit(QuantRecord(quant: quant, stored: chain.record(quant, parent: received.stored).stored, sealedHere: true))
-            #expect(try await !store.hasSealed(on: id, chain: id), "the Quant at height 1 was received, not sealed here")
-            #expect(try await store.hasSealed(on: received.quant.hash, chain: id))
+            try await store.commit(QuantRecord(quant: own, stored: chain.record(own, parent: received.stored).stored, sealedHere: true))
+            #expect(try await store.sealed(on: id, chain: id) == nil, "the Quant at height 1 was received, not sealed here")
+            #expect(try await store.sealed(on: received.quant.hash, chain: id) == SealedQuant(own))
             _ = try await store.replace(above: received.stored, chain: id, with: [], limits: .standard)
             #expect(try await store.tip(chain: id)?.hash == received.quant.hash)
-            #expect(try await store.hasSealed(on: received.quant.hash, chain: id))
+            #expect(try await store.sealed(on: received.quant.hash, chain: id) == SealedQuant(own))
         }
         if kind == .sqlite {
             let reopened = try SQLiteBlockStore(directory: dir.path)
-            #expect(try await reopened.hasSealed(on: received.quant.hash, chain: id))
+            #expect(try await reopened.sealed(on: received.quant.hash, chain: id) == SealedQuant(own))
         }
     }
 
