@@ -78,7 +78,10 @@ public actor ChainService {
         membershipState = Mutex(membership)
         self.mempoolCapacity = mempoolCapacity
         var mempool = Mempool(capacity: mempoolCapacity)
-        let waiting = try await store.mempool(chain: bang.id, limit: mempoolCapacity, limits: bang.rules.transactionLimits)
+        // Fork switches return orphans past the capacity (they were admitted once, and must not
+        // be lost): the stored mempool can hold that many more.
+        let waiting = try await store.mempool(
+            chain: bang.id, limit: mempoolCapacity + Self.maxBranchTransactions, limits: bang.rules.transactionLimits)
         // A crash between committing a membership change and dropping what its removed members
         // had waiting leaves those stored: judge them again, or no Quant could hold them.
         let unfit = waiting.filter { $0.encodedSize > bang.rules.quantLimits.maxBytes }.map(\.id)
@@ -252,6 +255,10 @@ public actor ChainService {
         }
         return refused
     }
+
+    /// The most transactions a fork switch may hand back to the mempool (sync bounds the branches
+    /// it switches to by this), past the mempool's capacity if need be.
+    public static let maxBranchTransactions = 200_000
 
     static func mayNotWait(_ tx: Transaction, rules: ChainRules) -> RuleError {
         let role = tx.contentType == MembershipChange.contentType ? "admin" : "writer"

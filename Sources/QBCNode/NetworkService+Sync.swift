@@ -143,7 +143,7 @@ extension NetworkService {
             transactions += page.reduce(0) { $0 + $1.transactions.count }
             bytes += page.reduce(0) { $0 + 256 + $1.transactions.reduce(0) { $0 + $1.encodedSize } }  // 256 per header: sealed, with room to spare
             // The whole branch is held until it is checked: bound it however the peer builds it.
-            guard transactions <= Self.maxBranchTransactions, branch.count <= Self.maxBranchQuants, bytes <= Self.maxBranchBytes else {
+            guard transactions <= ChainService.maxBranchTransactions, branch.count <= Self.maxBranchQuants, bytes <= Self.maxBranchBytes else {
                 logger.warning("peer's fork is too large to switch to in one go", metadata: [
                     "peer": "\(peer.node.hex)", "quants": "\(branch.count)", "transactions": "\(transactions)", "bytes": "\(bytes)"])
                 backOff(peer.node)
@@ -201,7 +201,6 @@ extension NetworkService {
     /// Largest fork this node will switch to (it is held whole until checked, however the peer
     /// built it); a peer that serves a bigger one is backed off from. Nodes apart for longer than
     /// that do not reconcile by themselves (documentation/network.md).
-    static let maxBranchTransactions = 200_000
     static let maxBranchQuants = 10_000
     static let maxBranchBytes = 256 << 20
 }

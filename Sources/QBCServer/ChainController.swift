@@ -91,19 +91,28 @@ struct ChainController: Sendable {
         guard items.count <= APILimits.maxTransactionsPerRequest else {
             throw APIError(.contentTooLarge, "too_large", "at most \(APILimits.maxTransactionsPerRequest) transactions per request")
         }
+        var (results, parsed) = Self.judge(items, maxPayloadBytes: maxPayload)
+        metrics.rejectedMalformed.increment(by: Int64(items.count - parsed.count))
+        let outcomes = try await admit(parsed.map(\.1), to: chain)
+        for ((index, _), outcome) in zip(parsed, outcomes) { results[index] = Self.result(outcome) }
+        return JSONResponse.make(InjectBatchJSON(results: results.compactMap { $0 }))
+    }
+
+    /// Turns each element of a JSON array into a transaction, or into its verdict when it is not
+    /// one; the verdicts keep the array's order.
+    static func judge(_ items: [EachDecoded<TransactionJSON>], maxPayloadBytes: Int)
+        -> (results: [InjectResultJSON?], parsed: [(Int, Transaction)])
+    {
         var results = [InjectResultJSON?](repeating: nil, count: items.count)
         var parsed = [(Int, Transaction)]()
         for (index, item) in items.enumerated() {
-            do throws(WireError) { parsed.append((index, try item.value.get().transaction(maxPayloadBytes: maxPayload))) } catch {
-                metrics.rejectedMalformed.increment()
+            do throws(WireError) { parsed.append((index, try item.value.get().transaction(maxPayloadBytes: maxPayloadBytes))) } catch {
                 let api = APIError(error)
                 let id = try? item.value.get().id
                 results[index] = InjectResultJSON(id: id ?? nil, status: "rejected", error: api.code, message: api.message)
             }
         }
-        let outcomes = try await admit(parsed.map(\.1), to: chain)
-        for ((index, _), outcome) in zip(parsed, outcomes) { results[index] = Self.result(outcome) }
-        return JSONResponse.make(InjectBatchJSON(results: results.compactMap { $0 }))
+        return (results, parsed)
     }
 
     /// A binary batch (`application/vnd.qbc.tx-batch`): refused whole when it does not decode.

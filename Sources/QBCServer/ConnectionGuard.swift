@@ -76,6 +76,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let table: ConnectionTable
     private var deadline: Scheduled<Void>?
+    /// Requests whose answer has not ended: a pipelining client may send the next before that.
+    private var inFlight = 0
 
     init(table: ConnectionTable) { self.table = table }
 
@@ -98,6 +100,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
+            inFlight += 1
             table.mark(context.channel, busy: true)
             arm(table.limits.bodyTimeout, context: context)
         case .end:
@@ -110,8 +113,13 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) {
-            table.mark(context.channel, busy: false)
-            arm(table.limits.headTimeout, context: context)
+            inFlight = max(0, inFlight - 1)
+            if inFlight == 0 {
+                table.mark(context.channel, busy: false)
+                arm(table.limits.headTimeout, context: context)
+            } else {
+                arm(table.limits.responseTimeout, context: context)
+            }
         }
         context.write(data, promise: promise)
     }

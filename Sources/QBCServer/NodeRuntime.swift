@@ -53,7 +53,7 @@ public final class NodeRuntime: Sendable {
             bangs = [bang]
         }
         // Versions before 0.2 could leave a committed transaction in the stored mempool (admission
-        // racing a peer's commit), which made every later Leap fail: repair once, and say so.
+        // racing a peer's commit), which made every later Leap fail: repair at every start, and say so when there was any.
         let stale = try await store.removeCommittedFromMempool()
         if stale > 0 {
             logger.warning("removed committed transactions left in the stored mempool by an earlier version", metadata: ["count": "\(stale)"])

@@ -40,20 +40,21 @@ struct PeerController: Sendable {
     func transactions(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
         let chain = try chains.chain(context)
         let (_, body) = try await authenticate(request, limit: APILimits.maxRequestBytes, chain: chain)
-        let items: [TransactionJSON]
-        do throws(WireError) { items = try WireJSON.decode([TransactionJSON].self, from: body, what: "transaction list") } catch {
+        let items: [EachDecoded<TransactionJSON>]
+        do throws(WireError) { items = try WireJSON.decode([EachDecoded<TransactionJSON>].self, from: body, what: "transaction list") } catch {
             throw APIError(error)
         }
         guard items.count <= APILimits.maxTransactionsPerRequest else {
             throw APIError(.contentTooLarge, "too_large", "at most \(APILimits.maxTransactionsPerRequest) transactions per request")
         }
-        let limit = chain.rules.transactionLimits.maxPayloadBytes
-        let txs = items.compactMap { try? $0.transaction(maxPayloadBytes: limit) }
+        // One verdict per element, in order, as for /inject.
+        var (results, parsed) = ChainController.judge(items, maxPayloadBytes: chain.rules.transactionLimits.maxPayloadBytes)
         let outcomes: [AdmissionOutcome]
-        do throws(StorageError) { outcomes = try await network.receivedTransactions(txs, on: chain) } catch {
+        do throws(StorageError) { outcomes = try await network.receivedTransactions(parsed.map(\.1), on: chain) } catch {
             throw APIError.storage(error)
         }
-        return JSONResponse.make(InjectBatchJSON(results: outcomes.map(ChainController.result)))
+        for ((index, _), outcome) in zip(parsed, outcomes) { results[index] = ChainController.result(outcome) }
+        return JSONResponse.make(InjectBatchJSON(results: results.compactMap { $0 }))
     }
 
     /// A Quant pushed by a peer: every rule is checked before it is stored.
