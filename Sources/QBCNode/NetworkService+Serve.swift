@@ -8,8 +8,10 @@ import QBCStorage
 extension NetworkService {
     /// Why a peer's request is refused before it is served.
     public enum PeerRefusal: Error, Sendable {
-        /// Not an admitted peer, or banned.
+        /// Not an admitted peer.
         case notAdmitted(PublicKey)
+        /// Banned for misbehaviour until then.
+        case banned(PublicKey, until: Timestamp)
         /// Admitted, but without the node role in the chain asked about (now).
         case notANode(PublicKey, chain: String)
     }
@@ -17,6 +19,7 @@ extension NetworkService {
     /// A request from `node` may be served when it is an admitted peer and, for a chain's routes,
     /// holds the node role in that chain now (governance may have removed it).
     public func authorize(_ node: PublicKey, chain: ChainService? = nil) throws(PeerRefusal) {
+        if let until = book.bans[node], now() < until { throw .banned(node, until: until) }
         guard book.isAdmitted(node, now: now()) else { throw .notAdmitted(node) }
         if let chain, !chain.membership.holds(node, .node) { throw .notANode(node, chain: chain.rules.name) }
     }

@@ -163,6 +163,8 @@ struct PeerController: Sendable {
             switch error {
             case .notAdmitted(let key):
                 throw APIError(.forbidden, "not_authorized", "node \(key.hex) is not an admitted peer: register first (POST /discover)")
+            case .banned(let key, let until):
+                throw APIError(.forbidden, "not_authorized", "node \(key.hex) is banned for misbehaviour until \(until.milliseconds) (ms since the epoch)")
             case .notANode(let key, let name):
                 throw APIError(.forbidden, "not_authorized", "node \(key.hex) does not hold the node role in chain \(name)")
             }
