@@ -192,14 +192,28 @@ struct ChainController: Sendable {
     }
 
     /// The request body, at most `limit` bytes. `type`: what the route takes (checked before reading).
-    /// Every body counts against the node's `BodyBudget` while its request is served.
+    /// Bytes a second a body must average once `bodyGrace` has passed (documentation/network.md).
+    static let minimumBodyRate = 32 * 1024
+    static let bodyGrace = Duration.seconds(5)
+
+    /// Every body counts against the node's `BodyBudget` while its request is served, and must
+    /// arrive at `minimumBodyRate` on average after `bodyGrace`.
     static func body(_ request: Request, limit: Int, type: BodyType = .json) async throws -> [UInt8] {
         _ = try type.isBatch(request)
         let tooLarge = APIError(.contentTooLarge, "too_large", "request body is larger than \(limit) bytes")
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
         var collected = ByteBuffer()
+        let started = ContinuousClock.now
         for try await chunk in request.body {
             guard chunk.readableBytes <= limit - collected.readableBytes else { throw tooLarge }
+            // A body that trickles in holds its share of the budget for nothing: after a grace
+            // period it must keep up a modest rate.
+            let elapsed = ContinuousClock.now - started
+            if elapsed > Self.bodyGrace, Double(collected.readableBytes) < elapsed / .seconds(1) * Double(Self.minimumBodyRate) {
+                throw APIError(
+                    .requestTimeout, "too_slow",
+                    "the request body arrives slower than \(Self.minimumBodyRate >> 10) KiB/s; the node stops waiting for it")
+            }
             guard BodyLease.current?.take(chunk.readableBytes) ?? true else {
                 throw APIError(
                     .serviceUnavailable, "busy",

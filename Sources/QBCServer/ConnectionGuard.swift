@@ -12,6 +12,9 @@ struct ConnectionLimits: Sendable {
     var headTimeout: TimeAmount
     /// How long a request body may take to arrive once its head did.
     var bodyTimeout: TimeAmount = .seconds(60)
+    /// How long a body may pause between two of its parts (a pause holds its share of the
+    /// node's body budget for nothing).
+    var bodyPause: TimeAmount = .seconds(10)
     /// How long the client may take to read a response.
     var responseTimeout: TimeAmount = .seconds(120)
 }
@@ -76,6 +79,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let table: ConnectionTable
     private var deadline: Scheduled<Void>?
+    /// When the current request's body must be complete.
+    private var bodyDue = NIODeadline.distantFuture
     /// Requests whose answer has not ended: a pipelining client may send the next before that.
     private var inFlight = 0
 
@@ -102,11 +107,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .head:
             inFlight += 1
             table.mark(context.channel, busy: true)
-            arm(table.limits.bodyTimeout, context: context)
+            bodyDue = .now() + table.limits.bodyTimeout
+            arm(min(table.limits.bodyPause, table.limits.bodyTimeout), context: context)
         case .end:
             arm(table.limits.responseTimeout, context: context)
         case .body:
-            break
+            arm(min(table.limits.bodyPause, bodyDue - .now()), context: context)
         }
         context.fireChannelRead(data)
     }

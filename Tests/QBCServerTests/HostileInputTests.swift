@@ -297,6 +297,43 @@ import Testing
         #expect(sockets.contains(where: Self.isGone), "a slow body made room")
     }
 
+    /// Issue 12 (third round): 511 bodies trickling in at a byte every 2 s held the whole body
+    /// budget, so every large batch got 503. A body must now keep up 32 KiB/s after 5 s.
+    @Test func aTricklingBodyIsCutOff() async throws {
+        let t = try TestNode()
+        let sockets = Self.idleConnections(to: t.node.port, count: 1)
+        defer { for fd in sockets { close(fd) } }
+        let fd = try #require(sockets.first)
+        Self.startSlowBodies([fd])
+        var answer = [UInt8](repeating: 0, count: 512)
+        var read = 0
+        for _ in 0..<12 where read <= 0 {
+            try await Task.sleep(for: .seconds(1))
+            _ = send(fd, [0x20], 1, Int32(MSG_NOSIGNAL))
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&descriptor, 1, 0) > 0 { read = recv(fd, &answer, answer.count, Int32(MSG_DONTWAIT)) }
+        }
+        let text = String(decoding: answer.prefix(max(0, read)), as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 408"), "the node stopped waiting within 12 s: \(text.debugDescription)")
+        #expect(text.contains("too_slow"))
+    }
+
+    /// The same body sending nothing more is closed after a 10 s pause, not after the whole
+    /// 60 s a body may take.
+    @Test func aPausedBodyIsCutOff() async throws {
+        let t = try TestNode()
+        let sockets = Self.idleConnections(to: t.node.port, count: 1)
+        defer { for fd in sockets { close(fd) } }
+        let fd = try #require(sockets.first)
+        Self.startSlowBodies([fd])
+        var closed = false
+        for _ in 0..<15 where !closed {
+            try await Task.sleep(for: .seconds(1))
+            closed = Self.isGone(fd)
+        }
+        #expect(closed, "the node closed a body paused for 10 s within 15 s")
+    }
+
     /// Issue 12 (second round): each body was bounded, all of them together were not: sixty
     /// 63 MiB bodies at once took 4 GB. A body past the node's budget for all of them gets 503.
     @Test func bodiesTogetherAreBoundedToo() async throws {
