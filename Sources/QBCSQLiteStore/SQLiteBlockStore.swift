@@ -102,15 +102,7 @@ public final class SQLiteBlockStore: BlockStore {
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT body FROM tx WHERE chain = ? AND height = ? AND position >= ? ORDER BY position LIMIT ?",
                 arguments: [Data(chain.bytes), Int64(clamping: height), position, Int64(clamping: limit)])
-            var out = [Transaction]()
-            var bytes = 0
-            while let row = try rows.next() {
-                let body: Data = row["body"]
-                if !out.isEmpty, bytes + body.count > maxBytes { break }
-                bytes += body.count
-                out.append(try Self.transaction(body, limits: limits))
-            }
-            return out
+            return try Self.transactions(from: rows, maxBytes: maxBytes, limits: limits)
         }
     }
 
@@ -268,19 +260,24 @@ public final class SQLiteBlockStore: BlockStore {
         }
     }
 
+    /// Transactions from rows of `body`, in order, stopping before `maxBytes` (always at least one).
+    private static func transactions(from rows: RowCursor, maxBytes: Int, limits: TransactionLimits) throws -> [Transaction] {
+        var out = [Transaction]()
+        var bytes = 0
+        while let row = try rows.next() {
+            let body: Data = row["body"]
+            if !out.isEmpty, bytes + body.count > maxBytes { break }
+            bytes += body.count
+            out.append(try transaction(body, limits: limits))
+        }
+        return out
+    }
+
     public func mempool(chain: ChainID, limit: Int, maxBytes: Int, limits: TransactionLimits) async throws(StorageError) -> [Transaction] {
         try await read { db in
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT body FROM mempool WHERE chain = ? ORDER BY seq LIMIT ?", arguments: [Data(chain.bytes), limit])
-            var out = [Transaction]()
-            var bytes = 0
-            while let row = try rows.next() {
-                let body: Data = row["body"]
-                if !out.isEmpty, bytes + body.count > maxBytes { break }
-                bytes += body.count
-                out.append(try Self.transaction(body, limits: limits))
-            }
-            return out
+            return try Self.transactions(from: rows, maxBytes: maxBytes, limits: limits)
         }
     }
 

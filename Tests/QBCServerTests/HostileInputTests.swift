@@ -97,13 +97,8 @@ import Testing
     /// 10,000 challenges used to fill the node's table and lock every reader out for a minute.
     @Test func aFloodOfChallengesLocksNoReaderOut() async throws {
         let t = try TestNode()
-        let writer = try Keys.load("writer1")
+        let (vault, _, tx) = try await LockNodeTests.vault(on: t)
         let reader = try Keys.load("reader")
-        let bang = try testBang("vault", nodes: [try ChainsNodeTests.nodeKey(t)], writers: [writer], readers: [reader], readersOnly: true)
-        #expect(try await t.client.create(bang).status == "created")
-        let vault = NodeClient(baseURL: t.node.url, chain: "vault")
-        let tx = signed(#"{"v":1}"#, chain: bang.id, by: writer)
-        try await ChainsNodeTests.commit(vault, tx)
         let issued = Locked(0)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<16 {

@@ -11,6 +11,19 @@ import Testing
     static let marker = "PLAINTEXT-MARKER-5c1d"
 
     /// Every byte the node wrote to its data folder (SQLite database, WAL and all).
+    /// A readers-only chain "vault" on `t` (writer1 writes, the demo reader reads) holding one
+    /// committed transaction.
+    static func vault(on t: TestNode) async throws -> (client: NodeClient, bang: Bang, committed: Transaction) {
+        let writer = try Keys.load("writer1")
+        let reader = try Keys.load("reader")
+        let bang = try testBang("vault", nodes: [try ChainsNodeTests.nodeKey(t)], writers: [writer], readers: [reader], readersOnly: true)
+        #expect(try await t.client.create(bang).status == "created")
+        let vault = NodeClient(baseURL: t.node.url, chain: "vault")
+        let tx = signed(#"{"v":1}"#, chain: bang.id, by: writer)
+        try await ChainsNodeTests.commit(vault, tx)
+        return (vault, bang, tx)
+    }
+
     static func dataFolderBytes(_ t: TestNode) throws -> [UInt8] {
         let folder = t.dir.file("data")
         var all = [UInt8]()
@@ -62,13 +75,9 @@ import Testing
 
     @Test func aReadersProofOpensTheChainAndReplaysForgeriesAndOutsidersAreRefused() async throws {
         let t = try TestNode()
-        let writer = try Keys.load("writer1")
+        let (vault, bang, tx) = try await Self.vault(on: t)
         let reader = try Keys.load("reader")
-        let bang = try testBang("vault", nodes: [try ChainsNodeTests.nodeKey(t)], writers: [writer], readers: [reader], readersOnly: true)
-        #expect(try await t.client.create(bang).status == "created")
-        let vault = NodeClient(baseURL: t.node.url, chain: "vault")
-        let tx = signed(#"{"v":1}"#, chain: bang.id, by: writer)
-        try await ChainsNodeTests.commit(vault, tx)
+        let writer = try Keys.load("writer1")
         let path = "/tx/\(tx.id.hex)"
 
         await expectRefusal(401, "proof_required") { try await vault.transaction(tx.id.hex) }
