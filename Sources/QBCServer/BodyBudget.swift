@@ -22,6 +22,9 @@ final class BodyBudget: Sendable {
     }
 
     func give(_ bytes: Int) { used.withLock { $0 = max(0, $0 - bytes) } }
+
+    /// Bytes held now (the `qbc_request_body_bytes` gauge).
+    var inUse: Int { used.withLock { $0 } }
 }
 
 /// What one request has taken from the budget; all of it goes back when the request's handler

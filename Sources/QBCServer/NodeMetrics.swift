@@ -46,6 +46,8 @@ final class NodeMetrics: Sendable {
             registry.makeGauge(descriptor: committed, labels: labels).set(stats.transactionCount)
             registry.makeGauge(descriptor: waiting, labels: labels).set(Int64(stats.mempoolSize))
         }
+        registry.makeGauge(descriptor: Self.name("request_body", "bytes", "Bytes of request bodies held now, of the node's body budget"))
+            .set(Int64(BodyBudget.shared.inUse))
         return registry.emitToBuffer()
     }
 }

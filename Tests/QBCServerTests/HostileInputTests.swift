@@ -296,21 +296,22 @@ import Testing
     /// budget, so every large batch got 503. A body must now keep up 32 KiB/s after 5 s.
     @Test func aTricklingBodyIsCutOff() async throws {
         let t = try TestNode()
-        let sockets = Self.idleConnections(to: t.node.port, count: 1)
-        defer { for fd in sockets { close(fd) } }
-        let fd = try #require(sockets.first)
-        Self.startSlowBodies([fd])
-        var answer = [UInt8](repeating: 0, count: 512)
-        var read = 0
-        for _ in 0..<12 where read <= 0 {
-            try await Task.sleep(for: .seconds(1))
-            _ = send(fd, [0x20], 1, Int32(MSG_NOSIGNAL))
-            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            if poll(&descriptor, 1, 0) > 0 { read = recv(fd, &answer, answer.count, Int32(MSG_DONTWAIT)) }
+        let fd = try #require(Self.idleConnections(to: t.node.port, count: 1).first)
+        defer { close(fd) }
+        let (text, seconds) = await onOwnThread { () -> (String?, Double) in
+            Self.startSlowBodies([fd])
+            let started = Date()
+            // A byte a second: never a pause the node would cut, far below the rate it asks for.
+            while Date().timeIntervalSince(started) < 15 {
+                _ = send(fd, [0x20], 1, Int32(MSG_NOSIGNAL))
+                if let text = answer(on: fd, within: 1_000) { return (text, Date().timeIntervalSince(started)) }
+            }
+            return (nil, Date().timeIntervalSince(started))
         }
-        let text = String(decoding: answer.prefix(max(0, read)), as: UTF8.self)
-        #expect(text.hasPrefix("HTTP/1.1 408"), "the node stopped waiting within 12 s: \(text.debugDescription)")
-        #expect(text.contains("too_slow"))
+        let said = "after \(String(format: "%.1f", seconds)) s: \((text ?? "nothing").debugDescription)"
+        #expect(text?.hasPrefix("HTTP/1.1 408") == true, "the node stopped waiting for the trickle \(said)")
+        #expect(text?.contains("too_slow") == true, "\(said)")
+        #expect(seconds < 9, "the node stopped waiting soon after the 5 s grace: \(said)")
     }
 
     /// The same body sending nothing more is closed after a 10 s pause, not after the whole
@@ -335,26 +336,33 @@ import Testing
         let t = try TestNode()
         let sockets = Self.idleConnections(to: t.node.port, count: 5)
         defer { for fd in sockets { close(fd) } }
-        let size = 63 << 20
-        let head = Array("POST /inject HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(size)\r\n\r\n".utf8)
-        let chunk = [UInt8](repeating: 0x20, count: 1 << 20)
-        // Four bodies of 62 MiB so far (whitespace, never finished): 248 MiB of the 256 held.
-        for fd in sockets.prefix(4) {
-            _ = send(fd, head, head.count, Int32(MSG_NOSIGNAL))
-            for _ in 0..<62 { _ = send(fd, chunk, chunk.count, Int32(MSG_NOSIGNAL)) }
+        try #require(sockets.count == 5)
+        let port = t.node.port
+        let held = 4 * 62 << 20
+        let (heldSeen, text) = await onOwnThread { () -> (Int?, String?) in
+            let head = Array("POST /inject HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(63 << 20)\r\n\r\n".utf8)
+            let chunk = [UInt8](repeating: 0x20, count: 1 << 20)
+            // Four bodies of 62 MiB so far (whitespace, never finished): 248 MiB of the 256 held.
+            for fd in sockets.prefix(4) {
+                _ = send(fd, head, head.count, Int32(MSG_NOSIGNAL))
+                for _ in 0..<62 { _ = send(fd, chunk, chunk.count, Int32(MSG_NOSIGNAL)) }
+            }
+            // A busy node leaves tens of MiB in kernel buffers for a while: wait until it read them.
+            var seen = bodyBytesHeld(port: port)
+            let deadline = Date().addingTimeInterval(8)
+            while (seen ?? 0) < held, Date() < deadline {
+                usleep(20_000)
+                seen = bodyBytesHeld(port: port)
+            }
+            // The fifth, past the budget, is refused with 503 busy while the others are held.
+            let fifth = sockets[4]
+            _ = send(fifth, head, head.count, Int32(MSG_NOSIGNAL))
+            for _ in 0..<16 { _ = send(fifth, chunk, chunk.count, Int32(MSG_NOSIGNAL)) }
+            return (seen, answer(on: fifth, within: 10_000))
         }
-        try await Task.sleep(for: .milliseconds(500))
-        // The fifth, past the budget, is refused with 503 busy while the others are held.
-        let fifth = try #require(sockets.last)
-        _ = send(fifth, head, head.count, Int32(MSG_NOSIGNAL))
-        for _ in 0..<16 { _ = send(fifth, chunk, chunk.count, Int32(MSG_NOSIGNAL)) }
-        var answer = [UInt8](repeating: 0, count: 512)
-        var descriptor = pollfd(fd: fifth, events: Int16(POLLIN), revents: 0)
-        #expect(poll(&descriptor, 1, 10_000) > 0, "the node answers the fifth body")
-        let read = recv(fifth, &answer, answer.count, 0)
-        let text = String(decoding: answer.prefix(max(0, read)), as: UTF8.self)
-        #expect(text.hasPrefix("HTTP/1.1 503"), "\(text)")
-        #expect(text.contains("busy"))
+        #expect(heldSeen == held, "the node holds the four bodies it read")
+        #expect(text?.hasPrefix("HTTP/1.1 503") == true, "the node refuses the fifth body: \((text ?? "nothing").debugDescription)")
+        #expect(text?.contains("busy") == true)
         #expect(await t.client.isHealthy())
         let rss = try #require(t.node.residentBytes)
         #expect(rss < 600 << 20, "the node holds \(rss >> 20) MiB")

@@ -1,0 +1,47 @@
+import Foundation
+
+/// Runs blocking socket work on a thread of its own. Swift's cooperative pool has one thread per
+/// core, and other tests hold it for seconds while their nodes start and stop: longer than the
+/// node's 10 s body pause, which once made a test's "trickle" turn into a pause on a busy CI machine.
+func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: work()) }.start()
+    }
+}
+
+/// What the node sent on `fd`: nil if nothing arrived within `milliseconds`, else everything
+/// until it closed or paused for 200 ms ("" when it closed without a word).
+func answer(on fd: Int32, within milliseconds: Int32, limit: Int = 1 << 16) -> String? {
+    var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    guard poll(&descriptor, 1, milliseconds) > 0 else { return nil }
+    var bytes = [UInt8]()
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while bytes.count < limit {
+        let read = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+        if read > 0 {
+            bytes += buffer.prefix(read)
+            continue
+        }
+        guard read < 0, errno == EAGAIN || errno == EWOULDBLOCK else { break }
+        descriptor.revents = 0
+        guard poll(&descriptor, 1, 200) > 0 else { break }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// `GET path` on a new loopback connection, blocking; the whole answer, "" if there was none.
+func blockingGet(port: Int, path: String) -> String {
+    guard let fd = ConnectionFloodTests.idleConnections(to: port, count: 1).first else { return "" }
+    defer { close(fd) }
+    let request = Array("GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
+    _ = send(fd, request, request.count, Int32(MSG_NOSIGNAL))
+    return answer(on: fd, within: 5_000) ?? ""
+}
+
+/// The node's `qbc_request_body_bytes` gauge: bytes of request bodies it holds now.
+func bodyBytesHeld(port: Int) -> Int? {
+    blockingGet(port: port, path: "/metrics").split(separator: "\n")
+        .first { $0.hasPrefix("qbc_request_body_bytes ") }
+        .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+        .map { Int($0) }
+}
