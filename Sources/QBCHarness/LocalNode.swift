@@ -11,26 +11,64 @@ public final class LocalNode: @unchecked Sendable {
 
     /// Starts `executable node --port 0 --data DIR ARGUMENTS…` in `directory` and waits until it
     /// prints its listening line. Output goes to `DIR.stdout` and `DIR.stderr`.
-    public init(
+    public convenience init(
         executable: String, dataDirectory: String, arguments: [String] = [], environment: [String: String] = [:],
         directory: String? = nil, startTimeout: TimeInterval = 60
     ) throws {
-        var env = ProcessInfo.processInfo.environment
-        env.merge(environment) { _, new in new }
-        let outPath = dataDirectory + ".stdout"
-        logPath = dataDirectory + ".stderr"
-        // The listening line is read from a fresh stdout; the log of a restarted node goes on.
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
-        let process = try ChildProcess(
-            executable: executable, arguments: ["node", "--port", "0", "--data", dataDirectory] + arguments,
-            environment: env, directory: directory, stdout: outPath, stderr: logPath, append: true)
-        self.process = process
-        let deadline = Date().addingTimeInterval(startTimeout)
+        let starting = try Starting(executable, dataDirectory, arguments, environment, directory, startTimeout)
+        while try !starting.isListening() { Thread.sleep(forTimeInterval: 0.02) }
+        try self.init(starting)
+    }
+
+    /// The same, waiting without holding a thread: Swift's cooperative pool has one thread per
+    /// core, and tests that start nodes in parallel used to hold all of it while the nodes started.
+    public static func start(
+        executable: String, dataDirectory: String, arguments: [String] = [], environment: [String: String] = [:],
+        directory: String? = nil, startTimeout: TimeInterval = 60
+    ) async throws -> LocalNode {
+        let starting = try Starting(executable, dataDirectory, arguments, environment, directory, startTimeout)
+        while try !starting.isListening() { try await Task.sleep(for: .milliseconds(20)) }
+        return try LocalNode(starting)
+    }
+
+    private init(_ starting: Starting) throws {
+        guard let found = starting.found else { throw LocalNodeError("node did not start") }
+        process = starting.process
+        logPath = starting.logPath
+        port = found.port
+        chainID = found.chain
+        url = "http://127.0.0.1:\(port)"
+    }
+
+    /// A node process until it prints its listening line.
+    private final class Starting {
+        let process: ChildProcess
+        let outPath: String
+        let logPath: String
+        let deadline: Date
         var found: (port: Int, chain: String)?
-        while found == nil {
-            found = Self.parse((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "")
-            if found != nil { break }
+
+        init(
+            _ executable: String, _ dataDirectory: String, _ arguments: [String], _ environment: [String: String],
+            _ directory: String?, _ timeout: TimeInterval
+        ) throws {
+            var env = ProcessInfo.processInfo.environment
+            env.merge(environment) { _, new in new }
+            outPath = dataDirectory + ".stdout"
+            logPath = dataDirectory + ".stderr"
+            // The listening line is read from a fresh stdout; the log of a restarted node goes on.
+            _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+            if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
+            process = try ChildProcess(
+                executable: executable, arguments: ["node", "--port", "0", "--data", dataDirectory] + arguments,
+                environment: env, directory: directory, stdout: outPath, stderr: logPath, append: true)
+            deadline = Date().addingTimeInterval(timeout)
+        }
+
+        /// True once the node listens; throws, after killing it, when it exited or the time is up.
+        func isListening() throws -> Bool {
+            found = LocalNode.parse((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "")
+            if found != nil { return true }
             guard process.isRunning, Date() < deadline else {
                 if process.isRunning {
                     process.signal(SIGKILL)
@@ -39,11 +77,8 @@ public final class LocalNode: @unchecked Sendable {
                 let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
                 throw LocalNodeError("node did not start: \(log.suffix(500))")
             }
-            Thread.sleep(forTimeInterval: 0.02)
+            return false
         }
-        port = found?.port ?? 0
-        chainID = found?.chain ?? ""
-        url = "http://127.0.0.1:\(port)"
     }
 
     static func parse(_ text: String) -> (port: Int, chain: String)? {

@@ -14,7 +14,7 @@ public enum NodeProcess {
 
     public static func demoKey(_ name: String) -> String { "\(repositoryRoot)/keys-example/\(name).key" }
 
-    public static func start(dataDirectory: String, arguments: [String] = [], environment: [String: String] = [:]) throws
+    public static func start(dataDirectory: String, arguments: [String] = [], environment: [String: String] = [:]) async throws
         -> LocalNode
     {
         var args = arguments
@@ -22,7 +22,7 @@ public enum NodeProcess {
         // QBC_TEST_LOG_LEVEL=debug keeps more of a node's log for a failing test.
         var env = ["QBC_LOG_LEVEL": ProcessInfo.processInfo.environment["QBC_TEST_LOG_LEVEL"] ?? "warning"]
         env.merge(environment) { _, new in new }
-        return try LocalNode(
+        return try await LocalNode.start(
             executable: CommandRunner.qbcPath, dataDirectory: dataDirectory, arguments: args, environment: env,
             directory: repositoryRoot)
     }

@@ -31,7 +31,7 @@ func testBang(
     static let sensors = #"{"type":"object","required":["celsius"],"properties":{"celsius":{"type":"number","minimum":-90,"maximum":60}}}"#
 
     @Test func twoChainsKeepTheirOwnDataAndANonMemberGetsNothing() async throws {
-        let net = try TestNetwork()
+        let net = try await TestNetwork()
         try await eventually("a full mesh") { try await net.all { try await $0.stats().peers == 2 } }
         let nodeKeys = try (1...3).map { try Keys.load("node\($0)") }
         let writer = try Keys.load("writer1")

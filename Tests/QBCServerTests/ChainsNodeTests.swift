@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func aForkSharesHistoryUpToItsHeightThenGoesItsOwnWay() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let writer = try Keys.load("writer1")
         let dev = t.client
         try await Self.commit(dev, signed(#"{"n":1}"#, chain: t.chain, by: writer))
@@ -62,7 +62,7 @@ import Testing
 
     @Test func membershipChangesNeedTheQuorumAndTakeEffectWhenCommitted() async throws {
         let (adminA, adminB, newcomer) = (SigningKey(), SigningKey(), SigningKey())
-        let t = try TestNode(environment: ["QBC_CHAIN_CREATORS": adminA.publicKey.hex])
+        let t = try await TestNode(environment: ["QBC_CHAIN_CREATORS": adminA.publicKey.hex])
         let bang = try testBang("gov", nodes: [try Self.nodeKey(t)], writers: [], admins: [adminA, adminB], quorum: 2)
         #expect(try await t.client.create(bang).status == "created")
         let gov = NodeClient(baseURL: t.node.url, chain: "gov")
@@ -90,7 +90,7 @@ import Testing
 
     @Test func aRestartedNodeServesEveryChainItHad() async throws {
         let dir = try TemporaryDirectory()
-        var first: TestNode? = try TestNode(dir: dir)
+        var first: TestNode? = try await TestNode(dir: dir)
         guard let running = first else { return }
         let writer = try Keys.load("writer1")
         let nodeKey = try Self.nodeKey(running)
@@ -108,7 +108,7 @@ import Testing
         running.node.stop()
         first = nil
 
-        let restarted = try TestNode(dir: dir)
+        let restarted = try await TestNode(dir: dir)
         let chains = try await restarted.client.chains()
         #expect(chains.map(\.name) == ["dev", "alpha", "beta"], "the default chain stays first")
         for (name, id) in ids {
@@ -121,7 +121,7 @@ import Testing
     }
 
     @Test func badBangsAndQueriesGetTheirStatusAndCreateNothing() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let url = t.node.url
         for body in ["not json", #"{"bang":"zz"}"#, #"{"bang":"00"}"#, #"{"bang":"00","extra":1}"#] {
             let answer = try await raw("POST", url + "/chains", body: Array(body.utf8))

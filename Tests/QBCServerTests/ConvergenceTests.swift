@@ -15,9 +15,10 @@ import Testing
     static func sealApartThenMeet(engine: [String: Any], dir: TemporaryDirectory) async throws
         -> (nodes: [LocalNode], clients: [NodeClient], transactions: [Transaction], works: [Int64])
     {
-        let nodes = try (1...2).map { index in
-            try TestNetwork.start(index, dir: dir, peer: nil, config: try TestNetwork.config(index, in: dir, engine: engine),
-                                  extra: ["--leap-interval-ms", "200"])
+        var nodes = [LocalNode]()
+        for index in 1...2 {
+            nodes.append(try await TestNetwork.start(
+                index, dir: dir, peer: nil, config: try TestNetwork.config(index, in: dir, engine: engine), extra: ["--leap-interval-ms", "200"]))
         }
         let clients = nodes.map { NodeClient(baseURL: $0.url) }
         let chain = try ChainID(hex: nodes[0].chainID)
@@ -78,12 +79,12 @@ import Testing
     @Test func threeNodesThroughPausesKillsAndRestartsUnderLoadLoseNothing() async throws {
         let dir = try TemporaryDirectory()
         let engine: [String: Any] = ["engine": "poa", "outOfTurnDelayMilliseconds": 500]
-        func start(_ index: Int, peer: String?) throws -> LocalNode {
-            try TestNetwork.start(index, dir: dir, peer: peer, config: try TestNetwork.config(index, in: dir, engine: engine),
+        func start(_ index: Int, peer: String?) async throws -> LocalNode {
+            try await TestNetwork.start(index, dir: dir, peer: peer, config: try TestNetwork.config(index, in: dir, engine: engine),
                                   extra: ["--leap-interval-ms", "200"])
         }
-        var nodes = [try start(1, peer: nil)]
-        for index in 2...3 { nodes.append(try start(index, peer: nodes[0].url)) }
+        var nodes = [try await start(1, peer: nil)]
+        for index in 2...3 { nodes.append(try await start(index, peer: nodes[0].url)) }
         let chain = try ChainID(hex: nodes[0].chainID)
         try await eventually("the mesh formed") {
             for node in nodes where try await NodeClient(baseURL: node.url).stats().peers < 2 { return false }
@@ -113,7 +114,7 @@ import Testing
             nodes[killed].kill()
             try await Task.sleep(for: .seconds(3))
             // It comes back on a new port and registers with the node neither paused nor killed.
-            nodes[killed] = try start(killed + 1, peer: nodes[3 - paused - killed].url)
+            nodes[killed] = try await start(killed + 1, peer: nodes[3 - paused - killed].url)
             urls.withValue { $0[killed] = nodes[killed].url }
             try await Task.sleep(for: .seconds(12))
             nodes[paused].resume()

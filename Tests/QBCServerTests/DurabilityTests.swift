@@ -12,7 +12,7 @@ import Testing
     @Test func restartKeepsChainAndMempool() async throws {
         let dir = try TemporaryDirectory()
         let writer = try Keys.load("writer1")
-        var first: TestNode? = try TestNode(dir: dir)
+        var first: TestNode? = try await TestNode(dir: dir)
         let t = try #require(first)
         for i in 0..<5 { _ = try await t.client.submit(signed(#"{"i":\#(i)}"#, chain: t.chain, by: writer)) }
         #expect(try await t.client.leap().sealed)
@@ -22,7 +22,7 @@ import Testing
         t.node.stop()
         first = nil
 
-        let again = try TestNode(dir: dir)
+        let again = try await TestNode(dir: dir)
         #expect(again.chain == t.chain)
         let after = try await again.client.stats()
         #expect(after.height == before.height)
@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func twoNodesCannotShareADataFolder() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let second = try CommandRunner.qbc(["node", "--port", "0", "--data", t.dir.file("data")])
         #expect(second.status != 0)
         #expect(second.stderr.contains("in use by another qbc node"), "\(second.stderr)")
@@ -45,7 +45,7 @@ import Testing
     @Test func sigkillUnderLoadLosesNothingCommitted() async throws {
         let dir = try TemporaryDirectory()
         let writer = try Keys.load("writer2")
-        var first: TestNode? = try TestNode(dir: dir)
+        var first: TestNode? = try await TestNode(dir: dir)
         let t = try #require(first)
         // Load: batches admitted while Leaps commit; remember every Quant the node confirmed.
         let confirmed = try await withThrowingTaskGroup(of: [String].self) { group in
@@ -85,7 +85,7 @@ import Testing
         inFlight.cancel()
         first = nil
 
-        let again = try TestNode(dir: dir)
+        let again = try await TestNode(dir: dir)
         for hash in confirmed { #expect(try await again.client.quant(hash).header.hash == hash) }
         let stats = try await again.client.stats()
         #expect(stats.height >= UInt64(confirmed.count))
@@ -103,14 +103,14 @@ import Testing
         let writer = try Keys.load("writer1")
         let committed: Transaction
         do {
-            let t = try TestNode(dir: dir)
+            let t = try await TestNode(dir: dir)
             committed = signed(#"{"before":true}"#, chain: t.chain, by: writer)
             _ = try await t.client.submit(committed)
             #expect(try await t.client.leap().sealed)
             t.node.stop()
         }
         try insertStaleMempoolRow(committed, in: dir.file("data"))
-        let t = try TestNode(dir: dir)
+        let t = try await TestNode(dir: dir)
         let log = try String(contentsOfFile: t.node.logPath, encoding: .utf8)
         #expect(log.components(separatedBy: "removed committed transactions left in the stored mempool").count == 2, "said once: \(log)")
         #expect(log.contains("count=1"))

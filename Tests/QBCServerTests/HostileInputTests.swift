@@ -16,7 +16,7 @@ import Testing
     /// Regression: a 172-byte binary batch whose one transaction is dated 2^64 - 1 (random sender,
     /// zero signature) trapped the node on arithmetic overflow and killed the process.
     @Test func aBinaryBatchDatedAtTheEndOfTimeIsRefusedAndTheNodeStaysUp() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let body = Transaction.Body(
             chain: t.chain, sender: SigningKey().publicKey, nonce: .random(), timestamp: Timestamp(milliseconds: .max),
             contentType: "a", payload: [])
@@ -35,7 +35,7 @@ import Testing
 /// Every refusal carries the JSON error body; methods a route does not take get 405 with Allow.
 @Suite struct HTTPEdgeTests {
     @Test func unknownPathsAndMethodsGetJSONErrors() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let unknown = try await raw("GET", t.node.url + "/no/such/route")
         #expect(unknown.status == 404)
         #expect(unknown.error?.error == "not_found")
@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func bodiesMustBeOfATypeTheRouteTakes() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let tx = signed(#"{"typed":1}"#, chain: t.chain, by: try Keys.load("writer1"))
         let batch = Transaction.encodeBatch([tx])
         let lookalike = try await raw("POST", t.node.url + "/inject", body: batch, headers: [("Content-Type", Transaction.batchContentType + "XYZ")])
@@ -77,7 +77,7 @@ import Testing
 
     /// openapi.yaml: an array gets a verdict per element; one broken element refuses only itself.
     @Test func aJSONArrayWithOneMalformedElementGetsAVerdictPerElement() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let writer = try Keys.load("writer1")
         let good = (0..<2).map { signed(#"{"n":\#($0)}"#, chain: t.chain, by: writer) }
         var elements = good.map { String(decoding: WireJSON.encode(TransactionJSON($0)), as: UTF8.self) }
@@ -96,7 +96,7 @@ import Testing
 @Suite struct FloodTests {
     /// 10,000 challenges used to fill the node's table and lock every reader out for a minute.
     @Test func aFloodOfChallengesLocksNoReaderOut() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let (vault, _, tx) = try await LockNodeTests.vault(on: t)
         let reader = try Keys.load("reader")
         let issued = Locked(0)
@@ -118,7 +118,7 @@ import Testing
     /// Any fresh key could Bang chains onto a node by naming it, and take its allowance and names.
     @Test func onlyChainCreatorsTheOperatorAllowsMayCreateChains() async throws {
         let stranger = SigningKey()
-        let t = try TestNode(environment: ["QBC_CHAIN_CREATORS": ""])
+        let t = try await TestNode(environment: ["QBC_CHAIN_CREATORS": ""])
         let node = try ChainsNodeTests.nodeKey(t)
         let squat = try testBang("orders", nodes: [node], writers: [], admins: [stranger])
         await expectRefusal(403, "not_authorized") { try await t.client.create(squat) }
@@ -127,7 +127,7 @@ import Testing
         #expect(try await t.client.create(try testBang("orders", nodes: [node], writers: [])).status == "created")
 
         let allowed = SigningKey()
-        let u = try TestNode(environment: ["QBC_CHAIN_CREATORS": allowed.publicKey.hex])
+        let u = try await TestNode(environment: ["QBC_CHAIN_CREATORS": allowed.publicKey.hex])
         let theirs = try testBang("sensors", nodes: [try ChainsNodeTests.nodeKey(u)], writers: [], admins: [allowed])
         #expect(try await u.client.create(theirs).status == "created", "a key the operator listed may")
     }
@@ -136,7 +136,7 @@ import Testing
 /// What an admitted peer sends can be captured; it must not be served twice.
 @Suite struct PeerReplayTests {
     @Test func anExactReplayOfASignedPeerRequestIsRefused() async throws {
-        let net = try TestNetwork(count: 2)
+        let net = try await TestNetwork(count: 2)
         try await eventually("node 2 is admitted at node 1") { try await net.client(0).stats().peers == 1 }
         let key = try Keys.load("node2")
         let path = "/peer/chains/\(net.chain.hex)/tip"
@@ -171,7 +171,7 @@ import Testing
 /// A ban outlives a restart: the banned peer cannot register again or push a Quant.
 @Suite struct BanPersistenceTests {
     @Test func aBanSurvivesARestart() async throws {
-        var net = try TestNetwork(count: 2)
+        var net = try await TestNetwork(count: 2)
         try await eventually("node 2 is admitted at node 1") { try await net.client(0).stats().peers == 1 }
         let key = try Keys.load("node2")
         let asNode2 = NodeClient(baseURL: net.nodes[0].url, peerKey: key, clock: { now() })
@@ -193,7 +193,7 @@ import Testing
         await expectRefusal(403, "not_authorized") { try await asNode2.peerPush(quant: valid) }
 
         net.nodes[0].stop()
-        net.nodes[0] = try TestNetwork.start(1, dir: net.dir, peer: nil)
+        net.nodes[0] = try await TestNetwork.start(1, dir: net.dir, peer: nil)
         let restarted = NodeClient(baseURL: net.nodes[0].url, peerKey: key, clock: { now() })
         let registration = Registration(key: key, address: net.nodes[1].url, chains: [net.chain], timestamp: now())
         do {
@@ -248,7 +248,7 @@ import Testing
     }
 
     @Test func aFloodOfIdleConnectionsDoesNotStopTheNode() async throws {
-        let t = try TestNode(environment: ["QBC_MAX_CONNECTIONS": "200", "QBC_HEAD_TIMEOUT_MS": "1500"])
+        let t = try await TestNode(environment: ["QBC_MAX_CONNECTIONS": "200", "QBC_HEAD_TIMEOUT_MS": "1500"])
         let sockets = Self.idleConnections(to: t.node.port, count: 1500)
         defer { for fd in sockets { close(fd) } }
         #expect(sockets.count == 1500)
@@ -280,7 +280,7 @@ import Testing
     /// Issue 12 (second round): with the cap full of requests whose bodies trickle in, a new
     /// connection used to be closed at once, so 1,025 slow senders locked every client out.
     @Test func slowBodiesFillingTheCapLockNoClientOut() async throws {
-        let t = try TestNode(environment: ["QBC_MAX_CONNECTIONS": "64"])
+        let t = try await TestNode(environment: ["QBC_MAX_CONNECTIONS": "64"])
         let sockets = Self.idleConnections(to: t.node.port, count: 64)
         defer { for fd in sockets { close(fd) } }
         #expect(sockets.count == 64)
@@ -295,7 +295,7 @@ import Testing
     /// Issue 12 (third round): 511 bodies trickling in at a byte every 2 s held the whole body
     /// budget, so every large batch got 503. A body must now keep up 32 KiB/s after 5 s.
     @Test func aTricklingBodyIsCutOff() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let fd = try #require(Self.idleConnections(to: t.node.port, count: 1).first)
         defer { close(fd) }
         let (text, seconds) = await onOwnThread { () -> (String?, Double) in
@@ -317,7 +317,7 @@ import Testing
     /// The same body sending nothing more is closed after a 10 s pause, not after the whole
     /// 60 s a body may take.
     @Test func aPausedBodyIsCutOff() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let sockets = Self.idleConnections(to: t.node.port, count: 1)
         defer { for fd in sockets { close(fd) } }
         let fd = try #require(sockets.first)
@@ -333,7 +333,7 @@ import Testing
     /// Issue 12 (second round): each body was bounded, all of them together were not: sixty
     /// 63 MiB bodies at once took 4 GB. A body past the node's budget for all of them gets 503.
     @Test func bodiesTogetherAreBoundedToo() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let sockets = Self.idleConnections(to: t.node.port, count: 5)
         defer { for fd in sockets { close(fd) } }
         try #require(sockets.count == 5)
@@ -373,7 +373,7 @@ import Testing
 /// Pages are now bounded by bytes too, and streamed.
 @Suite struct BigReadTests {
     @Test func pagesAreBoundedByBytesAndTheCursorWalksEverything() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let writer = try Keys.load("writer1")
         let payload = [UInt8](repeating: UInt8(ascii: "b"), count: 60 * 1024)
         var ids = Set<String>()

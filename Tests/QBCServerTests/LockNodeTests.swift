@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func lockedPayloadsAndFieldsLeaveNoPlaintextOnDisk() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let writer = try Keys.load("writer1")
         let reader = try Keys.load("reader")
         let other = try Keys.load("writer2")
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func aReadersProofOpensTheChainAndReplaysForgeriesAndOutsidersAreRefused() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let (vault, bang, tx) = try await Self.vault(on: t)
         let reader = try Keys.load("reader")
         let writer = try Keys.load("writer1")
@@ -113,7 +113,7 @@ import Testing
 
 @Suite struct BinaryBatchTests {
     @Test func binaryBatchesAreAdmittedLikeJSONAndMalformedOnesRefusedWhole() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let writer = try Keys.load("writer1")
         let good = (0..<5).map { signed(#"{"b":\#($0)}"#, chain: t.chain, by: writer) }
         let forged = Transaction(body: signed("{}", chain: t.chain, by: writer).body, signature: writer.sign([1]))

@@ -13,22 +13,22 @@ struct TestNetwork {
     var nodes: [LocalNode]
     let chain: ChainID
 
-    init(count: Int = 3, extra: [String] = []) throws {
+    init(count: Int = 3, extra: [String] = []) async throws {
         dir = try TemporaryDirectory()
-        var nodes = [try Self.start(1, dir: dir, peer: nil, extra: extra)]
-        for index in 2...count { nodes.append(try Self.start(index, dir: dir, peer: nodes[0].url, extra: extra)) }
+        var nodes = [try await Self.start(1, dir: dir, peer: nil, extra: extra)]
+        for index in 2...count { nodes.append(try await Self.start(index, dir: dir, peer: nodes[0].url, extra: extra)) }
         self.nodes = nodes
         chain = try ChainID(hex: nodes[0].chainID)
     }
 
     static func start(
         _ index: Int, dir: TemporaryDirectory, peer: String?, key: String? = nil, config: String? = nil, extra: [String] = []
-    ) throws -> LocalNode {
+    ) async throws -> LocalNode {
         // The config files name fixed ports and peers; tests use free ports and their own peers.
         var arguments = ["--config", config ?? NodeProcess.repositoryRoot + "/config/node\(index).json"] + extra
         if let peer { arguments += ["--peer", peer] }
         if let key { arguments += ["--key", key] }
-        return try NodeProcess.start(
+        return try await NodeProcess.start(
             dataDirectory: dir.file("node\(index)"), arguments: arguments, environment: ["QBC_PEERS": "", "QBC_ADVERTISE": ""])
     }
 
@@ -65,7 +65,7 @@ func eventually(_ what: String, _ condition: () async throws -> Bool, sourceLoca
 
 @Suite struct NetworkTests {
     @Test func discoveryGossipAndQuantsReachEveryNode() async throws {
-        let net = try TestNetwork()
+        let net = try await TestNetwork()
         try await eventually("every node knows both others") { try await net.all { try await $0.stats().peers == 2 } }
         let discovered = try await net.client(2).discover()
         #expect(discovered.registrations().count == 3)
@@ -83,7 +83,7 @@ func eventually(_ what: String, _ condition: () async throws -> Bool, sourceLoca
     }
 
     @Test func aStoppedNodeCatchesUpWhenRestarted() async throws {
-        var net = try TestNetwork()
+        var net = try await TestNetwork()
         try await eventually("the mesh formed") { try await net.client(2).stats().peers == 2 }
         net.nodes[2].stop()
         let writer = try Keys.load("writer2")
@@ -93,7 +93,7 @@ func eventually(_ what: String, _ condition: () async throws -> Bool, sourceLoca
         }
         let tip = try await net.client(0).stats()
         #expect(tip.height == 4)
-        net.nodes[2] = try TestNetwork.start(3, dir: net.dir, peer: net.nodes[0].url)
+        net.nodes[2] = try await TestNetwork.start(3, dir: net.dir, peer: net.nodes[0].url)
         try await eventually("node 3 reached node 1's tip") { try await net.client(2).stats().tipHash == tip.tipHash }
         #expect(try await verifyWholeChain(net.client(2), chain: net.chain) == 4)
     }
@@ -102,7 +102,7 @@ func eventually(_ what: String, _ condition: () async throws -> Bool, sourceLoca
     /// connections and never answers held every later push for its 10 s timeout. Each peer now
     /// has its own queue; live peers get every push at once.
     @Test func aPeerThatNeverAnswersDelaysNoOtherPeer() async throws {
-        let net = try TestNetwork(count: 2)
+        let net = try await TestNetwork(count: 2)
         let silent = try SilentListener()
         defer { silent.stop() }
         try await eventually("both nodes are admitted") { try await net.all { try await $0.stats().peers == 1 } }
@@ -126,7 +126,7 @@ func eventually(_ what: String, _ condition: () async throws -> Bool, sourceLoca
     }
 
     @Test func aKeyWithoutTheNodeRoleIsRefused() async throws {
-        let net = try TestNetwork(count: 2)
+        let net = try await TestNetwork(count: 2)
         let outsider = try Keys.load("writer1")
         let registration = Registration(key: outsider, address: "http://127.0.0.1:9", chains: [net.chain], timestamp: now())
         await expectRefusal(403, "not_authorized") { try await net.client(0).register(registration) }
@@ -153,7 +153,7 @@ func eventually(_ what: String, _ condition: () async throws -> Bool, sourceLoca
     }
 
     @Test func forgedQuantsPushedByAPeerAreRejected() async throws {
-        let net = try TestNetwork(count: 2)
+        let net = try await TestNetwork(count: 2)
         try await eventually("node 2 is admitted at node 1") { try await net.client(0).stats().peers == 1 }
         let node2 = NodeClient(baseURL: net.nodes[0].url, peerKey: try Keys.load("node2"), clock: { now() })
         let writer = try Keys.load("writer1")
@@ -201,8 +201,8 @@ func eventually(_ what: String, _ condition: () async throws -> Bool, sourceLoca
 @Suite struct PartitionTests {
     @Test func twoPartitionsThatEachGrewConvergeOnTheHeavierChain() async throws {
         let dir = try TemporaryDirectory()
-        let one = try TestNetwork.start(1, dir: dir, peer: nil)
-        let two = try TestNetwork.start(2, dir: dir, peer: nil)
+        let one = try await TestNetwork.start(1, dir: dir, peer: nil)
+        let two = try await TestNetwork.start(2, dir: dir, peer: nil)
         let (a, b) = (NodeClient(baseURL: one.url), NodeClient(baseURL: two.url))
         let chain = try ChainID(hex: one.chainID)
         let writer = try Keys.load("writer1")
@@ -232,7 +232,7 @@ func eventually(_ what: String, _ condition: () async throws -> Bool, sourceLoca
 
 @Suite struct AutomaticProofOfWorkTests {
     @Test func everyNodeSealsAutomaticallyAndAllAgree() async throws {
-        let net = try TestNetwork(extra: ["--leap-interval-ms", "300"])
+        let net = try await TestNetwork(extra: ["--leap-interval-ms", "300"])
         try await eventually("the mesh formed") { try await net.all { try await $0.stats().peers == 2 } }
         let writer = try Keys.load("writer2")
         for i in 0..<10 {

@@ -9,7 +9,7 @@ import Testing
 
 @Suite struct NodeAPITests {
     @Test func signInjectLeapAndReadBack() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let writer = try Keys.load("writer1")
         let tx = signed(#"{"sensor":"a","value":1}"#, chain: t.chain, by: writer)
         let admitted = try await t.client.submit(tx)
@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func badSubmissionsGetTheirStatusAndStoreNothing() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let writer = try Keys.load("writer1")
         let inject = t.node.url + "/inject"
         let good = signed(#"{"ok":true}"#, chain: t.chain, by: writer)
@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func batchInjectReportsEachTransaction() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let writer = try Keys.load("writer2")
         var batch = (0..<300).map { signed(#"{"i":\#($0)}"#, chain: t.chain, by: writer) }
         batch.append(signed("{}", chain: t.chain, by: SigningKey()))
@@ -114,7 +114,7 @@ import Testing
     }
 
     @Test func namespacedRoutesAndUnknownChains() async throws {
-        let t = try TestNode()
+        let t = try await TestNode()
         let byName = NodeClient(baseURL: t.node.url, chain: "dev")
         let byID = NodeClient(baseURL: t.node.url, chain: t.chain.hex)
         #expect(try await byName.stats().chain == t.chain.hex)
@@ -132,7 +132,7 @@ import Testing
     }
 
     @Test func leapByRequestNeedsLoopbackOrAnAuthorizedSignature() async throws {
-        let t = try TestNode(environment: ["QBC_ALLOW_LOOPBACK_LEAP": "false"])
+        let t = try await TestNode(environment: ["QBC_ALLOW_LOOPBACK_LEAP": "false"])
         _ = try await t.client.submit(signed("{}", chain: t.chain, by: try Keys.load("writer1")))
         await expectRefusal(403, "not_authorized") { try await t.client.leap() }
         await expectRefusal(403, "not_authorized") {
@@ -152,7 +152,7 @@ import Testing
     }
 
     @Test func automaticLeapsSealWaitingTransactions() async throws {
-        let t = try TestNode(arguments: ["--leap-interval-ms", "200"])
+        let t = try await TestNode(arguments: ["--leap-interval-ms", "200"])
         _ = try await t.client.submit(signed("{}", chain: t.chain, by: try Keys.load("writer1")))
         var height: UInt64 = 0
         for _ in 0..<100 where height == 0 {
@@ -163,7 +163,7 @@ import Testing
     }
 
     @Test func aLeapThresholdSealsAsSoonAsEnoughTransactionsWait() async throws {
-        let t = try TestNode(arguments: ["--leap-interval-ms", "60000", "--leap-threshold", "10"])
+        let t = try await TestNode(arguments: ["--leap-interval-ms", "60000", "--leap-threshold", "10"])
         let writer = try Keys.load("writer1")
         _ = try await t.client.submit(batch: (0..<3).map { signed(#"{"few":\#($0)}"#, chain: t.chain, by: writer) })
         try await Task.sleep(for: .milliseconds(300))

@@ -8,15 +8,15 @@ import QBCWire
 import Testing
 
 @Suite struct ProofOfAuthorityNetworkTests {
-    static func start(_ index: Int, dir: TemporaryDirectory, peer: String?) throws -> LocalNode {
-        try TestNetwork.start(index, dir: dir, peer: peer, config: try TestNetwork.config(index, in: dir, engine: ["engine": "poa", "outOfTurnDelayMilliseconds": 500]),
+    static func start(_ index: Int, dir: TemporaryDirectory, peer: String?) async throws -> LocalNode {
+        try await TestNetwork.start(index, dir: dir, peer: peer, config: try TestNetwork.config(index, in: dir, engine: ["engine": "poa", "outOfTurnDelayMilliseconds": 500]),
                               extra: ["--leap-interval-ms", "200"])
     }
 
     @Test func authoritiesSealInTurnAndOneDownNeverHaltsTheChain() async throws {
         let dir = try TemporaryDirectory()
-        var nodes = [try Self.start(1, dir: dir, peer: nil)]
-        for index in 2...3 { nodes.append(try Self.start(index, dir: dir, peer: nodes[0].url)) }
+        var nodes = [try await Self.start(1, dir: dir, peer: nil)]
+        for index in 2...3 { nodes.append(try await Self.start(index, dir: dir, peer: nodes[0].url)) }
         let clients = nodes.map { NodeClient(baseURL: $0.url) }
         let chain = try ChainID(hex: nodes[0].chainID)
         #expect(try await clients[0].stats().engine == "poa")

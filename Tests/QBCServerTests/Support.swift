@@ -17,10 +17,10 @@ struct TestNode {
     let client: NodeClient
     let chain: ChainID
 
-    init(arguments: [String] = [], environment: [String: String] = [:], dir: TemporaryDirectory? = nil) throws {
+    init(arguments: [String] = [], environment: [String: String] = [:], dir: TemporaryDirectory? = nil) async throws {
         let dir = try dir ?? TemporaryDirectory()
         self.dir = dir
-        node = try NodeProcess.start(dataDirectory: dir.file("data"), arguments: arguments, environment: environment)
+        node = try await NodeProcess.start(dataDirectory: dir.file("data"), arguments: arguments, environment: environment)
         client = NodeClient(baseURL: node.url)
         chain = try ChainID(hex: node.chainID)
     }

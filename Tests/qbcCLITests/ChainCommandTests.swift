@@ -7,9 +7,9 @@ import Testing
 
 @Suite struct ChainCommandTests {
     /// `qbc bang`, `qbc member add|remove|list` and `qbc fork` against one node, as a user runs them.
-    @Test func bangMemberAndForkFromTheCLI() throws {
+    @Test func bangMemberAndForkFromTheCLI() async throws {
         let dir = try TemporaryDirectory()
-        let node = try NodeProcess.start(dataDirectory: dir.file("data"))
+        let node = try await NodeProcess.start(dataDirectory: dir.file("data"))
         let nodeKey = try KeyFile.open(Array(try Data(contentsOf: URL(fileURLWithPath: dir.file("data/node.key")))), passphrase: nil)
         let admin = NodeProcess.demoKey("admin")
         let writer = NodeProcess.demoKey("writer1")

@@ -7,9 +7,9 @@ import Testing
 
 @Suite struct LockCommandTests {
     /// `qbc lock` / `qbc unlock` on files, and `tx submit --lock-to` with `unlock --tx`, as a user runs them.
-    @Test func lockAndUnlockFilesAndTransactions() throws {
+    @Test func lockAndUnlockFilesAndTransactions() async throws {
         let dir = try TemporaryDirectory()
-        let node = try NodeProcess.start(dataDirectory: dir.file("data"))
+        let node = try await NodeProcess.start(dataDirectory: dir.file("data"))
         let (writer, reader, writer2) = (NodeProcess.demoKey("writer1"), NodeProcess.demoKey("reader"), NodeProcess.demoKey("writer2"))
         let readerKey = "3033c03ceb018da65410a754f2a2175ffb447dd85db308f5e6cfa6f3c0660f83"
         let writerKey = "a0644396b3294a598c2ae958f5eaeffd1aa45f56c7582e70495665ddba97a8c7"
@@ -70,9 +70,9 @@ import Testing
     }
 
     /// A chain whose rules lock a field: `tx submit` locks it to the chain's readers by itself.
-    @Test func fieldLocksAreAppliedBySubmitAndOpenedByUnlock() throws {
+    @Test func fieldLocksAreAppliedBySubmitAndOpenedByUnlock() async throws {
         let dir = try TemporaryDirectory()
-        let node = try NodeProcess.start(dataDirectory: dir.file("data"))
+        let node = try await NodeProcess.start(dataDirectory: dir.file("data"))
         let nodeKey = try KeyFile.open(Array(try Data(contentsOf: URL(fileURLWithPath: dir.file("data/node.key")))), passphrase: nil)
         let spec = """
             {"name": "people", "consensus": {"engine": "pow", "difficultyBits": 2},

@@ -9,9 +9,9 @@ import QBCTestSupport
 import Testing
 
 @Suite struct NodeCommandTests {
-    @Test func submitGetLeapAndStatsFromTheCLI() throws {
+    @Test func submitGetLeapAndStatsFromTheCLI() async throws {
         let dir = try TemporaryDirectory()
-        let node = try NodeProcess.start(dataDirectory: dir.file("data"))
+        let node = try await NodeProcess.start(dataDirectory: dir.file("data"))
         let writer = NodeProcess.demoKey("writer1")
         let submitted = try CommandRunner.qbc(["tx", "submit", "--node", node.url, "--key", writer, "--data", #"{"cli":1}"#])
         #expect(submitted.status == 0, "\(submitted.stderr)")
@@ -42,7 +42,7 @@ import Testing
 
     @Test func curlStyleFlowWithASignedFile() async throws {
         let dir = try TemporaryDirectory()
-        let node = try NodeProcess.start(dataDirectory: dir.file("data"))
+        let node = try await NodeProcess.start(dataDirectory: dir.file("data"))
         let out = dir.file("tx.json")
         let signed = try CommandRunner.qbc(
             ["tx", "sign", "--key", NodeProcess.demoKey("writer2"), "--chain", node.chainID, "--data", #"{"test":"test2"}"#, "--out", out])
@@ -60,9 +60,9 @@ import Testing
         #expect((response as? HTTPURLResponse)?.statusCode == 202)
     }
 
-    @Test func pythonClientWrittenFromTheDocsIsAccepted() throws {
+    @Test func pythonClientWrittenFromTheDocsIsAccepted() async throws {
         let dir = try TemporaryDirectory()
-        let node = try NodeProcess.start(dataDirectory: dir.file("data"))
+        let node = try await NodeProcess.start(dataDirectory: dir.file("data"))
         let script = NodeProcess.repositoryRoot + "/documentation/examples/qbc_client.py"
         let seed = try Self.seed(of: "writer1")
         let run = try CommandRunner.run("/usr/bin/env", ["python3", script, "submit", node.url, seed, node.chainID, #"{"from":"python"}"#])
@@ -94,12 +94,12 @@ import Testing
         #expect(missing.stderr.contains("cannot read config file"))
     }
 
-    @Test func sharedConfigGivesEveryNodeTheSameChain() throws {
+    @Test func sharedConfigGivesEveryNodeTheSameChain() async throws {
         let dir = try TemporaryDirectory()
         let root = NodeProcess.repositoryRoot
         let isolated = ["QBC_PEERS": "", "QBC_ADVERTISE": ""]
-        let one = try NodeProcess.start(dataDirectory: dir.file("a"), arguments: ["--config", root + "/config/node1.json"], environment: isolated)
-        let two = try NodeProcess.start(dataDirectory: dir.file("b"), arguments: ["--config", root + "/config/node2.json"], environment: isolated)
+        let one = try await NodeProcess.start(dataDirectory: dir.file("a"), arguments: ["--config", root + "/config/node1.json"], environment: isolated)
+        let two = try await NodeProcess.start(dataDirectory: dir.file("b"), arguments: ["--config", root + "/config/node2.json"], environment: isolated)
         #expect(one.chainID == two.chainID)
     }
 }
