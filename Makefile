@@ -3,7 +3,7 @@
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps run test bench release
+.PHONY: deps test-deps run test bench release sim
 
 deps:
 	@if ! pkg-config --exists libsodium 2>/dev/null || [ ! -e /usr/include/sqlite3.h ]; then \
@@ -33,3 +33,34 @@ bench: release
 	.build/release/qbc bench poa
 	.build/release/qbc bench chains
 	.build/release/qbc bench locks
+
+# A long soak of the deterministic simulation (documentation/simulation.md): 10,000 seeds.
+sim: release
+	SWIFT_DETERMINISTIC_HASHING=1 .build/release/qbc sim --seed 1 --seeds 10000 --active 60 --quiet 90
+
+# libFuzzer (documentation/fuzzing.md). `make fuzz` runs every target for FUZZ_SECONDS each;
+# `make fuzz FUZZ_TARGET=tx-json` runs one. New inputs go to .build-fuzz/corpus/<target> (the
+# committed seeds in Fuzz/Corpus are read, never written); crashes go to Fuzz/Regressions/<target>/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGET ?=
+# target:max_len (bytes): large enough for each target's valid seeds, small enough to stay fast.
+FUZZ_TARGETS := tx-binary:4096 tx-batch:8192 tx-json:4096 quant-json:12288 quant-header:1024 bang:4096 \
+	registration:2048 membership-change:2048 lock-envelope:4096 key-file:2048 payload-schema:2048 \
+	read-proof:1024 spec-file:8192
+
+.PHONY: fuzz-build fuzz
+
+fuzz-build: deps
+	swift build -c release --sanitize=fuzzer -Xswiftc -DQBC_FUZZING --product qbc-fuzz --scratch-path .build-fuzz
+
+fuzz: fuzz-build
+	@set -e; for pair in $(FUZZ_TARGETS); do \
+		t=$${pair%%:*}; len=$${pair##*:}; \
+		if [ -n "$(FUZZ_TARGET)" ] && [ "$(FUZZ_TARGET)" != "$$t" ]; then continue; fi; \
+		mkdir -p .build-fuzz/corpus/$$t Fuzz/Regressions/$$t; \
+		cp Fuzz/Corpus/$$t/* .build-fuzz/corpus/$$t/; \
+		echo "== fuzz $$t: $(FUZZ_SECONDS) s, max_len $$len"; \
+		QBC_FUZZ_TARGET=$$t .build-fuzz/release/qbc-fuzz .build-fuzz/corpus/$$t Fuzz/Corpus/$$t \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=$$len -timeout=10 \
+			-artifact_prefix=Fuzz/Regressions/$$t/ -print_final_stats=1; \
+	done

@@ -90,6 +90,9 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // libFuzzer targets (documentation/fuzzing.md): pure decoders and rules only, no server.
+        .target(name: "QBCFuzzTargets", dependencies: ["QBCCore", "QBCCrypto", "QBCWire"], swiftSettings: upcoming),
+        .executableTarget(name: "qbc-fuzz", dependencies: ["QBCFuzzTargets"], swiftSettings: upcoming),
         .target(name: "QBCTestSupport", dependencies: ["QBCCrypto", "QBCCore", "QBCStorage", "QBCClient", "QBCHarness"], swiftSettings: upcoming),
         .testTarget(
             name: "QBCCryptoTests",
@@ -139,6 +142,11 @@ let package = Package(
         .testTarget(
             name: "qbcCLITests",
             dependencies: ["QBCCrypto", "QBCClient", "QBCHarness", "QBCTestSupport"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "QBCFuzzTests",
+            dependencies: ["QBCFuzzTargets", "QBCCore", "QBCCrypto", "QBCWire"],
             swiftSettings: upcoming
         ),
     ]
