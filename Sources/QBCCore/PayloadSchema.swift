@@ -185,20 +185,3 @@ extension JSONValue {
         return false
     }
 }
-
-/// A `pattern`: matched anywhere in the string (unanchored, as JSON Schema says), with Swift's
-/// regular expressions, which accept the ECMA-262 syntax schemas commonly use.
-struct Pattern: Sendable {
-    let source: String
-    // Regex is an immutable value whose program is built once; the standard library has not
-    // marked AnyRegexOutput Sendable, but matching never mutates it.
-    nonisolated(unsafe) private let regex: Regex<AnyRegexOutput>
-
-    init(_ source: String, at path: String) throws(PayloadSchema.SchemaError) {
-        guard source.utf8.count <= 1024 else { throw PayloadSchema.SchemaError("\(path): patterns are at most 1024 bytes") }
-        do { regex = try Regex(source) } catch { throw PayloadSchema.SchemaError("\(path): '\(source)' is not a regular expression") }
-        self.source = source
-    }
-
-    func matches(_ text: String) -> Bool { text.contains(regex) }
-}
