@@ -115,6 +115,12 @@ struct PatternCompiler {
             if let last = branches.last { try emit(last) }
             for jump in jumps { program[jump] = .jump(program.count) }
         case .repetition(let body, let min, let max):
+            // A body that compiles to nothing repeats to nothing: without this, nested `(){1000}`
+            // would loop a billion times emitting nothing, never reaching the size limit.
+            let before = program.count
+            try emit(body)
+            guard program.count > before else { return }
+            program.removeLast(program.count - before)
             for _ in 0..<min { try emit(body) }
             guard let max else {
                 let split = try append(.split(0, 0))

@@ -19,7 +19,7 @@ import Testing
         ("a{,3}", "a{,3}", true), ("^]$", "]", true), ("[]", "a", false), ("^[^]$", "x", true), ("^a{0}$", "", true),
         ("^(a|)+$", "aaa", true), ("^(a*)*$", "aaaa", true), ("^(a*)*b$", "aaaac", false), ("", "anything", true),
         (#"^\$\d+\.\d\d$"#, "$12.50", true), ("^a{3}$", "aaa", true), ("^a{3}$", "aaaa", false), ("^[a-c-]+$", "a-c", true),
-        (#"^[\d\-x]+$"#, "1-x", true), (#"^[\b]$"#, "\u{8}", true), ("^$", "", true), ("^$", "a", false),
+        (#"^[\d\-x]+$"#, "1-x", true), (#"^[\b]$"#, "\u{8}", true), ("^$", "", true), ("^$", "a", false), ("^(((){1000}){1000}){1000}$", "", true), ("^(^$){5}$", "", true),
     ] as [(String, String, Bool)])
     func matches(source: String, text: String, expected: Bool) throws {
         #expect(try pattern(source).matches(text) == expected, "\(source) against \(text.debugDescription)")
