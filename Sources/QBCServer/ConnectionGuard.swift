@@ -1,5 +1,6 @@
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 import Synchronization
 
@@ -128,6 +129,25 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         context.write(data, promise: promise)
+    }
+
+    /// A request head the HTTP parser refuses gets the JSON error every other refusal gets
+    /// (Hummingbird's own answer has an empty body), and the connection is closed: nothing after
+    /// bytes that are not HTTP can be trusted to start a request. Mid-request errors go on to
+    /// Hummingbird, whose handler may have started its answer.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard error is HTTPParserError, inFlight == 0 else {
+            context.fireErrorCaught(error)
+            return
+        }
+        let body = ByteBuffer(string: #"{"error":"malformed","message":"the request is not valid HTTP/1.1"}"#)
+        let head = HTTPResponse(status: .badRequest, headerFields: [
+            .contentType: "application/json", .contentLength: "\(body.readableBytes)", .connection: "close",
+        ])
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 
     /// Closes the connection unless the next step happens within `timeout`.

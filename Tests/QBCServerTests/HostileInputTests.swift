@@ -90,6 +90,30 @@ import Testing
         let notJSON = try await raw("POST", t.node.url + "/inject", body: Array("[{".utf8))
         #expect(notJSON.status == 400, "a body that is not JSON is refused whole")
     }
+
+    /// Request heads the HTTP parser refuses used to get 400 with an empty body; they get the
+    /// JSON error too, and the connection is closed.
+    @Test func requestsThatAreNotHTTPGetAJSONError() async throws {
+        let t = try await TestNode()
+        let port = t.node.port
+        let heads = [
+            "GARBAGE\r\n\r\n", "GET /health HTTP/1.1\nHost: x\n\n", "GET /health\r\n\r\n",
+            "GET /\(String(repeating: "a", count: 200_000)) HTTP/1.1\r\nHost: x\r\n\r\n",
+        ]
+        for head in heads {
+            let text = await onOwnThread { () -> String? in
+                guard let fd = ConnectionFloodTests.idleConnections(to: port, count: 1).first else { return nil }
+                defer { close(fd) }
+                _ = send(fd, head, head.utf8.count, Int32(MSG_NOSIGNAL))
+                return answer(on: fd, within: 10_000)
+            }
+            let said = "\(head.prefix(24).debugDescription): \((text ?? "nothing").prefix(200).debugDescription)"
+            #expect(text?.hasPrefix("HTTP/1.1 400") == true, "\(said)")
+            #expect(text?.contains(#"{"error":"malformed","#) == true, "\(said)")
+            #expect(text?.lowercased().contains("connection: close") == true, "\(said)")
+        }
+        #expect(await t.client.isHealthy())
+    }
 }
 
 /// Floods that need no key take nothing a member needs.
