@@ -33,7 +33,7 @@ struct Pattern: Sendable {
         self.source = source
     }
 
-    func matches(_ text: String) -> Bool { PatternVM(program: program).matches(Array(text.unicodeScalars)) }
+    func matches(_ text: String) -> Bool { PatternVM(program: program).matches(text) }
 }
 
 /// Why a pattern cannot be used.
@@ -72,6 +72,18 @@ indirect enum PatternNode: Sendable, Equatable {
     case alternatives([PatternNode])
     /// `max` nil: unbounded.
     case repetition(PatternNode, min: Int, max: Int?)
+}
+
+extension PatternNode {
+    /// True when `PatternCompiler.emit` adds no instruction for this node.
+    var compilesToNothing: Bool {
+        switch self {
+        case .empty: true
+        case .atom, .assertion, .alternatives: false
+        case .sequence(let nodes): nodes.allSatisfy(\.compilesToNothing)
+        case .repetition(let body, _, _): body.compilesToNothing
+        }
+    }
 }
 
 /// One instruction of a compiled pattern (Thompson's construction).
@@ -116,11 +128,18 @@ struct PatternCompiler {
             for jump in jumps { program[jump] = .jump(program.count) }
         case .repetition(let body, let min, let max):
             // A body that compiles to nothing repeats to nothing: without this, nested `(){1000}`
-            // would loop a billion times emitting nothing, never reaching the size limit.
-            let before = program.count
-            try emit(body)
-            guard program.count > before else { return }
-            program.removeLast(program.count - before)
+            // would loop a billion times emitting nothing, never reaching the size limit. (Every
+            // other emit adds an instruction, so the limit bounds the work.)
+            guard !body.compilesToNothing else { return }
+            if max == nil, min > 0 {
+                // body{min-1} then L: body, split(L, next): `+` costs one copy of its body, so
+                // nested `+` stay linear in size.
+                for _ in 1..<min { try emit(body) }
+                let loop = program.count
+                try emit(body)
+                _ = try append(.split(loop, program.count + 1))
+                return
+            }
             for _ in 0..<min { try emit(body) }
             guard let max else {
                 let split = try append(.split(0, 0))
@@ -142,41 +161,48 @@ struct PatternCompiler {
 
 /// Runs a compiled pattern over scalars, every alternative in step (Pike's VM without captures):
 /// at most one thread per instruction, so the work is the string's length times the program's.
+/// The string is read as a stream (no copy of it), with one scalar of look-behind and look-ahead
+/// for the assertions.
 struct PatternVM {
     let program: [PatternInstruction]
 
-    func matches(_ text: [Unicode.Scalar]) -> Bool {
+    /// Where a thread stands: what the assertions look at.
+    private struct Position {
+        var index: Int
+        var previous: Unicode.Scalar?
+        var next: Unicode.Scalar?
+    }
+
+    func matches(_ text: String) -> Bool {
         var current = [Int]()
         var next = [Int]()
         // The step at which each instruction was last added: a thread per instruction per step.
         var seen = [Int](repeating: -1, count: program.count)
         var stack = [Int]()
-        current.reserveCapacity(program.count)
-        next.reserveCapacity(program.count)
-        for position in 0...text.count {
+        var scalars = text.unicodeScalars.makeIterator()
+        var here = Position(index: 0, previous: nil, next: scalars.next())
+        while true {
             // Unanchored: a new thread starts at every position.
-            if add(0, at: position, in: text, to: &current, seen: &seen, stack: &stack) { return true }
-            guard position < text.count else { break }
-            let scalar = text[position]
+            if add(0, at: here, to: &current, seen: &seen, stack: &stack) { return true }
+            guard let scalar = here.next else { return false }
+            let there = Position(index: here.index + 1, previous: scalar, next: scalars.next())
             next.removeAll(keepingCapacity: true)
             for pc in current {
                 guard case .atom(let atom) = program[pc], atom.matches(scalar) else { continue }
-                if add(pc + 1, at: position + 1, in: text, to: &next, seen: &seen, stack: &stack) { return true }
+                if add(pc + 1, at: there, to: &next, seen: &seen, stack: &stack) { return true }
             }
             swap(&current, &next)
+            here = there
         }
-        return false
     }
 
     /// Follows jumps, splits and assertions from `start`; adds the atoms reached to `list`.
     /// True when the end of the program is reached.
-    private func add(
-        _ start: Int, at position: Int, in text: [Unicode.Scalar], to list: inout [Int], seen: inout [Int], stack: inout [Int]
-    ) -> Bool {
+    private func add(_ start: Int, at position: Position, to list: inout [Int], seen: inout [Int], stack: inout [Int]) -> Bool {
         stack.append(start)
         while let pc = stack.popLast() {
-            guard seen[pc] != position else { continue }
-            seen[pc] = position
+            guard seen[pc] != position.index else { continue }
+            seen[pc] = position.index
             switch program[pc] {
             case .match:
                 stack.removeAll(keepingCapacity: true)
@@ -187,19 +213,19 @@ struct PatternVM {
                 stack.append(second)
                 stack.append(first)
             case .assertion(let assertion):
-                if Self.holds(assertion, at: position, in: text) { stack.append(pc + 1) }
+                if Self.holds(assertion, at: position) { stack.append(pc + 1) }
             }
         }
         return false
     }
 
-    static func holds(_ assertion: PatternAssertion, at position: Int, in text: [Unicode.Scalar]) -> Bool {
+    private static func holds(_ assertion: PatternAssertion, at position: Position) -> Bool {
         switch assertion {
-        case .start: return position == 0
-        case .end: return position == text.count
+        case .start: return position.previous == nil
+        case .end: return position.next == nil
         case .wordBoundary, .notWordBoundary:
-            let before = position > 0 && ScalarSet.isWord(text[position - 1])
-            let after = position < text.count && ScalarSet.isWord(text[position])
+            let before = position.previous.map(ScalarSet.isWord) ?? false
+            let after = position.next.map(ScalarSet.isWord) ?? false
             return (before != after) == (assertion == .wordBoundary)
         }
     }

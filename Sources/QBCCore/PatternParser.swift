@@ -66,8 +66,7 @@ struct PatternParser {
             if take(":") {
                 // A non-capturing group: the same as any group here, since nothing is captured.
             } else if take("<"), let scalar = peek, scalar != "=", scalar != "!" {
-                while let scalar = peek, scalar != ">" { index += 1 }
-                guard take(">") else { throw PatternError("a group name is not closed with '>'") }
+                try groupName()
             } else {
                 throw PatternError("lookaround and inline flags ('(?=', '(?!', '(?<=', '(?<!', '(?i)') are not supported")
             }
@@ -78,6 +77,18 @@ struct PatternParser {
         let inner = try alternatives()
         guard take(")") else { throw PatternError("a '(' is not closed") }
         return inner
+    }
+
+    /// `name>` of `(?<name>`: ASCII letters, digits, `_` and `$`, not starting with a digit.
+    private mutating func groupName() throws(PatternError) {
+        let start = index
+        while let scalar = peek, scalar.isASCII, ScalarSet.isWord(scalar) || scalar == "$" {
+            guard index > start || !ScalarSet.isDigit(scalar) else { break }
+            index += 1
+        }
+        guard index > start, take(">") else {
+            throw PatternError("a group name at \(start) must be ASCII letters, digits, '_' or '$', closed with '>'")
+        }
     }
 
     /// `*`, `+`, `?`, `{n}`, `{n,}`, `{n,m}`, each optionally lazy (`?`), which changes nothing
@@ -140,35 +151,43 @@ struct PatternParser {
 }
 
 extension PatternParser {
+    /// One member of a class: a scalar (which may start a range) or a set such as `\d`.
+    private enum ClassAtom {
+        case scalar(Unicode.Scalar)
+        case set(ScalarSet)
+    }
+
     /// `[…]` after its `[`.
     private mutating func characterClass() throws(PatternError) -> ScalarSet {
-        var set = ScalarSet(items: [], negated: take("^"))
+        var set = ScalarSet(negated: take("^"))
         while !take("]") {
             let low = try classAtom()
             guard peek == "-", index + 1 < text.count, text[index + 1] != "]" else {
-                set.items.append(low)
+                switch low {
+                case .scalar(let scalar): set.insert(scalar.value...scalar.value)
+                case .set(let inner): set.formUnion(inner)
+                }
                 continue
             }
             index += 1
-            let high = try classAtom()
-            guard let from = low.single, let to = high.single else {
+            guard case .scalar(let from) = low, case .scalar(let to) = try classAtom() else {
                 throw PatternError("a range in a class at \(index) must be between two characters")
             }
             guard from <= to else { throw PatternError("a range in a class at \(index) has its ends the wrong way round") }
-            set.items.append(.range(from, to))
+            set.insert(from.value...to.value)
         }
-        return set
+        return set.normalized()
     }
 
-    private mutating func classAtom() throws(PatternError) -> ScalarSet.Item {
+    private mutating func classAtom() throws(PatternError) -> ClassAtom {
         let scalar = try next("a class '[…]'")
-        guard scalar == "\\" else { return .range(scalar.value, scalar.value) }
+        guard scalar == "\\" else { return .scalar(scalar) }
         // Inside a class \b is a backspace and \- a hyphen.
-        if take("b") { return .range(8, 8) }
-        if take("-") { return .range(0x2D, 0x2D) }
+        if take("b") { return .scalar("\u{8}") }
+        if take("-") { return .scalar("-") }
         switch try escape() {
-        case .atom(.scalar(let literal)): return .range(literal.value, literal.value)
-        case .atom(.set(let inner)) where inner.items.count == 1 && !inner.negated: return inner.items[0]
+        case .atom(.scalar(let literal)): return .scalar(literal)
+        case .atom(.set(let inner)): return .set(inner)
         default: throw PatternError("'\\\(text[index - 1])' cannot be used in a class")
         }
     }
@@ -176,14 +195,16 @@ extension PatternParser {
     /// What follows a backslash.
     private mutating func escape() throws(PatternError) -> PatternNode {
         let scalar = try next("an escape")
-        func set(_ item: ScalarSet.Item) -> PatternNode { .atom(.set(ScalarSet(items: [item]))) }
         switch scalar {
-        case "d", "D": return set(.digit(negated: scalar == "D"))
-        case "w", "W": return set(.word(negated: scalar == "W"))
-        case "s", "S": return set(.space(negated: scalar == "S"))
+        case "d": return .atom(.set(.digits))
+        case "D": return .atom(.set(ScalarSet.digits.complement))
+        case "w": return .atom(.set(.words))
+        case "W": return .atom(.set(ScalarSet.words.complement))
+        case "s": return .atom(.set(.spaces))
+        case "S": return .atom(.set(ScalarSet.spaces.complement))
         case "b": return .assertion(.wordBoundary)
         case "B": return .assertion(.notWordBoundary)
-        case "p", "P": return set(try property(negated: scalar == "P"))
+        case "p", "P": return .atom(.set(try property(negated: scalar == "P")))
         case "t": return .atom(.scalar("\t"))
         case "n": return .atom(.scalar("\n"))
         case "r": return .atom(.scalar("\r"))
@@ -191,11 +212,9 @@ extension PatternParser {
         case "f": return .atom(.scalar("\u{0C}"))
         case "0" where !(peek.map(ScalarSet.isDigit) ?? false): return .atom(.scalar("\u{0}"))
         case "1"..."9", "k": throw PatternError("backreferences ('\\\(scalar)') are not supported")
-        case "x": return .atom(.scalar(try hex(digits: 2)))
-        case "u" where take("{"):
-            let value = try hex(until: "}")
-            return .atom(.scalar(value))
-        case "u": return .atom(.scalar(try hex(digits: 4)))
+        case "x": return .atom(.scalar(try hexScalar(digits: 2)))
+        case "u" where take("{"): return .atom(.scalar(try braced()))
+        case "u": return .atom(.scalar(try utf16Escape()))
         case "c":
             guard let letter = peek, ("a"..."z").contains(letter) || ("A"..."Z").contains(letter),
                 let control = Unicode.Scalar(letter.value % 32)
@@ -203,53 +222,77 @@ extension PatternParser {
             index += 1
             return .atom(.scalar(control))
         default:
-            // Escaped punctuation stands for itself; an unknown letter or digit is a mistake.
-            guard !scalar.properties.isAlphabetic, !ScalarSet.isDigit(scalar) else {
+            // ASCII punctuation stands for itself. Nothing else does, so that what is accepted
+            // never depends on the Unicode tables of the toolchain a node was built with.
+            guard scalar.isASCII, scalar.value >= 0x20, scalar.value < 0x7F, !ScalarSet.isWord(scalar) else {
                 throw PatternError("'\\\(scalar)' is not an escape patterns know")
             }
             return .atom(.scalar(scalar))
         }
     }
 
-    private mutating func property(negated: Bool) throws(PatternError) -> ScalarSet.Item {
+    private mutating func property(negated: Bool) throws(PatternError) -> ScalarSet {
         guard take("{") else { throw PatternError("'\\p' must be followed by '{name}'") }
         var name = ""
-        while let scalar = peek, scalar != "}" {
+        var length = 0
+        while let scalar = peek, scalar != "}", length < 64 {
             name.unicodeScalars.append(scalar)
             index += 1
-            guard name.count <= 64 else { break }
+            length += 1
         }
-        guard take("}") else { throw PatternError("a '\\p{' is not closed") }
+        guard take("}") else { throw PatternError("a '\\p{' is not closed within 64 characters") }
         guard let categories = ScalarSet.categories(named: name) else {
             throw PatternError("'\\p{\(name)}' is not supported: general categories only (L, Lu, Letter, Nd, …)")
         }
-        return .categories(categories, negated: negated)
+        return ScalarSet(categories: categories, negated: negated)
     }
 
-    private mutating func hex(digits: Int) throws(PatternError) -> Unicode.Scalar {
-        var value: UInt32 = 0
-        for _ in 0..<digits {
-            guard let digit = peek.flatMap(Self.hexValue) else {
-                throw PatternError("'\\x' and '\\u' take \(digits) hex digits")
+    /// `\uHHHH`, or two of them forming a surrogate pair.
+    private mutating func utf16Escape() throws(PatternError) -> Unicode.Scalar {
+        let first = try hexValue(digits: 4)
+        if (0xD800...0xDBFF).contains(first), index + 1 < text.count, text[index] == "\\", text[index + 1] == "u" {
+            let resume = index
+            index += 2
+            if let second = try? hexValue(digits: 4), (0xDC00...0xDFFF).contains(second),
+                let scalar = Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
+            {
+                return scalar
             }
-            index += 1
-            value = value << 4 | digit
+            index = resume
         }
-        guard let scalar = Unicode.Scalar(value) else { throw PatternError("\\u\(value) is not a Unicode scalar") }
+        guard let scalar = Unicode.Scalar(first) else { throw PatternError("\\u\(first) is a lone surrogate, not a character") }
         return scalar
     }
 
-    private mutating func hex(until end: Unicode.Scalar) throws(PatternError) -> Unicode.Scalar {
+    private mutating func hexScalar(digits: Int) throws(PatternError) -> Unicode.Scalar {
+        let value = try hexValue(digits: digits)
+        guard let scalar = Unicode.Scalar(value) else { throw PatternError("\\x\(value) is not a Unicode scalar") }
+        return scalar
+    }
+
+    private mutating func hexValue(digits: Int) throws(PatternError) -> UInt32 {
+        var value: UInt32 = 0
+        for _ in 0..<digits {
+            guard let digit = peek.flatMap(Self.hexValue) else { throw PatternError("'\\x' and '\\u' take \(digits) hex digits") }
+            index += 1
+            value = value << 4 | digit
+        }
+        return value
+    }
+
+    /// `\u{…}` after its `{`: hex digits (leading zeros allowed) naming a Unicode scalar.
+    private mutating func braced() throws(PatternError) -> Unicode.Scalar {
         var value: UInt32 = 0
         var count = 0
-        while let scalar = peek, scalar != end {
-            guard let digit = Self.hexValue(scalar), count < 6 else { throw PatternError("'\\u{…}' takes 1 to 6 hex digits") }
+        while let scalar = peek, scalar != "}" {
+            guard let digit = Self.hexValue(scalar) else { throw PatternError("'\\u{…}' takes hex digits") }
             index += 1
             count += 1
             value = value << 4 | digit
+            guard value <= 0x10FFFF else { throw PatternError("'\\u{…}' names no Unicode scalar (over 10FFFF)") }
         }
-        guard count > 0, take(end), let scalar = Unicode.Scalar(value) else {
-            throw PatternError("'\\u{…}' takes 1 to 6 hex digits naming a Unicode scalar")
+        guard count > 0, take("}"), let scalar = Unicode.Scalar(value) else {
+            throw PatternError("'\\u{…}' takes hex digits naming a Unicode scalar")
         }
         return scalar
     }
@@ -261,13 +304,5 @@ extension PatternParser {
         case 0x61...0x66: scalar.value - 0x61 + 10
         default: nil
         }
-    }
-}
-
-extension ScalarSet.Item {
-    /// The scalar of a one-scalar range.
-    fileprivate var single: UInt32? {
-        guard case .range(let low, let high) = self, low == high else { return nil }
-        return low
     }
 }

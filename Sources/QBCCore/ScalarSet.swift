@@ -1,28 +1,82 @@
-/// A character class of a pattern: `[a-z_]`, `[^\d]`, `\w`, `\p{Lu}`…
+/// A character class of a pattern: `[a-z_]`, `[^\d]`, `\w`, `\p{Lu}`… Kept as sorted, merged
+/// ranges and at most two sets of general categories, so testing a scalar costs a binary search
+/// and two lookups however many items the class was written with.
 struct ScalarSet: Sendable, Equatable {
-    enum Item: Sendable, Equatable {
-        case range(UInt32, UInt32)
-        case digit(negated: Bool)
-        case word(negated: Bool)
-        case space(negated: Bool)
-        case categories(Set<Unicode.GeneralCategory>, negated: Bool)
-    }
-
-    var items: [Item]
+    /// Sorted, disjoint and not adjacent, once `normalized()`.
+    private(set) var ranges: [ClosedRange<UInt32>] = []
+    /// `\p{…}`: scalars of these categories.
+    private(set) var categories: Set<Unicode.GeneralCategory> = []
+    /// `\P{…}`: scalars of any category but these (several in one class: the categories none of
+    /// them excludes, i.e. the intersection); nil when the class has none.
+    private(set) var exceptCategories: Set<Unicode.GeneralCategory>?
     var negated = false
 
-    func contains(_ scalar: Unicode.Scalar) -> Bool {
-        items.contains { Self.item($0, contains: scalar) } != negated
+    init(ranges: [ClosedRange<UInt32>] = [], negated: Bool = false) {
+        self.ranges = ranges
+        self.negated = negated
     }
 
-    private static func item(_ item: Item, contains scalar: Unicode.Scalar) -> Bool {
-        switch item {
-        case .range(let low, let high): return low <= scalar.value && scalar.value <= high
-        case .digit(let negated): return isDigit(scalar) != negated
-        case .word(let negated): return isWord(scalar) != negated
-        case .space(let negated): return isSpace(scalar) != negated
-        case .categories(let categories, let negated): return categories.contains(scalar.properties.generalCategory) != negated
+    init(categories: Set<Unicode.GeneralCategory>, negated: Bool) {
+        if negated { exceptCategories = categories } else { self.categories = categories }
+    }
+
+    static let digits = ScalarSet(ranges: [0x30...0x39])
+    static let words = ScalarSet(ranges: [0x30...0x39, 0x41...0x5A, 0x5F...0x5F, 0x61...0x7A])
+    static let spaces = ScalarSet(ranges: [
+        0x09...0x0D, 0x20...0x20, 0xA0...0xA0, 0x1680...0x1680, 0x2000...0x200A, 0x2028...0x2029, 0x202F...0x202F,
+        0x205F...0x205F, 0x3000...0x3000, 0xFEFF...0xFEFF,
+    ])
+
+    func contains(_ scalar: Unicode.Scalar) -> Bool {
+        let held = inRanges(scalar.value) || categories.contains(scalar.properties.generalCategory)
+            || (exceptCategories.map { !$0.contains(scalar.properties.generalCategory) } ?? false)
+        return held != negated
+    }
+
+    private func inRanges(_ value: UInt32) -> Bool {
+        var low = 0
+        var high = ranges.count
+        while low < high {
+            let middle = (low + high) / 2
+            if ranges[middle].upperBound < value { low = middle + 1 } else { high = middle }
         }
+        return low < ranges.count && ranges[low].contains(value)
+    }
+
+    /// Adds what `other` holds (`other` is not negated: class escapes such as `\D` are turned
+    /// into ranges first, by `complement`).
+    mutating func formUnion(_ other: ScalarSet) {
+        ranges += other.ranges
+        categories.formUnion(other.categories)
+        if let except = other.exceptCategories { exceptCategories = exceptCategories?.intersection(except) ?? except }
+    }
+
+    mutating func insert(_ range: ClosedRange<UInt32>) { ranges.append(range) }
+
+    /// The scalars a range-only set does not hold, as ranges (for `\D`, `\W`, `\S` in a class).
+    var complement: ScalarSet {
+        var result = [ClosedRange<UInt32>]()
+        var next: UInt32 = 0
+        for range in normalized().ranges {
+            if range.lowerBound > next { result.append(next...(range.lowerBound - 1)) }
+            next = range.upperBound + 1
+        }
+        if next <= 0x10FFFF { result.append(next...0x10FFFF) }
+        return ScalarSet(ranges: result)
+    }
+
+    /// The same set with its ranges sorted and merged.
+    func normalized() -> ScalarSet {
+        var copy = self
+        copy.ranges = []
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = copy.ranges.last, range.lowerBound <= last.upperBound &+ 1 {
+                copy.ranges[copy.ranges.count - 1] = last.lowerBound...max(last.upperBound, range.upperBound)
+            } else {
+                copy.ranges.append(range)
+            }
+        }
+        return copy
     }
 
     // ECMA-262's definitions, which are ASCII for \d and \w.
@@ -33,13 +87,6 @@ struct ScalarSet: Sendable, Equatable {
         return isDigit(scalar) || (0x41...0x5A).contains(value) || (0x61...0x7A).contains(value) || value == 0x5F
     }
 
-    static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x09...0x0D, 0x20, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF: true
-        default: false
-        }
-    }
-
     static func isLineTerminator(_ scalar: Unicode.Scalar) -> Bool {
         [0x0A, 0x0D, 0x2028, 0x2029].contains(scalar.value)
     }
@@ -47,7 +94,7 @@ struct ScalarSet: Sendable, Equatable {
     /// `\p{…}` names: general categories, short or long, alone or after `gc=` / `General_Category=`.
     static func categories(named name: String) -> Set<Unicode.GeneralCategory>? {
         var name = Substring(name)
-        for prefix in ["General_Category=", "gc="] where name.hasPrefix(prefix) { name = name.dropFirst(prefix.count) }
+        if let prefix = ["General_Category=", "gc="].first(where: { name.hasPrefix($0) }) { name = name.dropFirst(prefix.count) }
         if let groups = groups[String(name)] { return groups }
         return single[String(name)].map { [$0] }
     }

@@ -20,6 +20,9 @@ import Testing
         ("^(a|)+$", "aaa", true), ("^(a*)*$", "aaaa", true), ("^(a*)*b$", "aaaac", false), ("", "anything", true),
         (#"^\$\d+\.\d\d$"#, "$12.50", true), ("^a{3}$", "aaa", true), ("^a{3}$", "aaaa", false), ("^[a-c-]+$", "a-c", true),
         (#"^[\d\-x]+$"#, "1-x", true), (#"^[\b]$"#, "\u{8}", true), ("^$", "", true), ("^$", "a", false), ("^(((){1000}){1000}){1000}$", "", true), ("^(^$){5}$", "", true),
+        (#"^\u{0000041}$"#, "A", true), (#"^\uD83D\uDE00$"#, "😀", true), (#"^(?<name$_1>x)$"#, "x", true), (##"^a\ b\#$"##, "a b#", true),
+        (#"^[\D]$"#, "x", true), (#"^[\D]$"#, "5", false), (#"^[^\W\d]+$"#, "ab_", true), (#"^[^\W\d]+$"#, "a1", false),
+        (#"^[\P{L}\P{N}]$"#, "a", true), (#"^[\p{Nd}x]+$"#, "x٣", true), (#"^[\s\S]$"#, "\u{2028}", true),
     ] as [(String, String, Bool)])
     func matches(source: String, text: String, expected: Bool) throws {
         #expect(try pattern(source).matches(text) == expected, "\(source) against \(text.debugDescription)")
@@ -33,6 +36,9 @@ import Testing
         ("a{1001}", "at most 1000"), ("(a{1000}){1000}", "too large"), (#"\q"#, "not an escape"), (#"[\d-z]"#, "between two characters"),
         ("^*", "cannot be repeated"), (#"\u12"#, "hex digits"), (#"\u{110000}"#, "Unicode scalar"),
         (String(repeating: "(", count: 65) + String(repeating: ")", count: 65), "nest at most"),
+        ("(?<>a)", "group name"), ("(?<a)b>c)", "group name"), ("(?<1a>x)", "group name"),
+        (#"\p{General_Category=gc=L}"#, "general categories only"), (#"\€"#, "not an escape"), (#"\é"#, "not an escape"),
+        (#"\p{a"# + String(repeating: "\u{301}", count: 509) + "}", "not closed within 64"), (#"\uD83D"#, "lone surrogate"),
     ])
     func refusals(source: String, reason: String) {
         do {
@@ -50,6 +56,23 @@ import Testing
     func pathologicalPatternsStayLinear(source: String) throws {
         let text = String(repeating: "a", count: 20_000) + "!"
         #expect(try pattern(source).matches(text) == false)
+    }
+
+    /// From a review: building a repeated body twice (once to see whether it was empty) doubled the
+    /// work at each of 64 nesting levels; a class of a thousand items was scanned item by item.
+    @Test(.timeLimit(.minutes(1))) func compilingAndBigClassesStayCheap() throws {
+        for quantifier in ["?", "*", "{1}", "+"] {
+            let nested = String(repeating: "(", count: 64) + "a" + String(repeating: ")" + quantifier, count: 64)
+            #expect(try pattern(nested).matches("a"))
+        }
+        let bigClass = "(?:[" + String(repeating: "b", count: 1007) + "a]{1000}){4}c"
+        #expect(bigClass.utf8.count == 1024)
+        let compiled = try pattern(bigClass)
+        #expect(compiled.program.count > 4000)
+        #expect(compiled.matches(String(repeating: "a", count: 1_000)) == false)
+        let smaller = try pattern("(?:[" + String(repeating: "b", count: 1007) + "a]{10}){4}c")
+        #expect(smaller.matches(String(repeating: "ab", count: 20) + "c"))
+        #expect(smaller.matches(String(repeating: "ab", count: 19) + "c") == false)
     }
 
     /// The schema a chain's Bang carries uses that matcher: a writer's 30-byte payload under an
