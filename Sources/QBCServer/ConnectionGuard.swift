@@ -84,6 +84,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var bodyDue = NIODeadline.distantFuture
     /// Requests whose answer has not ended: a pipelining client may send the next before that.
     private var inFlight = 0
+    /// Set by a CONNECT request: the HTTP parser reads nothing after one (it would be a tunnel)
+    /// and the encoder drops the answer's body, so the connection is closed once answered.
+    private var closeAfterAnswer = false
 
     init(table: ConnectionTable) { self.table = table }
 
@@ -105,7 +108,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head:
+        case .head(let head):
+            if head.method == .connect { closeAfterAnswer = true }
             inFlight += 1
             table.mark(context.channel, busy: true)
             bodyDue = .now() + table.limits.bodyTimeout
@@ -129,6 +133,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         context.write(data, promise: promise)
+        if closeAfterAnswer, case .end = unwrapOutboundIn(data) {
+            context.flush()
+            context.close(promise: nil)
+        }
     }
 
     /// A request head the HTTP parser refuses gets the JSON error every other refusal gets

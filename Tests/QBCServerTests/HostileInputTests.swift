@@ -112,6 +112,21 @@ import Testing
             #expect(text?.contains(#"{"error":"malformed","#) == true, "\(said)")
             #expect(text?.lowercased().contains("connection: close") == true, "\(said)")
         }
+        // CONNECT: the parser reads nothing after it and the answer can carry no body, so the
+        // node answers and closes instead of leaving the client waiting for a body.
+        let closed = await onOwnThread { () -> (String?, Bool) in
+            guard let fd = ConnectionFloodTests.idleConnections(to: port, count: 1).first else { return (nil, false) }
+            defer { close(fd) }
+            let head = "CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n"
+            _ = send(fd, head, head.utf8.count, Int32(MSG_NOSIGNAL))
+            let text = answer(on: fd, within: 10_000)
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            var byte: UInt8 = 0
+            let ended = poll(&descriptor, 1, 2_000) > 0 && recv(fd, &byte, 1, 0) <= 0
+            return (text, ended)
+        }
+        #expect(closed.0?.hasPrefix("HTTP/1.1 4") == true, "CONNECT is refused: \((closed.0 ?? "nothing").debugDescription)")
+        #expect(closed.1, "and the connection is closed")
         #expect(await t.client.isHealthy())
     }
 }
