@@ -87,6 +87,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// Set by a CONNECT request: the HTTP parser reads nothing after one (it would be a tunnel)
     /// and the encoder drops the answer's body, so the connection is closed once answered.
     private var closeAfterAnswer = false
+    /// Between a request's head and its end: a parser error now is in this request's body.
+    private var receivingBody = false
+    /// Between an answer's head and its end, as written.
+    private var answering = false
+    /// Set once this guard answered a parser error itself: whatever Hummingbird writes after is dropped.
+    private var answeredError = false
 
     init(table: ConnectionTable) { self.table = table }
 
@@ -111,10 +117,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             if head.method == .connect { closeAfterAnswer = true }
             inFlight += 1
+            receivingBody = true
             table.mark(context.channel, busy: true)
             bodyDue = .now() + table.limits.bodyTimeout
             arm(min(table.limits.bodyPause, table.limits.bodyTimeout), context: context)
         case .end:
+            receivingBody = false
             arm(table.limits.responseTimeout, context: context)
         case .body:
             arm(min(table.limits.bodyPause, bodyDue - .now()), context: context)
@@ -123,7 +131,13 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard !answeredError else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        if case .head = unwrapOutboundIn(data) { answering = true }
         if case .end = unwrapOutboundIn(data) {
+            answering = false
             inFlight = max(0, inFlight - 1)
             if inFlight == 0 {
                 table.mark(context.channel, busy: false)
@@ -139,12 +153,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// A request head the HTTP parser refuses gets the JSON error every other refusal gets
-    /// (Hummingbird's own answer has an empty body), and the connection is closed: nothing after
-    /// bytes that are not HTTP can be trusted to start a request. Mid-request errors go on to
-    /// Hummingbird, whose handler may have started its answer.
+    /// A request the HTTP parser refuses (its head, or the framing of its body) gets the JSON
+    /// error every other refusal gets (Hummingbird's own answer has an empty body), and the
+    /// connection is closed: nothing after bytes that are not HTTP can be trusted to start a
+    /// request. When an answer has started, or an earlier pipelined request still waits for its
+    /// answer, the error goes on to Hummingbird instead, so answers never interleave.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard error is HTTPParserError, inFlight == 0 else {
+        let thisRequest = inFlight == 0 || (inFlight == 1 && receivingBody)
+        guard error is HTTPParserError, thisRequest, !answering, !answeredError else {
             context.fireErrorCaught(error)
             return
         }
@@ -154,6 +170,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         ])
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
+        answeredError = true
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }

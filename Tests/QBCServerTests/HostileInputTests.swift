@@ -99,6 +99,9 @@ import Testing
         let heads = [
             "GARBAGE\r\n\r\n", "GET /health HTTP/1.1\nHost: x\n\n", "GET /health\r\n\r\n",
             "GET /\(String(repeating: "a", count: 200_000)) HTTP/1.1\r\nHost: x\r\n\r\n",
+            // Bodies whose framing is broken: the head was fine, so a handler is already waiting.
+            "POST /inject HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n\r\n{}",
+            "POST /inject HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n",
         ]
         for head in heads {
             let text = await onOwnThread { () -> String? in
