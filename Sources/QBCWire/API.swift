@@ -224,7 +224,7 @@ public struct LeapRequestJSON: Codable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         chain = try c.decode(String.self, forKey: .chain)
         signer = try c.decode(String.self, forKey: .signer)
-        timestamp = try c.decode(UInt64.self, forKey: .timestamp)
+        timestamp = try c.milliseconds(forKey: .timestamp)
         signature = try c.decode(String.self, forKey: .signature)
     }
 

@@ -23,7 +23,7 @@ public struct RegistrationJSON: Codable, Sendable, Equatable {
         node = try c.decode(String.self, forKey: .node)
         address = try c.decode(String.self, forKey: .address)
         chains = try c.decode([String].self, forKey: .chains)
-        timestamp = try c.decode(UInt64.self, forKey: .timestamp)
+        timestamp = try c.milliseconds(forKey: .timestamp)
         signature = try c.decode(String.self, forKey: .signature)
     }
 

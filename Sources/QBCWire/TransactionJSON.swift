@@ -42,12 +42,7 @@ public struct TransactionJSON: Codable, Sendable, Equatable {
         chain = try c.decode(String.self, forKey: .chain)
         sender = try c.decode(String.self, forKey: .sender)
         nonce = try c.decode(String.self, forKey: .nonce)
-        // Decoded signed so that a negative value gets a precise error (Foundation calls it "not valid JSON").
-        let milliseconds = try c.decode(Int64.self, forKey: .timestamp)
-        guard milliseconds >= 0 else {
-            throw WireError.malformed("timestamp must be a non-negative integer (milliseconds since the epoch), got \(milliseconds)")
-        }
-        timestamp = UInt64(milliseconds)
+        timestamp = try c.milliseconds(forKey: .timestamp)
         contentType = try c.decode(String.self, forKey: .contentType)
         payload = try c.decode(String.self, forKey: .payload)
         signature = try c.decodeIfPresent(String.self, forKey: .signature)

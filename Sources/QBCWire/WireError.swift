@@ -32,3 +32,24 @@ extension Decoder {
         }
     }
 }
+
+extension KeyedDecodingContainer {
+    /// A timestamp in milliseconds since the epoch. A negative, fractional or too large number gets
+    /// this message: Foundation reports those as "not valid JSON", with no field named.
+    func milliseconds(forKey key: Key) throws -> UInt64 {
+        let message = "\(key.stringValue) must be a whole number of milliseconds since the epoch, from 0 to 2^63 − 1"
+        let value: Int64
+        do {
+            value = try decode(Int64.self, forKey: key)
+        } catch let error as DecodingError {
+            // Missing or of the wrong type: the general messages say so.
+            guard case .dataCorrupted = error else { throw error }
+            throw WireError.malformed(message)
+        } catch {
+            // Foundation's own number error ("not representable"), which it reports as invalid JSON.
+            throw WireError.malformed(message)
+        }
+        guard value >= 0 else { throw WireError.malformed("\(message), got \(value)") }
+        return UInt64(value)
+    }
+}

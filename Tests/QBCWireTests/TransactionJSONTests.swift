@@ -82,6 +82,16 @@ struct TransactionVector: Decodable, Sendable {
             #expect(error.description.contains("-5"), "\(error)")
             #expect(!error.description.contains("not valid JSON"), "\(error)")
         }
+        // Numbers JSON allows but a timestamp cannot be: Foundation called them "not valid JSON".
+        for value: Any in [UInt64.max, 1.5, 1e30] {
+            let input = try json { $0["timestamp"] = value }
+            do throws(WireError) {
+                _ = try parse(input)
+                Issue.record("the timestamp \(value) was accepted")
+            } catch {
+                #expect(error.description.contains("timestamp must be a whole number of milliseconds"), "\(value): \(error)")
+            }
+        }
     }
 
     @Test func oversizePayloadIsTooLarge() throws {
