@@ -50,7 +50,7 @@ public struct Registration: Sendable, Hashable {
         guard address.utf8.count <= Self.maxAddressBytes, Self.isPeerAddress(address) else {
             throw RuleError(
                 .invalidRegistration,
-                "the address must be http:// or https://, a host (name, IPv4 or [IPv6]), an optional port 1 to 65535 and nothing else, in at most 255 bytes")
+                "the address must be http:// or https://, a host (a DNS name, a dotted IPv4 address or [IPv6]), an optional port 1 to 65535 and nothing else, in at most 255 bytes")
         }
         guard !chains.isEmpty, chains.count <= Self.maxChains, Set(chains).count == chains.count else {
             throw RuleError(.invalidRegistration, "a registration names 1 to \(Self.maxChains) distinct chains")
@@ -86,14 +86,32 @@ public struct Registration: Sendable, Hashable {
                 port = rest[rest.index(after: colon)...]
                 guard !port.isEmpty else { return false }
             }
-            guard host.allSatisfy({ isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }) else { return false }
+            guard isHostName(host) else { return false }
         }
-        guard !host.isEmpty, port.count <= 5, port.allSatisfy({ (0x30...0x39).contains($0) }) else { return false }
+        guard !host.isEmpty, port.count <= 5, port.allSatisfy({ (0x30...0x39).contains($0) }), port.first != 0x30 else { return false }
         if !port.isEmpty {
             let value = port.reduce(0) { $0 * 10 + Int($1 - 0x30) }
             guard (1...65535).contains(value) else { return false }
         }
         return true
+    }
+
+    /// A dotted IPv4 address (four numbers 0 to 255, no leading zeros, which some resolvers read
+    /// as octal), or a DNS name: labels of 1 to 63 letters, digits and inner hyphens, at most 253
+    /// bytes, the last label not all digits.
+    private static func isHostName(_ host: ArraySlice<UInt8>) -> Bool {
+        let labels = host.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        let isNumber = { (label: ArraySlice<UInt8>) in !label.isEmpty && label.allSatisfy { (0x30...0x39).contains($0) } }
+        if labels.allSatisfy(isNumber) {
+            return labels.count == 4 && labels.allSatisfy { label in
+                label.count <= 3 && (label.count == 1 || label.first != 0x30) && label.reduce(0) { $0 * 10 + Int($1 - 0x30) } <= 255
+            }
+        }
+        guard host.count <= 253, let last = labels.last, !isNumber(last) else { return false }
+        return labels.allSatisfy { label in
+            (1...63).contains(label.count) && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
+                && label.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+        }
     }
 
     private static func isHexDigit(_ byte: UInt8) -> Bool {

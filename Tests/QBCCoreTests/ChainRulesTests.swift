@@ -161,13 +161,20 @@ import Testing
         func admitted(_ address: String) -> Bool {
             (try? Registration(key: key, address: address, chains: [chain], timestamp: now).checkSignature()) != nil
         }
-        for good in ["http://127.0.0.1:5001", "https://node-1.example.org", "http://[::1]:5000", "http://host/", "http://a.b:65535"] {
+        for good in [
+            "http://127.0.0.1:5001", "https://node-1.example.org", "http://[::1]:5000", "http://host/", "http://a.b:65535",
+            "http://10.0.0.255:1", "http://0.0.0.0:80", "http://node1:5001", "http://" + String(repeating: "a", count: 63) + ".io",
+        ] {
             #expect(admitted(good), "\(good)")
         }
         let bad = [
             "http://127.0.0.1:6001\r\nX: y", "http://h:99999", "http://h:0", "http://user:pass@h:1", "http://h:1/path",
             "http://h:1?q", "http://", "http://h:", "http://h :1", "http://[::1", "http://[zz]:1", "ftp://h",
             "http://" + String(repeating: "a", count: 250),
+            // From the second attack: not DNS names or IPv4 addresses any resolver takes.
+            "http://999.1.1.1:1", "http://1.2.3:1", "http://1.2.3.4.5:1", "http://010.0.0.1:1", "http://h:01",
+            "http://" + String(repeating: "a", count: 64) + ".io", "http://-h.io", "http://h-.io", "http://a..b", "http://a.b.",
+            "http://.a", "http://a.123",
         ]
         for address in bad { #expect(!admitted(address), "\(address.debugDescription)") }
     }
