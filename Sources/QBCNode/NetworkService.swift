@@ -190,9 +190,17 @@ public actor NetworkService: Service {
                 let members = registration.chains.compactMap { directory.chain($0)?.membership }
                 guard members.contains(where: { $0.holds(registration.node, .node) }) else { continue }
                 guard !book.isBanned(registration.node, now: now()) else { continue }
+                let isNew = book.peers[registration.node] == nil
                 guard book.admit(registration) else { continue }
                 book.succeeded(registration.node)
                 kept.append(registration)
+                // A peer just met may hold a better chain: ask it now, not at the next tick of
+                // the sync loop (a fresh node otherwise waited a second before its first sync).
+                if isNew {
+                    for chain in registration.chains.compactMap(directory.chain) where catchUpsScheduled.insert(chain.id).inserted {
+                        spawnSink.yield(.catchUp(chain, registration))
+                    }
+                }
             } catch {
                 logger.warning("ignored a forged peer-list entry", metadata: ["node": "\(registration.node.hex)"])
             }
