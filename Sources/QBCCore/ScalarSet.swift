@@ -28,9 +28,15 @@ struct ScalarSet: Sendable, Equatable {
     ])
 
     func contains(_ scalar: Unicode.Scalar) -> Bool {
-        let held = inRanges(scalar.value) || categories.contains(scalar.properties.generalCategory)
-            || (exceptCategories.map { !$0.contains(scalar.properties.generalCategory) } ?? false)
+        // The category is a table lookup: only classes with `\p`/`\P` pay for it.
+        let held = inRanges(scalar.value) || (usesCategories && isInCategories(scalar.properties.generalCategory))
         return held != negated
+    }
+
+    private var usesCategories: Bool { !categories.isEmpty || exceptCategories != nil }
+
+    private func isInCategories(_ category: Unicode.GeneralCategory) -> Bool {
+        categories.contains(category) || (exceptCategories.map { !$0.contains(category) } ?? false)
     }
 
     private func inRanges(_ value: UInt32) -> Bool {
