@@ -156,4 +156,7 @@ public struct DomainTag: Sendable, Hashable {
     public static let readProof = DomainTag("qbc/read-proof/v1")
     public static let merkleLeaf = DomainTag("qbc/merkle-leaf/v1")
     public static let merkleNode = DomainTag("qbc/merkle-node/v1")
+    public static let prevote = DomainTag("qbc/bft-prevote/v1")
+    public static let precommit = DomainTag("qbc/bft-precommit/v1")
+    public static let proposal = DomainTag("qbc/bft-proposal/v1")
 }

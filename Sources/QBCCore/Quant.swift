@@ -83,15 +83,40 @@ public struct QuantHeader: Sendable, Hashable {
     }
 }
 
-/// A sealed block: a header and its transactions in order.
+extension QuantHeader {
+    /// The header sealed by its proposer's signature, nonce 0 (proof of authority and BFT).
+    public func signed(with key: SigningKey) -> QuantHeader {
+        var sealed = self
+        sealed.nonce = 0
+        sealed.seal = key.sign(sealed.signingBytes)
+        return sealed
+    }
+
+    /// Refuses a header whose seal is missing or does not verify for its proposer.
+    public func checkSeal() throws(RuleError) {
+        guard let seal, proposer.verify(seal, over: signingBytes) else {
+            throw RuleError(.badSignature, "the Quant's seal does not verify for its proposer (qbc/quant/v1)")
+        }
+    }
+}
+
+/// A sealed block: a header and its transactions in order, and under BFT the certificate that
+/// makes it final (not hashed: it is made after the Quant).
 public struct Quant: Sendable, Hashable {
     public let header: QuantHeader
     public let transactions: [Transaction]
     public let hash: Hash
+    public let certificate: CommitCertificate?
 
-    public init(header: QuantHeader, transactions: [Transaction]) {
+    public init(header: QuantHeader, transactions: [Transaction], certificate: CommitCertificate? = nil) {
         self.header = header
         self.transactions = transactions
+        self.certificate = certificate
         hash = header.hash
+    }
+
+    /// The same Quant with its certificate.
+    public func certified(by certificate: CommitCertificate) -> Quant {
+        Quant(header: header, transactions: transactions, certificate: certificate)
     }
 }

@@ -57,6 +57,16 @@ public struct RuleError: Error, Equatable, Sendable, CustomStringConvertible {
         case equivocation = "equivocation"
         /// Under proof of authority, it is not this node's turn to seal yet.
         case notYourTurn = "not_your_turn"
+        /// BFT: a Quant's commit certificate is missing, malformed, or short of a quorum of
+        /// authorities' precommits over it.
+        case badCertificate = "bad_certificate"
+        /// BFT: a Quant conflicts with a final one (another certified Quant at its height).
+        case conflictsWithFinal = "conflicts_with_final"
+        /// BFT: a vote or proposal that no honest authority sends: a non-authority, a bad signature,
+        /// a proposal from the wrong authority.
+        case badVote = "bad_vote"
+        /// BFT: a vote or proposal for a height or round this node no longer (or not yet) takes.
+        case staleVote = "stale_vote"
 
         // Network
         /// A node registration or peer request is malformed.

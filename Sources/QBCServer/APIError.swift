@@ -55,7 +55,7 @@ struct APIError: HTTPResponseError {
         case .duplicate: .conflict
         case .payloadTooLarge, .quantTooLarge: .contentTooLarge
         case .mempoolFull: .serviceUnavailable
-        case .notYourTurn: .conflict
+        case .notYourTurn, .staleVote: .conflict
         default: .unprocessableContent
         }
     }

@@ -102,19 +102,23 @@ public struct StoredHeader: Sendable, Hashable {
     public let cumulativeWork: Int64
     /// Number of transactions up to and including this Quant.
     public let cumulativeTransactions: Int64
+    /// BFT: the commit certificate that makes the Quant final.
+    public let certificate: CommitCertificate?
 
-    public init(header: QuantHeader, hash: Hash, cumulativeWork: Int64, cumulativeTransactions: Int64) {
+    public init(header: QuantHeader, hash: Hash, cumulativeWork: Int64, cumulativeTransactions: Int64, certificate: CommitCertificate? = nil) {
         self.header = header
         self.hash = hash
         self.cumulativeWork = cumulativeWork
         self.cumulativeTransactions = cumulativeTransactions
+        self.certificate = certificate
     }
 
     /// The stored header of `quant` on top of `parent` (nil: the Bang), weighing `work`.
     public init(_ quant: Quant, parent: StoredHeader?, work: Int64) {
         self.init(
             header: quant.header, hash: quant.hash, cumulativeWork: (parent?.cumulativeWork ?? 0) &+ work,
-            cumulativeTransactions: (parent?.cumulativeTransactions ?? 0) + Int64(quant.transactions.count))
+            cumulativeTransactions: (parent?.cumulativeTransactions ?? 0) + Int64(quant.transactions.count),
+            certificate: quant.certificate)
     }
 }
 

@@ -50,11 +50,27 @@ public protocol ConsensusEngine: Sendable {
     /// Evidence that two headers on one parent break the engine's rules together (one
     /// authority sealing both), or nil.
     func equivocation(_ a: QuantHeader, _ b: QuantHeader) -> Equivocation?
+
+    /// True when a committed Quant can never be replaced (BFT): fork choice never goes below one.
+    var commitsAreFinal: Bool { get }
+    /// Checks the proof of finality a Quant carries, against the membership after its parent.
+    /// Engines without one refuse any certificate.
+    func checkCertificate(_ certificate: CommitCertificate?, of header: QuantHeader, hash: Hash, membership: Membership) throws(RuleError)
+}
+
+extension ConsensusEngine {
+    public var commitsAreFinal: Bool { false }
+
+    public func checkCertificate(_ certificate: CommitCertificate?, of header: QuantHeader, hash: Hash, membership: Membership) throws(RuleError) {
+        guard certificate == nil else {
+            throw RuleError(.badCertificate, "a Quant of a \(Self.name) chain carries no commit certificate")
+        }
+    }
 }
 
 /// The engines a node knows, by their code in a Bang and their name in JSON.
 public enum ConsensusEngines {
-    public static let registered: [any ConsensusEngine.Type] = [ProofOfWorkEngine.self, ProofOfAuthorityEngine.self]
+    public static let registered: [any ConsensusEngine.Type] = [ProofOfWorkEngine.self, ProofOfAuthorityEngine.self, BFTEngine.self]
 
     public static func named(_ name: String) -> (any ConsensusEngine.Type)? { registered.first { $0.name == name } }
 
@@ -88,6 +104,8 @@ public struct Consensus: Sendable, Hashable {
     public static func proofOfAuthority(outOfTurnDelayMilliseconds: UInt32) -> Consensus {
         Consensus(ProofOfAuthorityEngine(outOfTurnDelayMilliseconds: outOfTurnDelayMilliseconds))
     }
+
+    public static func bft(_ engine: BFTEngine = BFTEngine()) -> Consensus { Consensus(engine) }
 
     public var engineName: String { type(of: engine).name }
 

@@ -75,11 +75,7 @@ public struct ProofOfAuthorityEngine: ConsensusEngine {
 
     /// Signs the header as its proposer (worker 0 only: a signature is not a search).
     public func seal(_ header: QuantHeader, with key: SigningKey, worker: Int, of workers: Int, shouldStop: () -> Bool) -> QuantHeader? {
-        guard worker == 0 else { return nil }
-        var sealed = header
-        sealed.nonce = 0
-        sealed.seal = key.sign(sealed.signingBytes)
-        return sealed
+        worker == 0 ? header.signed(with: key) : nil
     }
 
     public func checkProof(_ header: QuantHeader, parent: QuantRules.Parent, membership: Membership, banned: Equivocators) throws(RuleError) {
@@ -89,9 +85,7 @@ public struct ProofOfAuthorityEngine: ConsensusEngine {
         guard !banned.refuses(header) else {
             throw RuleError(.equivocation, "proposer \(header.proposer.hex) signed two Quants on one parent; its Quants above that height are refused")
         }
-        guard let seal = header.seal, header.proposer.verify(seal, over: header.signingBytes) else {
-            throw RuleError(.badSignature, "the Quant's seal does not verify for its proposer (qbc/quant/v1)")
-        }
+        try header.checkSeal()
         let inTurn = Self.inTurn(at: header.height, membership: membership) == header.proposer
         let expected = inTurn ? Self.inTurnWeight : Self.outOfTurnWeight
         guard header.difficultyBits == expected, header.nonce == 0 else {
