@@ -148,6 +148,11 @@ public struct NodeClient: Sendable {
         try await call("POST", "/peer/chains/\(chain)/quants", body: body, as: PeerQuantResultJSON.self)
     }
 
+    /// Pushes a BFT message already encoded as `ConsensusMessageJSON`.
+    public func peerPush(encodedConsensus body: [UInt8], chain: ChainID) async throws {
+        _ = try await call("POST", "/peer/chains/\(chain.hex)/consensus", body: body, as: PeerQuantResultJSON.self)
+    }
+
     public func peerTip(chain: ChainID) async throws -> PeerTipJSON {
         try await call("GET", "/peer/chains/\(chain.hex)/tip", as: PeerTipJSON.self)
     }

@@ -24,6 +24,10 @@ extension ChainService {
         await gate.enter("fork switch", interrupting: true)
         defer { gate.leave() }
         let ancestorHeight = first.header.height - 1
+        if engine.commitsAreFinal, let tip = await tip, tip.header.height > ancestorHeight {
+            return .rejected(RuleError(
+                .conflictsWithFinal, "the branch leaves this chain at height \(ancestorHeight), below its final Quant at \(tip.header.height)"))
+        }
         let ancestor = ancestorHeight == 0 ? nil : try await store.header(chain: id, height: ancestorHeight)
         guard ancestorHeight == 0 || ancestor != nil else {
             return .rejected(RuleError(.wrongHeight, "the branch starts above this node's chain"))
@@ -90,6 +94,7 @@ extension ChainService {
             do throws(RuleError) {
                 try QuantRules.checkHeader(
                     quant.header, parent: parent, chain: id, rules: rules, membership: membership, now: now, banned: banned)
+                try engine.checkCertificate(quant.certificate, of: quant.header, hash: quant.hash, membership: membership)
                 update = try QuantRules.checkBody(quant, rules: rules, membership: membership)
                 for tx in quant.transactions where !seen.insert(tx.id).inserted {
                     throw RuleError(.duplicate, "transaction \(tx.id.hex) appears twice in the branch")

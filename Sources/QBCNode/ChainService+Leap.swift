@@ -22,6 +22,10 @@ extension ChainService {
     /// (a proof-of-work search) runs off the actor and the request threads; a peer's Quant
     /// arriving meanwhile stops it, and the transactions wait for the next Leap.
     public nonisolated func leap(now: Timestamp) async throws(StorageError) -> LeapOutcome {
+        guard !engine.commitsAreFinal else {
+            return .notYourTurn(RuleError(
+                .notYourTurn, "chain \(rules.name) commits by rounds of votes among its authorities (BFT); waiting transactions are proposed without a Leap"))
+        }
         guard leapSlot.take() else { return .busy }
         defer { leapSlot.release() }
         let job = SealingJob()
@@ -55,26 +59,10 @@ extension ChainService {
         async throws(StorageError) -> LeapOutcome
     {
         let membership = self.membership
-        // What may no longer wait is dropped here rather than refused in the Quant's checks:
-        // one such transaction must never stop every later Leap.
-        let lostRole = Set(taken.lazy.filter { !Self.mayWait($0, membership: membership) }.map(\.id))
-        if !lostRole.isEmpty {
-            await dropFromMempool(lostRole)
-            await forget(Array(lostRole), reason: .removedRole)
-        }
-        let refused = try await staleChanges(in: taken.filter { !lostRole.contains($0.id) }, membership: membership)
-        if !refused.isEmpty {
-            await dropFromMempool(refused)
-            await forget(Array(refused), reason: .staleChange)
-        }
-        let batch = taken.filter { !lostRole.contains($0.id) && !refused.contains($0.id) }
+        let batch = try await sealable(taken, membership: membership)
         guard !batch.isEmpty else { return .nothingToSeal }
         let height = (parent?.header.height ?? 0) + 1
-        let parentTimestamp = parent?.header.timestamp ?? bang.timestamp
-        let header = QuantHeader(
-            chain: id, height: height, previous: parent?.hash ?? id, timestamp: max(now, parentTimestamp),
-            merkleRoot: Merkle.root(batch.map(\.id)), transactionCount: UInt32(batch.count), proposer: proposer,
-            difficultyBits: 0, nonce: 0)
+        let header = unsealedHeader(of: batch, on: parent, now: now)
         let parentSummary = try await summary(of: parent)
         guard let prepared = engine.prepare(header, parent: parentSummary, now: now, membership: membership) else {
             return .notYourTurn(RuleError(
@@ -86,6 +74,48 @@ extension ChainService {
             return .superseded
         }
         return .sealed(try await commitOwn(Quant(header: sealed, transactions: batch), on: parent, summary: parentSummary, now: now))
+    }
+
+    /// What of `taken` may go into a Quant. What may no longer wait is dropped here rather than
+    /// refused in the Quant's checks: one such transaction must never stop every later Leap.
+    private nonisolated func sealable(_ taken: [Transaction], membership: Membership) async throws(StorageError) -> [Transaction] {
+        let lostRole = Set(taken.lazy.filter { !Self.mayWait($0, membership: membership) }.map(\.id))
+        if !lostRole.isEmpty {
+            await dropFromMempool(lostRole)
+            await forget(Array(lostRole), reason: .removedRole)
+        }
+        let refused = try await staleChanges(in: taken.filter { !lostRole.contains($0.id) }, membership: membership)
+        if !refused.isEmpty {
+            await dropFromMempool(refused)
+            await forget(Array(refused), reason: .staleChange)
+        }
+        return taken.filter { !lostRole.contains($0.id) && !refused.contains($0.id) }
+    }
+
+    private nonisolated func unsealedHeader(of batch: [Transaction], on parent: StoredHeader?, now: Timestamp) -> QuantHeader {
+        QuantHeader(
+            chain: id, height: (parent?.header.height ?? 0) + 1, previous: parent?.hash ?? id,
+            timestamp: max(now, parent?.header.timestamp ?? bang.timestamp), merkleRoot: Merkle.root(batch.map(\.id)),
+            transactionCount: UInt32(batch.count), proposer: proposer, difficultyBits: 0, nonce: 0)
+    }
+
+    /// BFT: a Quant of waiting transactions on the tip, sealed by this node, for a round it
+    /// proposes in; nil when nothing may be sealed. The transactions stay waiting until a Quant
+    /// that holds them commits (this one or another).
+    public nonisolated func proposal(now: Timestamp) async throws(StorageError) -> Quant? {
+        let (parent, taken) = await takeForSealing()
+        let batch: [Transaction]
+        do { batch = try await sealable(taken, membership: membership) } catch {
+            await release(taken.map(\.id))
+            throw error
+        }
+        await release(taken.map(\.id))
+        guard !batch.isEmpty else { return nil }
+        let parentSummary = try await summary(of: parent)
+        guard let prepared = engine.prepare(unsealedHeader(of: batch, on: parent, now: now), parent: parentSummary, now: now, membership: membership),
+            let sealed = engine.seal(prepared, with: sealer, worker: 0, of: 1, shouldStop: { false })
+        else { return nil }
+        return Quant(header: sealed, transactions: batch)
     }
 
     /// Proposes again the Quant this node sealed on `parent` before (a rollback made that parent
@@ -227,4 +257,9 @@ extension ChainService {
     public nonisolated func mayTriggerLeap(_ key: PublicKey) -> Bool {
         !membership.roles(of: key).intersection([.admin, .authority]).isEmpty
     }
+}
+
+extension ChainService {
+    /// The tip and the membership after it, read together (BFT: who votes at the next height).
+    public func consensusView() -> (tip: StoredHeader?, membership: Membership) { (tip, membership) }
 }

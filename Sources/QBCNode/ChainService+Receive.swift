@@ -36,23 +36,10 @@ extension ChainService {
             }
             return .notOnTip(tipHeight: parentHeight)
         }
-        let membership = self.membership
-        let parentSummary = try await summary(of: parent)
-        let banned = await equivocators
         let update: (membership: Membership, events: [MemberEvent])
-        do throws(RuleError) {
-            try QuantRules.checkHeader(
-                quant.header, parent: parentSummary, chain: id, rules: rules, membership: membership, now: now, banned: banned)
-            update = try QuantRules.checkBody(quant, rules: rules, membership: membership)
-            try await checkSignatures(quant.transactions)
-        } catch {
-            return .rejected(error)
-        }
-        if let replay = try await store.committed(quant.transactions.map(\.id)).first {
-            return .rejected(RuleError(.duplicate, "transaction \(replay.hex) is already committed on this chain"))
-        }
-        if let applied = try await store.appliedChanges(update.events.map(\.change), chain: id, atOrBelow: .max).first {
-            return .rejected(RuleError(.duplicate, "membership change \(applied.hex) is already applied on this chain"))
+        switch try await verdict(quant, parent: parent, now: now, certified: true) {
+        case .failure(let error): return .rejected(error)
+        case .success(let checked): update = checked
         }
         let record = QuantRecord(quant: quant, stored: stored(quant, parent: parent), events: update.events)
         try await store.commit(record)
@@ -60,6 +47,45 @@ extension ChainService {
         await forget(dropped, reason: .removedRole)
         environment.observer?.committed(quant, on: id)
         return .committed(record.stored)
+    }
+
+    /// Every rule for a Quant on `parent`, the tip: header and proof, under BFT the certificate
+    /// (`certified`), body, signatures, and replays against the committed chain. Returns the
+    /// membership after it and the changes it applies.
+    nonisolated func verdict(_ quant: Quant, parent: StoredHeader?, now: Timestamp, certified: Bool)
+        async throws(StorageError) -> Result<(membership: Membership, events: [MemberEvent]), RuleError>
+    {
+        let membership = self.membership
+        let parentSummary = try await summary(of: parent)
+        let banned = await equivocators
+        let update: (membership: Membership, events: [MemberEvent])
+        do throws(RuleError) {
+            try QuantRules.checkHeader(
+                quant.header, parent: parentSummary, chain: id, rules: rules, membership: membership, now: now, banned: banned)
+            if certified { try engine.checkCertificate(quant.certificate, of: quant.header, hash: quant.hash, membership: membership) }
+            update = try QuantRules.checkBody(quant, rules: rules, membership: membership)
+            try await checkSignatures(quant.transactions)
+        } catch {
+            return .failure(error)
+        }
+        if let replay = try await store.committed(quant.transactions.map(\.id)).first {
+            return .failure(RuleError(.duplicate, "transaction \(replay.hex) is already committed on this chain"))
+        }
+        if let applied = try await store.appliedChanges(update.events.map(\.change), chain: id, atOrBelow: .max).first {
+            return .failure(RuleError(.duplicate, "membership change \(applied.hex) is already applied on this chain"))
+        }
+        return .success(update)
+    }
+
+    /// BFT: whether a proposed Quant may be voted for: every rule against the tip as it is now,
+    /// but no certificate (it has none yet). nil when it passes.
+    public nonisolated func judge(_ quant: Quant, now: Timestamp) async throws(StorageError) -> RuleError? {
+        let parent = await tip
+        guard quant.header.height == (parent?.header.height ?? 0) &+ 1, quant.header.previous == (parent?.hash ?? id) else {
+            return RuleError(.wrongPrevious, "the proposed Quant does not extend this node's tip")
+        }
+        if case .failure(let error) = try await verdict(quant, parent: parent, now: now, certified: false) { return error }
+        return nil
     }
 
     /// What the Quant above a parent is checked against. `timestampAt` finds the timestamp of an

@@ -41,7 +41,8 @@ public struct LeapService: Service {
         var last = [ChainID: Timestamp]()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do { try await clock.sleep(for: tick()) } catch { return }
-            for chain in chains.all {
+            // BFT chains propose by rounds of their own (`BFTDriver`).
+            for chain in chains.all where !chain.engine.commitsAreFinal {
                 let (interval, threshold) = policy(chain)
                 guard interval != nil || threshold != nil else { continue }
                 let now = clock.now()

@@ -32,9 +32,13 @@ extension NetworkService {
         }
     }
 
-    /// Queues a push for every peer of `chain`; encoded once.
-    func relay(_ push: PeerPush, chain: ChainID) {
-        enqueue(push, to: peers(serving: chain))
+    /// Queues a push for every peer of `chain` (only its authorities: BFT messages); encoded once.
+    func relay(_ push: PeerPush, chain: ChainID, authoritiesOnly: Bool = false) {
+        var peers = peers(serving: chain)
+        if authoritiesOnly, let membership = directory.chain(chain)?.membership {
+            peers.removeAll { !membership.holds($0.node, .authority) }
+        }
+        enqueue(push, to: peers)
     }
 
     func enqueue(_ push: PeerPush, to peers: [Registration]) {
@@ -55,9 +59,19 @@ extension NetworkService {
     nonisolated func drain(_ link: PeerLink) async {
         for await push in link.queue {
             guard let peer = await reachablePeer(link.peer) else { continue }
-            do { try await transport.send(push, to: peer) } catch { await backOff(link.peer) }
+            // A delivery proves the peer reachable again: without it, failures would add up over
+            // a long run until every push waited a minute (BFT votes cannot wait that long).
+            do {
+                try await transport.send(push, to: peer)
+                await delivered(link.peer)
+            } catch {
+                logger.trace("push failed", metadata: ["peer": "\(link.peer.hex.prefix(8))", "error": "\(error)"])
+                await backOff(link.peer)
+            }
         }
     }
+
+    private func delivered(_ key: PublicKey) { book.succeeded(key) }
 
     private func reachablePeer(_ key: PublicKey) -> Registration? {
         guard book.isReachable(key, now: now()) else { return nil }

@@ -47,7 +47,7 @@ extension NetworkService {
             let body = try await chain.reader.transactions(chain: chain.id, height: stored.header.height, limits: chain.rules.transactionLimits)
             let size = body.reduce(0) { $0 + $1.encodedSize }
             if !quants.isEmpty, bytes + size > Self.maxPageBytes { break }
-            quants.append(Quant(header: stored.header, transactions: body))
+            quants.append(Quant(header: stored.header, transactions: body, certificate: stored.certificate))
             transactions += count
             bytes += size
         }

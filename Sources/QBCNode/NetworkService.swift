@@ -3,6 +3,7 @@ public import QBCCore
 public import QBCCrypto
 import QBCStorage
 public import ServiceLifecycle
+import Synchronization
 
 /// The node's part in the network: registration and discovery, relaying transactions and
 /// Quants, catching up with preferred peers, and answering peers' requests. Reaches other nodes
@@ -25,6 +26,8 @@ public actor NetworkService: Service {
     var declined: [ChainID: Timestamp] = [:]
     /// One outbound queue per peer, so a dead or slow peer delays nobody.
     var links: [PublicKey: PeerLink] = [:]
+    /// BFT chains' rounds, by chain.
+    let drivers = Mutex<[ChainID: BFTDriver]>([:])
     /// Work for the group `run` keeps: relaying for new chains, draining new links.
     let spawns: AsyncStream<Spawn>
     let spawnSink: AsyncStream<Spawn>.Continuation
@@ -111,6 +114,28 @@ public actor NetworkService: Service {
     nonisolated func serve(_ chain: ChainService, in group: inout TaskGroup<Void>) {
         group.addTask { for await batch in chain.admissions { await self.relay(.transactions(batch, chain: chain.id), chain: chain.id) } }
         group.addTask { for await quant in chain.sealed { await self.relay(.quant(quant), chain: quant.header.chain) } }
+        let id = chain.id
+        if let driver = BFTDriver(chain: chain, key: key, environment: environment, send: { [weak self] message in
+            await self?.relay(.consensus(message), chain: id, authoritiesOnly: true)
+        }) {
+            drivers.withLock { $0[chain.id] = driver }
+            group.addTask { await driver.run() }
+        }
+    }
+
+    /// BFT: a proposal or vote from a peer, for the chain's rounds. One that no honest authority
+    /// sends costs the sender.
+    @discardableResult
+    public func receivedConsensus(_ message: BFTHeight.Message, on chain: ChainService, from sender: PublicKey) async throws(RuleError)
+        -> BFTDriver.Intake
+    {
+        guard let driver = drivers.withLock({ $0[chain.id] }) else {
+            throw RuleError(.wrongChain, "chain \(chain.rules.name) does not run BFT rounds on this node")
+        }
+        do { return try await driver.submit(message) } catch {
+            if error.code == .badVote { await penalize(sender, reason: error.code.rawValue) }
+            throw error
+        }
     }
 
     /// Checks every chain against its peers every second, and pushes waiting transactions again

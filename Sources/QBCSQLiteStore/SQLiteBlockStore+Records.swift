@@ -96,6 +96,44 @@ extension SQLiteBlockStore {
         return banned
     }
 
+    // MARK: BFT signer state
+
+    public func signerState(chain: ChainID) async throws(StorageError) -> SignerState? {
+        let bytes: Data? = try await read { db in
+            try Data.fetchOne(db, sql: "SELECT state FROM bft_signer WHERE chain = ?", arguments: [Data(chain.bytes)])
+        }
+        guard let bytes else { return nil }
+        do { return try SignerState(decoding: Array(bytes)) } catch {
+            throw StorageError(.corrupt, "the stored BFT signer state does not decode: \(error)")
+        }
+    }
+
+    public func save(_ state: SignerState, chain: ChainID) async throws(StorageError) {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO bft_signer (chain, state) VALUES (?, ?) ON CONFLICT(chain) DO UPDATE SET state = excluded.state",
+                arguments: [Data(chain.bytes), Data(state.encoded)])
+        }
+    }
+
+    public func validProof(chain: ChainID) async throws(StorageError) -> ValidProof? {
+        let bytes: Data? = try await read { db in
+            try Data.fetchOne(db, sql: "SELECT proof FROM bft_valid WHERE chain = ?", arguments: [Data(chain.bytes)])
+        }
+        guard let bytes else { return nil }
+        do { return try ValidProof(decoding: Array(bytes)) } catch {
+            throw StorageError(.corrupt, "the stored BFT valid proof does not decode: \(error)")
+        }
+    }
+
+    public func save(_ proof: ValidProof, chain: ChainID) async throws(StorageError) {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO bft_valid (chain, proof) VALUES (?, ?) ON CONFLICT(chain) DO UPDATE SET proof = excluded.proof",
+                arguments: [Data(chain.bytes), Data(proof.encoded)])
+        }
+    }
+
     // MARK: Bans
 
     public func ban(_ peer: PublicKey, until: Timestamp) async throws(StorageError) {

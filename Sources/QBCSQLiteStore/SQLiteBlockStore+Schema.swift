@@ -48,6 +48,14 @@ extension SQLiteBlockStore {
                     PRIMARY KEY (chain, parent)) WITHOUT ROWID;
                 """)
         }
+        // BFT: a Quant's commit certificate, and each chain's signer state.
+        migrator.registerMigration("v5-bft") { db in
+            try db.execute(sql: """
+                ALTER TABLE quant ADD COLUMN certificate BLOB;
+                CREATE TABLE bft_signer (chain BLOB PRIMARY KEY, state BLOB NOT NULL) WITHOUT ROWID;
+                CREATE TABLE bft_valid (chain BLOB PRIMARY KEY, proof BLOB NOT NULL);
+                """)
+        }
         return migrator
     }
 }

@@ -57,7 +57,7 @@ public final class SQLiteBlockStore: BlockStore {
 
     // MARK: Quants
 
-    static let headerColumns = "header, hash, cumulative_work, cumulative_tx"
+    static let headerColumns = "header, hash, cumulative_work, cumulative_tx, certificate"
 
     public func tip(chain: ChainID) async throws(StorageError) -> StoredHeader? {
         try await read { db in
@@ -223,9 +223,9 @@ public final class SQLiteBlockStore: BlockStore {
         let chain = Data(header.chain.bytes)
         let height = Int64(clamping: header.height)
         try db.execute(
-            sql: "INSERT INTO quant (chain, height, hash, header, cumulative_work, cumulative_tx) VALUES (?, ?, ?, ?, ?, ?)",
+            sql: "INSERT INTO quant (chain, height, hash, header, cumulative_work, cumulative_tx, certificate) VALUES (?, ?, ?, ?, ?, ?, ?)",
             arguments: [chain, height, Data(record.quant.hash.bytes), Data(header.encoded), record.stored.cumulativeWork,
-                        record.stored.cumulativeTransactions])
+                        record.stored.cumulativeTransactions, record.quant.certificate.map { Data($0.encoded) }])
         let insert = try db.cachedStatement(
             sql: "INSERT INTO tx (id, chain, height, position, sender, body) VALUES (?, ?, ?, ?, ?, ?)")
         let unpool = try db.cachedStatement(sql: "DELETE FROM mempool WHERE id = ?")
@@ -316,8 +316,14 @@ public final class SQLiteBlockStore: BlockStore {
         guard header.hash.bytes == Array(hash) else {
             throw StorageError(.corrupt, "stored Quant at height \(header.height) does not match its hash")
         }
+        var certificate: CommitCertificate?
+        if let bytes: Data = row["certificate"] {
+            do { certificate = try CommitCertificate(decoding: Array(bytes)) } catch {
+                throw StorageError(.corrupt, "the stored certificate of the Quant at height \(header.height) does not decode: \(error)")
+            }
+        }
         return StoredHeader(header: header, hash: header.hash, cumulativeWork: row["cumulative_work"],
-                            cumulativeTransactions: row["cumulative_tx"])
+                            cumulativeTransactions: row["cumulative_tx"], certificate: certificate)
     }
 
     static func transaction(_ data: Data, limits: TransactionLimits) throws -> Transaction {

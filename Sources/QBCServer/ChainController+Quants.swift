@@ -26,7 +26,8 @@ extension ChainController {
             tipHash: s.tipHash.hex, tipTimestamp: s.tipTimestamp.milliseconds, cumulativeWork: s.cumulativeWork,
             transactions: s.transactionCount, mempool: s.mempoolSize, mempoolCapacity: s.mempoolCapacity, peers: await network.peerCount,
             node: runtime.nodeKey.publicKey.hex, version: QBCVersion.current,
-            equivocators: s.equivocators.map(\.hex), fork: chain.rules.fork.map(ForkJSON.init))
+            equivocators: s.equivocators.map(\.hex), fork: chain.rules.fork.map(ForkJSON.init),
+            finalHeight: chain.engine.commitsAreFinal ? s.height : nil)
     }
 
     /// `GET /chain?from=H&limit=N`: Quants from height H (default 1), at most N (default 100, at
@@ -38,7 +39,7 @@ extension ChainController {
         let limit = try Self.integer(request, "limit", default: 100, range: 1...APILimits.maxPageQuants)
         let height = await chain.stats().height
         let headers = try await read { try await chain.reader.headers(chain: chain.id, from: from, limit: limit) }
-        return QuantStream(chain: chain, logger: logger).page(headers, from: from, height: height)
+        return QuantStream(chain: chain, logger: logger, tipHeight: height).page(headers, from: from, height: height)
     }
 
     /// `GET /quants/{height-or-hash}`.
@@ -59,7 +60,7 @@ extension ChainController {
         guard let stored = try await read({ try await chain.reader.header(chain: chain.id, height: height) }) else {
             throw APIError(.notFound, "not_found", "no Quant at height \(height) on chain \(chain.rules.name)")
         }
-        return QuantStream(chain: chain, logger: logger).quant(stored)
+        return QuantStream(chain: chain, logger: logger, tipHeight: await chain.peerTip().height).quant(stored)
     }
 
     /// `GET|POST /leap`: from the node's machine, or with a body signed by an admin or authority.

@@ -160,7 +160,8 @@ struct ChainController: Sendable {
         {
             return JSONResponse.make(TransactionLookupJSON(
                 status: "committed", transaction: TransactionJSON(stored.transaction), height: stored.height,
-                position: stored.position, quant: stored.quantHash.hex))
+                position: stored.position, quant: stored.quantHash.hex,
+                finality: Finality(height: stored.height, tipHeight: await chain.peerTip().height, finalCommits: chain.engine.commitsAreFinal)))
         }
         if let waiting = await chain.waitingTransaction(id) {
             return JSONResponse.make(TransactionLookupJSON(

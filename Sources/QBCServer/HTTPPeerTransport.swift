@@ -27,6 +27,7 @@ struct HTTPPeerTransport: PeerTransport {
         case .transactions(let transactions, _): PreparedPush(push: push, body: NodeClient.encodeBatch(transactions))
         case .quant(let quant): PreparedPush(push: push, body: WireJSON.encode(QuantCoding.json(quant)))
         case .bang(let bang): PreparedPush(push: push, body: WireJSON.encode(BangSubmissionJSON(bang)))
+        case .consensus(let message): PreparedPush(push: push, body: WireJSON.encode(ConsensusMessageJSON(message)))
         }
     }
 
@@ -36,6 +37,7 @@ struct HTTPPeerTransport: PeerTransport {
         case .transactions(_, let chain): try await client.peerPush(encodedTransactions: prepared.body, chain: chain)
         case .quant(let quant): _ = try await client.peerPush(encodedQuant: prepared.body, chain: quant.header.chain.hex)
         case .bang: try await client.peerPush(encodedBang: prepared.body)
+        case .consensus(let message): try await client.peerPush(encodedConsensus: prepared.body, chain: message.chain)
         }
     }
 
@@ -64,7 +66,7 @@ struct HTTPPeerTransport: PeerTransport {
 enum QuantCoding {
     static func json(_ quant: Quant) -> QuantJSON {
         QuantJSON(
-            header: QuantHeaderJSON(header: quant.header, cumulativeWork: 0, cumulativeTransactions: 0),
+            header: QuantHeaderJSON(header: quant.header, cumulativeWork: 0, cumulativeTransactions: 0, certificate: quant.certificate),
             transactions: quant.transactions.map(TransactionJSON.init))
     }
 }

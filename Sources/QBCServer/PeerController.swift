@@ -25,6 +25,7 @@ struct PeerController: Sendable {
         router.post("/discover") { request, _ in try await register(request) }
         router.post("/peer/chains/:chain/transactions") { request, context in try await transactions(request, context) }
         router.post("/peer/chains/:chain/quants") { request, context in try await quant(request, context) }
+        router.post("/peer/chains/:chain/consensus") { request, context in try await consensus(request, context) }
         router.get("/peer/chains/:chain/tip") { request, context in try await tip(request, context) }
         router.get("/peer/chains/:chain/quants") { request, context in try await quants(request, context) }
         router.get("/peer/chains/:chain/headers") { request, context in try await headers(request, context) }
@@ -77,6 +78,26 @@ struct PeerController: Sendable {
             throw APIError(error)
         case .notOnTip(let height):
             return JSONResponse.make(PeerQuantResultJSON(status: "not_on_tip", message: "this node's tip is at height \(height); catching up"))
+        }
+    }
+
+    /// A BFT proposal or vote from one of the chain's authorities: checked cheaply here, queued
+    /// for the chain's rounds (202).
+    func consensus(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
+        let chain = try chains.chain(context)
+        let (sender, body) = try await authenticate(request, limit: APILimits.maxRequestBytes, chain: chain)
+        let message: BFTHeight.Message
+        do throws(WireError) {
+            message = try WireJSON.decode(ConsensusMessageJSON.self, from: body, what: "consensus message")
+                .message(maxPayloadBytes: chain.rules.transactionLimits.maxPayloadBytes)
+        } catch { throw APIError(error) }
+        let intake: BFTDriver.Intake
+        do { intake = try await network.receivedConsensus(message, on: chain, from: sender) } catch { throw APIError(error) }
+        switch intake {
+        case .queued:
+            return JSONResponse.make(PeerQuantResultJSON(status: "queued", message: "queued for the rounds of height \(message.height)"), status: .accepted)
+        case .stale(let tip):
+            return JSONResponse.make(PeerQuantResultJSON(status: "stale", message: "height \(message.height) is final here already; this node's tip is at \(tip)"))
         }
     }
 

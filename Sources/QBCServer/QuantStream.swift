@@ -13,6 +13,8 @@ import QBCWire
 struct QuantStream {
     let chain: ChainService
     let logger: Logger
+    /// The chain's height when the answer began, for each Quant's confirmations.
+    let tipHeight: UInt64
 
     /// Transactions (binary forms) read from the store at a time.
     static let chunkBytes = 1 << 20
@@ -58,7 +60,7 @@ struct QuantStream {
 
     /// Writes one Quant object; returns the bytes of its transactions' binary forms.
     private func write(_ stored: StoredHeader, to writer: inout any ResponseBodyWriter) async throws -> Int {
-        let header = QuantHeaderJSON(header: stored.header, cumulativeWork: stored.cumulativeWork, cumulativeTransactions: stored.cumulativeTransactions)
+        let header = QuantHeaderJSON(stored, tipHeight: tipHeight, finalCommits: chain.engine.commitsAreFinal)
         try await writer.write(Self.text(#"{"header":"#))
         try await writer.write(ByteBuffer(bytes: WireJSON.encode(header)))
         try await writer.write(Self.text(#","transactions":["#))
@@ -89,3 +91,5 @@ struct QuantStream {
 
     private static func text(_ string: String) -> ByteBuffer { ByteBuffer(string: string) }
 }
+
+extension StoredHeader: StoredHeaderView {}

@@ -50,6 +50,14 @@ final class ByzantinePeer: SimulatedEndpoint {
             do { try await clock.sleep(for: .milliseconds(500 + Int(draw { $0.next() % 2500 }))) } catch { return }
             guard let target = draw({ honest.randomElement(using: &$0) }) else { continue }
             let action = draw { $0.next() % 3 }
+            if style == .crafty, engine is BFTEngine {
+                switch action {
+                case 0: await equivocateVotes(net: net, honest: honest)
+                case 1: await replay(net: net, target: target)
+                default: await equivocateProposals(net: net, honest: honest, now: clock.now())
+                }
+                continue
+            }
             switch (style, action) {
             case (.loud, 0): await forge(net: net, target: target, honest: honest)
             case (.loud, 1): state.withLock { $0.lying.toggle() }
@@ -113,6 +121,49 @@ final class ByzantinePeer: SimulatedEndpoint {
         }
         recorder.trace("\(style) equivocates at \(tip.height + 1)")
         for (index, address) in honest.enumerated() { await push(.quant(pair[index % 2]), net: net, to: address) }
+    }
+
+    /// BFT: at the next height's first rounds, to each honest node a prevote and a precommit of
+    /// its own: for a Quant proposed there when it heard one, for nil, or for a Quant no one holds.
+    private func equivocateVotes(net: SimulatedNetwork, honest: [String]) async {
+        guard let target = honest.first, let (tip, _) = await tip(net: net, of: target) else { return }
+        let height = tip.height + 1
+        let proposed = state.withLock { s in
+            s.heard.compactMap { push -> Hash? in
+                guard case .consensus(.proposal(let proposal)) = push, proposal.height == height else { return nil }
+                return proposal.quant.hash
+            }
+        }
+        recorder.trace("\(style) equivocates votes at \(height)")
+        for round in UInt32(0)..<3 {
+            for (index, address) in honest.enumerated() {
+                let choices: [Hash?] = proposed + [nil, Hash.blake2b(draw { $0.bytes(8) })]
+                let choice = choices[(index + Int(round)) % choices.count]
+                for kind in Vote.Kind.allCases {
+                    let vote = Vote(kind, chain: bang.id, height: height, round: round, quant: choice, with: key)
+                    await push(.consensus(.vote(vote)), net: net, to: address)
+                }
+            }
+        }
+    }
+
+    /// BFT: in the rounds of the next height where it is the proposer, a different valid Quant to
+    /// each half of the network.
+    private func equivocateProposals(net: SimulatedNetwork, honest: [String], now: Timestamp) async {
+        guard let target = honest.first, let (tip, parent) = await tip(net: net, of: target) else { return }
+        let height = tip.height + 1
+        let authorities = bang.rules.membership.members(with: .authority)
+        for round in UInt32(0)..<8 where BFTEngine.proposer(height: height, round: round, authorities: authorities) == key.publicKey {
+            let base = max(now.milliseconds, parent?.header.timestamp.milliseconds ?? bang.timestamp.milliseconds)
+            let pair = (0..<2).map { offset in
+                let header = QuantHeader(
+                    chain: bang.id, height: height, previous: tip.hash, timestamp: Timestamp(milliseconds: base + UInt64(offset)),
+                    merkleRoot: Merkle.root([]), transactionCount: 0, proposer: key.publicKey, difficultyBits: 1, nonce: 0)
+                return Proposal(quant: Quant(header: header.signed(with: key), transactions: []), round: round, validRound: nil, with: key)
+            }
+            recorder.trace("\(style) equivocates proposals at \(height) round \(round)")
+            for (index, address) in honest.enumerated() { await push(.consensus(.proposal(pair[index % 2])), net: net, to: address) }
+        }
     }
 
     /// Sends an old push again to someone.

@@ -99,6 +99,16 @@ final class CrashableStore: BlockStore {
     }
     func removeCommittedFromMempool() async throws(StorageError) -> Int { try await alive(); return try await base.removeCommittedFromMempool() }
     func ban(_ peer: PublicKey, until: Timestamp) async throws(StorageError) { try await alive(); try await base.ban(peer, until: until) }
+    func signerState(chain: ChainID) async throws(StorageError) -> SignerState? {
+        try await alive()
+        return try await base.signerState(chain: chain)
+    }
+    func save(_ state: SignerState, chain: ChainID) async throws(StorageError) { try await alive(); try await base.save(state, chain: chain) }
+    func validProof(chain: ChainID) async throws(StorageError) -> ValidProof? {
+        try await alive()
+        return try await base.validProof(chain: chain)
+    }
+    func save(_ proof: ValidProof, chain: ChainID) async throws(StorageError) { try await alive(); try await base.save(proof, chain: chain) }
     func bans(after now: Timestamp) async throws(StorageError) -> [PublicKey: Timestamp] {
         try await alive()
         return try await base.bans(after: now)

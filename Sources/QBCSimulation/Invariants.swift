@@ -104,12 +104,15 @@ extension World {
             var seen = Set<TransactionID>()
             var height: UInt64 = 1
             while let stored = try await store.header(chain: chain.id, height: height) {
-                let quant = Quant(header: stored.header, transactions: try await store.transactions(chain: chain.id, height: height, limits: rules.transactionLimits))
+                let quant = Quant(
+                    header: stored.header, transactions: try await store.transactions(chain: chain.id, height: height, limits: rules.transactionLimits),
+                    certificate: stored.certificate)
                 let windowStart = engine.windowStart(above: height - 1).map { $0 == 0 ? chain.bang.timestamp : timestamps[$0] ?? chain.bang.timestamp }
                 let summary = QuantRules.Parent(
                     height: height - 1, hash: parent?.hash ?? chain.id, timestamp: parent?.header.timestamp ?? chain.bang.timestamp,
                     difficultyBits: parent?.header.difficultyBits ?? 0, windowStart: windowStart)
                 try QuantRules.checkHeader(quant.header, parent: summary, chain: chain.id, rules: rules, membership: membership, now: now, banned: banned)
+                try engine.checkCertificate(quant.certificate, of: quant.header, hash: quant.hash, membership: membership)
                 membership = try QuantRules.checkBody(quant, rules: rules, membership: membership).membership
                 for tx in quant.transactions {
                     guard tx.hasValidSignature else { throw RuleError(.badSignature, "transaction \(tx.id.hex)") }

@@ -17,6 +17,8 @@ final class Recorder: Sendable {
         /// incarnation holding two that form evidence saw the equivocation, so it must be caught.
         var seen: [String: [ChainID: [UInt64: [PublicKey: Set<QuantHeader>]]]] = [:]
         var counters: [String: Int] = [:]
+        /// Under BFT: the Quant each height was first committed with by any honest node.
+        var final: [ChainID: [UInt64: Hash]] = [:]
         var violation: String?
     }
 
@@ -25,9 +27,14 @@ final class Recorder: Sendable {
     /// Lines kept for the report (all are digested).
     let tailLength: Int
 
-    init(clock: @escaping @Sendable () -> UInt64, tailLength: Int = 60) {
+    /// Under BFT every commit is final: two honest nodes must never commit different Quants at
+    /// one height, nor replace one, at any moment of the run.
+    let finalCommits: Bool
+
+    init(clock: @escaping @Sendable () -> UInt64, tailLength: Int = 60, finalCommits: Bool = false) {
         self.clock = clock
         self.tailLength = tailLength
+        self.finalCommits = finalCommits
     }
 
     /// Appends a line to the trace; every line enters the digest.
@@ -60,10 +67,12 @@ final class Recorder: Sendable {
 
         func committed(_ quant: Quant, on chain: ChainID) {
             recorder.saw(quant, on: chain, by: node)
+            if recorder.finalCommits { recorder.final(quant, on: chain, by: node) }
             recorder.trace("\(node) commit \(quant.header.height) \(quant.hash.hex.prefix(12)) by \(quant.header.proposer.hex.prefix(8)) txs \(quant.transactions.count)")
         }
 
         func switched(chain: ChainID, ancestor: UInt64, to branch: [Quant], orphaned: [TransactionID]) {
+            if recorder.finalCommits { recorder.violated("safety: \(node) replaced final Quants above height \(ancestor)") }
             for quant in branch { recorder.saw(quant, on: chain, by: node) }
             recorder.count("switches")
             recorder.trace("\(node) switch above \(ancestor) to \(branch.last?.hash.hex.prefix(12) ?? "-") orphaned \(orphaned.count)")
@@ -82,8 +91,20 @@ final class Recorder: Sendable {
 
     private func saw(_ quant: Quant, on chain: ChainID, by node: String) {
         state.withLock { s in
-            s.seen[node, default: [:]][chain, default: [:]][quant.header.height, default: [:]][quant.header.proposer, default: []].insert(quant.header)
+            _ = s.seen[node, default: [:]][chain, default: [:]][quant.header.height, default: [:]][quant.header.proposer, default: []].insert(quant.header)
         }
+    }
+
+    private func final(_ quant: Quant, on chain: ChainID, by node: String) {
+        let earlier: Hash? = state.withLock { s in
+            if let held = s.final[chain]?[quant.header.height] { return held }
+            s.final[chain, default: [:]][quant.header.height] = quant.hash
+            return nil
+        }
+        if let earlier, earlier != quant.hash {
+            violated("safety: \(node) is final on \(quant.hash.hex.prefix(12)) at height \(quant.header.height), another honest node on \(earlier.hex.prefix(12))")
+        }
+        if quant.certificate == nil { violated("safety: \(node) committed height \(quant.header.height) without a certificate") }
     }
 
     /// A node that crashed forgets what it saw.

@@ -42,7 +42,7 @@ final class SimulatedNode: Sendable {
         let epoch = epochs.add(1, ordering: .relaxed).newValue
         let store = CrashableStore(durable, scheduler: net.scheduler, random: random)
         var logger = Logger(label: "node\(index)") { [clock] label in SimulatedLogHandler(label: label, clock: clock) }
-        logger.logLevel = ProcessInfo.processInfo.environment["QBC_SIM_DEBUG"] != nil ? .debug : .critical
+        logger.logLevel = ProcessInfo.processInfo.environment["QBC_SIM_DEBUG"] != nil ? (ProcessInfo.processInfo.environment["QBC_SIM_DEBUG"] == "trace" ? .trace : .debug) : .critical
         let environment = NodeEnvironment(
             clock: clock, sealingThreads: 0, verifierThreads: 0, logger: logger,
             observer: Recorder.Observer(node: "node\(index)", recorder: recorder))
@@ -103,6 +103,10 @@ struct HonestEndpoint: SimulatedEndpoint {
         case .bang(let bang):
             try await network.authorize(sender)
             _ = try await network.receivedBang(bang, from: sender)
+        case .consensus(let message):
+            let chain = try chain(message.chain)
+            try await network.authorize(sender, chain: chain)
+            try await network.receivedConsensus(message, on: chain, from: sender)
         }
     }
 

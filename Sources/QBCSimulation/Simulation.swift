@@ -16,7 +16,7 @@ public enum Simulation {
     /// Runs `seed` to the end on the calling thread (it blocks) and reports.
     public static func run(seed: UInt64, config: SimulationConfig) -> SimulationReport {
         let scheduler = SimulationScheduler(start: epoch)
-        let recorder = Recorder(clock: { scheduler.now - epoch }, tailLength: config.traceLines)
+        let recorder = Recorder(clock: { scheduler.now - epoch }, tailLength: config.traceLines, finalCommits: config.engine == BFTEngine.name)
         let end = epoch + config.activeMilliseconds + config.quietMilliseconds
         let world = World(seed: seed, config: config, scheduler: scheduler, recorder: recorder)
         let root = Task(executorPreference: scheduler) { await world.play() }
@@ -66,14 +66,18 @@ final class World: @unchecked Sendable {
         newcomer = key()
         let nodeKeys = (0..<max(1, config.nodes)).map { _ in key() }
         let byzantineKeys = [key(), key()]
-        let poa = config.engine == ProofOfAuthorityEngine.name
+        let authorities = config.engine != ProofOfWorkEngine.name
+        let bft = config.engine == BFTEngine.name
         var members: [PublicKey: Role] = [admin.publicKey: .admin]
         for writer in writers { members[writer.publicKey] = .writer }
-        for node in nodeKeys { members[node.publicKey] = poa ? [.node, .authority] : .node }
+        for node in nodeKeys { members[node.publicKey] = authorities ? [.node, .authority] : .node }
         if config.faults.contains(.byzantine) {
-            for byzantine in byzantineKeys { members[byzantine.publicKey] = poa ? [.node, .authority] : .node }
+            // Under BFT only the crafty one is an authority: one of n = nodes + 1, at most f.
+            for (index, byzantine) in byzantineKeys.enumerated() {
+                members[byzantine.publicKey] = authorities && (!bft || index == 1) ? [.node, .authority] : .node
+            }
         }
-        bang = Bang(rules: World.rules(name: "sim", poa: poa, members: members), timestamp: Timestamp(milliseconds: Simulation.epoch), creator: admin)
+        bang = Bang(rules: World.rules(name: "sim", engine: config.engine, members: members), timestamp: Timestamp(milliseconds: Simulation.epoch), creator: admin)
         net = SimulatedNetwork(scheduler: scheduler, faults: config.faults, random: random.fork(), recorder: recorder)
         var nodes = [SimulatedNode]()
         for (index, nodeKey) in nodeKeys.enumerated() {
@@ -102,10 +106,13 @@ final class World: @unchecked Sendable {
         self.random = random
     }
 
-    static func rules(name: String, poa: Bool, members: [PublicKey: Role]) -> ChainRules {
-        ChainRules(
-            name: name, consensus: poa ? .proofOfAuthority(outOfTurnDelayMilliseconds: 1000) : .proofOfWork(difficultyBits: 6),
-            membership: Membership(members))
+    static func rules(name: String, engine: String, members: [PublicKey: Role]) -> ChainRules {
+        let consensus: Consensus = switch engine {
+        case ProofOfAuthorityEngine.name: .proofOfAuthority(outOfTurnDelayMilliseconds: 1000)
+        case BFTEngine.name: .bft(BFTEngine(timeoutMilliseconds: 1000, timeoutIncrementMilliseconds: 500, maxTimeoutMilliseconds: 5000))
+        default: .proofOfWork(difficultyBits: 6)
+        }
+        return ChainRules(name: name, consensus: consensus, membership: Membership(members))
     }
 
     var now: UInt64 { scheduler.now }
@@ -233,7 +240,7 @@ final class World: @unchecked Sendable {
 
     private func createChain() async {
         guard let node = running.first, let directory = node.incarnation?.directory else { return }
-        let second = Bang(rules: World.rules(name: "sim-b", poa: bang.rules.consensus.engineName == ProofOfAuthorityEngine.name, members: bang.rules.membership.roles),
+        let second = Bang(rules: World.rules(name: "sim-b", engine: bang.rules.consensus.engineName, members: bang.rules.membership.roles),
                           timestamp: node.clock.now(), creator: admin)
         do {
             _ = try await directory.adopt(second)

@@ -71,6 +71,14 @@ public protocol BlockStore: Sendable {
     /// admission could race a commit); returns how many there were.
     func removeCommittedFromMempool() async throws(StorageError) -> Int
 
+    /// BFT: this node's signer state for `chain` (its last votes and its lock), nil when none.
+    func signerState(chain: ChainID) async throws(StorageError) -> SignerState?
+    /// Stores the signer state; the node does so before any vote it signs leaves it.
+    func save(_ state: SignerState, chain: ChainID) async throws(StorageError)
+    /// BFT: the Quant this node last saw a quorum prevote for, with those prevotes.
+    func validProof(chain: ChainID) async throws(StorageError) -> ValidProof?
+    func save(_ proof: ValidProof, chain: ChainID) async throws(StorageError)
+
     /// Records that a peer is banned until `until` (so a restart keeps the ban).
     func ban(_ peer: PublicKey, until: Timestamp) async throws(StorageError)
     /// Peers banned beyond `now`, with the end of each ban.

@@ -23,6 +23,8 @@ public final class MemoryBlockStore: BlockStore {
         var evidence: [ChainID: [Equivocation]] = [:]
         var bans: [PublicKey: Timestamp] = [:]
         var sealedOn: [ChainID: [Hash: SealedQuant]] = [:]
+        var signers: [ChainID: SignerState] = [:]
+        var validProofs: [ChainID: ValidProof] = [:]
     }
 
     private let state = Mutex(State())
@@ -219,6 +221,22 @@ public final class MemoryBlockStore: BlockStore {
             for evidence in s.evidence[chain] ?? [] { banned.record(evidence) }
             return banned
         }
+    }
+
+    public func signerState(chain: ChainID) async throws(StorageError) -> SignerState? {
+        try withState { s in s.signers[chain] }
+    }
+
+    public func save(_ state: SignerState, chain: ChainID) async throws(StorageError) {
+        try withState { s in s.signers[chain] = state }
+    }
+
+    public func validProof(chain: ChainID) async throws(StorageError) -> ValidProof? {
+        try withState { s in s.validProofs[chain] }
+    }
+
+    public func save(_ proof: ValidProof, chain: ChainID) async throws(StorageError) {
+        try withState { s in s.validProofs[chain] = proof }
     }
 
     public func ban(_ peer: PublicKey, until: Timestamp) async throws(StorageError) {

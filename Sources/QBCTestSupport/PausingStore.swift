@@ -105,5 +105,9 @@ public final class PausingStore: BlockStore {
     }
     public func removeCommittedFromMempool() async throws(StorageError) -> Int { try await base.removeCommittedFromMempool() }
     public func ban(_ peer: PublicKey, until: Timestamp) async throws(StorageError) { try await base.ban(peer, until: until) }
+    public func signerState(chain: ChainID) async throws(StorageError) -> SignerState? { try await base.signerState(chain: chain) }
+    public func save(_ state: SignerState, chain: ChainID) async throws(StorageError) { try await base.save(state, chain: chain) }
+    public func validProof(chain: ChainID) async throws(StorageError) -> ValidProof? { try await base.validProof(chain: chain) }
+    public func save(_ proof: ValidProof, chain: ChainID) async throws(StorageError) { try await base.save(proof, chain: chain) }
     public func bans(after now: Timestamp) async throws(StorageError) -> [PublicKey: Timestamp] { try await base.bans(after: now) }
 }

@@ -59,8 +59,17 @@ public struct QuantHeaderJSON: Codable, Sendable, Equatable {
     public let seal: String?
     public let cumulativeWork: Int64
     public let cumulativeTransactions: Int64
+    /// BFT: the commit certificate's bytes, hex (documentation/protocol.md, "Commit certificate").
+    public let certificate: String?
+    /// True when no fork can replace the Quant (BFT); absent in peer pages.
+    public let final: Bool?
+    /// Quants from this one to the tip, this one included; absent in peer pages.
+    public let confirmations: UInt64?
 
-    public init(header h: QuantHeader, cumulativeWork: Int64, cumulativeTransactions: Int64) {
+    public init(
+        header h: QuantHeader, cumulativeWork: Int64, cumulativeTransactions: Int64, certificate: CommitCertificate? = nil,
+        finality: Finality? = nil
+    ) {
         hash = h.hash.hex
         chain = h.chain.hex
         height = h.height
@@ -74,6 +83,25 @@ public struct QuantHeaderJSON: Codable, Sendable, Equatable {
         seal = h.seal?.hex
         self.cumulativeWork = cumulativeWork
         self.cumulativeTransactions = cumulativeTransactions
+        self.certificate = certificate.map { Hex.encode($0.encoded) }
+        final = finality?.final
+        confirmations = finality?.confirmations
+    }
+
+    /// A stored header as clients read it, with its finality against the chain's tip.
+    public init(_ stored: some StoredHeaderView, tipHeight: UInt64, finalCommits: Bool) {
+        self.init(
+            header: stored.header, cumulativeWork: stored.cumulativeWork, cumulativeTransactions: stored.cumulativeTransactions,
+            certificate: stored.certificate, finality: Finality(height: stored.header.height, tipHeight: tipHeight, finalCommits: finalCommits))
+    }
+
+    /// The certificate, decoded (nil when absent); malformed bytes are refused.
+    public func commitCertificate() throws(WireError) -> CommitCertificate? {
+        guard let certificate else { return nil }
+        guard certificate.utf8.count <= 2 * (6 + 96 * BFTEngine.maxAuthorities) else { throw .tooLarge("a commit certificate is too long") }
+        do { return try CommitCertificate(decoding: try Hex.decode(certificate)) } catch {
+            throw .malformed("certificate must be the hex of a commit certificate (documentation/protocol.md, \"Commit certificate\")")
+        }
     }
 
     /// Rebuilds the core header, so a client can recompute and check the hash.
@@ -87,6 +115,26 @@ public struct QuantHeaderJSON: Codable, Sendable, Equatable {
             difficultyBits: difficultyBits, nonce: nonce,
             seal: try seal.map { text throws(WireError) in try TransactionJSON.field(text, as: Signature.self, "seal") })
     }
+}
+
+/// How settled a committed Quant is: final under BFT, else as many confirmations as Quants
+/// from it to the tip.
+public struct Finality: Sendable, Equatable {
+    public let final: Bool
+    public let confirmations: UInt64
+
+    public init(height: UInt64, tipHeight: UInt64, finalCommits: Bool) {
+        final = finalCommits
+        confirmations = tipHeight >= height ? tipHeight - height + 1 : 0
+    }
+}
+
+/// What `QuantHeaderJSON` needs of a stored header (QBCWire does not depend on storage).
+public protocol StoredHeaderView {
+    var header: QuantHeader { get }
+    var cumulativeWork: Int64 { get }
+    var cumulativeTransactions: Int64 { get }
+    var certificate: CommitCertificate? { get }
 }
 
 /// A Quant with its transactions.
@@ -136,15 +184,18 @@ public struct StatsJSON: Codable, Sendable {
     public let version: String
     /// Proof of authority: authorities caught signing two Quants on one parent.
     public let equivocators: [String]?
+    /// BFT: the height up to which every Quant is final (the tip's).
+    public let finalHeight: UInt64?
     /// For a forked chain: the parent and the last Quant the two share.
     public let fork: ForkJSON?
 
     public init(
         chain: String, name: String, engine: String, difficultyBits: UInt8, height: UInt64, tipHash: String,
         tipTimestamp: UInt64, cumulativeWork: Int64, transactions: Int64, mempool: Int, mempoolCapacity: Int,
-        peers: Int, node: String, version: String, equivocators: [String]? = nil, fork: ForkJSON? = nil
+        peers: Int, node: String, version: String, equivocators: [String]? = nil, fork: ForkJSON? = nil, finalHeight: UInt64? = nil
     ) {
         self.fork = fork
+        self.finalHeight = finalHeight
         self.chain = chain
         self.name = name
         self.engine = engine
@@ -171,13 +222,18 @@ public struct TransactionLookupJSON: Codable, Sendable {
     public let height: UInt64?
     public let position: Int?
     public let quant: String?
+    /// Committed transactions: true when final (BFT), and the confirmations of its Quant.
+    public let final: Bool?
+    public let confirmations: UInt64?
 
-    public init(status: String, transaction: TransactionJSON, height: UInt64?, position: Int?, quant: String?) {
+    public init(status: String, transaction: TransactionJSON, height: UInt64?, position: Int?, quant: String?, finality: Finality? = nil) {
         self.status = status
         self.transaction = transaction
         self.height = height
         self.position = position
         self.quant = quant
+        final = finality?.final
+        confirmations = finality?.confirmations
     }
 }
 

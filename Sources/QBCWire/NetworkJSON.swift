@@ -109,7 +109,7 @@ extension QuantJSON {
         var txs = [Transaction]()
         txs.reserveCapacity(transactions.count)
         for tx in transactions { txs.append(try tx.transaction(maxPayloadBytes: maxPayloadBytes)) }
-        return Quant(header: header, transactions: txs)
+        return Quant(header: header, transactions: txs, certificate: try self.header.commitCertificate())
     }
 }
 
@@ -121,5 +121,76 @@ public struct PeerQuantResultJSON: Codable, Sendable {
     public init(status: String, message: String) {
         self.status = status
         self.message = message
+    }
+}
+
+/// `POST /peer/chains/{id}/consensus`: one BFT message, a vote (its bytes, hex) or a proposal.
+public struct ConsensusMessageJSON: Codable, Sendable {
+    public let vote: String?
+    public let proposal: ProposalJSON?
+
+    public init(_ message: BFTHeight.Message) {
+        switch message {
+        case .vote(let vote):
+            self.vote = Hex.encode(vote.encoded)
+            proposal = nil
+        case .proposal(let proposal):
+            vote = nil
+            self.proposal = ProposalJSON(proposal)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(["vote", "proposal"], in: "consensus message")
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        vote = try container.decodeIfPresent(String.self, forKey: .vote)
+        proposal = try container.decodeIfPresent(ProposalJSON.self, forKey: .proposal)
+    }
+
+    enum CodingKeys: String, CodingKey { case vote, proposal }
+
+    /// Exactly one of the two, decoded; a vote's bytes are 214 at most.
+    public func message(maxPayloadBytes: Int) throws(WireError) -> BFTHeight.Message {
+        switch (vote, proposal) {
+        case (let vote?, nil):
+            guard vote.utf8.count <= 2 * 214 else { throw .tooLarge("a vote is at most 214 bytes") }
+            do { return .vote(try Vote(decoding: try Hex.decode(vote))) } catch {
+                throw .malformed("vote must be the hex of a vote's bytes (documentation/protocol.md, \"BFT votes\")")
+            }
+        case (nil, let proposal?):
+            return .proposal(try proposal.proposal(maxPayloadBytes: maxPayloadBytes))
+        default:
+            throw .malformed("a consensus message holds exactly one of vote and proposal")
+        }
+    }
+}
+
+/// A BFT proposal: the round's proposer's signature over the round, valid round and Quant.
+public struct ProposalJSON: Codable, Sendable {
+    public let round: UInt32
+    /// The round in which a quorum prevoted for this Quant; absent for a new Quant.
+    public let validRound: UInt32?
+    public let proposer: String
+    public let signature: String
+    public let quant: QuantJSON
+
+    public init(_ proposal: Proposal) {
+        round = proposal.round
+        validRound = proposal.validRound
+        proposer = proposal.proposer.hex
+        signature = proposal.signature.hex
+        quant = QuantJSON(
+            header: QuantHeaderJSON(header: proposal.quant.header, cumulativeWork: 0, cumulativeTransactions: 0),
+            transactions: proposal.quant.transactions.map(TransactionJSON.init))
+    }
+
+    public func proposal(maxPayloadBytes: Int) throws(WireError) -> Proposal {
+        guard validRound != Proposal.noRound else { throw .malformed("validRound \(Proposal.noRound) is reserved for none") }
+        let quant = try self.quant.quant(maxPayloadBytes: maxPayloadBytes)
+        guard quant.certificate == nil else { throw .malformed("a proposed Quant has no certificate yet") }
+        return Proposal(
+            quant: quant, round: round, validRound: validRound,
+            proposer: try TransactionJSON.field(proposer, as: PublicKey.self, "proposer"),
+            signature: try TransactionJSON.field(signature, as: Signature.self, "signature"))
     }
 }

@@ -17,7 +17,7 @@ struct SimCommand: ParsableCommand {
     @Option(name: .long, help: "The first seed.") var seed: UInt64 = 1
     @Option(name: .long, help: "How many seeds, from --seed upward.") var seeds: Int = 1
     @Option(name: .long, help: "Honest nodes.") var nodes: Int = 4
-    @Option(name: .long, help: "pow, poa, or both (alternating by seed).") var engine: String = "both"
+    @Option(name: .long, help: "pow, poa, bft, or both (pow and poa alternating by seed).") var engine: String = "both"
     @Option(name: .long, help: "all, none, or some of loss,dup,reorder,partition,crash,byzantine,skew.") var faults: String = "all"
     @Option(name: .long, help: "Simulated seconds of load and faults.") var active: UInt64 = 120
     @Option(name: .long, help: "Simulated seconds of quiet before the checks.") var quiet: UInt64 = 120
@@ -28,7 +28,7 @@ struct SimCommand: ParsableCommand {
 
     func validate() throws {
         guard seeds >= 1, (1...64).contains(nodes) else { throw ValidationError("--seeds must be at least 1 and --nodes 1 to 64") }
-        guard ["pow", "poa", "both"].contains(engine) else { throw ValidationError("--engine must be pow, poa or both") }
+        guard ["pow", "poa", "bft", "both"].contains(engine) else { throw ValidationError("--engine must be pow, poa, bft or both") }
         guard Faults(parsing: faults) != nil else { throw ValidationError("--faults: unknown fault in \"\(faults)\"") }
         guard ["memory", "sqlite"].contains(store) else { throw ValidationError("--store must be memory or sqlite") }
         guard rate > 0, active >= 1 else { throw ValidationError("--rate and --active must be positive") }

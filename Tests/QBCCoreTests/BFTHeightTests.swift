@@ -16,6 +16,7 @@ private struct Rounds {
     var timeouts: [(Int, BFTHeight.Timeout)] = []
     var decided: [Int: Quant] = [:]
     var persisted: [Int: SignerState] = [:]
+    var valid: [Int: ValidProof] = [:]
     /// What a node builds when asked: its own Quant, so that different proposers build different ones.
     var offered: [Int: Quant] = [:]
 
@@ -38,6 +39,7 @@ private struct Rounds {
             case .build(let round):
                 if let quant = offered[index] { perform(index, machines[index].built(quant, round: round)) }
             case .persist(let state): persisted[index] = state
+            case .persistValid(let proof): valid[index] = proof
             case .send(let message): queue.append((index, message))
             case .schedule(let timeout): timeouts.append((index, timeout))
             case .decide(let quant): decided[index] = quant
@@ -199,5 +201,50 @@ private struct Rounds {
         let bytes = Array(encoded[0..<6]) + Array(encoded[102..<198]) + Array(encoded[6..<102]) + Array(encoded[198...])
         #expect(throws: CanonicalReader.DecodingError.self) { try CommitCertificate(decoding: bytes) }
         #expect(BFTEngine.quorum(4) == 3 && BFTEngine.quorum(5) == 4 && BFTEngine.quorum(7) == 5 && BFTEngine.quorum(1) == 1)
+    }
+
+    @Test func aLockedNodeKeepsItsQuantAndItsQuorumAcrossACrash() throws {
+        var rounds = Rounds()
+        let authorities = rounds.keys.map(\.publicKey)
+        let chain = rounds.machines[0].chain
+        let proposerKey = try #require(rounds.keys.first { $0.publicKey == rounds.machines[0].proposer })
+        let quant = try #require(rounds.offered[rounds.keys.firstIndex { $0.publicKey == proposerKey.publicKey } ?? 0])
+        // Node 0 (not the proposer of round 0 in this key order) hears the proposal and a quorum of
+        // prevotes, locks, and crashes before anything else.
+        let locker = rounds.keys.indices.first { rounds.keys[$0].publicKey != proposerKey.publicKey } ?? 0
+        var machine = rounds.machines[locker]
+        var actions = machine.receive(Proposal(quant: quant, round: 0, validRound: nil, with: proposerKey), valid: true).1
+        for key in rounds.keys where key.publicKey != rounds.keys[locker].publicKey {
+            actions += machine.receive(Vote(.prevote, chain: chain, height: 1, round: 0, quant: quant.hash, with: key)).1
+        }
+        var signer: SignerState?
+        var proof: ValidProof?
+        for action in actions {
+            if case .persist(let state) = action { signer = state }
+            if case .persistValid(let valid) = action { proof = valid }
+        }
+        let stored = try #require(proof)
+        let decoded = try ValidProof(decoding: stored.encoded)
+        #expect(decoded.quant.hash == quant.hash && decoded.round == 0 && decoded.prevotes.count >= 3)
+        #expect(try #require(signer).lockedQuant == quant.hash)
+        // Restarted, it runs rounds until it proposes: the Quant it is locked on, citing round 0.
+        var restarted = BFTHeight(
+            chain: chain, height: 1, authorities: authorities, engine: BFTEngine(), key: rounds.keys[locker], restoring: signer, valid: decoded)
+        var proposed: Proposal?
+        var out = restarted.start()
+        for _ in 0..<12 where proposed == nil {
+            for action in out { if case .send(.proposal(let proposal)) = action { proposed = proposal } }
+            out = [.propose, .prevote, .precommit].flatMap { step in
+                restarted.timeout(.init(step: step, height: 1, round: restarted.round, after: 0))
+            }
+        }
+        let proposal = try #require(proposed)
+        #expect(proposal.quant.hash == quant.hash && proposal.validRound == 0)
+        // And it passes on the quorum behind it, others' prevotes included.
+        let relayed = restarted.ownMessages.compactMap { message -> Vote? in
+            if case .vote(let vote) = message, vote.round == 0, vote.voter != rounds.keys[locker].publicKey { return vote }
+            return nil
+        }
+        #expect(relayed.count >= 2)
     }
 }

@@ -38,6 +38,8 @@ public struct BFTHeight: Sendable {
         case build(round: UInt32)
         /// Store the signer state before carrying out the actions that follow it.
         case persist(SignerState)
+        /// Store the valid Quant and the prevotes for it (for liveness after a crash).
+        case persistValid(ValidProof)
         case send(Message)
         case schedule(Timeout)
         /// Commit this certified Quant: the height is decided.
@@ -69,6 +71,7 @@ public struct BFTHeight: Sendable {
     public private(set) var signer: SignerState
     private var validRound: UInt32?
     private var validQuant: Quant?
+    private var validProof: ValidProof?
     private var proposals: [UInt32: Proposal] = [:]
     private var validity: [Hash: Bool] = [:]
     private var prevotes: [UInt32: [PublicKey: Vote]] = [:]
@@ -88,7 +91,10 @@ public struct BFTHeight: Sendable {
 
     /// `key`: this node's, when it is one of the authorities. `restoring`: the signer state stored
     /// before a crash, taken when it is for this height.
-    public init(chain: ChainID, height: UInt64, authorities: [PublicKey], engine: BFTEngine, key: SigningKey?, restoring: SignerState? = nil) {
+    public init(
+        chain: ChainID, height: UInt64, authorities: [PublicKey], engine: BFTEngine, key: SigningKey?, restoring: SignerState? = nil,
+        valid: ValidProof? = nil
+    ) {
         self.chain = chain
         self.height = height
         self.authorities = authorities.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
@@ -100,6 +106,18 @@ public struct BFTHeight: Sendable {
             round = restoring.round
         } else {
             signer = SignerState(height: height)
+        }
+        if let valid, valid.height == height, valid.quant.header.chain == chain {
+            validRound = valid.round
+            validQuant = valid.quant
+            validProof = valid
+            validity[valid.quant.hash] = true
+            for vote in valid.prevotes
+            where vote.kind == .prevote && vote.chain == chain && vote.height == height && vote.round == valid.round
+                && vote.quant == valid.quant.hash && self.authorities.contains(vote.voter)
+            {
+                record(vote)
+            }
         }
     }
 
@@ -171,14 +189,23 @@ public struct BFTHeight: Sendable {
         return out
     }
 
-    /// This node's own messages of the current round, to send again (a peer may have missed them).
+    /// This node's own messages to send again (a peer may have missed them): its proposal and
+    /// votes of the current round, and every vote it cast for a Quant in an earlier round, which
+    /// a later proposal may cite as its valid round (a peer that never saw that quorum could not
+    /// follow the proposal, and locked peers would wait forever).
     public var ownMessages: [Message] {
         guard let key = key?.publicKey else { return [] }
         var messages = [Message]()
         if let proposal = proposals[round], proposal.proposer == key { messages.append(.proposal(proposal)) }
         for kind in Vote.Kind.allCases {
-            if let vote = tally(kind)[round]?[key] { messages.append(.vote(vote)) }
+            for (voted, votes) in tally(kind).sorted(by: { $0.key < $1.key }) {
+                guard let vote = votes[key], voted == round || (voted < round && vote.quant != nil) else { continue }
+                messages.append(.vote(vote))
+            }
         }
+        // The quorum behind this node's valid Quant, others' prevotes included (votes carry
+        // their own signatures), so peers that missed it can follow a proposal citing it.
+        if let validProof { messages += validProof.prevotes.filter { $0.voter != key }.map { .vote($0) } }
         return messages
     }
 
@@ -272,6 +299,10 @@ public struct BFTHeight: Sendable {
             }
             validRound = round
             validQuant = proposal.quant
+            let proof = ValidProof(round: round, quant: proposal.quant, prevotes: (prevotes[round] ?? [:]).values.filter { $0.quant == hash }
+                .sorted { $0.voter.bytes.lexicographicallyPrecedes($1.voter.bytes) })
+            validProof = proof
+            out.append(.persistValid(proof))
             return true
         }
         if step == .prevote, count(.prevote, round, nil) >= quorum {

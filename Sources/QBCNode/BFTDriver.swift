@@ -1,0 +1,253 @@
+import Logging
+public import QBCCore
+import QBCCrypto
+import QBCStorage
+
+/// Runs the BFT rounds of one chain on this node (consensus.md, "BFT"): feeds checked proposals,
+/// votes and timeouts to the height's state machine, one at a time, and carries out what it asks:
+/// store the signer state, then send; build a Quant; commit a decided one through the chain.
+/// A node that is not an authority runs none and follows the chain by sync.
+public actor BFTDriver {
+    public nonisolated let chain: ChainService
+    let engine: BFTEngine
+    let key: SigningKey
+    let environment: NodeEnvironment
+    let send: @Sendable (BFTHeight.Message) async -> Void
+    private let events: AsyncStream<Event>
+    private let sink: AsyncStream<Event>.Continuation
+    private var state: BFTHeight?
+    private var tipHash: Hash?
+    private var timers: [(due: Timestamp, timeout: BFTHeight.Timeout)] = []
+    private var verdicts: [Hash: Bool] = [:]
+    /// Messages for the next height, which arrive before this node has committed the current one.
+    private var ahead: [BFTHeight.Message] = []
+    private var lastCommit: Timestamp
+    private var resentAt: Timestamp
+
+    enum Event: Sendable {
+        case tick
+        case message(BFTHeight.Message)
+    }
+
+    /// How often timers are looked at; messages are handled as they come.
+    static let tick = Duration.milliseconds(20)
+    /// Messages kept for the next height, and proposals judged per height, at most.
+    static let aheadCapacity = 1024
+    static let verdictCapacity = 64
+    /// Messages waiting to be handled at most; beyond it the newest are kept (lost ones are sent again).
+    static let queueCapacity = 4096
+
+    public init?(chain: ChainService, key: SigningKey, environment: NodeEnvironment, send: @escaping @Sendable (BFTHeight.Message) async -> Void) {
+        guard let engine = chain.engine as? BFTEngine else { return nil }
+        self.chain = chain
+        self.engine = engine
+        self.key = key
+        self.environment = environment
+        self.send = send
+        (events, sink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(Self.queueCapacity))
+        lastCommit = environment.clock.now()
+        resentAt = lastCommit
+    }
+
+    var logger: Logger { environment.logger }
+    var now: Timestamp { environment.clock.now() }
+
+    // MARK: Intake
+
+    /// What became of a submitted message.
+    public enum Intake: Sendable, Equatable {
+        case queued
+        /// For a height final here already: an honest authority that is behind sends those; it
+        /// catches up by sync.
+        case stale(tipHeight: UInt64)
+    }
+
+    /// Checks what is cheap (chain, height, sender's role, signature) and queues the message.
+    /// Throws `badVote` for what no honest authority sends.
+    public nonisolated func submit(_ message: BFTHeight.Message) async throws(RuleError) -> Intake {
+        guard message.chain == chain.id else { throw RuleError(.wrongChain, "the message is for chain \(message.chain.hex)") }
+        let height = await chain.peerTip().height
+        guard message.height > height else { return .stale(tipHeight: height) }
+        let membership = chain.membership
+        switch message {
+        case .vote(let vote):
+            guard membership.holds(vote.voter, .authority) else { throw RuleError(.badVote, "voter \(vote.voter.hex) is not an authority") }
+            guard vote.verifies else { throw RuleError(.badVote, "the \(vote.kind)'s signature does not verify for \(vote.voter.hex)") }
+        case .proposal(let proposal):
+            guard membership.holds(proposal.proposer, .authority) else {
+                throw RuleError(.badVote, "proposer \(proposal.proposer.hex) is not an authority")
+            }
+            guard proposal.verifies else { throw RuleError(.badVote, "the proposal's signature does not verify (qbc/bft-proposal/v1)") }
+        }
+        sink.yield(.message(message))
+        return .queued
+    }
+
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [sink, environment] in
+                while !Task.isCancelled {
+                    do { try await environment.clock.sleep(for: Self.tick) } catch { break }
+                    sink.yield(.tick)
+                }
+                sink.finish()
+            }
+            for await event in events { await handle(event) }
+            group.cancelAll()
+        }
+    }
+
+    private func handle(_ event: Event) async {
+        do {
+            try await refresh()
+            switch event {
+            case .tick: try await tick()
+            case .message(let message): try await take(message)
+            }
+        } catch {
+            logger.error("a BFT step failed", metadata: ["chain": "\(chain.rules.name)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: Heights
+
+    /// Moves to the height above the tip when the tip moved (a decision here, or sync).
+    private func refresh() async throws(StorageError) {
+        let (tip, membership) = await chain.consensusView()
+        let hash = tip?.hash ?? chain.id
+        guard hash != tipHash else { return }
+        let first = tipHash == nil
+        tipHash = hash
+        let height = (tip?.header.height ?? 0) + 1
+        timers = []
+        verdicts = [:]
+        if !first { lastCommit = now }
+        let authorities = membership.members(with: .authority)
+        guard authorities.contains(key.publicKey) else {
+            state = nil
+            ahead = []
+            return
+        }
+        let stored = try await chain.reader.signerState(chain: chain.id)
+        let valid = try await chain.reader.validProof(chain: chain.id)
+        state = BFTHeight(chain: chain.id, height: height, authorities: authorities, engine: engine, key: key, restoring: stored, valid: valid)
+        let waiting = ahead.filter { $0.height == height }
+        ahead.removeAll { $0.height <= height }
+        for message in waiting { try await take(message) }
+    }
+
+    private func tick() async throws(StorageError) {
+        guard let current = state else { return }
+        let now = self.now
+        let due = timers.filter { $0.due <= now }
+        timers.removeAll { $0.due <= now }
+        for timer in due { try await perform(apply { $0.timeout(timer.timeout) }) }
+        if !current.started, await chain.sealable() > 0, now.milliseconds(since: lastCommit) >= Int64(chain.rules.leap.intervalMilliseconds) {
+            try await perform(apply { $0.start() })
+        }
+        // What this node said in its round, again, for peers that missed it (lost, or cut off).
+        if current.started, now.milliseconds(since: resentAt) >= Int64(engine.timeoutMilliseconds) {
+            resentAt = now
+            logger.trace("bft resend", metadata: ["height": "\(current.height)", "round": "\(current.round)", "step": "\(current.step)", "messages": "\(current.ownMessages.count)"])
+            for message in current.ownMessages { await send(message) }
+        }
+    }
+
+    private func take(_ message: BFTHeight.Message) async throws(StorageError) {
+        guard let height = state?.height else { return }
+        if message.height == height + 1 {
+            if ahead.count < Self.aheadCapacity { ahead.append(message) }
+            return
+        }
+        guard message.height == height else { return }
+        switch message {
+        case .vote(let vote):
+            logger.trace("bft vote in", metadata: ["kind": "\(vote.kind)", "round": "\(vote.round)", "voter": "\(vote.voter.hex.prefix(8))", "for": "\(vote.quant?.hex.prefix(8) ?? "nil")"])
+            try await perform(apply { $0.receive(vote).1 })
+        case .proposal(let proposal):
+            let valid = try await verdict(on: proposal)
+            // Judging awaited: the height may have been decided meanwhile.
+            guard state?.height == height else { return }
+            try await perform(apply { $0.receive(proposal, valid: valid).1 })
+        }
+    }
+
+    /// Whether a proposed Quant passes every rule on the tip; judged once per Quant and height.
+    private func verdict(on proposal: Proposal) async throws(StorageError) -> Bool {
+        let hash = proposal.quant.hash
+        if let known = verdicts[hash] { return known }
+        guard verdicts.count < Self.verdictCapacity,
+            proposal.proposer == BFTEngine.proposer(height: proposal.height, round: proposal.round, authorities: state?.authorities ?? [])
+        else { return false }
+        let refusal = try await chain.judge(proposal.quant, now: now)
+        if let refusal {
+            logger.warning("a proposed Quant breaks a rule", metadata: [
+                "chain": "\(chain.rules.name)", "height": "\(proposal.height)", "round": "\(proposal.round)", "rule": "\(refusal)"])
+        }
+        verdicts[hash] = refusal == nil
+        return refusal == nil
+    }
+
+    private func apply(_ body: (inout BFTHeight) -> [BFTHeight.Action]) -> [BFTHeight.Action] {
+        guard var current = state else { return [] }
+        let actions = body(&current)
+        state = current
+        return actions
+    }
+
+    /// Carries out the machine's actions in order. A signer state that cannot be stored stops the
+    /// rest: no vote leaves this node before what it binds is on disk.
+    private func perform(_ actions: [BFTHeight.Action]) async throws(StorageError) {
+        for action in actions {
+            logger.trace("bft action", metadata: ["chain": "\(chain.rules.name)", "height": "\(state?.height ?? 0)", "round": "\(state?.round ?? 0)", "action": "\(action)"])
+            switch action {
+            case .persist(let signer):
+                try await chain.reader.save(signer, chain: chain.id)
+            case .persistValid(let proof):
+                try await chain.reader.save(proof, chain: chain.id)
+            case .send(let message):
+                await send(message)
+            case .schedule(let timeout):
+                timers.append((Timestamp(milliseconds: now.milliseconds &+ timeout.after), timeout))
+            case .build(let round):
+                guard let quant = try await chain.proposal(now: now), quant.header.height == state?.height else { continue }
+                try await perform(apply { $0.built(quant, round: round) })
+            case .decide(let quant):
+                try await commit(quant)
+            }
+        }
+    }
+
+    private func commit(_ quant: Quant) async throws(StorageError) {
+        switch try await chain.receive(quant, now: now) {
+        case .committed(let stored):
+            logger.debug("final", metadata: [
+                "chain": "\(chain.rules.name)", "height": "\(stored.header.height)", "round": "\(quant.certificate?.round ?? 0)",
+                "transactions": "\(quant.transactions.count)"])
+        case .notOnTip:
+            break  // sync committed it (or another) first
+        case .rejected(let error):
+            // Every honest authority judged this Quant valid before voting: a refusal now is this
+            // node's fault (its clock, its store). Start the height again; its votes still bind.
+            logger.error("a decided Quant was refused", metadata: ["chain": "\(chain.rules.name)", "rule": "\(error)"])
+            state = nil
+            tipHash = nil
+        }
+    }
+}
+
+extension BFTHeight.Message {
+    public var chain: ChainID {
+        switch self {
+        case .proposal(let proposal): proposal.chain
+        case .vote(let vote): vote.chain
+        }
+    }
+
+    public var height: UInt64 {
+        switch self {
+        case .proposal(let proposal): proposal.height
+        case .vote(let vote): vote.height
+        }
+    }
+}
