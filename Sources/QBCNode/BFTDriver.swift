@@ -12,13 +12,14 @@ public actor BFTDriver {
     let engine: BFTEngine
     let key: SigningKey
     let environment: NodeEnvironment
-    let send: @Sendable (BFTHeight.Message) async -> Void
+    let send: @Sendable ([BFTHeight.Message]) async -> Void
     private let events: AsyncStream<Event>
     private let sink: AsyncStream<Event>.Continuation
     private var state: BFTHeight?
     private var tipHash: Hash?
     private var timers: [(due: Timestamp, timeout: BFTHeight.Timeout)] = []
-    private var verdicts: [Hash: Bool] = [:]
+    private var verdicts: [Hash: (valid: Bool, order: Int)] = [:]
+    private var verdictOrder = 0
     /// Messages for the next height, which arrive before this node has committed the current one.
     private var ahead: [BFTHeight.Message] = []
     private var lastCommit: Timestamp
@@ -37,7 +38,7 @@ public actor BFTDriver {
     /// Messages waiting to be handled at most; beyond it the newest are kept (lost ones are sent again).
     static let queueCapacity = 4096
 
-    public init?(chain: ChainService, key: SigningKey, environment: NodeEnvironment, send: @escaping @Sendable (BFTHeight.Message) async -> Void) {
+    public init?(chain: ChainService, key: SigningKey, environment: NodeEnvironment, send: @escaping @Sendable ([BFTHeight.Message]) async -> Void) {
         guard let engine = chain.engine as? BFTEngine else { return nil }
         self.chain = chain
         self.engine = engine
@@ -149,7 +150,8 @@ public actor BFTDriver {
         if current.started, now.milliseconds(since: resentAt) >= Int64(engine.timeoutMilliseconds) {
             resentAt = now
             logger.trace("bft resend", metadata: ["height": "\(current.height)", "round": "\(current.round)", "step": "\(current.step)", "messages": "\(current.ownMessages.count)"])
-            for message in current.ownMessages { await send(message) }
+            let messages = current.ownMessages
+            if !messages.isEmpty { await send(messages) }
         }
     }
 
@@ -162,9 +164,10 @@ public actor BFTDriver {
         guard message.height == height else { return }
         switch message {
         case .vote(let vote):
-            logger.trace("bft vote in", metadata: ["kind": "\(vote.kind)", "round": "\(vote.round)", "voter": "\(vote.voter.hex.prefix(8))", "for": "\(vote.quant?.hex.prefix(8) ?? "nil")"])
+            logger.trace("bft vote in", metadata: ["chain": "\(chain.rules.name)", "kind": "\(vote.kind)", "round": "\(vote.round)", "voter": "\(vote.voter.hex.prefix(8))", "for": "\(vote.quant?.hex.prefix(8) ?? "nil")"])
             try await perform(apply { $0.receive(vote).1 })
         case .proposal(let proposal):
+            guard state?.wants(proposal) == true else { return }
             let valid = try await verdict(on: proposal)
             // Judging awaited: the height may have been decided meanwhile.
             guard state?.height == height else { return }
@@ -175,16 +178,20 @@ public actor BFTDriver {
     /// Whether a proposed Quant passes every rule on the tip; judged once per Quant and height.
     private func verdict(on proposal: Proposal) async throws(StorageError) -> Bool {
         let hash = proposal.quant.hash
-        if let known = verdicts[hash] { return known }
-        guard verdicts.count < Self.verdictCapacity,
-            proposal.proposer == BFTEngine.proposer(height: proposal.height, round: proposal.round, authorities: state?.authorities ?? [])
-        else { return false }
+        if let known = verdicts[hash]?.valid { return known }
         let refusal = try await chain.judge(proposal.quant, now: now)
         if let refusal {
             logger.warning("a proposed Quant breaks a rule", metadata: [
                 "chain": "\(chain.rules.name)", "height": "\(proposal.height)", "round": "\(proposal.round)", "rule": "\(refusal)"])
         }
-        verdicts[hash] = refusal == nil
+        // A Quant dated too far ahead of this node's clock may pass later: only lasting verdicts are kept.
+        if refusal?.code != .badTimestamp {
+            if verdicts.count >= Self.verdictCapacity, let oldest = verdicts.min(by: { $0.value.order < $1.value.order })?.key {
+                verdicts[oldest] = nil
+            }
+            verdictOrder += 1
+            verdicts[hash] = (refusal == nil, verdictOrder)
+        }
         return refusal == nil
     }
 
@@ -195,9 +202,16 @@ public actor BFTDriver {
         return actions
     }
 
-    /// Carries out the machine's actions in order. A signer state that cannot be stored stops the
-    /// rest: no vote leaves this node before what it binds is on disk.
+    /// Carries out the machine's actions in order, messages together at the end in one push. A
+    /// signer state that cannot be stored stops the rest: no vote leaves this node before what it
+    /// binds is on disk.
     private func perform(_ actions: [BFTHeight.Action]) async throws(StorageError) {
+        var outgoing = [BFTHeight.Message]()
+        try await perform(actions, sending: &outgoing)
+        if !outgoing.isEmpty { await send(outgoing) }
+    }
+
+    private func perform(_ actions: [BFTHeight.Action], sending outgoing: inout [BFTHeight.Message]) async throws(StorageError) {
         for action in actions {
             logger.trace("bft action", metadata: ["chain": "\(chain.rules.name)", "height": "\(state?.height ?? 0)", "round": "\(state?.round ?? 0)", "action": "\(action)"])
             switch action {
@@ -206,12 +220,12 @@ public actor BFTDriver {
             case .persistValid(let proof):
                 try await chain.reader.save(proof, chain: chain.id)
             case .send(let message):
-                await send(message)
+                outgoing.append(message)
             case .schedule(let timeout):
                 timers.append((Timestamp(milliseconds: now.milliseconds &+ timeout.after), timeout))
             case .build(let round):
                 guard let quant = try await chain.proposal(now: now), quant.header.height == state?.height else { continue }
-                try await perform(apply { $0.built(quant, round: round) })
+                try await perform(apply { $0.built(quant, round: round) }, sending: &outgoing)
             case .decide(let quant):
                 try await commit(quant)
             }

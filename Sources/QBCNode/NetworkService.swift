@@ -115,27 +115,32 @@ public actor NetworkService: Service {
         group.addTask { for await batch in chain.admissions { await self.relay(.transactions(batch, chain: chain.id), chain: chain.id) } }
         group.addTask { for await quant in chain.sealed { await self.relay(.quant(quant), chain: quant.header.chain) } }
         let id = chain.id
-        if let driver = BFTDriver(chain: chain, key: key, environment: environment, send: { [weak self] message in
-            await self?.relay(.consensus(message), chain: id, authoritiesOnly: true)
+        if let driver = BFTDriver(chain: chain, key: key, environment: environment, send: { [weak self] messages in
+            await self?.relay(.consensus(messages, chain: id), chain: id, authoritiesOnly: true)
         }) {
             drivers.withLock { $0[chain.id] = driver }
             group.addTask { await driver.run() }
         }
     }
 
-    /// BFT: a proposal or vote from a peer, for the chain's rounds. One that no honest authority
-    /// sends costs the sender.
+    /// BFT: proposals and votes from a peer, for the chain's rounds; how many were queued (the
+    /// rest were for heights final here). One that no honest authority sends costs the sender and
+    /// refuses the rest.
     @discardableResult
-    public func receivedConsensus(_ message: BFTHeight.Message, on chain: ChainService, from sender: PublicKey) async throws(RuleError)
-        -> BFTDriver.Intake
+    public func receivedConsensus(_ messages: [BFTHeight.Message], on chain: ChainService, from sender: PublicKey) async throws(RuleError)
+        -> Int
     {
         guard let driver = drivers.withLock({ $0[chain.id] }) else {
             throw RuleError(.wrongChain, "chain \(chain.rules.name) does not run BFT rounds on this node")
         }
-        do { return try await driver.submit(message) } catch {
-            if error.code == .badVote { await penalize(sender, reason: error.code.rawValue) }
-            throw error
+        var queued = 0
+        for message in messages {
+            do { if try await driver.submit(message) == .queued { queued += 1 } } catch {
+                if error.code == .badVote { await penalize(sender, reason: error.code.rawValue) }
+                throw error
+            }
         }
+        return queued
     }
 
     /// Checks every chain against its peers every second, and pushes waiting transactions again

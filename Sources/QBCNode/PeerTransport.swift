@@ -24,8 +24,8 @@ public enum PeerPush: Sendable {
     case quant(Quant)
     /// A new chain's Bang.
     case bang(Bang)
-    /// BFT: a proposal or vote, for the chain's other authorities.
-    case consensus(BFTHeight.Message)
+    /// BFT: proposals and votes, for the chain's other authorities.
+    case consensus([BFTHeight.Message], chain: ChainID)
 }
 
 /// A push encoded once by the transport, then sent to any number of peers.

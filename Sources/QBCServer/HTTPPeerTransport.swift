@@ -27,7 +27,7 @@ struct HTTPPeerTransport: PeerTransport {
         case .transactions(let transactions, _): PreparedPush(push: push, body: NodeClient.encodeBatch(transactions))
         case .quant(let quant): PreparedPush(push: push, body: WireJSON.encode(QuantCoding.json(quant)))
         case .bang(let bang): PreparedPush(push: push, body: WireJSON.encode(BangSubmissionJSON(bang)))
-        case .consensus(let message): PreparedPush(push: push, body: WireJSON.encode(ConsensusMessageJSON(message)))
+        case .consensus(let messages, _): PreparedPush(push: push, body: WireJSON.encode(ConsensusMessagesJSON(messages)))
         }
     }
 
@@ -37,7 +37,7 @@ struct HTTPPeerTransport: PeerTransport {
         case .transactions(_, let chain): try await client.peerPush(encodedTransactions: prepared.body, chain: chain)
         case .quant(let quant): _ = try await client.peerPush(encodedQuant: prepared.body, chain: quant.header.chain.hex)
         case .bang: try await client.peerPush(encodedBang: prepared.body)
-        case .consensus(let message): try await client.peerPush(encodedConsensus: prepared.body, chain: message.chain)
+        case .consensus(_, let chain): try await client.peerPush(encodedConsensus: prepared.body, chain: chain)
         }
     }
 

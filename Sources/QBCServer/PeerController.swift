@@ -86,19 +86,19 @@ struct PeerController: Sendable {
     func consensus(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
         let chain = try chains.chain(context)
         let (sender, body) = try await authenticate(request, limit: APILimits.maxRequestBytes, chain: chain)
-        let message: BFTHeight.Message
+        let messages: [BFTHeight.Message]
         do throws(WireError) {
-            message = try WireJSON.decode(ConsensusMessageJSON.self, from: body, what: "consensus message")
-                .message(maxPayloadBytes: chain.rules.transactionLimits.maxPayloadBytes)
+            messages = try WireJSON.decode(ConsensusMessagesJSON.self, from: body, what: "consensus messages")
+                .messages(maxPayloadBytes: chain.rules.transactionLimits.maxPayloadBytes)
         } catch { throw APIError(error) }
-        let intake: BFTDriver.Intake
-        do { intake = try await network.receivedConsensus(message, on: chain, from: sender) } catch { throw APIError(error) }
-        switch intake {
-        case .queued:
-            return JSONResponse.make(PeerQuantResultJSON(status: "queued", message: "queued for the rounds of height \(message.height)"), status: .accepted)
-        case .stale(let tip):
-            return JSONResponse.make(PeerQuantResultJSON(status: "stale", message: "height \(message.height) is final here already; this node's tip is at \(tip)"))
+        guard messages.allSatisfy({ $0.chain == chain.id }) else {
+            throw APIError(.unprocessableContent, "wrong_chain", "every message must be for chain \(chain.id.hex)")
         }
+        let queued: Int
+        do { queued = try await network.receivedConsensus(messages, on: chain, from: sender) } catch { throw APIError(error) }
+        return JSONResponse.make(
+            PeerQuantResultJSON(status: "queued", message: "\(queued) of \(messages.count) queued; the rest are for heights final here"),
+            status: .accepted)
     }
 
     func tip(_ request: Request, _ context: QBCRequestContext) async throws -> Response {

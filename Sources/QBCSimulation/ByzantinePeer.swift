@@ -130,8 +130,11 @@ final class ByzantinePeer: SimulatedEndpoint {
         let height = tip.height + 1
         let proposed = state.withLock { s in
             s.heard.compactMap { push -> Hash? in
-                guard case .consensus(.proposal(let proposal)) = push, proposal.height == height else { return nil }
-                return proposal.quant.hash
+                guard case .consensus(let messages, _) = push else { return nil }
+                return messages.lazy.compactMap { message -> Hash? in
+                    guard case .proposal(let proposal) = message, proposal.height == height else { return nil }
+                    return proposal.quant.hash
+                }.first
             }
         }
         recorder.trace("\(style) equivocates votes at \(height)")
@@ -141,7 +144,7 @@ final class ByzantinePeer: SimulatedEndpoint {
                 let choice = choices[(index + Int(round)) % choices.count]
                 for kind in Vote.Kind.allCases {
                     let vote = Vote(kind, chain: bang.id, height: height, round: round, quant: choice, with: key)
-                    await push(.consensus(.vote(vote)), net: net, to: address)
+                    await push(.consensus([.vote(vote)], chain: bang.id), net: net, to: address)
                 }
             }
         }
@@ -162,7 +165,7 @@ final class ByzantinePeer: SimulatedEndpoint {
                 return Proposal(quant: Quant(header: header.signed(with: key), transactions: []), round: round, validRound: nil, with: key)
             }
             recorder.trace("\(style) equivocates proposals at \(height) round \(round)")
-            for (index, address) in honest.enumerated() { await push(.consensus(.proposal(pair[index % 2])), net: net, to: address) }
+            for (index, address) in honest.enumerated() { await push(.consensus([.proposal(pair[index % 2])], chain: bang.id), net: net, to: address) }
         }
     }
 

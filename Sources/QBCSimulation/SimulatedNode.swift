@@ -103,10 +103,10 @@ struct HonestEndpoint: SimulatedEndpoint {
         case .bang(let bang):
             try await network.authorize(sender)
             _ = try await network.receivedBang(bang, from: sender)
-        case .consensus(let message):
-            let chain = try chain(message.chain)
+        case .consensus(let messages, let id):
+            let chain = try chain(id)
             try await network.authorize(sender, chain: chain)
-            try await network.receivedConsensus(message, on: chain, from: sender)
+            try await network.receivedConsensus(messages.filter { $0.chain == id }, on: chain, from: sender)
         }
     }
 

@@ -124,44 +124,54 @@ public struct PeerQuantResultJSON: Codable, Sendable {
     }
 }
 
-/// `POST /peer/chains/{id}/consensus`: one BFT message, a vote (its bytes, hex) or a proposal.
-public struct ConsensusMessageJSON: Codable, Sendable {
-    public let vote: String?
-    public let proposal: ProposalJSON?
+/// `POST /peer/chains/{id}/consensus`: BFT messages, votes (each its bytes, hex) and proposals.
+public struct ConsensusMessagesJSON: Codable, Sendable {
+    public let votes: [String]?
+    public let proposals: [ProposalJSON]?
 
-    public init(_ message: BFTHeight.Message) {
-        switch message {
-        case .vote(let vote):
-            self.vote = Hex.encode(vote.encoded)
-            proposal = nil
-        case .proposal(let proposal):
-            vote = nil
-            self.proposal = ProposalJSON(proposal)
+    public init(_ messages: [BFTHeight.Message]) {
+        var votes = [String]()
+        var proposals = [ProposalJSON]()
+        for message in messages {
+            switch message {
+            case .vote(let vote): votes.append(Hex.encode(vote.encoded))
+            case .proposal(let proposal): proposals.append(ProposalJSON(proposal))
+            }
         }
+        self.votes = votes.isEmpty ? nil : votes
+        self.proposals = proposals.isEmpty ? nil : proposals
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(["vote", "proposal"], in: "consensus message")
+        try decoder.rejectUnknownKeys(["votes", "proposals"], in: "consensus messages")
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        vote = try container.decodeIfPresent(String.self, forKey: .vote)
-        proposal = try container.decodeIfPresent(ProposalJSON.self, forKey: .proposal)
+        votes = try container.decodeIfPresent([String].self, forKey: .votes)
+        proposals = try container.decodeIfPresent([ProposalJSON].self, forKey: .proposals)
     }
 
-    enum CodingKeys: String, CodingKey { case vote, proposal }
+    enum CodingKeys: String, CodingKey { case votes, proposals }
 
-    /// Exactly one of the two, decoded; a vote's bytes are 214 at most.
-    public func message(maxPayloadBytes: Int) throws(WireError) -> BFTHeight.Message {
-        switch (vote, proposal) {
-        case (let vote?, nil):
-            guard vote.utf8.count <= 2 * 214 else { throw .tooLarge("a vote is at most 214 bytes") }
-            do { return .vote(try Vote(decoding: try Hex.decode(vote))) } catch {
-                throw .malformed("vote must be the hex of a vote's bytes (documentation/protocol.md, \"BFT votes\")")
-            }
-        case (nil, let proposal?):
-            return .proposal(try proposal.proposal(maxPayloadBytes: maxPayloadBytes))
-        default:
-            throw .malformed("a consensus message holds exactly one of vote and proposal")
+    /// Votes a push may hold: every authority's two votes in a few rounds.
+    public static let maxVotes = 4 * BFTEngine.maxAuthorities
+    public static let maxProposals = 4
+
+    /// Proposals first, then votes; at most `maxVotes` votes of at most 214 bytes, `maxProposals` proposals.
+    public func messages(maxPayloadBytes: Int) throws(WireError) -> [BFTHeight.Message] {
+        let votes = votes ?? []
+        let proposals = proposals ?? []
+        guard votes.count <= Self.maxVotes, proposals.count <= Self.maxProposals else {
+            throw .tooLarge("at most \(Self.maxVotes) votes and \(Self.maxProposals) proposals per push")
         }
+        guard !votes.isEmpty || !proposals.isEmpty else { throw .malformed("a consensus push holds at least one vote or proposal") }
+        var messages = [BFTHeight.Message]()
+        for proposal in proposals { messages.append(.proposal(try proposal.proposal(maxPayloadBytes: maxPayloadBytes))) }
+        for vote in votes {
+            guard vote.utf8.count <= 2 * 214 else { throw .tooLarge("a vote is at most 214 bytes") }
+            do { messages.append(.vote(try Vote(decoding: try Hex.decode(vote)))) } catch {
+                throw .malformed("each vote must be the hex of a vote's bytes (documentation/protocol.md, \"BFT votes\")")
+            }
+        }
+        return messages
     }
 }
 

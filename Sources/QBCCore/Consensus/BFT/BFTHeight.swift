@@ -86,6 +86,8 @@ public struct BFTHeight: Sendable {
     /// Rounds ahead of this node's for which messages are kept: enough to follow peers that timed
     /// out further (at least f + 1 of them make this node skip ahead), bounded per authority.
     public static let roundsAhead: UInt32 = 64
+    /// Rounds behind whose votes for nil are sent again.
+    static let votesResent: UInt32 = 8
     /// Rounds behind for which proposals (whole Quants) are kept.
     static let proposalsBehind: UInt32 = 4
 
@@ -104,6 +106,11 @@ public struct BFTHeight: Sendable {
         if let restoring, restoring.height == height {
             signer = restoring
             round = restoring.round
+            if let key = self.key {
+                for entry in restoring.history {
+                    record(Vote(entry.kind, chain: chain, height: height, round: entry.round, quant: entry.quant, with: key))
+                }
+            }
         } else {
             signer = SignerState(height: height)
         }
@@ -153,6 +160,14 @@ public struct BFTHeight: Sendable {
         return (.accepted, advance())
     }
 
+    /// True when `proposal` would be taken: the round's proposer, a round kept, none held for it
+    /// yet. The caller judges the Quant only then (judging costs every signature in it).
+    public func wants(_ proposal: Proposal) -> Bool {
+        proposal.chain == chain && proposal.height == height && decided == nil && proposals[proposal.round] == nil
+            && proposal.round <= round &+ Self.roundsAhead && proposal.round + Self.proposalsBehind >= round
+            && proposal.proposer == BFTEngine.proposer(height: height, round: proposal.round, authorities: authorities)
+    }
+
     /// A vote whose signature the caller checked.
     public mutating func receive(_ vote: Vote) -> (Intake, [Action]) {
         guard vote.chain == chain, vote.height == height else {
@@ -189,17 +204,18 @@ public struct BFTHeight: Sendable {
         return out
     }
 
-    /// This node's own messages to send again (a peer may have missed them): its proposal and
-    /// votes of the current round, and every vote it cast for a Quant in an earlier round, which
-    /// a later proposal may cite as its valid round (a peer that never saw that quorum could not
-    /// follow the proposal, and locked peers would wait forever).
+    /// This node's own messages to send again (a peer may have missed them): its proposal of the
+    /// current round, its votes of the last `votesResent` rounds (a peer a round behind needs them
+    /// to end its round: this node no longer votes there), and every vote it cast for a Quant,
+    /// which a later proposal may cite as its valid round (a peer that never saw that quorum could
+    /// not follow the proposal, and locked peers would wait forever).
     public var ownMessages: [Message] {
         guard let key = key?.publicKey else { return [] }
         var messages = [Message]()
         if let proposal = proposals[round], proposal.proposer == key { messages.append(.proposal(proposal)) }
         for kind in Vote.Kind.allCases {
             for (voted, votes) in tally(kind).sorted(by: { $0.key < $1.key }) {
-                guard let vote = votes[key], voted == round || (voted < round && vote.quant != nil) else { continue }
+                guard let vote = votes[key], voted + Self.votesResent >= round || vote.quant != nil else { continue }
                 messages.append(.vote(vote))
             }
         }
@@ -355,6 +371,7 @@ public struct BFTHeight: Sendable {
         } else {
             choice = quant
             if kind == .prevote { signer.prevote = .init(round: round, quant: quant) } else { signer.precommit = .init(round: round, quant: quant) }
+            signer.remember(kind, round: round, quant: quant)
             out.append(.persist(signer))
         }
         let vote = Vote(kind, chain: chain, height: height, round: round, quant: choice, with: key)

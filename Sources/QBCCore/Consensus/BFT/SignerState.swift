@@ -13,6 +13,23 @@ public struct SignerState: Sendable, Equatable {
     public var precommit: Cast?
     /// The last round it proposed in.
     public var proposedRound: UInt32?
+    /// Every vote it cast at this height (the last `historyLimit` for nil): after a crash they are
+    /// signed again, identically, and sent again, since a peer still in that round may need them.
+    public var history: [Entry] = []
+
+    public struct Entry: Sendable, Equatable {
+        public let kind: Vote.Kind
+        public let round: UInt32
+        public let quant: Hash?
+    }
+
+    static let historyLimit = 16
+
+    mutating func remember(_ kind: Vote.Kind, round: UInt32, quant: Hash?) {
+        history.append(Entry(kind: kind, round: round, quant: quant))
+        let nils = history.filter { $0.quant == nil }.count
+        if nils > Self.historyLimit, let first = history.firstIndex(where: { $0.quant == nil }) { history.remove(at: first) }
+    }
 
     public struct Cast: Sendable, Equatable {
         public let round: UInt32
@@ -31,7 +48,8 @@ public struct SignerState: Sendable, Equatable {
 
     /// Layout: version (u8 = 1), height (u64), round (u32), then four optional fields, each a
     /// flag byte: the lock (round u32, hash), the prevote and the precommit (round u32, flag, hash),
-    /// the proposal round (u32).
+    /// the proposal round (u32); then the history: a count (u16) and per vote its kind (u8),
+    /// round (u32), flag and hash.
     public var encoded: [UInt8] {
         var w = CanonicalWriter(capacity: 160)
         w.u8(1)
@@ -64,6 +82,17 @@ public struct SignerState: Sendable, Equatable {
         } else {
             w.u8(0)
         }
+        w.u16(UInt16(truncatingIfNeeded: history.count))
+        for entry in history {
+            w.u8(entry.kind.rawValue)
+            w.u32(entry.round)
+            if let quant = entry.quant {
+                w.u8(1)
+                w.fixed(quant.bytes)
+            } else {
+                w.u8(0)
+            }
+        }
         return w.bytes
     }
 
@@ -88,6 +117,12 @@ public struct SignerState: Sendable, Equatable {
         prevote = casts[0]
         precommit = casts[1]
         if try r.u8() == 1 { proposedRound = try r.u32() }
+        let count = Int(try r.u16())
+        for _ in 0..<count {
+            guard let kind = Vote.Kind(rawValue: try r.u8()) else { throw .wrongTag(expected: "vote kind 1 or 2") }
+            let round = try r.u32()
+            history.append(Entry(kind: kind, round: round, quant: try r.u8() == 1 ? Hash(unchecked: try r.fixed(32)) : nil))
+        }
         try r.finish()
     }
 }
