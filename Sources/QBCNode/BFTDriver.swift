@@ -167,11 +167,18 @@ public actor BFTDriver {
             logger.trace("bft vote in", metadata: ["chain": "\(chain.rules.name)", "kind": "\(vote.kind)", "round": "\(vote.round)", "voter": "\(vote.voter.hex.prefix(8))", "for": "\(vote.quant?.hex.prefix(8) ?? "nil")"])
             try await perform(apply { $0.receive(vote).1 })
         case .proposal(let proposal):
+            logger.trace("bft proposal in", metadata: [
+                "chain": "\(chain.rules.name)", "round": "\(proposal.round)", "quant": "\(proposal.quant.hash.hex.prefix(8))",
+                "wanted": "\(state?.wants(proposal) == true)", "at": "\(state?.round ?? 0)"])
             guard state?.wants(proposal) == true else { return }
             let valid = try await verdict(on: proposal)
             // Judging awaited: the height may have been decided meanwhile.
             guard state?.height == height else { return }
-            try await perform(apply { $0.receive(proposal, valid: valid).1 })
+            let (intake, actions) = apply { $0.receive(proposal, valid: valid) }
+            // A valid proposal taken here goes on to the other authorities: a slow or backed-off
+            // link from its proposer must not cost the round.
+            if intake == .accepted, valid { await send([.proposal(proposal)]) }
+            try await perform(actions)
         }
     }
 
@@ -196,10 +203,14 @@ public actor BFTDriver {
     }
 
     private func apply(_ body: (inout BFTHeight) -> [BFTHeight.Action]) -> [BFTHeight.Action] {
-        guard var current = state else { return [] }
-        let actions = body(&current)
+        apply { machine in ((), body(&machine)) }.1
+    }
+
+    private func apply<T>(_ body: (inout BFTHeight) -> (T, [BFTHeight.Action])) -> (T?, [BFTHeight.Action]) {
+        guard var current = state else { return (nil, []) }
+        let (result, actions) = body(&current)
         state = current
-        return actions
+        return (result, actions)
     }
 
     /// Carries out the machine's actions in order, messages together at the end in one push. A

@@ -74,8 +74,14 @@ public struct BFTHeight: Sendable {
     private var validProof: ValidProof?
     private var proposals: [UInt32: Proposal] = [:]
     private var validity: [Hash: Bool] = [:]
-    private var prevotes: [UInt32: [PublicKey: Vote]] = [:]
-    private var precommits: [UInt32: [PublicKey: Vote]] = [:]
+    /// Votes by round and voter. An authority that signed two votes for one step keeps both (at
+    /// most `votesPerStep`): it counts towards each Quant it voted for, as if it were in both
+    /// quorums, which the f it stands for may be anyway. Keeping only its first vote would let it
+    /// show one vote to some nodes and another to others, and they could never agree on a quorum
+    /// another node relays.
+    private var prevotes: [UInt32: [PublicKey: [Vote]]] = [:]
+    private var precommits: [UInt32: [PublicKey: [Vote]]] = [:]
+    static let votesPerStep = 3
     private var fired: Set<Fired> = []
 
     private struct Fired: Hashable {
@@ -177,9 +183,11 @@ public struct BFTHeight: Sendable {
             return (.refused(RuleError(.badVote, "\(vote.voter.hex) is not an authority at height \(height)")), [])
         }
         if let refusal = refusal(round: vote.round) { return (refusal, []) }
-        if let held = tally(vote.kind)[vote.round]?[vote.voter] { return (held.quant == vote.quant ? .duplicate : .conflicting, []) }
+        let held = tally(vote.kind)[vote.round]?[vote.voter] ?? []
+        if held.contains(where: { $0.quant == vote.quant }) { return (.duplicate, []) }
+        guard held.count < Self.votesPerStep else { return (.conflicting, []) }
         record(vote)
-        return (.accepted, advance())
+        return (held.isEmpty ? .accepted : .conflicting, advance())
     }
 
     /// A Quant the node built after `.build(round:)`.
@@ -215,7 +223,7 @@ public struct BFTHeight: Sendable {
         if let proposal = proposals[round], proposal.proposer == key { messages.append(.proposal(proposal)) }
         for kind in Vote.Kind.allCases {
             for (voted, votes) in tally(kind).sorted(by: { $0.key < $1.key }) {
-                guard let vote = votes[key], voted + Self.votesResent >= round || vote.quant != nil else { continue }
+                guard let vote = votes[key]?.first, voted + Self.votesResent >= round || vote.quant != nil else { continue }
                 messages.append(.vote(vote))
             }
         }
@@ -263,7 +271,7 @@ public struct BFTHeight: Sendable {
     private mutating func decide(_ out: inout [Action]) -> Bool {
         for (round, proposal) in proposals.sorted(by: { $0.key < $1.key }) {
             let hash = proposal.quant.hash
-            let votes = (precommits[round] ?? [:]).values.filter { $0.quant == hash }
+            let votes = (precommits[round] ?? [:]).values.compactMap { $0.first { $0.quant == hash } }
             guard votes.count >= quorum, validity[hash] == true else { continue }
             let certificate = CommitCertificate(round: round, signers: votes.map { .init(key: $0.voter, signature: $0.signature) })
             let quant = proposal.quant.certified(by: certificate)
@@ -315,7 +323,7 @@ public struct BFTHeight: Sendable {
             }
             validRound = round
             validQuant = proposal.quant
-            let proof = ValidProof(round: round, quant: proposal.quant, prevotes: (prevotes[round] ?? [:]).values.filter { $0.quant == hash }
+            let proof = ValidProof(round: round, quant: proposal.quant, prevotes: (prevotes[round] ?? [:]).values.compactMap { $0.first { $0.quant == hash } }
                 .sorted { $0.voter.bytes.lexicographicallyPrecedes($1.voter.bytes) })
             validProof = proof
             out.append(.persistValid(proof))
@@ -381,15 +389,15 @@ public struct BFTHeight: Sendable {
 
     private mutating func record(_ vote: Vote) {
         switch vote.kind {
-        case .prevote: prevotes[vote.round, default: [:]][vote.voter] = vote
-        case .precommit: precommits[vote.round, default: [:]][vote.voter] = vote
+        case .prevote: prevotes[vote.round, default: [:]][vote.voter, default: []].append(vote)
+        case .precommit: precommits[vote.round, default: [:]][vote.voter, default: []].append(vote)
         }
     }
 
-    private func tally(_ kind: Vote.Kind) -> [UInt32: [PublicKey: Vote]] { kind == .prevote ? prevotes : precommits }
+    private func tally(_ kind: Vote.Kind) -> [UInt32: [PublicKey: [Vote]]] { kind == .prevote ? prevotes : precommits }
 
     private func count(_ kind: Vote.Kind, _ round: UInt32, _ quant: Hash?) -> Int {
-        (tally(kind)[round] ?? [:]).values.reduce(0) { $0 + ($1.quant == quant ? 1 : 0) }
+        (tally(kind)[round] ?? [:]).values.reduce(0) { $0 + ($1.contains { $0.quant == quant } ? 1 : 0) }
     }
 
     /// True the first time a rule fires in the current round.
