@@ -113,4 +113,41 @@ import Testing
         #expect(try await verifyWholeChain(back, chain: chain) == 35)
         for node in nodes { node.stop() }
     }
+
+    @Test func badVotesAndUncertifiedQuantsAreRefusedAndCostTheSender() async throws {
+        let setup = try Setup()
+        let one = try await setup.start(1, peer: nil)
+        let two = try await setup.start(2, peer: one.url)
+        try await eventually("node 2 is admitted at node 1") { try await NodeClient(baseURL: one.url).stats().peers == 1 }
+        let chain = try ChainID(hex: one.chainID)
+        let key = try Keys.load("node2")
+        let asNode2 = NodeClient(baseURL: one.url, peerKey: key, clock: { now() })
+        func push(_ json: String) async throws {
+            try await asNode2.peerPush(encodedConsensus: Array(json.utf8), chain: chain)
+        }
+        func votes(_ list: [Vote]) -> String { #"{"votes":[\#(list.map { "\"\(Hex.encode($0.encoded))\"" }.joined(separator: ","))]}"# }
+
+        await expectRefusal(400, "malformed") { try await push(#"{"votes":["zz"]}"#) }
+        await expectRefusal(400, "malformed") { try await push(#"{"votes":[],"extra":1}"#) }
+        // A vote for a height final here already (the Bang's) is answered and dropped, at no cost.
+        try await push(votes([Vote(.prevote, chain: chain, height: 0, round: 0, quant: nil, with: key)]))
+        // A forged signature, then a voter that is no authority: refused, and each costs the sender.
+        let honest = Vote(.prevote, chain: chain, height: 1, round: 0, quant: nil, with: key)
+        let forged = Vote(
+            kind: .prevote, chain: chain, height: 1, round: 1, quant: nil, voter: key.publicKey, signature: honest.signature)
+        await expectRefusal(422, "bad_vote") { try await push(votes([forged])) }
+        await expectRefusal(422, "bad_vote") { try await push(votes([Vote(.prevote, chain: chain, height: 1, round: 0, quant: nil, with: try Keys.load("writer1"))])) }
+        // A Quant of a BFT chain without its certificate is refused whoever sealed it.
+        let header = QuantHeader(
+            chain: chain, height: 1, previous: chain, timestamp: now(), merkleRoot: Merkle.root([]), transactionCount: 0,
+            proposer: key.publicKey, difficultyBits: 1, nonce: 0
+        ).signed(with: key)
+        let uncertified = QuantJSON(header: QuantHeaderJSON(header: header, cumulativeWork: 0, cumulativeTransactions: 0), transactions: [])
+        await expectRefusal(422, "bad_certificate") { try await asNode2.peerPush(quant: uncertified) }
+        // Three strikes: the sender is banned, even for an honest vote.
+        await expectRefusal(403, "not_authorized") { try await push(votes([honest])) }
+        #expect(try await NodeClient(baseURL: one.url).stats().height == 0)
+        two.stop()
+        one.stop()
+    }
 }

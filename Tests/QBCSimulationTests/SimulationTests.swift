@@ -32,7 +32,8 @@ struct SeedBatch: Sendable, CustomTestStringConvertible {
         return config
     }
 
-    /// 208 seeds: both engines, under every fault at once and under each kind alone.
+    /// 244 seeds: proof of work and of authority under every fault at once and under each kind
+    /// alone, and BFT.
     static let all: [SeedBatch] = {
         let mixes: [Faults] = [.all, .all, [.crashes, .skew], [.partitions, .reordering], [.byzantine, .loss, .duplication], []]
         var batches = [SeedBatch]()
@@ -43,6 +44,12 @@ struct SeedBatch: Sendable, CustomTestStringConvertible {
                 batches.append(SeedBatch(first: seed, count: count, engine: engine, faults: faults))
                 seed += UInt64(count)
             }
+        }
+        // BFT: every fault at once, with one authority that equivocates votes and proposals (qbc
+        // sim --engine bft runs 500 and more outside the suite).
+        for faults: Faults in [.all, .all, [.crashes, .partitions, .loss]] {
+            batches.append(SeedBatch(first: seed, count: 12, engine: "bft", faults: faults))
+            seed += 12
         }
         return batches
     }()

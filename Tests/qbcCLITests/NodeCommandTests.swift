@@ -72,6 +72,16 @@ import Testing
         #expect(text.contains("admitted"))
     }
 
+    @Test func pythonReproducesTheBFTVectors() throws {
+        let script = NodeProcess.repositoryRoot + "/documentation/examples/qbc_client.py"
+        let run = try CommandRunner.run("/usr/bin/env", ["python3", script, "bft-vectors"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let fromPython = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? NSDictionary
+        let stored = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: NodeProcess.repositoryRoot + "/Tests/QBCWireTests/Vectors/bft.json"))) as? NSDictionary
+        #expect(fromPython != nil && fromPython == stored)
+    }
+
     static func seed(of name: String) throws -> String {
         let data = try Data(contentsOf: URL(fileURLWithPath: NodeProcess.demoKey(name)))
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]

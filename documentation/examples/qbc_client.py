@@ -3,6 +3,7 @@
 
     python3 qbc_client.py vectors            # print the protocol.md transaction vectors as JSON
     python3 qbc_client.py network-vectors    # registration and peer-request vectors
+    python3 qbc_client.py bft-vectors        # BFT vote, proposal and certificate vectors
     python3 qbc_client.py submit URL SEEDHEX CHAINHEX JSON   # sign and POST /inject
 
 Only PyNaCl (pip install pynacl) is needed; nothing here imports QBC code.
@@ -88,6 +89,46 @@ def network_vectors() -> dict:
     }
 
 
+def vote_bytes(kind: str, chain: bytes, height: int, round_: int, quant) -> bytes:
+    """What a BFT vote's signature covers (protocol.md, "BFT votes, proposals and certificates")."""
+    tag = b"qbc/bft-prevote/v1\x00" if kind == "prevote" else b"qbc/bft-precommit/v1\x00"
+    return tag + chain + struct.pack(">QI", height, round_) + (b"\x01" + quant if quant else b"\x00")
+
+
+def bft_vectors() -> dict:
+    keys = [SigningKey(bytes([b] * 32)) for b in range(0x11, 0x15)]
+    pub = [bytes(k.verify_key) for k in keys]
+    chain = hashlib.blake2b(b"qbc bft vector chain", digest_size=32).digest()
+    signing = (b"qbc/quant/v1\x00" + chain + struct.pack(">Q", 1) + chain + struct.pack(">Q", 1764115200000)
+               + bytes(32) + struct.pack(">I", 0) + pub[1] + struct.pack(">BQ", 1, 0))
+    seal = keys[1].sign(signing).signature
+    quant = hashlib.blake2b(signing, digest_size=32).digest()
+    proposal = b"qbc/bft-proposal/v1\x00" + chain + struct.pack(">QII", 1, 0, 0xFFFFFFFF) + quant
+
+    def vote(kind, key, round_, target):
+        signed = vote_bytes(kind, chain, 1, round_, target)
+        sig = key.sign(signed).signature
+        voter = bytes(key.verify_key)
+        encoded = (bytes([1 if kind == "prevote" else 2]) + chain + struct.pack(">QI", 1, round_)
+                   + (b"\x01" + target if target else b"\x00") + voter + sig)
+        out = {"kind": kind, "round": round_, "voter": voter.hex(), "signingBytes": signed.hex(), "signature": sig.hex(),
+               "encoded": encoded.hex()}
+        if target:
+            out["quant"] = target.hex()
+        return out
+
+    precommits = [vote("precommit", k, 0, quant) for k in keys[:3]]
+    signers = sorted((bytes.fromhex(p["voter"]), bytes.fromhex(p["signature"])) for p in precommits)
+    certificate = struct.pack(">IH", 0, len(signers)) + b"".join(k + s for k, s in signers)
+    return {
+        "seeds": [bytes([b] * 32).hex() for b in range(0x11, 0x15)], "authorities": [p.hex() for p in pub],
+        "chain": chain.hex(), "header": (signing + b"\x01" + seal).hex(), "quant": quant.hex(),
+        "proposalSigningBytes": proposal.hex(), "proposalSignature": keys[1].sign(proposal).signature.hex(),
+        "prevote": vote("prevote", keys[0], 0, quant), "nilPrevote": vote("prevote", keys[3], 2, None),
+        "precommits": precommits, "certificate": certificate.hex(),
+    }
+
+
 def vectors() -> list:
     out = []
     for seed_byte, chain, nonce, ts, ct, payload in VECTOR_INPUTS:
@@ -112,6 +153,8 @@ if __name__ == "__main__":
         print(json.dumps(vectors(), indent=2))
     elif len(sys.argv) >= 2 and sys.argv[1] == "network-vectors":
         print(json.dumps(network_vectors(), indent=2))
+    elif len(sys.argv) >= 2 and sys.argv[1] == "bft-vectors":
+        print(json.dumps(bft_vectors(), indent=2, sort_keys=True))
     elif len(sys.argv) == 6 and sys.argv[1] == "submit":
         submit(*sys.argv[2:])
     else:
