@@ -73,6 +73,9 @@ public actor BFTDriver {
         switch message {
         case .vote(let vote):
             guard membership.holds(vote.voter, .authority) else { throw RuleError(.badVote, "voter \(vote.voter.hex) is not an authority") }
+            guard await !chain.refuses(voter: vote.voter, at: vote.height) else {
+                throw RuleError(.equivocation, "voter \(vote.voter.hex) signed conflicting certificates; its votes are refused")
+            }
             guard vote.verifies else { throw RuleError(.badVote, "the \(vote.kind)'s signature does not verify for \(vote.voter.hex)") }
         case .proposal(let proposal):
             guard membership.holds(proposal.proposer, .authority) else {

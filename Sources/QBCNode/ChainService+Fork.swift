@@ -25,6 +25,7 @@ extension ChainService {
         defer { gate.leave() }
         let ancestorHeight = first.header.height - 1
         if engine.commitsAreFinal, let tip = await tip, tip.header.height > ancestorHeight {
+            if let conflict = try await finalityConflict(with: first) { return .rejected(try await record(conflict)) }
             return .rejected(RuleError(
                 .conflictsWithFinal, "the branch leaves this chain at height \(ancestorHeight), below its final Quant at \(tip.header.height)"))
         }

@@ -219,8 +219,10 @@ public struct ChainStats: Sendable {
     public let mempoolSize: Int
     public let mempoolCapacity: Int
     public let leaps: Int
-    /// Authorities caught sealing two Quants on one parent.
+    /// Authorities caught sealing two Quants on one parent, or (BFT) signing conflicting certificates.
     public let equivocators: [PublicKey]
+    /// BFT: pieces of evidence of two certified Quants at one height.
+    public let finalityConflicts: Int
 }
 
 extension ChainService {
@@ -232,7 +234,7 @@ extension ChainService {
             height: tip?.header.height ?? 0, tipHash: tip?.hash ?? id, tipTimestamp: tip?.header.timestamp ?? bang.timestamp,
             cumulativeWork: tip?.cumulativeWork ?? 0, transactionCount: tip?.cumulativeTransactions ?? 0,
             mempoolSize: mempool.count, mempoolCapacity: mempool.capacity, leaps: leapsCompleted,
-            equivocators: equivocators.keys.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) })
+            equivocators: equivocators.keys.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }, finalityConflicts: finalityConflicts)
     }
 
     /// The tip as peers see it, for fork choice.

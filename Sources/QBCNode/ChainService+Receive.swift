@@ -29,6 +29,7 @@ extension ChainService {
         let parent = await tip
         let parentHeight = parent?.header.height ?? 0
         guard quant.header.height == parentHeight &+ 1, quant.header.previous == (parent?.hash ?? id) else {
+            if let conflict = try await finalityConflict(with: quant) { return .rejected(try await record(conflict)) }
             if let evidence = try await equivocation(with: quant.header) {
                 try await record(evidence, holdingGate: true)
                 return .rejected(RuleError(
@@ -120,6 +121,41 @@ extension ChainService {
 
     private func verifiedInMempool(_ transactions: [Transaction]) -> [Bool] {
         transactions.map { mempool.transaction($0.id)?.signature == $0.signature }
+    }
+
+    /// BFT: evidence, when `quant` carries a valid certificate for a height where this node holds
+    /// another final Quant.
+    nonisolated func finalityConflict(with quant: Quant) async throws(StorageError) -> FinalityConflict? {
+        guard engine.commitsAreFinal, quant.header.chain == id, quant.certificate != nil, quant.header.height >= 1,
+            let stored = try await store.header(chain: id, height: quant.header.height), stored.hash != quant.hash
+        else { return nil }
+        let membership = bang.rules.membership.applying(try await store.memberEvents(chain: id, atOrBelow: quant.header.height - 1))
+        let ours = Quant(header: stored.header, transactions: [], certificate: stored.certificate)
+        return FinalityConflict(ours, quant, authorities: membership.members(with: .authority))
+    }
+
+    /// Stores conflict evidence and refuses the authorities that signed both certificates;
+    /// returns the refusal to answer with. Holding the gate or not: nothing is rolled back, a
+    /// final Quant stays.
+    nonisolated func record(_ conflict: FinalityConflict) async throws(StorageError) -> RuleError {
+        try await store.record(conflict)
+        if await noteConflict(conflict) {
+            logger.critical("two certified Quants at one height: more than f authorities broke the rules", metadata: [
+                "chain": "\(rules.name)", "height": "\(conflict.height)", "signers": "\(conflict.signers.map(\.hex))"])
+        }
+        return RuleError(
+            .conflictsWithFinal,
+            "a certified Quant at height \(conflict.height) conflicts with this node's final one; \(conflict.signers.count) authorities signed both and are refused")
+    }
+
+    private func noteConflict(_ conflict: FinalityConflict) -> Bool {
+        finalityConflicts += 1
+        return equivocators.record(conflict)
+    }
+
+    /// BFT: true when `key`'s votes at `height` are refused (it signed conflicting certificates below).
+    public func refuses(voter key: PublicKey, at height: UInt64) -> Bool {
+        equivocators[key].map { height > $0 } ?? false
     }
 
     /// Evidence, when `header` and a Quant this node stores or gave up at its height break the

@@ -38,6 +38,8 @@ public actor ChainService {
     /// Membership at the tip, readable without the actor (peer authentication reads it per request).
     private nonisolated let membershipState: Mutex<Membership>
     var leapsCompleted = 0
+    /// BFT: pieces of conflict evidence seen since the chain opened (stored ones included).
+    var finalityConflicts = 0
 
     /// Transactions to relay: admitted from clients (not from peers), or orphaned by a fork switch.
     public nonisolated let admissions: AsyncStream<[Transaction]>
@@ -73,6 +75,7 @@ public actor ChainService {
         tipMovedAt = environment.clock.now()
         rebroadcastAt = tipMovedAt
         equivocators = try await store.equivocators(chain: bang.id)
+        finalityConflicts = bang.rules.consensus.engine.commitsAreFinal ? try await store.finalityConflicts(chain: bang.id).count : 0
         let events = try await store.memberEvents(chain: bang.id, atOrBelow: tip?.header.height ?? 0)
         let membership = bang.rules.membership.applying(events)
         membershipState = Mutex(membership)

@@ -93,6 +93,7 @@ extension SQLiteBlockStore {
             let from = full ? UInt64(clamping: height) : 0
             banned[key] = min(banned[key] ?? .max, from)
         }
+        for conflict in try await finalityConflicts(chain: chain) { banned.record(conflict) }
         return banned
     }
 
@@ -114,6 +115,30 @@ extension SQLiteBlockStore {
                 sql: "INSERT INTO bft_signer (chain, state) VALUES (?, ?) ON CONFLICT(chain) DO UPDATE SET state = excluded.state",
                 arguments: [Data(chain.bytes), Data(state.encoded)])
         }
+    }
+
+    public func record(_ conflict: FinalityConflict) async throws(StorageError) {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO bft_conflict (chain, height, first, second, evidence) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    Data(conflict.chain.bytes), Int64(clamping: conflict.height), Data(conflict.first.hash.bytes),
+                    Data(conflict.second.hash.bytes), Data(conflict.encoded),
+                ])
+        }
+    }
+
+    public func finalityConflicts(chain: ChainID) async throws(StorageError) -> [FinalityConflict] {
+        let rows: [Data] = try await read { db in
+            try Data.fetchAll(db, sql: "SELECT evidence FROM bft_conflict WHERE chain = ? ORDER BY height, first", arguments: [Data(chain.bytes)])
+        }
+        var conflicts = [FinalityConflict]()
+        for row in rows {
+            do { conflicts.append(try FinalityConflict(decoding: Array(row))) } catch {
+                throw StorageError(.corrupt, "stored BFT conflict evidence does not decode: \(error)")
+            }
+        }
+        return conflicts
     }
 
     public func validProof(chain: ChainID) async throws(StorageError) -> ValidProof? {

@@ -54,6 +54,9 @@ extension SQLiteBlockStore {
                 ALTER TABLE quant ADD COLUMN certificate BLOB;
                 CREATE TABLE bft_signer (chain BLOB PRIMARY KEY, state BLOB NOT NULL) WITHOUT ROWID;
                 CREATE TABLE bft_valid (chain BLOB PRIMARY KEY, proof BLOB NOT NULL);
+                CREATE TABLE bft_conflict (
+                    chain BLOB NOT NULL, height INTEGER NOT NULL, first BLOB NOT NULL, second BLOB NOT NULL, evidence BLOB NOT NULL,
+                    PRIMARY KEY (chain, height, first, second)) WITHOUT ROWID;
                 """)
         }
         return migrator

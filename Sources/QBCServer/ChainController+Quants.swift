@@ -27,7 +27,7 @@ extension ChainController {
             transactions: s.transactionCount, mempool: s.mempoolSize, mempoolCapacity: s.mempoolCapacity, peers: await network.peerCount,
             node: runtime.nodeKey.publicKey.hex, version: QBCVersion.current,
             equivocators: s.equivocators.map(\.hex), fork: chain.rules.fork.map(ForkJSON.init),
-            finalHeight: chain.engine.commitsAreFinal ? s.height : nil)
+            finalHeight: chain.engine.commitsAreFinal ? s.height : nil, finalityConflicts: chain.engine.commitsAreFinal ? s.finalityConflicts : nil)
     }
 
     /// `GET /chain?from=H&limit=N`: Quants from height H (default 1), at most N (default 100, at

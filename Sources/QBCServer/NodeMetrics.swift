@@ -39,12 +39,16 @@ final class NodeMetrics: Sendable {
         let height = Self.name("chain_height", "", "Height of the chain's tip")
         let committed = Self.name("chain_transactions", "", "Committed transactions")
         let waiting = Self.name("mempool_transactions", "", "Transactions waiting")
+        let equivocators = Self.name("chain_equivocators", "", "Authorities refused for evidence against them (two seals on one parent, or conflicting BFT certificates)")
+        let conflicts = Self.name("chain_finality_conflicts", "", "BFT: evidence of two certified Quants at one height")
         for chain in directory.all {
             let stats = await chain.stats()
             let labels = [("chain", chain.rules.name)]
             registry.makeGauge(descriptor: height, labels: labels).set(Int64(stats.height))
             registry.makeGauge(descriptor: committed, labels: labels).set(stats.transactionCount)
             registry.makeGauge(descriptor: waiting, labels: labels).set(Int64(stats.mempoolSize))
+            registry.makeGauge(descriptor: equivocators, labels: labels).set(Int64(stats.equivocators.count))
+            registry.makeGauge(descriptor: conflicts, labels: labels).set(Int64(stats.finalityConflicts))
         }
         registry.makeGauge(descriptor: Self.name("request_body", "bytes", "Bytes of request bodies held now, of the node's body budget"))
             .set(Int64(BodyBudget.shared.inUse))

@@ -104,6 +104,11 @@ final class CrashableStore: BlockStore {
         return try await base.signerState(chain: chain)
     }
     func save(_ state: SignerState, chain: ChainID) async throws(StorageError) { try await alive(); try await base.save(state, chain: chain) }
+    func record(_ conflict: FinalityConflict) async throws(StorageError) { try await alive(); try await base.record(conflict) }
+    func finalityConflicts(chain: ChainID) async throws(StorageError) -> [FinalityConflict] {
+        try await alive()
+        return try await base.finalityConflicts(chain: chain)
+    }
     func validProof(chain: ChainID) async throws(StorageError) -> ValidProof? {
         try await alive()
         return try await base.validProof(chain: chain)

@@ -75,6 +75,10 @@ public protocol BlockStore: Sendable {
     func signerState(chain: ChainID) async throws(StorageError) -> SignerState?
     /// Stores the signer state; the node does so before any vote it signs leaves it.
     func save(_ state: SignerState, chain: ChainID) async throws(StorageError)
+    /// BFT: records two certified Quants at one height (idempotent); their common signers count
+    /// in `equivocators` from then on.
+    func record(_ conflict: FinalityConflict) async throws(StorageError)
+    func finalityConflicts(chain: ChainID) async throws(StorageError) -> [FinalityConflict]
     /// BFT: the Quant this node last saw a quorum prevote for, with those prevotes.
     func validProof(chain: ChainID) async throws(StorageError) -> ValidProof?
     func save(_ proof: ValidProof, chain: ChainID) async throws(StorageError)

@@ -25,6 +25,7 @@ public final class MemoryBlockStore: BlockStore {
         var sealedOn: [ChainID: [Hash: SealedQuant]] = [:]
         var signers: [ChainID: SignerState] = [:]
         var validProofs: [ChainID: ValidProof] = [:]
+        var conflicts: [ChainID: Set<FinalityConflict>] = [:]
     }
 
     private let state = Mutex(State())
@@ -219,6 +220,7 @@ public final class MemoryBlockStore: BlockStore {
         try withState { s in
             var banned = Equivocators()
             for evidence in s.evidence[chain] ?? [] { banned.record(evidence) }
+            for conflict in s.conflicts[chain] ?? [] { banned.record(conflict) }
             return banned
         }
     }
@@ -229,6 +231,14 @@ public final class MemoryBlockStore: BlockStore {
 
     public func save(_ state: SignerState, chain: ChainID) async throws(StorageError) {
         try withState { s in s.signers[chain] = state }
+    }
+
+    public func record(_ conflict: FinalityConflict) async throws(StorageError) {
+        try withState { s in _ = s.conflicts[conflict.chain, default: []].insert(conflict) }
+    }
+
+    public func finalityConflicts(chain: ChainID) async throws(StorageError) -> [FinalityConflict] {
+        try withState { s in (s.conflicts[chain] ?? []).sorted { ($0.height, $0.first.hash) < ($1.height, $1.first.hash) } }
     }
 
     public func validProof(chain: ChainID) async throws(StorageError) -> ValidProof? {

@@ -108,6 +108,8 @@ public final class PausingStore: BlockStore {
     public func signerState(chain: ChainID) async throws(StorageError) -> SignerState? { try await base.signerState(chain: chain) }
     public func save(_ state: SignerState, chain: ChainID) async throws(StorageError) { try await base.save(state, chain: chain) }
     public func validProof(chain: ChainID) async throws(StorageError) -> ValidProof? { try await base.validProof(chain: chain) }
+    public func record(_ conflict: FinalityConflict) async throws(StorageError) { try await base.record(conflict) }
+    public func finalityConflicts(chain: ChainID) async throws(StorageError) -> [FinalityConflict] { try await base.finalityConflicts(chain: chain) }
     public func save(_ proof: ValidProof, chain: ChainID) async throws(StorageError) { try await base.save(proof, chain: chain) }
     public func bans(after now: Timestamp) async throws(StorageError) -> [PublicKey: Timestamp] { try await base.bans(after: now) }
 }

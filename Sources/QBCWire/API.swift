@@ -186,16 +186,20 @@ public struct StatsJSON: Codable, Sendable {
     public let equivocators: [String]?
     /// BFT: the height up to which every Quant is final (the tip's).
     public let finalHeight: UInt64?
+    /// BFT: pieces of evidence of two certified Quants at one height (more than f authorities broke the rules).
+    public let finalityConflicts: Int?
     /// For a forked chain: the parent and the last Quant the two share.
     public let fork: ForkJSON?
 
     public init(
         chain: String, name: String, engine: String, difficultyBits: UInt8, height: UInt64, tipHash: String,
         tipTimestamp: UInt64, cumulativeWork: Int64, transactions: Int64, mempool: Int, mempoolCapacity: Int,
-        peers: Int, node: String, version: String, equivocators: [String]? = nil, fork: ForkJSON? = nil, finalHeight: UInt64? = nil
+        peers: Int, node: String, version: String, equivocators: [String]? = nil, fork: ForkJSON? = nil, finalHeight: UInt64? = nil,
+        finalityConflicts: Int? = nil
     ) {
         self.fork = fork
         self.finalHeight = finalHeight
+        self.finalityConflicts = finalityConflicts
         self.chain = chain
         self.name = name
         self.engine = engine

@@ -17,20 +17,30 @@ struct BenchAuthority: AsyncParsableCommand {
     @Option(name: .long, help: "Target submission rate, transactions per second (0: as fast as admitted).") var rate: Int = 0
 
     func run() async throws {
+        try await Self.measure(
+            name: "poa", consensus: ["engine": "poa", "outOfTurnDelayMilliseconds": 1000], nodes: 3, transactions: transactions,
+            batch: batch, interval: interval, rate: rate)
+    }
+
+    /// Starts `nodes` nodes of a fresh chain under `consensus`, submits pre-signed batches to them
+    /// in turn (at `rate` tx/s, or as fast as admitted), and prints each node's committed tx/s and
+    /// submit-to-commit latency of sampled transactions, beside raw libsodium verify/s.
+    static func measure(
+        name: String, consensus: [String: Any], nodes count: Int, transactions: Int, batch: Int, interval: Int, rate: Int
+    ) async throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let raw = RawSodiumBaseline.verifyPerSecond(countPerThread: 20_000, messageBytes: 210, threads: cores)
-        var setup = try BenchSetup(
-            difficulty: 0, capacity: 200_000, nodes: 3, consensus: ["engine": "poa", "outOfTurnDelayMilliseconds": 1000],
-            leapIntervalMilliseconds: interval)
+        var setup = try BenchSetup(difficulty: 0, capacity: 200_000, nodes: count, consensus: consensus, leapIntervalMilliseconds: interval)
         let first = try setup.start(0)
-        for index in 1..<3 { try setup.start(index, peers: [first.url]) }
+        for index in 1..<count { try setup.start(index, peers: [first.url]) }
         let clients = setup.nodes.map { NodeClient(baseURL: $0.url, timeoutSeconds: 300) }
         for client in clients {
-            while try await client.stats().peers < 2 { try await Task.sleep(for: .milliseconds(20)) }
+            while try await client.stats().peers < count - 1 { try await Task.sleep(for: .milliseconds(20)) }
         }
         let chain = try ChainID(hex: try await clients[0].stats().chain)
         let batches = Self.presign(count: transactions, batch: batch, chain: chain, writers: setup.writers)
-        print("qbc bench poa: \(transactions) transactions in batches of \(batch) to the 3 nodes in turn, Leap every \(interval) ms, \(cores) cores")
+        let pace = rate > 0 ? "at \(rate) tx/s" : "as fast as admitted"
+        print("qbc bench \(name): \(transactions) transactions in batches of \(batch) to the \(count) nodes in turn, \(pace), \(cores) cores")
 
         let tracker = CommitTracker(nodes: clients.count)
         let start = DispatchTime.now().uptimeNanoseconds
@@ -54,13 +64,17 @@ struct BenchAuthority: AsyncParsableCommand {
         poller.cancel()
         _ = await poller.value
         print(BenchTable.row("node", "committed tx/s", "p50 ms", "p99 ms"))
+        var rates = [Double]()
         for node in 0..<clients.count {
             let (seconds, latencies) = tracker.result(node: node)
+            rates.append(Double(transactions) / seconds)
             print(BenchTable.row(
                 "node \(node + 1)", BenchTable.format(Double(transactions) / seconds),
                 String(format: "%.0f", BenchTable.percentile(latencies, 0.5)), String(format: "%.0f", BenchTable.percentile(latencies, 0.99))))
         }
+        let total = rates.reduce(0, +)
         print("raw libsodium Ed25519 verify/s on \(cores) cores (same run): \(BenchTable.format(raw)); every node verifies every transaction once")
+        print(String(format: "sum over nodes of committed tx/s: %@, ratio to raw %.3f", BenchTable.format(total), total / raw))
     }
 
     /// Pre-signed, pre-encoded batches, each with the id of one transaction to time.
@@ -119,5 +133,21 @@ final class CommitTracker: @unchecked Sendable {
             let latencies = committed[node].compactMap { id, at in sent[id].map { Double(at - min(at, $0)) / 1e6 } }
             return (max(1e-9, Double(finished[node]) / 1e9), latencies.sorted())
         }
+    }
+}
+
+struct BenchBFT: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bft",
+        abstract: "Four BFT authorities under load: committed (final) tx/s on each node and submit-to-final latency.")
+
+    @Option(name: .long, help: "Transactions to submit.") var transactions: Int = 30_000
+    @Option(name: .long, help: "Transactions per POST /inject.") var batch: Int = 500
+    @Option(name: .long, help: "Target submission rate, transactions per second (0: as fast as admitted).") var rate: Int = 0
+
+    func run() async throws {
+        try await BenchAuthority.measure(
+            name: "bft", consensus: ["engine": "bft", "timeoutMilliseconds": 1000, "timeoutIncrementMilliseconds": 500, "maxTimeoutMilliseconds": 10_000],
+            nodes: 4, transactions: transactions, batch: batch, interval: 0, rate: rate)
     }
 }

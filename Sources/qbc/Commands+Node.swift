@@ -72,7 +72,7 @@ struct TxSubmit: AsyncParsableCommand {
 
 struct TxGet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "get", abstract: "Show a transaction: committed (with its Quant) or waiting.")
+        commandName: "get", abstract: "Show a transaction: committed (with its Quant, and whether it is final or how many confirmations it has) or waiting.")
 
     @Argument(help: "The transaction id (64 hex digits).") var id: String
     @OptionGroup var node: NodeOptions

@@ -203,6 +203,44 @@ extension ChainBuilder {
         #expect(try await store.bans(after: Timestamp(milliseconds: 0)).count == 2)
         #expect(try await store.bans(after: Timestamp(milliseconds: 2000)) == [TestKeys.key(12).publicKey: later], "a ban never shortens")
     }
+
+    @Test(arguments: StoreKind.allCases) func bftCertificatesSignerStateValidProofsAndConflictsRoundTrip(_ kind: StoreKind) async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder(outOfTurnDelay: 500)
+        let store = try kind.open(dir)
+        try await store.create(chain.bang)
+        let id = chain.bang.id
+        let keys = chain.authorities
+        func certified(_ quant: Quant, round: UInt32) -> Quant {
+            let votes = keys.map { Vote(.precommit, chain: id, height: quant.header.height, round: round, quant: quant.hash, with: $0) }
+            return quant.certified(by: CommitCertificate(round: round, signers: votes.map { .init(key: $0.voter, signature: $0.signature) }))
+        }
+        let first = certified(chain.quant([chain.transaction("a")], parent: nil), round: 2)
+        try await store.commit(chain.record(first, parent: nil))
+        #expect(try await store.tip(chain: id)?.certificate == first.certificate)
+        #expect(try await store.headers(chain: id, from: 1, limit: 5).first?.certificate == first.certificate)
+
+        #expect(try await store.signerState(chain: id) == nil)
+        var state = SignerState(height: 2)
+        state.round = 3
+        state.lockedRound = 1
+        state.lockedQuant = first.hash
+        state.prevote = .init(round: 3, quant: nil)
+        try await store.save(state, chain: id)
+        #expect(try await store.signerState(chain: id) == state)
+
+        let prevotes = keys.map { Vote(.prevote, chain: id, height: 1, round: 2, quant: first.hash, with: $0) }
+        try await store.save(ValidProof(round: 2, quant: first, prevotes: prevotes), chain: id)
+        let proof = try #require(try await store.validProof(chain: id))
+        #expect(proof.quant.hash == first.hash && proof.quant.transactions == first.transactions && proof.prevotes == prevotes)
+
+        let other = certified(chain.quant([chain.transaction("b")], parent: nil), round: 3)
+        let conflict = try #require(FinalityConflict(first, other, authorities: keys.map(\.publicKey)))
+        try await store.record(conflict)
+        try await store.record(conflict)
+        #expect(try await store.finalityConflicts(chain: id) == [conflict])
+        #expect(try await store.equivocators(chain: id) == Dictionary(uniqueKeysWithValues: keys.map { ($0.publicKey, UInt64(1)) }))
+    }
 }
 
 /// What only a store on disk does.
