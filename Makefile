@@ -31,6 +31,7 @@ bench: release
 	.build/release/qbc bench sync
 	.build/release/qbc bench broadcast
 	.build/release/qbc bench poa
+	.build/release/qbc bench bft
 	.build/release/qbc bench chains
 	.build/release/qbc bench locks
 	.build/release/qbc bench flood

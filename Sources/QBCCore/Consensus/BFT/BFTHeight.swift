@@ -212,24 +212,35 @@ public struct BFTHeight: Sendable {
         return out
     }
 
-    /// This node's own messages to send again (a peer may have missed them): its proposal of the
-    /// current round, its votes of the last `votesResent` rounds (a peer a round behind needs them
-    /// to end its round: this node no longer votes there), and every vote it cast for a Quant,
-    /// which a later proposal may cite as its valid round (a peer that never saw that quorum could
-    /// not follow the proposal, and locked peers would wait forever).
+    /// What this node sends again every `timeoutMilliseconds`, since a peer may have missed it:
+    /// - its proposal of the current round;
+    /// - every vote it holds of the current and the previous round, others' included (votes carry
+    ///   their own signatures): what one honest authority saw, the others see soon after, so none
+    ///   falls behind by a whole step — a proposer that entered its round a timeout late would
+    ///   otherwise be late in every round it proposes in;
+    /// - its own votes of the last `votesResent` rounds (a peer rounds behind needs them to end
+    ///   its rounds), and every vote it cast for a Quant, which a later proposal may cite as its
+    ///   valid round;
+    /// - the quorum of prevotes behind its valid Quant, so peers that missed it can follow a
+    ///   proposal citing it (else locked authorities and the rest could wait on each other forever).
     public var ownMessages: [Message] {
         guard let key = key?.publicKey else { return [] }
         var messages = [Message]()
         if let proposal = proposals[round], proposal.proposer == key { messages.append(.proposal(proposal)) }
+        var sent = Set<[UInt8]>()
+        func add(_ vote: Vote) {
+            if sent.insert(vote.signature.bytes).inserted { messages.append(.vote(vote)) }
+        }
         for kind in Vote.Kind.allCases {
             for (voted, votes) in tally(kind).sorted(by: { $0.key < $1.key }) {
-                guard let vote = votes[key]?.first, voted + Self.votesResent >= round || vote.quant != nil else { continue }
-                messages.append(.vote(vote))
+                if voted == round || voted + 1 == round {
+                    for voter in votes.keys.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) { votes[voter]?.forEach(add) }
+                } else if let vote = votes[key]?.first, voted + Self.votesResent >= round || vote.quant != nil {
+                    add(vote)
+                }
             }
         }
-        // The quorum behind this node's valid Quant, others' prevotes included (votes carry
-        // their own signatures), so peers that missed it can follow a proposal citing it.
-        if let validProof { messages += validProof.prevotes.filter { $0.voter != key }.map { .vote($0) } }
+        validProof?.prevotes.forEach(add)
         return messages
     }
 
@@ -316,17 +327,19 @@ public struct BFTHeight: Sendable {
             return true
         }
         if step >= .prevote, let proposal, let hash, valid, count(.prevote, round, hash) >= quorum, once(1) {
-            if step == .prevote {
-                signer.lockedRound = round
-                signer.lockedQuant = hash
-                cast(.precommit, hash, &out)
-            }
+            // The valid Quant is stored before the lock: a lock whose Quant a crash lost could
+            // never be proposed again.
             validRound = round
             validQuant = proposal.quant
             let proof = ValidProof(round: round, quant: proposal.quant, prevotes: (prevotes[round] ?? [:]).values.compactMap { $0.first { $0.quant == hash } }
                 .sorted { $0.voter.bytes.lexicographicallyPrecedes($1.voter.bytes) })
             validProof = proof
             out.append(.persistValid(proof))
+            if step == .prevote {
+                signer.lockedRound = round
+                signer.lockedQuant = hash
+                cast(.precommit, hash, &out)
+            }
             return true
         }
         if step == .prevote, count(.prevote, round, nil) >= quorum {
