@@ -166,11 +166,13 @@ public struct BFTHeight: Sendable {
         return (.accepted, advance())
     }
 
-    /// True when `proposal` would be taken: the round's proposer, a round kept, none held for it
-    /// yet. The caller judges the Quant only then (judging costs every signature in it).
+    /// True when `proposal` would be taken: the round's proposer, the current round or the next
+    /// (or one of the last few), none held for it yet. The caller judges the Quant only then:
+    /// judging costs every signature in it, so an authority cannot make a node judge Quants for
+    /// rounds far ahead (proposers send theirs again every `timeoutMilliseconds`).
     public func wants(_ proposal: Proposal) -> Bool {
         proposal.chain == chain && proposal.height == height && decided == nil && proposals[proposal.round] == nil
-            && proposal.round <= round &+ Self.roundsAhead && proposal.round + Self.proposalsBehind >= round
+            && proposal.round <= round &+ 1 && proposal.round + Self.proposalsBehind >= round
             && proposal.proposer == BFTEngine.proposer(height: height, round: proposal.round, authorities: authorities)
     }
 
