@@ -48,7 +48,7 @@ final class ByzantinePeer: SimulatedEndpoint {
             if round % 10 == 0 { await register(net: net, honest: honest, now: clock.now()) }
             round += 1
             do { try await clock.sleep(for: .milliseconds(500 + Int(draw { $0.next() % 2500 }))) } catch { return }
-            guard let target = draw({ honest.randomElement(using: &$0) }) else { continue }
+            guard net.scheduler.now < until, let target = draw({ honest.randomElement(using: &$0) }) else { continue }
             let action = draw { $0.next() % 3 }
             if style == .crafty, engine is BFTEngine {
                 switch action {
@@ -138,15 +138,17 @@ final class ByzantinePeer: SimulatedEndpoint {
             }
         }
         recorder.trace("\(style) equivocates votes at \(height)")
-        for round in UInt32(0)..<3 {
-            for (index, address) in honest.enumerated() {
+        // One push per node (a push to a node cut off waits for its timeout).
+        for (index, address) in honest.enumerated() {
+            var votes = [BFTHeight.Message]()
+            for round in UInt32(0)..<3 {
                 let choices: [Hash?] = proposed + [nil, Hash.blake2b(draw { $0.bytes(8) })]
                 let choice = choices[(index + Int(round)) % choices.count]
                 for kind in Vote.Kind.allCases {
-                    let vote = Vote(kind, chain: bang.id, height: height, round: round, quant: choice, with: key)
-                    await push(.consensus([.vote(vote)], chain: bang.id), net: net, to: address)
+                    votes.append(.vote(Vote(kind, chain: bang.id, height: height, round: round, quant: choice, with: key)))
                 }
             }
+            await push(.consensus(votes, chain: bang.id), net: net, to: address)
         }
     }
 

@@ -247,4 +247,27 @@ private struct Rounds {
         }
         #expect(relayed.count >= 2)
     }
+
+    @Test func strayVotesCannotCrowdOutAVoteForAProposedQuant() throws {
+        let rounds = Rounds()
+        let chain = rounds.machines[0].chain
+        let proposerKey = try #require(rounds.keys.first { $0.publicKey == rounds.machines[0].proposer })
+        let others = rounds.keys.filter { $0.publicKey != proposerKey.publicKey }
+        var machine = BFTHeight(
+            chain: chain, height: 1, authorities: rounds.keys.map(\.publicKey), engine: BFTEngine(), key: others[0])
+        let quant = try #require(rounds.offered[rounds.keys.firstIndex { $0.publicKey == proposerKey.publicKey } ?? 0])
+        var actions = machine.receive(Proposal(quant: quant, round: 0, validRound: nil, with: proposerKey), valid: true).1
+        // An equivocating authority first votes for ten Quants nobody proposed, then for this one.
+        for index in 0..<10 {
+            actions += machine.receive(Vote(.prevote, chain: chain, height: 1, round: 0, quant: Hash.blake2b([UInt8(index)]), with: others[1])).1
+        }
+        #expect(machine.receive(Vote(.prevote, chain: chain, height: 1, round: 0, quant: quant.hash, with: others[1])).0 == .conflicting)
+        actions += machine.receive(Vote(.prevote, chain: chain, height: 1, round: 0, quant: quant.hash, with: others[2])).1
+        // Its own prevote, the equivocator's and one more: a quorum of 3 of 4, so it locks and precommits.
+        let precommitted = (actions + machine.receive(Vote(.prevote, chain: chain, height: 1, round: 0, quant: quant.hash, with: others[2])).1)
+            .contains { if case .send(.vote(let vote)) = $0 { vote.kind == .precommit && vote.quant == quant.hash } else { false } }
+        #expect(precommitted || machine.signer.lockedQuant == quant.hash)
+        #expect(machine.signer.lockedQuant == quant.hash)
+    }
 }
+

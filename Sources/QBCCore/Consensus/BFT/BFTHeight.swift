@@ -74,11 +74,11 @@ public struct BFTHeight: Sendable {
     private var validProof: ValidProof?
     private var proposals: [UInt32: Proposal] = [:]
     private var validity: [Hash: Bool] = [:]
-    /// Votes by round and voter. An authority that signed two votes for one step keeps both (at
-    /// most `votesPerStep`): it counts towards each Quant it voted for, as if it were in both
-    /// quorums, which the f it stands for may be anyway. Keeping only its first vote would let it
-    /// show one vote to some nodes and another to others, and they could never agree on a quorum
-    /// another node relays.
+    /// Votes by round and voter. An authority that signed two votes for one step keeps both: it
+    /// counts towards each Quant it voted for, as if it were in both quorums, which the f it
+    /// stands for may be anyway. Keeping only its first vote would let it show one vote to some
+    /// nodes and another to others, and they could never agree on a quorum another node relays.
+    /// Bounded: votes for Quants not held here are kept `votesPerStep` per authority and step.
     private var prevotes: [UInt32: [PublicKey: [Vote]]] = [:]
     private var precommits: [UInt32: [PublicKey: [Vote]]] = [:]
     static let votesPerStep = 3
@@ -187,7 +187,13 @@ public struct BFTHeight: Sendable {
         if let refusal = refusal(round: vote.round) { return (refusal, []) }
         let held = tally(vote.kind)[vote.round]?[vote.voter] ?? []
         if held.contains(where: { $0.quant == vote.quant }) { return (.duplicate, []) }
-        guard held.count < Self.votesPerStep else { return (.conflicting, []) }
+        // Votes for nil or for a Quant held here always count; of the rest (a Quant not seen yet,
+        // or none at all) an authority keeps its latest `votesPerStep`. Its vote for a Quant
+        // proposed later comes again: honest authorities send again what they hold.
+        let stray = held.filter { !matters($0.quant) }
+        if !matters(vote.quant), stray.count >= Self.votesPerStep, let oldest = stray.first {
+            forget(oldest)
+        }
         record(vote)
         return (held.isEmpty ? .accepted : .conflicting, advance())
     }
@@ -410,6 +416,19 @@ public struct BFTHeight: Sendable {
     }
 
     private func tally(_ kind: Vote.Kind) -> [UInt32: [PublicKey: [Vote]]] { kind == .prevote ? prevotes : precommits }
+
+    /// True for nil and for the hash of a Quant held here (proposed in a round kept, or valid).
+    private func matters(_ quant: Hash?) -> Bool {
+        guard let quant else { return true }
+        return validQuant?.hash == quant || signer.lockedQuant == quant || proposals.values.contains { $0.quant.hash == quant }
+    }
+
+    private mutating func forget(_ vote: Vote) {
+        switch vote.kind {
+        case .prevote: prevotes[vote.round]?[vote.voter]?.removeAll { $0.signature == vote.signature }
+        case .precommit: precommits[vote.round]?[vote.voter]?.removeAll { $0.signature == vote.signature }
+        }
+    }
 
     private func count(_ kind: Vote.Kind, _ round: UInt32, _ quant: Hash?) -> Int {
         (tally(kind)[round] ?? [:]).values.reduce(0) { $0 + ($1.contains { $0.quant == quant } ? 1 : 0) }
