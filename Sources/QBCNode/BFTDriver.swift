@@ -24,6 +24,8 @@ public actor BFTDriver {
     private var ahead: [BFTHeight.Message] = []
     private var lastCommit: Timestamp
     private var resentAt: Timestamp
+    /// The height and round last seen, and since when.
+    private var roundSeen: (height: UInt64, round: UInt32, since: Timestamp)
 
     enum Event: Sendable {
         case tick
@@ -48,6 +50,7 @@ public actor BFTDriver {
         (events, sink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(Self.queueCapacity))
         lastCommit = environment.clock.now()
         resentAt = lastCommit
+        roundSeen = (0, 0, lastCommit)
     }
 
     var logger: Logger { environment.logger }
@@ -149,11 +152,20 @@ public actor BFTDriver {
         if !current.started, await chain.sealable() > 0, now.milliseconds(since: lastCommit) >= Int64(chain.rules.leap.intervalMilliseconds) {
             try await perform(apply { $0.start() })
         }
-        // What this node said in its round, again, for peers that missed it (lost, or cut off).
+        if current.round != roundSeen.round || current.height != roundSeen.height {
+            roundSeen = (current.height, current.round, now)
+        }
+        // What this node holds of its round, again, for peers that missed it (lost, or cut off);
+        // the proposal only once the round has lasted a while: in a healthy round every node has
+        // it, and it is the largest message.
         if current.started, now.milliseconds(since: resentAt) >= Int64(engine.timeoutMilliseconds) {
             resentAt = now
-            logger.trace("bft resend", metadata: ["height": "\(current.height)", "round": "\(current.round)", "step": "\(current.step)", "messages": "\(current.ownMessages.count)"])
-            let messages = current.ownMessages
+            let lasted = now.milliseconds(since: roundSeen.since) >= Int64(engine.timeoutMilliseconds)
+            let messages = current.ownMessages.filter { message in
+                if case .proposal = message { return lasted }
+                return true
+            }
+            logger.trace("bft resend", metadata: ["height": "\(current.height)", "round": "\(current.round)", "step": "\(current.step)", "messages": "\(messages.count)"])
             if !messages.isEmpty { await send(messages) }
         }
     }
@@ -177,11 +189,7 @@ public actor BFTDriver {
             let valid = try await verdict(on: proposal)
             // Judging awaited: the height may have been decided meanwhile.
             guard state?.height == height else { return }
-            let (intake, actions) = apply { $0.receive(proposal, valid: valid) }
-            // A valid proposal taken here goes on to the other authorities: a slow or backed-off
-            // link from its proposer must not cost the round.
-            if intake == .accepted, valid { await send([.proposal(proposal)]) }
-            try await perform(actions)
+            try await perform(apply { $0.receive(proposal, valid: valid).1 })
         }
     }
 

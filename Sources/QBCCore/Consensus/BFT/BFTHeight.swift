@@ -221,7 +221,9 @@ public struct BFTHeight: Sendable {
     }
 
     /// What this node sends again every `timeoutMilliseconds`, since a peer may have missed it:
-    /// - its proposal of the current round;
+    /// - the proposal of the current round, its own or one it found valid (a slow link from the
+    ///   proposer must not cost the round; the driver sends proposals again only in a round that
+    ///   has lasted, since they are the largest messages);
     /// - every vote it holds of the current and the previous round, others' included (votes carry
     ///   their own signatures): what one honest authority saw, the others see soon after, so none
     ///   falls behind by a whole step — a proposer that entered its round a timeout late would
@@ -234,7 +236,9 @@ public struct BFTHeight: Sendable {
     public var ownMessages: [Message] {
         guard let key = key?.publicKey else { return [] }
         var messages = [Message]()
-        if let proposal = proposals[round], proposal.proposer == key { messages.append(.proposal(proposal)) }
+        if let proposal = proposals[round], proposal.proposer == key || validity[proposal.quant.hash] == true {
+            messages.append(.proposal(proposal))
+        }
         var sent = Set<[UInt8]>()
         func add(_ vote: Vote) {
             if sent.insert(vote.signature.bytes).inserted { messages.append(.vote(vote)) }
