@@ -2,6 +2,7 @@ import Logging
 public import QBCCore
 import QBCCrypto
 import QBCStorage
+import Synchronization
 
 /// Runs the BFT rounds of one chain on this node (consensus.md, "BFT"): feeds checked proposals,
 /// votes and timeouts to the height's state machine, one at a time, and carries out what it asks:
@@ -36,6 +37,9 @@ public actor BFTDriver {
     static let tick = Duration.milliseconds(20)
     /// Messages kept for the next height, and proposals judged per height, at most.
     static let aheadCapacity = 1024
+    static let aheadProposals = 4
+    static let votesPerPush = 512
+    static let proposalsPerPush = 2
     static let verdictCapacity = 64
     /// Messages waiting to be handled at most; beyond it the newest are kept (lost ones are sent again).
     static let queueCapacity = 4096
@@ -61,34 +65,49 @@ public actor BFTDriver {
     /// What became of a submitted message.
     public enum Intake: Sendable, Equatable {
         case queued
-        /// For a height final here already: an honest authority that is behind sends those; it
-        /// catches up by sync.
-        case stale(tipHeight: UInt64)
+        /// Not taken, at no cost to the sender: for a height final here already (an honest
+        /// authority that is behind sends those; it catches up by sync), for a height further ahead
+        /// than the next, or a vote this node already checked or refuses.
+        case dropped(tipHeight: UInt64)
     }
 
-    /// Checks what is cheap (chain, height, sender's role, signature) and queues the message.
-    /// Throws `badVote` for what no honest authority sends.
+    /// Checks what is cheap (chain, height, sender's role, signature, a proposal's body against
+    /// its header) and queues the message. Throws `badVote` for what no honest authority sends;
+    /// only for the height above the tip, whose authorities this node knows.
     public nonisolated func submit(_ message: BFTHeight.Message) async throws(RuleError) -> Intake {
         guard message.chain == chain.id else { throw RuleError(.wrongChain, "the message is for chain \(message.chain.hex)") }
-        let height = await chain.peerTip().height
-        guard message.height > height else { return .stale(tipHeight: height) }
-        let membership = chain.membership
+        let (tip, membership) = await chain.consensusView()
+        let height = tip?.header.height ?? 0
+        // The next height's authorities may change with the Quant below it: checked when it comes.
+        guard message.height > height, message.height <= height &+ 2 else { return .dropped(tipHeight: height) }
+        let current = message.height == height + 1
         switch message {
         case .vote(let vote):
-            guard membership.holds(vote.voter, .authority) else { throw RuleError(.badVote, "voter \(vote.voter.hex) is not an authority") }
-            guard await !chain.refuses(voter: vote.voter, at: vote.height) else {
-                throw RuleError(.equivocation, "voter \(vote.voter.hex) signed conflicting certificates; its votes are refused")
+            guard !current || membership.holds(vote.voter, .authority) else {
+                throw RuleError(.badVote, "voter \(vote.voter.hex) is not an authority")
             }
+            if checked.seen(vote.signature) { return .dropped(tipHeight: height) }
+            guard await !chain.refuses(voter: vote.voter, at: vote.height) else { return .dropped(tipHeight: height) }
             guard vote.verifies else { throw RuleError(.badVote, "the \(vote.kind)'s signature does not verify for \(vote.voter.hex)") }
+            checked.insert(vote.signature)
         case .proposal(let proposal):
-            guard membership.holds(proposal.proposer, .authority) else {
+            guard !current || membership.holds(proposal.proposer, .authority) else {
                 throw RuleError(.badVote, "proposer \(proposal.proposer.hex) is not an authority")
             }
             guard proposal.verifies else { throw RuleError(.badVote, "the proposal's signature does not verify (qbc/bft-proposal/v1)") }
+            // The signature covers the header's hash only; the body must be the header's, or a
+            // relay could swap it under a verdict judged for the real one.
+            let header = proposal.quant.header
+            guard Int(header.transactionCount) == proposal.quant.transactions.count,
+                Merkle.root(proposal.quant.transactions.map(\.id)) == header.merkleRoot
+            else { throw RuleError(.badVote, "the proposed Quant's transactions are not the ones its header names") }
         }
         sink.yield(.message(message))
         return .queued
     }
+
+    /// Signatures of votes checked lately, so votes sent again cost no second check.
+    private nonisolated let checked = RecentSignatures(capacity: 8192)
 
     public func run() async {
         await withTaskGroup(of: Void.self) { group in
@@ -166,13 +185,16 @@ public actor BFTDriver {
                 return true
             }
             logger.trace("bft resend", metadata: ["height": "\(current.height)", "round": "\(current.round)", "step": "\(current.step)", "messages": "\(messages.count)"])
-            if !messages.isEmpty { await send(messages) }
+            await emit(messages)
         }
     }
 
     private func take(_ message: BFTHeight.Message) async throws(StorageError) {
         guard let height = state?.height else { return }
         if message.height == height + 1 {
+            // Bounded: votes by count, proposals (whole Quants) a few.
+            let proposals = ahead.reduce(0) { count, held in if case .proposal = held { count + 1 } else { count } }
+            if case .proposal = message, proposals >= Self.aheadProposals { return }
             if ahead.count < Self.aheadCapacity { ahead.append(message) }
             return
         }
@@ -185,6 +207,14 @@ public actor BFTDriver {
             logger.trace("bft proposal in", metadata: [
                 "chain": "\(chain.rules.name)", "round": "\(proposal.round)", "quant": "\(proposal.quant.hash.hex.prefix(8))",
                 "wanted": "\(state?.wants(proposal) == true)", "at": "\(state?.round ?? 0)"])
+            let hash = proposal.quant.hash
+            // Refused only for a timestamp ahead of this node's clock (such verdicts are not kept):
+            // judged again when sent again, or an honest node would refuse it for the whole height.
+            if state?.holdsInvalid(hash) == true, verdicts[hash] == nil {
+                guard try await verdict(on: proposal), state?.height == height else { return }
+                try await perform(apply { $0.nowValid(hash) })
+                return
+            }
             guard state?.wants(proposal) == true else { return }
             let valid = try await verdict(on: proposal)
             // Judging awaited: the height may have been decided meanwhile.
@@ -230,7 +260,24 @@ public actor BFTDriver {
     private func perform(_ actions: [BFTHeight.Action]) async throws(StorageError) {
         var outgoing = [BFTHeight.Message]()
         try await perform(actions, sending: &outgoing)
-        if !outgoing.isEmpty { await send(outgoing) }
+        await emit(outgoing)
+    }
+
+    /// Sends messages in pushes within the wire's bounds (ConsensusMessagesJSON: 1,024 votes and 4
+    /// proposals): a push over them would be refused, and a refused push backs the link off.
+    private func emit(_ messages: [BFTHeight.Message]) async {
+        var chunk = [BFTHeight.Message]()
+        var (votes, proposals) = (0, 0)
+        for message in messages {
+            let isProposal = if case .proposal = message { true } else { false }
+            if isProposal ? proposals == Self.proposalsPerPush : votes == Self.votesPerPush {
+                await send(chunk)
+                (chunk, votes, proposals) = ([], 0, 0)
+            }
+            if isProposal { proposals += 1 } else { votes += 1 }
+            chunk.append(message)
+        }
+        if !chunk.isEmpty { await send(chunk) }
     }
 
     private func perform(_ actions: [BFTHeight.Action], sending outgoing: inout [BFTHeight.Message]) async throws(StorageError) {
@@ -238,9 +285,15 @@ public actor BFTDriver {
             logger.trace("bft action", metadata: ["chain": "\(chain.rules.name)", "height": "\(state?.height ?? 0)", "round": "\(state?.round ?? 0)", "action": "\(action)"])
             switch action {
             case .persist(let signer):
-                try await chain.reader.save(signer, chain: chain.id)
+                do { try await chain.reader.save(signer, chain: chain.id) } catch {
+                    forgetHeight()
+                    throw error
+                }
             case .persistValid(let proof):
-                try await chain.reader.save(proof, chain: chain.id)
+                do { try await chain.reader.save(proof, chain: chain.id) } catch {
+                    forgetHeight()
+                    throw error
+                }
             case .send(let message):
                 outgoing.append(message)
             case .schedule(let timeout):
@@ -252,6 +305,13 @@ public actor BFTDriver {
                 try await commit(quant)
             }
         }
+    }
+
+    /// The machine holds votes whose signer state is not on disk: it must not send them again.
+    /// The height starts over from the store at the next event.
+    private func forgetHeight() {
+        state = nil
+        tipHash = nil
     }
 
     private func commit(_ quant: Quant) async throws(StorageError) {
@@ -266,8 +326,7 @@ public actor BFTDriver {
             // Every honest authority judged this Quant valid before voting: a refusal now is this
             // node's fault (its clock, its store). Start the height again; its votes still bind.
             logger.error("a decided Quant was refused", metadata: ["chain": "\(chain.rules.name)", "rule": "\(error)"])
-            state = nil
-            tipHash = nil
+            forgetHeight()
         }
     }
 }
@@ -284,6 +343,32 @@ extension BFTHeight.Message {
         switch self {
         case .proposal(let proposal): proposal.height
         case .vote(let vote): vote.height
+        }
+    }
+}
+
+/// The signatures of the last `capacity` votes checked, oldest forgotten first.
+final class RecentSignatures: Sendable {
+    private let state: Mutex<(set: Set<Signature>, order: [Signature], next: Int)>
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        state = Mutex((Set(), [], 0))
+    }
+
+    func seen(_ signature: Signature) -> Bool { state.withLock { $0.set.contains(signature) } }
+
+    func insert(_ signature: Signature) {
+        state.withLock { s in
+            guard s.set.insert(signature).inserted else { return }
+            if s.order.count < capacity {
+                s.order.append(signature)
+            } else {
+                s.set.remove(s.order[s.next])
+                s.order[s.next] = signature
+                s.next = (s.next + 1) % capacity
+            }
         }
     }
 }

@@ -131,7 +131,8 @@ extension ChainService {
         else { return nil }
         let membership = bang.rules.membership.applying(try await store.memberEvents(chain: id, atOrBelow: quant.header.height - 1))
         let ours = Quant(header: stored.header, transactions: [], certificate: stored.certificate)
-        return FinalityConflict(ours, quant, authorities: membership.members(with: .authority))
+        // The stranger's certificate is checked first: a bad one costs no check of ours.
+        return FinalityConflict(quant, ours, authorities: membership.members(with: .authority))
     }
 
     /// Stores conflict evidence and refuses the authorities that signed both certificates;

@@ -68,4 +68,33 @@ import Testing
         #expect(await reopened.refuses(voter: authorities[2].publicKey, at: 5))
         #expect(await reopened.stats().finalityConflicts == 1)
     }
+
+    @Test func theDriverRefusesProposalsWhoseBodyIsNotTheirHeadersAndDropsFarHeights() async throws {
+        let store = MemoryBlockStore()
+        try await store.create(bang)
+        let chain = try await ChainService(bang: bang, store: store, sealer: authorities[0], mempoolCapacity: 100, environment: testEnvironment(workers: 1))
+        let made = BFTDriver(chain: chain, key: authorities[0], environment: testEnvironment(workers: 1), send: { @Sendable _ in })
+        let driver = try #require(made)
+        let proposer = try #require(BFTEngine.proposer(height: 1, round: 0, authorities: chain.membership.members(with: .authority)))
+        let key = try #require(authorities.first { $0.publicKey == proposer })
+        let real = quant("real", by: key, signers: [])
+        let honest = Proposal(quant: Quant(header: real.header, transactions: real.transactions), round: 0, validRound: nil, with: key)
+        #expect(try await driver.submit(.proposal(honest)) == .queued)
+        // The same signed header with other transactions: the signature still verifies.
+        let other = quant("swapped", by: key, signers: [])
+        let swapped = Proposal(
+            quant: Quant(header: real.header, transactions: other.transactions), round: 0, validRound: nil, proposer: key.publicKey,
+            signature: honest.signature)
+        #expect(swapped.verifies)
+        await #expect(throws: RuleError.self) { _ = try await driver.submit(.proposal(swapped)) }
+        // Votes: a height beyond the next is dropped at no cost; one checked before is not checked again.
+        let far = Vote(.prevote, chain: bang.id, height: 3, round: 0, quant: nil, with: authorities[1])
+        #expect(try await driver.submit(.vote(far)) == .dropped(tipHeight: 0))
+        let vote = Vote(.prevote, chain: bang.id, height: 1, round: 0, quant: nil, with: authorities[1])
+        #expect(try await driver.submit(.vote(vote)) == .queued)
+        #expect(try await driver.submit(.vote(vote)) == .dropped(tipHeight: 0))
+        let stranger = Vote(.prevote, chain: bang.id, height: 1, round: 0, quant: nil, with: TestKeys.key(9))
+        await #expect(throws: RuleError.self) { _ = try await driver.submit(.vote(stranger)) }
+    }
 }
+

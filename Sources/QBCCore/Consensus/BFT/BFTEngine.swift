@@ -54,10 +54,11 @@ public struct BFTEngine: ConsensusEngine {
     }
 
     public func check(_ membership: Membership) throws(RuleError) {
-        guard (50...600_000).contains(timeoutMilliseconds), timeoutIncrementMilliseconds <= 600_000,
-            (timeoutMilliseconds...3_600_000).contains(maxTimeoutMilliseconds)
+        // Timeouts must grow: rounds end only once they outlast the network's delays.
+        guard (50...600_000).contains(timeoutMilliseconds), (1...600_000).contains(timeoutIncrementMilliseconds),
+            (timeoutMilliseconds...3_600_000).contains(maxTimeoutMilliseconds), maxTimeoutMilliseconds > timeoutMilliseconds
         else {
-            throw RuleError(.invalidBang, "BFT timeouts: the first 50 ms to 10 minutes, the increment at most 10 minutes, the maximum from the first to 1 hour")
+            throw RuleError(.invalidBang, "BFT timeouts: the first 50 ms to 10 minutes, the increment 1 ms to 10 minutes, the maximum above the first and at most 1 hour")
         }
         let count = membership.members(with: .authority).count
         guard count >= 1 else { throw RuleError(.invalidBang, "BFT needs at least one member with the authority role") }

@@ -176,6 +176,21 @@ public struct BFTHeight: Sendable {
             && proposal.proposer == BFTEngine.proposer(height: height, round: proposal.round, authorities: authorities)
     }
 
+    /// True when a proposal for `quant` is held and was judged invalid: the caller may judge it
+    /// again when a refusal can pass with time (a timestamp ahead of this node's clock).
+    public func holdsInvalid(_ quant: Hash) -> Bool {
+        validity[quant] == false && proposals.values.contains { $0.quant.hash == quant }
+    }
+
+    /// A held Quant judged invalid before passes now (its timestamp is no longer ahead).
+    public mutating func nowValid(_ quant: Hash) -> [Action] {
+        guard validity[quant] == false else { return [] }
+        validity[quant] = true
+        var out = [Action]()
+        evaluate(&out)
+        return out
+    }
+
     /// A vote whose signature the caller checked.
     public mutating func receive(_ vote: Vote) -> (Intake, [Action]) {
         guard vote.chain == chain, vote.height == height else {

@@ -29,7 +29,11 @@ public struct SignerState: Sendable, Equatable {
         history.append(Entry(kind: kind, round: round, quant: quant))
         let nils = history.filter { $0.quant == nil }.count
         if nils > Self.historyLimit, let first = history.firstIndex(where: { $0.quant == nil }) { history.remove(at: first) }
+        // A height of thousands of rounds keeps its latest votes: the count is a u16.
+        if history.count > Self.historyCeiling { history.removeFirst(history.count - Self.historyCeiling) }
     }
+
+    static let historyCeiling = 1024
 
     public struct Cast: Sendable, Equatable {
         public let round: UInt32
