@@ -16,7 +16,9 @@ public actor NetworkService: Service {
     let environment: NodeEnvironment
     var book: PeerBook
     var advertised: String?
-    private var addressWaiters: [CheckedContinuation<String, Never>] = []
+    /// Opens when the server is bound, or closes when the node shuts down first (a port it could
+    /// not bind): nothing waits for an address that will never come.
+    nonisolated let addressGate = AddressGate()
     var syncing: Set<ChainID> = []
     /// Chains with a catch-up scheduled by a pushed Quant, so a burst of pushes schedules one.
     var catchUpsScheduled: Set<ChainID> = []
@@ -60,13 +62,13 @@ public actor NetworkService: Service {
     /// Called once the server is bound, when no address was configured.
     public func serverBound(address: String) {
         if advertised == nil { advertised = address }
-        for waiter in addressWaiters { waiter.resume(returning: advertised ?? address) }
-        addressWaiters = []
+        addressGate.open(advertised ?? address)
     }
 
+    /// The address peers reach this node at, once known ("" if the node stopped before it was).
     private func address() async -> String {
         if let advertised { return advertised }
-        return await withCheckedContinuation { addressWaiters.append($0) }
+        return await addressGate.wait() ?? ""
     }
 
     /// This node's current signed registration.
@@ -78,7 +80,13 @@ public actor NetworkService: Service {
     }
 
     public func run() async throws {
-        _ = await address()
+        // A server that never binds (a port in use) shuts the node down: stop waiting then.
+        let bound = await withGracefulShutdownHandler {
+            await withTaskCancellationHandler { await self.address() } onCancel: { self.addressGate.close() }
+        } onGracefulShutdown: {
+            self.addressGate.close()
+        }
+        guard !bound.isEmpty else { return }
         // A graceful shutdown ends the spawn stream, and with it the group. (Not
         // `cancelOnGracefulShutdown()`: it runs an unstructured task, which would leave the
         // simulator's executor.)
@@ -251,3 +259,41 @@ public actor NetworkService: Service {
 
     func backOff(_ peer: PublicKey) { book.failed(peer, now: now()) }
 }
+
+/// A one-time value that waiters await: set once, or closed (waiters get nil).
+public final class AddressGate: Sendable {
+    private let state = Mutex<(value: String?, closed: Bool, waiters: [CheckedContinuation<String?, Never>])>((nil, false, []))
+
+    func open(_ value: String) {
+        let waiters = state.withLock { s -> [CheckedContinuation<String?, Never>] in
+            guard s.value == nil, !s.closed else { return [] }
+            s.value = value
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: value) }
+    }
+
+    func close() {
+        let waiters = state.withLock { s -> [CheckedContinuation<String?, Never>] in
+            guard !s.closed else { return [] }
+            s.closed = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: nil) }
+    }
+
+    func wait() async -> String? {
+        await withCheckedContinuation { continuation in
+            let now: String?? = state.withLock { s in
+                if let value = s.value { return .some(value) }
+                if s.closed { return .some(nil) }
+                s.waiters.append(continuation)
+                return .none
+            }
+            if let now { continuation.resume(returning: now) }
+        }
+    }
+}
+

@@ -55,8 +55,21 @@ public func buildApplication(
         logger: environment.logger)
 }
 
-/// Builds the application and runs it until SIGINT or SIGTERM, shutting down gracefully.
+/// Builds the application and runs it until SIGINT or SIGTERM, shutting down gracefully. Throws
+/// `ListenError` when the server cannot bind its address (the node's services then stop at once).
 public func runNode(runtime: NodeRuntime, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
     let app = try await buildApplication(runtime: runtime, onRunning: onRunning)
-    try await app.runService()
+    do { try await app.runService() } catch let error as IOError {
+        let reason = error.errnoCode == EADDRINUSE ? "the port is in use" : String(cString: strerror(error.errnoCode))
+        throw ListenError(address: "\(runtime.settings.host):\(runtime.settings.port)", reason: reason)
+    } catch is SocketAddressError, is SocketAddressError.UnknownHost {
+        throw ListenError(address: "\(runtime.settings.host):\(runtime.settings.port)", reason: "the host name does not resolve to an address of this machine")
+    }
+}
+
+/// The node's server could not bind its address.
+public struct ListenError: Error, CustomStringConvertible {
+    public let address: String
+    public let reason: String
+    public var description: String { "cannot listen on \(address): \(reason)" }
 }

@@ -54,6 +54,16 @@ public enum CommandRunner {
     }
 }
 
+/// Runs blocking work (sockets, a child process) on a thread of its own. Swift's cooperative pool
+/// has one thread per core, and other tests hold it for seconds while their nodes start and stop:
+/// longer than the node's 10 s body pause, which once made a test's "trickle" turn into a pause on
+/// a busy CI machine (decisions D54).
+public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: work()) }.start()
+    }
+}
+
 /// A temporary directory removed when the value goes away.
 public final class TemporaryDirectory: @unchecked Sendable {
     public let path: String

@@ -67,8 +67,14 @@ struct NodeCommand: AsyncParsableCommand {
         // Unbuffered lines: tests and scripts read the port from the last one.
         Self.say("qbc node \(runtime.nodeKey.publicKey.hex)")
         Self.say("chain \(chain.rules.name) \(chain.id.hex)")
-        try await runNode(runtime: runtime) { port in
-            Self.say("qbc node listening on http://\(host):\(port)")
+        do {
+            try await runNode(runtime: runtime) { port in
+                Self.say("qbc node listening on http://\(host):\(port)")
+            }
+        } catch let error as ListenError {
+            // A port in use or an address this machine does not have: one line, and out at once.
+            logger.error("cannot listen", metadata: ["address": "\(host):\(settings.port)", "reason": "\(error.reason)"])
+            throw CLIError("\(error)")
         }
     }
 

@@ -1,14 +1,5 @@
 import Foundation
 
-/// Runs blocking socket work on a thread of its own. Swift's cooperative pool has one thread per
-/// core, and other tests hold it for seconds while their nodes start and stop: longer than the
-/// node's 10 s body pause, which once made a test's "trickle" turn into a pause on a busy CI machine.
-func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        Thread { continuation.resume(returning: work()) }.start()
-    }
-}
-
 /// What the node sent on `fd`: nil if nothing arrived within `milliseconds`, else everything
 /// until it closed or paused for 200 ms ("" when it closed without a word).
 func answer(on fd: Int32, within milliseconds: Int32, limit: Int = 1 << 16) -> String? {

@@ -72,6 +72,25 @@ import Testing
         #expect(text.contains("admitted"))
     }
 
+    /// A node that cannot bind says why in one line and exits at once (it used to hang, deaf to
+    /// SIGTERM, waiting for an address that never came).
+    @Test func aPortInUseEndsTheNodeAtOnceWithOneLine() async throws {
+        let dir = try TemporaryDirectory()
+        let first = try await NodeProcess.start(dataDirectory: dir.file("a"))
+        let port = String(first.port)
+        let second = try #require(await onOwnThread {
+            try? CommandRunner.run("/usr/bin/timeout", ["-s", "KILL", "30", CommandRunner.qbcPath, "node", "--port", port, "--data", dir.file("b")])
+        })
+        #expect(second.status == 1, "status \(second.status): \(second.stderr)")
+        #expect(second.stderr.contains("cannot listen on 127.0.0.1:\(port): the port is in use"), "\(second.stderr)")
+        let badHost = try #require(await onOwnThread {
+            try? CommandRunner.run("/usr/bin/timeout", ["-s", "KILL", "30", CommandRunner.qbcPath, "node", "--host", "no.such.host.invalid", "--port", "0", "--data", dir.file("c")])
+        })
+        #expect(badHost.status == 1, "status \(badHost.status): \(badHost.stderr)")
+        #expect(badHost.stderr.contains("cannot listen on no.such.host.invalid"), "\(badHost.stderr)")
+        first.stop()
+    }
+
     @Test func pythonReproducesTheBFTVectors() throws {
         let script = NodeProcess.repositoryRoot + "/documentation/examples/qbc_client.py"
         let run = try CommandRunner.run("/usr/bin/env", ["python3", script, "bft-vectors"])
