@@ -67,7 +67,7 @@ public actor BFTDriver {
         case queued
         /// Not taken, at no cost to the sender: for a height final here already (an honest
         /// authority that is behind sends those; it catches up by sync), for a height further ahead
-        /// than the next, or a vote this node already checked or refuses.
+        /// than the next, or a vote of an authority refused for conflicting certificates.
         case dropped(tipHeight: UInt64)
     }
 
@@ -86,10 +86,13 @@ public actor BFTDriver {
             guard !current || membership.holds(vote.voter, .authority) else {
                 throw RuleError(.badVote, "voter \(vote.voter.hex) is not an authority")
             }
-            if checked.seen(vote.signature) { return .dropped(tipHeight: height) }
             guard await !chain.refuses(voter: vote.voter, at: vote.height) else { return .dropped(tipHeight: height) }
-            guard vote.verifies else { throw RuleError(.badVote, "the \(vote.kind)'s signature does not verify for \(vote.voter.hex)") }
-            checked.insert(vote.signature)
+            // Checked once, a vote sent again is queued unchecked (the machine drops duplicates;
+            // a vote dropped before it reached the machine must still get in when sent again).
+            if !checked.seen(vote.signature, of: vote.signingBytes) {
+                guard vote.verifies else { throw RuleError(.badVote, "the \(vote.kind)'s signature does not verify for \(vote.voter.hex)") }
+                checked.insert(vote.signature, of: vote.signingBytes)
+            }
         case .proposal(let proposal):
             guard !current || membership.holds(proposal.proposer, .authority) else {
                 throw RuleError(.badVote, "proposer \(proposal.proposer.hex) is not an authority")
@@ -347,9 +350,10 @@ extension BFTHeight.Message {
     }
 }
 
-/// The signatures of the last `capacity` votes checked, oldest forgotten first.
+/// The last `capacity` votes whose signatures verified (signature and signed bytes, hashed),
+/// oldest forgotten first.
 final class RecentSignatures: Sendable {
-    private let state: Mutex<(set: Set<Signature>, order: [Signature], next: Int)>
+    private let state: Mutex<(set: Set<Hash>, order: [Hash], next: Int)>
     private let capacity: Int
 
     init(capacity: Int) {
@@ -357,9 +361,15 @@ final class RecentSignatures: Sendable {
         state = Mutex((Set(), [], 0))
     }
 
-    func seen(_ signature: Signature) -> Bool { state.withLock { $0.set.contains(signature) } }
+    private static func key(_ signature: Signature, _ bytes: [UInt8]) -> Hash { Hash.blake2b(signature.bytes + bytes) }
 
-    func insert(_ signature: Signature) {
+    func seen(_ signature: Signature, of bytes: [UInt8]) -> Bool {
+        let key = Self.key(signature, bytes)
+        return state.withLock { $0.set.contains(key) }
+    }
+
+    func insert(_ signature: Signature, of bytes: [UInt8]) {
+        let signature = Self.key(signature, bytes)
         state.withLock { s in
             guard s.set.insert(signature).inserted else { return }
             if s.order.count < capacity {
