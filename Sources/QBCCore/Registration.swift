@@ -62,7 +62,7 @@ public struct Registration: Sendable, Hashable {
 
     /// `http(s)://host[:port]`, optionally with a trailing `/`: no user, path, query, spaces or
     /// control characters, which peers would otherwise relay and nodes call.
-    static func isPeerAddress(_ address: String) -> Bool {
+    public static func isPeerAddress(_ address: String) -> Bool {
         let bytes = Array(address.utf8)
         let schemes = [Array("http://".utf8), Array("https://".utf8)]
         guard let scheme = schemes.first(where: { bytes.starts(with: $0) }) else { return false }

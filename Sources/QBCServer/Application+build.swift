@@ -36,7 +36,7 @@ public func buildApplication(
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: await metrics.scrape())))
     }
     routes.record(router.routes.map { ($0.method, $0.path.description) })
-    var services: [any Service] = [network]
+    var services: [any Service] = [network, ShutdownNotice(logger: environment.logger)]
     services.append(LeapService(
         chains: runtime.directory, interval: runtime.settings.leapIntervalMilliseconds, threshold: runtime.settings.leapThreshold,
         environment: environment))
@@ -58,7 +58,12 @@ public func buildApplication(
 /// Builds the application and runs it until SIGINT or SIGTERM, shutting down gracefully. Throws
 /// `ListenError` when the server cannot bind its address (the node's services then stop at once).
 public func runNode(runtime: NodeRuntime, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+    let logger = runtime.environment.logger
+    // SIGHUP is ignored: a node keeps running when the terminal it was started from closes
+    // (documentation/configuration.md, "Signals").
+    signal(SIGHUP, SIG_IGN)
     let app = try await buildApplication(runtime: runtime, onRunning: onRunning)
+    defer { logger.notice("stopped") }
     do { try await app.runService() } catch let error as IOError {
         let reason = error.errnoCode == EADDRINUSE ? "the port is in use" : String(cString: strerror(error.errnoCode))
         throw ListenError(address: "\(runtime.settings.host):\(runtime.settings.port)", reason: reason)
@@ -73,3 +78,14 @@ public struct ListenError: Error, CustomStringConvertible {
     public let reason: String
     public var description: String { "cannot listen on \(address): \(reason)" }
 }
+
+/// Logs the start of a graceful shutdown (SIGTERM or SIGINT); `runNode` logs its end.
+struct ShutdownNotice: Service {
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        logger.notice("shutting down: finishing requests and stopping the node's services")
+    }
+}
+

@@ -43,6 +43,10 @@ public final class NodeRuntime: Sendable {
             guard let key = try? PublicKey(hex: text) else { throw SettingsError("network.chainCreators: \(text) is not a public key (64 hex digits)") }
             creators.insert(key)
         }
+        // The chain's spec is checked whole (members, engine, limits, the creator's key file) before
+        // the data folder is touched: a bad member key used to be reported after node.key was made.
+        // A stand-in key takes the node key's place; the real one may not exist yet.
+        _ = try makeBang(settings.chain, nodeKey: SigningKey(), passphrase: passphrase, now: clock.now())
         let store = try SQLiteBlockStore(directory: settings.dataDirectory)
         let nodeKey = try KeyLoader.nodeKey(settings: settings, passphrase: passphrase, logger: logger)
         var bangs = try await store.bangs()

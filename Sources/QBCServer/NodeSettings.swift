@@ -62,6 +62,17 @@ public struct NodeSettings: Sendable {
         if let v = environment["QBC_CHAIN_CREATORS"] { chainCreators = v.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }
     }
 
+    /// Checks what only makes sense whole, before the node touches its data folder: peer and
+    /// advertised addresses must be node URLs (http:// or https://, a host, an optional port).
+    public func validate() throws(SettingsError) {
+        for peer in peers where !Registration.isPeerAddress(peer) {
+            throw SettingsError("peer \"\(peer)\" is not a node address: use http://HOST:PORT or https://HOST:PORT")
+        }
+        if let advertise, !Registration.isPeerAddress(advertise) {
+            throw SettingsError("advertise \"\(advertise)\" is not a node address: use http://HOST:PORT or https://HOST:PORT")
+        }
+    }
+
     static func integer(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws(SettingsError) -> Int {
         guard let value = Int(text), range.contains(value) else {
             throw SettingsError("\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")

@@ -49,6 +49,7 @@ struct NodeCommand: AsyncParsableCommand {
         if let logLevel { settings.logLevel = logLevel }
         if !peers.isEmpty { settings.peers = peers }
         if let advertise { settings.advertise = advertise }
+        do { try settings.validate() } catch { throw CLIError("\(error)") }
         guard let level = Logger.Level(rawValue: settings.logLevel) else { throw CLIError("unknown log level \(settings.logLevel)") }
 
         LoggingSystem.bootstrap { label in

@@ -91,6 +91,32 @@ import Testing
         first.stop()
     }
 
+    /// SIGHUP is ignored; SIGTERM stops the node with its start and end in the log, exit 0. And
+    /// settings that cannot work are refused before the data folder is touched.
+    @Test func signalsAndSettingsCheckedUpFront() async throws {
+        let dir = try TemporaryDirectory()
+        let node = try await NodeProcess.start(dataDirectory: dir.file("a"), environment: ["QBC_LOG_LEVEL": "notice"])
+        node.process.signal(SIGHUP)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await NodeClient(baseURL: node.url).isHealthy(), "SIGHUP is ignored")
+        node.process.signal(SIGTERM)
+        let status = await onOwnThread { node.process.waitUntilExit() }
+        #expect(status == 0)
+        let log = try String(contentsOfFile: node.logPath, encoding: .utf8)
+        #expect(log.contains("shutting down") && log.contains("stopped"), "\(log)")
+
+        for arguments in [["--peer", "notaurl"], ["--advertise", "ftp://somewhere"]] {
+            let refused = try CommandRunner.qbc(["node", "--data", dir.file("b")] + arguments)
+            #expect(refused.status == 1 && refused.stderr.contains("is not a node address"), "\(refused.stderr)")
+        }
+        let bad = dir.file("bad.json")
+        let config = #"{"chain":{"bangCreatorKey":"\#(NodeProcess.demoKey("admin"))","members":[{"key":"zz","roles":["writer"]}]}}"#
+        try Data(config.utf8).write(to: URL(fileURLWithPath: bad))
+        let badMember = try CommandRunner.qbc(["node", "--config", bad, "--data", dir.file("b")])
+        #expect(badMember.status == 1 && badMember.stderr.contains("member key zz"), "\(badMember.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("b")), "nothing is written before the settings are checked")
+    }
+
     @Test func pythonReproducesTheBFTVectors() throws {
         let script = NodeProcess.repositoryRoot + "/documentation/examples/qbc_client.py"
         let run = try CommandRunner.run("/usr/bin/env", ["python3", script, "bft-vectors"])
