@@ -12,6 +12,7 @@ struct NodeConfigFile: Decodable {
         var mempoolCapacity: Int?
         var verifierTasks: Int?
         var logLevel: String?
+        var logFormat: String?
         var maxConnections: Int?
         var requestHeadTimeoutMilliseconds: Int?
     }
@@ -66,6 +67,7 @@ struct NodeConfigFile: Decodable {
             if let v = n.mempoolCapacity { s.mempoolCapacity = try NodeSettings.integer("\(v)", "node.mempoolCapacity", 1...5_000_000) }
             if let v = n.verifierTasks { s.verifierTasks = try NodeSettings.integer("\(v)", "node.verifierTasks", 1...256) }
             if let v = n.logLevel { s.logLevel = v }
+            if let v = n.logFormat { s.logFormat = v }
             if let v = n.maxConnections { s.maxConnections = try NodeSettings.integer("\(v)", "node.maxConnections", 16...1_000_000) }
             if let v = n.requestHeadTimeoutMilliseconds {
                 s.requestHeadTimeoutMilliseconds = try NodeSettings.integer("\(v)", "node.requestHeadTimeoutMilliseconds", 100...3_600_000)
@@ -86,7 +88,7 @@ struct NodeConfigFile: Decodable {
     static let knownFields: [String: Set<String>] = [
         "": ["node", "leap", "chain", "network"],
         "network": ["peers", "advertise", "chainCreators"],
-        "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "verifierTasks", "logLevel", "maxConnections",
+        "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "verifierTasks", "logLevel", "logFormat", "maxConnections",
                  "requestHeadTimeoutMilliseconds"],
         "leap": ["intervalMilliseconds", "allowLoopback", "threshold"],
     ]

@@ -24,6 +24,8 @@ public struct NodeSettings: Sendable {
     /// How long a connection may wait before sending a request head, in milliseconds.
     public var requestHeadTimeoutMilliseconds = 15_000
     public var logLevel = "info"
+    /// `text` (one line a message, swift-log's format) or `json` (one JSON object a line).
+    public var logFormat = "text"
     /// Base URLs of nodes to register with at start (`network.peers`, `QBC_PEERS`, `--peer`).
     public var peers: [String] = []
     /// The URL other nodes reach this one at; default `http://HOST:PORT` once bound.
@@ -52,6 +54,7 @@ public struct NodeSettings: Sendable {
         if let v = environment["QBC_LEAP_INTERVAL_MS"] { leapIntervalMilliseconds = try Self.integer(v, "QBC_LEAP_INTERVAL_MS", 0...86_400_000) }
         if let v = environment["QBC_DIFFICULTY"] { chain.consensus["difficultyBits"] = UInt64(try Self.integer(v, "QBC_DIFFICULTY", 0...40)) }
         if let v = environment["QBC_LOG_LEVEL"] { logLevel = v }
+        if let v = environment["QBC_LOG_FORMAT"] { logFormat = v }
         if let v = environment["QBC_MAX_CONNECTIONS"] { maxConnections = try Self.integer(v, "QBC_MAX_CONNECTIONS", 16...1_000_000) }
         if let v = environment["QBC_HEAD_TIMEOUT_MS"] {
             requestHeadTimeoutMilliseconds = try Self.integer(v, "QBC_HEAD_TIMEOUT_MS", 100...3_600_000)
@@ -65,6 +68,7 @@ public struct NodeSettings: Sendable {
     /// Checks what only makes sense whole, before the node touches its data folder: peer and
     /// advertised addresses must be node URLs (http:// or https://, a host, an optional port).
     public func validate() throws(SettingsError) {
+        guard ["text", "json"].contains(logFormat) else { throw SettingsError("log format \"\(logFormat)\" is not text or json") }
         for peer in peers where !Registration.isPeerAddress(peer) {
             throw SettingsError("peer \"\(peer)\" is not a node address: use http://HOST:PORT or https://HOST:PORT")
         }

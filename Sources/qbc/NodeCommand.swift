@@ -27,6 +27,7 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Proof-of-work difficulty in bits for a chain created now.") var difficulty: UInt8?
     @Option(name: .long, help: "Maximum waiting transactions.") var mempoolCapacity: Int?
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
+    @Option(name: .long, help: "text (the default) or json (one object a line).") var logFormat: String?
     @Option(name: .customLong("peer"), help: "A node to register with at start (repeatable).") var peers: [String] = []
     @Option(name: .long, help: "The URL other nodes reach this one at (default http://HOST:PORT).") var advertise: String?
     @OptionGroup var passphrase: PassphraseOptions
@@ -47,12 +48,19 @@ struct NodeCommand: AsyncParsableCommand {
         if let difficulty { settings.chain.consensus["difficultyBits"] = UInt64(difficulty) }
         if let mempoolCapacity { settings.mempoolCapacity = mempoolCapacity }
         if let logLevel { settings.logLevel = logLevel }
+        if let logFormat { settings.logFormat = logFormat }
         if !peers.isEmpty { settings.peers = peers }
         if let advertise { settings.advertise = advertise }
         do { try settings.validate() } catch { throw CLIError("\(error)") }
         guard let level = Logger.Level(rawValue: settings.logLevel) else { throw CLIError("unknown log level \(settings.logLevel)") }
 
+        let json = settings.logFormat == "json"
         LoggingSystem.bootstrap { label in
+            if json {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler

@@ -95,15 +95,22 @@ import Testing
     /// settings that cannot work are refused before the data folder is touched.
     @Test func signalsAndSettingsCheckedUpFront() async throws {
         let dir = try TemporaryDirectory()
-        let node = try await NodeProcess.start(dataDirectory: dir.file("a"), environment: ["QBC_LOG_LEVEL": "notice"])
+        let node = try await NodeProcess.start(dataDirectory: dir.file("a"), environment: ["QBC_LOG_LEVEL": "notice", "QBC_LOG_FORMAT": "json"])
         node.process.signal(SIGHUP)
         try await Task.sleep(for: .milliseconds(300))
         #expect(await NodeClient(baseURL: node.url).isHealthy(), "SIGHUP is ignored")
         node.process.signal(SIGTERM)
         let status = await onOwnThread { node.process.waitUntilExit() }
         #expect(status == 0)
-        let log = try String(contentsOfFile: node.logPath, encoding: .utf8)
-        #expect(log.contains("shutting down") && log.contains("stopped"), "\(log)")
+        // --log-format json: every line one object, the shutdown's start and end among them.
+        let lines = try String(contentsOfFile: node.logPath, encoding: .utf8).split(separator: "\n")
+        let messages = lines.compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])?["message"]
+        }
+        #expect(messages.count == lines.count && !lines.isEmpty, "\(lines)")
+        #expect(messages.contains { $0.hasPrefix("shutting down") } && messages.contains("stopped"), "\(messages)")
+        let format = try CommandRunner.qbc(["node", "--data", dir.file("b"), "--log-format", "xml"])
+        #expect(format.status == 1 && format.stderr.contains("is not text or json"), "\(format.stderr)")
 
         for arguments in [["--peer", "notaurl"], ["--advertise", "ftp://somewhere"]] {
             let refused = try CommandRunner.qbc(["node", "--data", dir.file("b")] + arguments)
