@@ -89,7 +89,6 @@ extension ChainController {
         }
         switch outcome {
         case .sealed(let stored):
-            metrics.leaps.increment()
             let header = QuantHeaderJSON(header: stored.header, cumulativeWork: stored.cumulativeWork,
                                          cumulativeTransactions: stored.cumulativeTransactions)
             return JSONResponse.make(LeapJSON(

@@ -1,6 +1,7 @@
 import Prometheus
 import QBCCore
 import QBCNode
+import Synchronization
 
 /// The node's Prometheus metrics, created once with bounded labels (rule codes, chain names).
 final class NodeMetrics: Sendable {
@@ -8,8 +9,9 @@ final class NodeMetrics: Sendable {
     let admitted: Counter
     let rejected: [RuleError.Code: Counter]
     let rejectedMalformed: Counter
-    let leaps: Counter
     private let directory: ChainDirectory
+    /// Leaps per chain already added to `qbc_leaps_total`, so each scrape adds only the new ones.
+    private let leapsCounted = Mutex<[ChainID: Int]>([:])
 
     init(chains directory: ChainDirectory) {
         self.directory = directory
@@ -24,7 +26,6 @@ final class NodeMetrics: Sendable {
         }
         self.rejected = rejected
         rejectedMalformed = registry.makeCounter(descriptor: refused, labels: [("reason", "malformed")])
-        leaps = registry.makeCounter(descriptor: name("leaps", "total", "Quants sealed by this node"))
     }
 
     private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
@@ -41,6 +42,7 @@ final class NodeMetrics: Sendable {
         let waiting = Self.name("mempool_transactions", "", "Transactions waiting")
         let equivocators = Self.name("chain_equivocators", "", "Authorities refused for evidence against them (two seals on one parent, or conflicting BFT certificates)")
         let conflicts = Self.name("chain_finality_conflicts", "", "BFT: evidence of two certified Quants at one height")
+        let leaps = Self.name("leaps", "total", "Quants this node sealed in Leaps, automatic or asked for")
         for chain in directory.all {
             let stats = await chain.stats()
             let labels = [("chain", chain.rules.name)]
@@ -49,6 +51,13 @@ final class NodeMetrics: Sendable {
             registry.makeGauge(descriptor: waiting, labels: labels).set(Int64(stats.mempoolSize))
             registry.makeGauge(descriptor: equivocators, labels: labels).set(Int64(stats.equivocators.count))
             registry.makeGauge(descriptor: conflicts, labels: labels).set(Int64(stats.finalityConflicts))
+            // Every Leap, automatic or asked for over HTTP (the counter once counted only the latter).
+            let new = leapsCounted.withLock { counted -> Int in
+                defer { counted[chain.id] = max(counted[chain.id] ?? 0, stats.leaps) }
+                return max(0, stats.leaps - (counted[chain.id] ?? 0))
+            }
+            let counter = registry.makeCounter(descriptor: leaps, labels: labels)
+            if new > 0 { counter.increment(by: Int64(new)) }
         }
         registry.makeGauge(descriptor: Self.name("request_body", "bytes", "Bytes of request bodies held now, of the node's body budget"))
             .set(Int64(BodyBudget.shared.inUse))

@@ -127,6 +127,12 @@ import Testing
         #expect(health.status == 200)
         let metrics = try await raw("GET", t.node.url + "/metrics")
         #expect(String(decoding: metrics.bytes, as: UTF8.self).contains("qbc_chain_height{chain=\"dev\"}"))
+        // qbc_leaps_total counts automatic Leaps too.
+        let automatic = try await TestNode(arguments: ["--leap-interval-ms", "100"])
+        _ = try await automatic.client.submit(signed(#"{"auto":1}"#, chain: automatic.chain, by: try Keys.load("writer1")))
+        try await eventually("an automatic Leap sealed it") { try await automatic.client.stats().height == 1 }
+        let counted = String(decoding: try await raw("GET", automatic.node.url + "/metrics").bytes, as: UTF8.self)
+        #expect(counted.contains("qbc_leaps_total{chain=\"dev\"} 1"), "\(counted)")
         let badPage = try await raw("GET", t.node.url + "/chain?limit=5000")
         #expect(badPage.status == 400)
     }
