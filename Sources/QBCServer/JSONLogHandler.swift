@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 public import Logging
 
 /// Writes each log message to standard error as one JSON object a line, for log collectors:
