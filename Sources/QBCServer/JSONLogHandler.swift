@@ -1,10 +1,9 @@
 import Foundation
-import Glibc
 public import Logging
 
 /// Writes each log message to standard error as one JSON object a line, for log collectors:
 /// `time` (ISO 8601, UTC, milliseconds), `level`, `label`, `message`, `source`, and every
-/// metadata field as a string. Writes are one `write(2)` each, so lines never interleave.
+/// metadata field as a string. Each line is written whole.
 public struct JSONLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
@@ -31,17 +30,10 @@ public struct JSONLogHandler: LogHandler {
         fields["source"] = event.source
         guard var line = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         line.append(0x0A)
-        line.withUnsafeBytes { _ = Foundation.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        FileHandle.standardError.write(line)
     }
 
     static func timestamp() -> String {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        var seconds = time_t(time.tv_sec)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
-            parts.tm_min, parts.tm_sec, Int(time.tv_nsec / 1_000_000))
+        Date.now.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }
