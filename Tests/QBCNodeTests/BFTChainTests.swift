@@ -96,5 +96,63 @@ import Testing
         let stranger = Vote(.prevote, chain: bang.id, height: 1, round: 0, quant: nil, with: TestKeys.key(9))
         await #expect(throws: RuleError.self) { _ = try await driver.submit(.vote(stranger)) }
     }
+
+    /// An authority granted at height 1 votes from height 2 on: the votes of height h are judged by
+    /// the membership after h − 1, on every node alike.
+    @Test func anAuthorityGrantedAtOneHeightVotesFromTheNext() async throws {
+        let store = MemoryBlockStore()
+        try await store.create(bang)
+        let chain = try await ChainService(bang: bang, store: store, sealer: authorities[0], mempoolCapacity: 100, environment: testEnvironment(workers: 1))
+        let made = BFTDriver(chain: chain, key: authorities[0], environment: testEnvironment(workers: 1), send: { @Sendable _ in })
+        let driver = try #require(made)
+        let newcomer = TestKeys.key(7)
+        let early = Vote(.prevote, chain: bang.id, height: 1, round: 0, quant: nil, with: newcomer)
+        await #expect(throws: RuleError.self) { _ = try await driver.submit(.vote(early)) }
+
+        let admin = TestKeys.key(1)
+        let change = MembershipChange(chain: bang.id, action: .grant, member: newcomer.publicKey, roles: [.node, .authority], nonce: .random())
+        let proposal = MembershipProposal(change: change, approvals: [Approval(approving: change, with: admin)])
+        let grant = Transaction(
+            signing: .init(chain: bang.id, sender: admin.publicKey, nonce: .random(), timestamp: bang.timestamp,
+                           contentType: MembershipChange.contentType, payload: proposal.encoded),
+            with: admin)
+        let header = QuantHeader(
+            chain: bang.id, height: 1, previous: bang.id, timestamp: bang.timestamp, merkleRoot: Merkle.root([grant.id]), transactionCount: 1,
+            proposer: authorities[1].publicKey, difficultyBits: 1, nonce: 0
+        ).signed(with: authorities[1])
+        let votes = authorities.prefix(3).map { Vote(.precommit, chain: bang.id, height: 1, round: 0, quant: header.hash, with: $0) }
+        let quant = Quant(header: header, transactions: [grant], certificate: CommitCertificate(round: 0, signers: votes.map { .init(key: $0.voter, signature: $0.signature) }))
+        guard case .committed = try await chain.receive(quant, now: Timestamp(milliseconds: bang.timestamp.milliseconds + 1000)) else {
+            Issue.record("the certified grant was refused")
+            return
+        }
+        #expect(chain.membership.members(with: .authority).count == 5)
+        let next = Vote(.prevote, chain: bang.id, height: 2, round: 0, quant: nil, with: newcomer)
+        #expect(try await driver.submit(.vote(next)) == .queued)
+        // Quorum now 4 of 5: a certificate of 3 for height 2 no longer makes a Quant final.
+        #expect(BFTEngine.quorum(chain.membership.members(with: .authority).count) == 4)
+        let tx = Transaction(
+            signing: .init(chain: bang.id, sender: writer.publicKey, nonce: .random(), timestamp: bang.timestamp,
+                           contentType: "text/plain", payload: Array("two".utf8)),
+            with: writer)
+        let second = QuantHeader(
+            chain: bang.id, height: 2, previous: quant.hash, timestamp: bang.timestamp, merkleRoot: Merkle.root([tx.id]), transactionCount: 1,
+            proposer: newcomer.publicKey, difficultyBits: 1, nonce: 0
+        ).signed(with: newcomer)
+        func certified(by signers: [SigningKey]) -> Quant {
+            let votes = signers.map { Vote(.precommit, chain: bang.id, height: 2, round: 0, quant: second.hash, with: $0) }
+            return Quant(header: second, transactions: [tx], certificate: CommitCertificate(round: 0, signers: votes.map { .init(key: $0.voter, signature: $0.signature) }))
+        }
+        let now = Timestamp(milliseconds: bang.timestamp.milliseconds + 2000)
+        guard case .rejected(let short) = try await chain.receive(certified(by: Array(authorities.prefix(3))), now: now) else {
+            Issue.record("three of five precommits made a Quant final")
+            return
+        }
+        #expect(short.code == .badCertificate)
+        guard case .committed = try await chain.receive(certified(by: Array(authorities.prefix(3)) + [newcomer]), now: now) else {
+            Issue.record("four of five, the newcomer among them, were refused")
+            return
+        }
+    }
 }
 
