@@ -92,6 +92,19 @@ extension QuantHeader {
         return sealed
     }
 
+    /// Refuses a header whose proposer is not an authority of `membership`, is refused by evidence
+    /// above this height (`evidence` says what it did), or whose seal does not verify: what proof
+    /// of authority and BFT both ask of a header.
+    public func checkSealedByAuthority(membership: Membership, banned: Equivocators, evidence: String) throws(RuleError) {
+        guard membership.holds(proposer, .authority) else {
+            throw RuleError(.notAuthorized, "proposer \(proposer.hex) is not an authority of this chain")
+        }
+        guard !banned.refuses(self) else {
+            throw RuleError(.equivocation, "proposer \(proposer.hex) \(evidence); its Quants above that height are refused")
+        }
+        try checkSeal()
+    }
+
     /// Refuses a header whose seal is missing or does not verify for its proposer.
     public func checkSeal() throws(RuleError) {
         guard let seal, proposer.verify(seal, over: signingBytes) else {

@@ -22,6 +22,14 @@ public struct TransactionLimits: Sendable, Hashable {
     /// The longest time window (age, skew) a Bang may set: a year, so that every window fits a
     /// signed 64-bit millisecond count with room to spare.
     public static let absoluteMaxWindowMilliseconds: UInt64 = 366 * 86_400_000
+    /// These limits with the largest payload any chain allows: for decoding transactions that were
+    /// checked against their chain's own limits when they came in (stored ones).
+    public var ceiling: TransactionLimits {
+        var ceiling = self
+        ceiling.maxPayloadBytes = Self.absoluteMaxPayloadBytes
+        return ceiling
+    }
+
     /// Content types are 1 to 127 bytes of printable ASCII.
     public static let maxContentTypeBytes = 127
 }

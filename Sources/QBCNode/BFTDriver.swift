@@ -89,9 +89,10 @@ public actor BFTDriver {
             guard await !chain.refuses(voter: vote.voter, at: vote.height) else { return .dropped(tipHeight: height) }
             // Checked once, a vote sent again is queued unchecked (the machine drops duplicates;
             // a vote dropped before it reached the machine must still get in when sent again).
-            if !checked.seen(vote.signature, of: vote.signingBytes) {
+            let key = RecentVotes.key(vote)
+            if !checked.seen(key) {
                 guard vote.verifies else { throw RuleError(.badVote, "the \(vote.kind)'s signature does not verify for \(vote.voter.hex)") }
-                checked.insert(vote.signature, of: vote.signingBytes)
+                checked.insert(key)
             }
         case .proposal(let proposal):
             guard !current || membership.holds(proposal.proposer, .authority) else {
@@ -110,7 +111,7 @@ public actor BFTDriver {
     }
 
     /// Signatures of votes checked lately, so votes sent again cost no second check.
-    private nonisolated let checked = RecentSignatures(capacity: 8192)
+    private nonisolated let checked = RecentVotes(capacity: 8192)
 
     public func run() async {
         await withTaskGroup(of: Void.self) { group in
@@ -352,7 +353,7 @@ extension BFTHeight.Message {
 
 /// The last `capacity` votes whose signatures verified (signature and signed bytes, hashed),
 /// oldest forgotten first.
-final class RecentSignatures: Sendable {
+final class RecentVotes: Sendable {
     private let state: Mutex<(set: Set<Hash>, order: [Hash], next: Int)>
     private let capacity: Int
 
@@ -361,22 +362,19 @@ final class RecentSignatures: Sendable {
         state = Mutex((Set(), [], 0))
     }
 
-    private static func key(_ signature: Signature, _ bytes: [UInt8]) -> Hash { Hash.blake2b(signature.bytes + bytes) }
+    /// A vote's identity: its signed bytes and its signature, hashed (its encoded form holds both).
+    static func key(_ vote: Vote) -> Hash { Hash.blake2b(vote.encoded) }
 
-    func seen(_ signature: Signature, of bytes: [UInt8]) -> Bool {
-        let key = Self.key(signature, bytes)
-        return state.withLock { $0.set.contains(key) }
-    }
+    func seen(_ key: Hash) -> Bool { state.withLock { $0.set.contains(key) } }
 
-    func insert(_ signature: Signature, of bytes: [UInt8]) {
-        let signature = Self.key(signature, bytes)
+    func insert(_ key: Hash) {
         state.withLock { s in
-            guard s.set.insert(signature).inserted else { return }
+            guard s.set.insert(key).inserted else { return }
             if s.order.count < capacity {
-                s.order.append(signature)
+                s.order.append(key)
             } else {
                 s.set.remove(s.order[s.next])
-                s.order[s.next] = signature
+                s.order[s.next] = key
                 s.next = (s.next + 1) % capacity
             }
         }

@@ -328,9 +328,7 @@ public final class SQLiteBlockStore: BlockStore {
 
     static func transaction(_ data: Data, limits: TransactionLimits) throws -> Transaction {
         // Stored transactions were checked on admission; the absolute ceiling still bounds the decoder.
-        var ceiling = limits
-        ceiling.maxPayloadBytes = TransactionLimits.absoluteMaxPayloadBytes
-        do { return try Transaction(decoding: Array(data), limits: ceiling) } catch {
+        do { return try Transaction(decoding: Array(data), limits: limits.ceiling) } catch {
             throw StorageError(.corrupt, "stored transaction does not decode: \(error)")
         }
     }

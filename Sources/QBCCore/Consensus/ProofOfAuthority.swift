@@ -79,13 +79,7 @@ public struct ProofOfAuthorityEngine: ConsensusEngine {
     }
 
     public func checkProof(_ header: QuantHeader, parent: QuantRules.Parent, membership: Membership, banned: Equivocators) throws(RuleError) {
-        guard membership.holds(header.proposer, .authority) else {
-            throw RuleError(.notAuthorized, "proposer \(header.proposer.hex) is not an authority of this chain")
-        }
-        guard !banned.refuses(header) else {
-            throw RuleError(.equivocation, "proposer \(header.proposer.hex) signed two Quants on one parent; its Quants above that height are refused")
-        }
-        try header.checkSeal()
+        try header.checkSealedByAuthority(membership: membership, banned: banned, evidence: "signed two Quants on one parent")
         let inTurn = Self.inTurn(at: header.height, membership: membership) == header.proposer
         let expected = inTurn ? Self.inTurnWeight : Self.outOfTurnWeight
         guard header.difficultyBits == expected, header.nonce == 0 else {

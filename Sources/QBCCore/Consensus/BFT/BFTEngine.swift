@@ -115,16 +115,10 @@ public struct BFTEngine: ConsensusEngine {
     }
 
     public func checkProof(_ header: QuantHeader, parent: QuantRules.Parent, membership: Membership, banned: Equivocators) throws(RuleError) {
-        guard membership.holds(header.proposer, .authority) else {
-            throw RuleError(.notAuthorized, "proposer \(header.proposer.hex) is not an authority of this chain")
-        }
-        guard !banned.refuses(header) else {
-            throw RuleError(.equivocation, "proposer \(header.proposer.hex) signed conflicting votes; its Quants above that height are refused")
-        }
+        try header.checkSealedByAuthority(membership: membership, banned: banned, evidence: "signed conflicting certificates")
         guard header.difficultyBits == 1, header.nonce == 0 else {
             throw RuleError(.badProof, "a BFT Quant has weight 1 and nonce 0")
         }
-        try header.checkSeal()
     }
 
     public func checkCertificate(_ certificate: CommitCertificate?, of header: QuantHeader, hash: Hash, membership: Membership) throws(RuleError) {

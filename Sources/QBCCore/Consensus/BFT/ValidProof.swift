@@ -36,11 +36,10 @@ public struct ValidProof: Sendable {
         let header = try QuantHeader(decoding: try r.bytes32(limit: 1024))
         let count = Int(try r.u32())
         guard count <= QuantLimits.absoluteMaxTransactions else { throw .tooLong(at: r.offset, limit: QuantLimits.absoluteMaxTransactions) }
-        var ceiling = TransactionLimits.standard
-        ceiling.maxPayloadBytes = TransactionLimits.absoluteMaxPayloadBytes
         var transactions = [Transaction]()
         for _ in 0..<count {
-            transactions.append(try Transaction(decoding: try r.bytes32(limit: TransactionLimits.absoluteMaxPayloadBytes + 4096), limits: ceiling))
+            transactions.append(try Transaction(
+                decoding: try r.bytes32(limit: TransactionLimits.absoluteMaxPayloadBytes + 4096), limits: TransactionLimits.standard.ceiling))
         }
         quant = Quant(header: header, transactions: transactions)
         let votes = Int(try r.u16())
