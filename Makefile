@@ -11,10 +11,12 @@ deps:
 		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q libsodium-dev libsqlite3-dev pkg-config; \
 	fi
 
-# The tests also run the PyNaCl client of documentation/examples against a live node.
+# The tests also run the PyNaCl client of documentation/examples against a live node, and make
+# a test CA with the openssl command for the HTTPS network test.
 test-deps: deps
 	@python3 -c "import nacl" 2>/dev/null || python3 -m pip install -q pynacl || \
 		{ $(SUDO) apt-get install -y -q python3-nacl; }
+	@command -v openssl >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q openssl; }
 
 run: deps
 	swift run -c release qbc node

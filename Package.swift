@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
@@ -45,6 +47,7 @@ let package = Package(
                 "QBCCore", "QBCCrypto", "QBCStorage",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: upcoming
@@ -67,6 +70,7 @@ let package = Package(
             dependencies: [
                 "QBCWire", "QBCCore", "QBCCrypto",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: upcoming
         ),
@@ -75,7 +79,11 @@ let package = Package(
             dependencies: [
                 "QBCNode", "QBCWire", "QBCClient", "QBCStorage", "QBCSQLiteStore", "QBCCore", "QBCCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -84,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "qbc",
             dependencies: [
-                "QBCCrypto", "QBCCore", "QBCWire", "QBCClient", "QBCServer", "QBCNode", "QBCSimulation", "QBCHarness",
+                "QBCCrypto", "QBCCore", "QBCWire", "QBCClient", "QBCServer", "QBCNode", "QBCSimulation", "QBCHarness", "QBCSQLiteStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -133,7 +141,7 @@ let package = Package(
         .testTarget(
             name: "QBCServerTests",
             dependencies: [
-                "QBCClient", "QBCWire", "QBCCore", "QBCCrypto", "QBCTestSupport", "QBCHarness",
+                "QBCClient", "QBCWire", "QBCCore", "QBCCrypto", "QBCTestSupport", "QBCHarness", "QBCNode",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

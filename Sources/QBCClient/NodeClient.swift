@@ -230,6 +230,11 @@ public struct NodeClient: Sendable {
         }
         let response: HTTPClientResponse
         do { response = try await http.execute(request, timeout: timeout) } catch {
+            if "\(error)".contains("CERTIFICATE_VERIFY_FAILED") {
+                throw NodeClientError(
+                    status: nil, code: "untrusted_certificate",
+                    message: "\(baseURL) presents a certificate this client does not trust: give its CA with --ca-file or QBC_CA_FILE (\(error))")
+            }
             throw NodeClientError(status: nil, code: "unreachable", message: "cannot reach \(baseURL): \(error)")
         }
         let bytes = Array(try await response.body.collect(upTo: Self.maxResponseBytes).readableBytesView)

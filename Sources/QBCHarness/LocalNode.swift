@@ -37,7 +37,7 @@ public final class LocalNode: @unchecked Sendable {
         logPath = starting.logPath
         port = found.port
         chainID = found.chain
-        url = "http://127.0.0.1:\(port)"
+        url = "\(found.scheme)://127.0.0.1:\(port)"
     }
 
     /// A node process until it prints its listening line.
@@ -46,7 +46,7 @@ public final class LocalNode: @unchecked Sendable {
         let outPath: String
         let logPath: String
         let deadline: Date
-        var found: (port: Int, chain: String)?
+        var found: (port: Int, chain: String, scheme: String)?
 
         init(
             _ executable: String, _ dataDirectory: String, _ arguments: [String], _ environment: [String: String],
@@ -81,15 +81,20 @@ public final class LocalNode: @unchecked Sendable {
         }
     }
 
-    static func parse(_ text: String) -> (port: Int, chain: String)? {
+    static func parse(_ text: String) -> (port: Int, chain: String, scheme: String)? {
         var port: Int?
         var chain: String?
+        var scheme = "http"
         for line in text.split(separator: "\n") {
             if line.hasPrefix("chain "), let id = line.split(separator: " ").last { chain = String(id) }
-            if let range = line.range(of: "listening on http://127.0.0.1:") { port = Int(line[range.upperBound...]) }
+            for candidate in ["http", "https"] {
+                guard let range = line.range(of: "listening on \(candidate)://127.0.0.1:") else { continue }
+                port = Int(line[range.upperBound...])
+                scheme = candidate
+            }
         }
         guard let port, let chain else { return nil }
-        return (port, chain)
+        return (port, chain, scheme)
     }
 
     public var isRunning: Bool { process.isRunning }

@@ -66,6 +66,7 @@ extension ChainService {
         await forget(dropped, reason: .removedRole)
         environment.observer?.switched(chain: id, ancestor: ancestorHeight, to: branch, orphaned: orphaned.map(\.id))
         if !orphaned.isEmpty { admissionsSink.yield(orphaned) }
+        metrics.switchedFork()
         return .switched(newTip, orphaned: orphaned.count)
     }
 

@@ -44,8 +44,12 @@ extension ChainService {
             return try await proposeAgain(earlier, on: parent, now: now)
         }
         do {
+            let started = ContinuousClock.now
             let outcome = try await seal(taken, on: parent, job: job, now: now)
-            if case .sealed = outcome { return outcome }
+            if case .sealed = outcome {
+                metrics.sealed(in: ContinuousClock.now - started)
+                return outcome
+            }
             await release(taken.map(\.id))
             return outcome
         } catch {
@@ -217,6 +221,8 @@ public struct ChainStats: Sendable {
     public let cumulativeWork: Int64
     public let transactionCount: Int64
     public let mempoolSize: Int
+    /// Encoded bytes of the waiting transactions.
+    public let mempoolBytes: Int
     public let mempoolCapacity: Int
     public let leaps: Int
     /// Authorities caught sealing two Quants on one parent, or (BFT) signing conflicting certificates.
@@ -233,7 +239,7 @@ extension ChainService {
             chain: id, name: rules.name, engine: rules.consensus.engineName, difficultyBits: engine.difficultyBits,
             height: tip?.header.height ?? 0, tipHash: tip?.hash ?? id, tipTimestamp: tip?.header.timestamp ?? bang.timestamp,
             cumulativeWork: tip?.cumulativeWork ?? 0, transactionCount: tip?.cumulativeTransactions ?? 0,
-            mempoolSize: mempool.count, mempoolCapacity: mempool.capacity, leaps: leapsCompleted,
+            mempoolSize: mempool.count, mempoolBytes: mempool.bytes, mempoolCapacity: mempool.capacity, leaps: leapsCompleted,
             equivocators: equivocators.keys.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }, finalityConflicts: finalityConflicts)
     }
 

@@ -38,6 +38,7 @@ public actor ChainService {
     /// Membership at the tip, readable without the actor (peer authentication reads it per request).
     private nonisolated let membershipState: Mutex<Membership>
     var leapsCompleted = 0
+    nonisolated let metrics: ChainMetrics
     /// BFT: pieces of conflict evidence seen since the chain opened (stored ones included).
     var finalityConflicts = 0
 
@@ -65,6 +66,7 @@ public actor ChainService {
         proposer = sealer.publicKey
         self.store = store
         self.environment = environment
+        metrics = ChainMetrics(chain: bang.rules.name)
         // Bounded: if the network falls behind, relaying is dropped, never the node's memory;
         // dropped transactions still reach peers inside Quants.
         (admissions, admissionsSink) = AsyncStream.makeStream(of: [Transaction].self, bufferingPolicy: .bufferingNewest(1024))
@@ -295,7 +297,10 @@ public actor ChainService {
         tip newTip: StoredHeader?, membership next: Membership, committed: [TransactionID], returned: [Transaction] = [],
         leap: Bool = false
     ) -> [TransactionID] {
-        if leap { leapsCompleted += 1 }
+        if leap {
+            leapsCompleted += 1
+            metrics.leapCommitted()
+        }
         tip = newTip
         tipMovedAt = environment.clock.now()
         mempool.remove(committed)

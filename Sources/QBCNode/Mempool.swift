@@ -32,6 +32,8 @@ public struct Mempool: Sendable {
     public init(capacity: Int) { self.capacity = capacity }
 
     public var count: Int { entries.count }
+    /// Encoded bytes of every waiting transaction (`qbc_mempool_bytes`).
+    public private(set) var bytes = 0
     public func contains(_ id: TransactionID) -> Bool { entries[id] != nil }
     public func transaction(_ id: TransactionID) -> Transaction? { entries[id]?.transaction }
     /// Ids of waiting transactions that match `predicate` (for purges after membership changes).
@@ -44,6 +46,7 @@ public struct Mempool: Sendable {
         guard entries[tx.id] == nil else { return false }
         entries[tx.id] = Entry(transaction: tx, state: .pending)
         pendingCount += 1
+        bytes += tx.encodedSize
         return true
     }
 
@@ -59,7 +62,9 @@ public struct Mempool: Sendable {
     /// Removes transactions in any state; their heap keys are skipped when reached.
     mutating func remove(_ ids: some Sequence<TransactionID>) {
         for id in ids {
-            switch entries.removeValue(forKey: id)?.state {
+            guard let removed = entries.removeValue(forKey: id) else { continue }
+            bytes -= removed.transaction.encodedSize
+            switch removed.state {
             case .pending: pendingCount -= 1
             case .sealing: sealingCount -= 1
             default: break

@@ -68,6 +68,13 @@ extension NetworkService {
         // Most preferred first. A peer that claims the best chain and then does not deliver it must
         // not starve sync: the next one is tried, up to three in a round.
         preferred.sort { ForkChoice.prefers(candidateWork: $0.1.cumulativeWork, candidateTip: $0.1.hash, over: $1.1.cumulativeWork, currentTip: $1.1.hash) }
+        if candidates == nil {
+            if let best = preferred.first?.1 {
+                peerViews[chain.id] = .best(best)
+            } else if bootstrap.isEmpty, book.registrations.isEmpty {
+                peerViews[chain.id] = .alone
+            }
+        }
         for (peer, tip) in preferred.prefix(3) {
             let current = await chain.peerTip()
             guard ForkChoice.prefers(candidateWork: tip.cumulativeWork, candidateTip: tip.hash, over: current.cumulativeWork, currentTip: current.hash)

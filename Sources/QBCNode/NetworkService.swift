@@ -20,6 +20,8 @@ public actor NetworkService: Service {
     /// not bind): nothing waits for an address that will never come.
     nonisolated let addressGate = AddressGate()
     var syncing: Set<ChainID> = []
+    /// What the last full round of sync learned of each chain's peers (`/ready`, `qbc_sync_lag`).
+    var peerViews: [ChainID: PeerView] = [:]
     /// Chains with a catch-up scheduled by a pushed Quant, so a burst of pushes schedules one.
     var catchUpsScheduled: Set<ChainID> = []
     /// Chains a peer is known to serve beyond its last registration (it announced or accepted them since).
@@ -197,6 +199,27 @@ public actor NetworkService: Service {
 
     public var peerCount: Int { book.registrations.count }
 
+    public func peerStates() -> (reachable: Int, backingOff: Int, banned: Int) { book.states(now: now()) }
+
+    /// How far this node's chain is behind the most preferred tip its peers reported in the last
+    /// round of sync; nil while no peer has answered yet although the node has peers to ask
+    /// (configured or registered), so a node cut off since it started never calls itself current.
+    public func syncLag(_ chain: ChainService) async -> UInt64? {
+        switch peerViews[chain.id] {
+        case nil: return bootstrap.isEmpty && book.registrations.isEmpty ? 0 : nil
+        case .alone: return 0
+        case .best(let best): return Self.lag(of: await chain.peerTip(), behind: best)
+        }
+    }
+
+    /// Quants `ours` is behind `best`: 0 when fork choice does not prefer `best`; at least 1 when
+    /// it does, even where `best` is a shorter, heavier branch.
+    public static func lag(of ours: PeerTip, behind best: PeerTip) -> UInt64 {
+        guard ForkChoice.prefers(candidateWork: best.cumulativeWork, candidateTip: best.hash, over: ours.cumulativeWork, currentTip: ours.hash)
+        else { return 0 }
+        return max(1, best.height > ours.height ? best.height - ours.height : 0)
+    }
+
     /// Registers with the bootstrap peers and every known peer, then with any new peer their
     /// lists name, until no new address appears (bounded by the peer book's capacity).
     func registerEverywhere() async {
@@ -297,3 +320,11 @@ public final class AddressGate: Sendable {
     }
 }
 
+
+/// What sync knows of a chain's peers.
+enum PeerView {
+    /// No peer configured or registered: nothing to be behind.
+    case alone
+    /// The most preferred tip a peer reported in the last round in which any answered.
+    case best(PeerTip)
+}

@@ -52,6 +52,14 @@ public struct PeerBook: Sendable {
         return !isBanned(key, now: now) && (peer.retryAfter.map { now >= $0 } ?? true)
     }
 
+    /// How many peers are reachable, backing off after failures, and banned (`qbc_peers`).
+    public func states(now: Timestamp) -> (reachable: Int, backingOff: Int, banned: Int) {
+        let reachable = peers.keys.filter { isReachable($0, now: now) }.count
+        let banned = bans.values.filter { now < $0 }.count
+        let backingOff = peers.keys.filter { !isBanned($0, now: now) && !isReachable($0, now: now) }.count
+        return (reachable, backingOff, banned)
+    }
+
     public var registrations: [Registration] {
         peers.values.map(\.registration).sorted { $0.node.bytes.lexicographicallyPrecedes($1.node.bytes) }
     }

@@ -1,5 +1,8 @@
 import Foundation
 public import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import QBCClient
 import Logging
 import NIOCore
 import QBCCore
@@ -16,20 +19,30 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let environment = runtime.environment
     let clock = environment.clock
-    let metrics = NodeMetrics(chains: runtime.directory)
-    // HEAD is answered wherever GET is; a path served under other methods answers 405 with Allow.
-    let router = Router(context: QBCRequestContext.self, options: .autoGenerateHeadEndpoints)
-    let routes = RouteTable()
-    router.add(middleware: RouteErrorMiddleware(table: routes))
-    router.add(middleware: BodyBudgetMiddleware(budget: .shared))
-    let transport = HTTPPeerTransport(key: runtime.nodeKey, clock: clock, maxPayloadBytes: TransactionLimits.absoluteMaxPayloadBytes)
+    let settings = runtime.settings
+    let transport = HTTPPeerTransport(
+        key: runtime.nodeKey, clock: clock, maxPayloadBytes: TransactionLimits.absoluteMaxPayloadBytes,
+        http: try TrustedClients.client(caFile: settings.caFile))
     let network = NetworkService(
         key: runtime.nodeKey, chains: runtime.directory, transport: transport, bootstrap: runtime.settings.peers,
         advertise: runtime.settings.advertise, environment: environment, bans: try await runtime.store.bans(after: clock.now()))
+    let metrics = NodeMetrics(chains: runtime.directory, network: network, clock: clock)
+    // HEAD is answered wherever GET is; a path served under other methods answers 405 with Allow.
+    let router = Router(context: QBCRequestContext.self, options: .autoGenerateHeadEndpoints)
+    let routes = RouteTable()
+    // Outermost first: CORS answers preflights before anything; metrics and the request log see
+    // every answer, the JSON 404/405 included.
+    if !runtime.settings.corsOrigins.isEmpty { router.add(middleware: CrossOriginMiddleware(origins: Set(runtime.settings.corsOrigins))) }
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: RouteErrorMiddleware(table: routes))
+    router.add(middleware: BodyBudgetMiddleware(budget: .shared))
     let controller = ChainController(runtime: runtime, metrics: metrics, network: network, clock: clock, logger: environment.logger)
     controller.addRoutes(to: router)
-    PeerController(network: network, chains: controller, clock: clock, logger: environment.logger).addRoutes(to: router)
+    PeerController(network: network, chains: controller, clock: clock, metrics: metrics, notices: NoticeLimiter(logger: environment.logger))
+        .addRoutes(to: router)
     router.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
+    router.get("/ready") { _, _ in try await readiness(runtime: runtime, network: network) }
     router.get("/metrics") { _, _ in
         Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -42,17 +55,38 @@ public func buildApplication(
         environment: environment))
     let connections = ConnectionTable(limits: ConnectionLimits(
         maximum: runtime.settings.maxConnections, headTimeout: .milliseconds(Int64(runtime.settings.requestHeadTimeoutMilliseconds))))
+    let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(table: connections)]))
     return Application(
         router: router,
-        server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(table: connections)])),
+        server: try settings.tls().map { tls throws in try HTTPServerBuilder.tls(http1, tlsConfiguration: tls) } ?? http1,
         configuration: .init(address: .hostname(runtime.settings.host, port: runtime.settings.port), serverName: "qbc"),
         services: services,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? runtime.settings.port
-            await network.serverBound(address: "http://\(runtime.settings.host):\(port)")
+            await network.serverBound(address: "\(settings.scheme)://\(settings.host):\(port)")
             await onRunning(port)
         },
         logger: environment.logger)
+}
+
+/// `/ready`: 200 once storage answers and every chain is within `api.readyMaxLag` Quants of the
+/// best tip its peers reported in the last round of sync (a node without peers is ready); 503
+/// `not_ready` saying why otherwise. `/health` stays a liveness check.
+func readiness(runtime: NodeRuntime, network: NetworkService) async throws -> Response {
+    do { _ = try await runtime.store.tip(chain: runtime.defaultChain.id) } catch {
+        throw APIError(.serviceUnavailable, "not_ready", "storage does not answer: \(error)")
+    }
+    let allowed = UInt64(runtime.settings.readyMaxLag)
+    for chain in runtime.chains {
+        guard let lag = await network.syncLag(chain) else {
+            throw APIError(.serviceUnavailable, "not_ready", "chain \(chain.rules.name) has not yet compared its tip with its peers")
+        }
+        guard lag <= allowed else {
+            throw APIError(
+                .serviceUnavailable, "not_ready", "chain \(chain.rules.name) is \(lag) Quants behind its best peer (at most \(allowed) allowed)")
+        }
+    }
+    return JSONResponse.make(["status": "ready"])
 }
 
 /// Builds the application and runs it until SIGINT or SIGTERM, shutting down gracefully. Throws

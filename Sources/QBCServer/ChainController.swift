@@ -73,8 +73,9 @@ struct ChainController: Sendable {
             do throws(WireError) {
                 tx = try WireJSON.decode(TransactionJSON.self, from: bytes, what: "transaction").transaction(maxPayloadBytes: maxPayload)
             } catch {
-                metrics.rejectedMalformed.increment()
-                throw APIError(error)
+                let refusal = APIError(error)
+                metrics.refused(refusal.code, chain: chain, source: .client)
+                throw refusal
             }
             switch try await admit([tx], to: chain)[0] {
             case .admitted(let id):
@@ -92,7 +93,7 @@ struct ChainController: Sendable {
             throw APIError(.contentTooLarge, "too_large", "at most \(APILimits.maxTransactionsPerRequest) transactions per request")
         }
         var (results, parsed) = Self.judge(items, maxPayloadBytes: maxPayload)
-        metrics.rejectedMalformed.increment(by: Int64(items.count - parsed.count))
+        for result in results { if let reason = result?.error { metrics.refused(reason, chain: chain, source: .client) } }
         let outcomes = try await admit(parsed.map(\.1), to: chain)
         for ((index, _), outcome) in zip(parsed, outcomes) { results[index] = Self.result(outcome) }
         return JSONResponse.make(InjectBatchJSON(results: results.compactMap { $0 }))
@@ -122,7 +123,7 @@ struct ChainController: Sendable {
             transactions = try Transaction.decodeBatch(
                 bytes, limits: chain.rules.transactionLimits, maxCount: APILimits.maxTransactionsPerRequest)
         } catch {
-            metrics.rejectedMalformed.increment()
+            metrics.refused("malformed", chain: chain, source: .client)
             throw APIError(.badRequest, "malformed", "the binary batch does not decode: \(error) (documentation/protocol.md, \"Binary batches\")")
         }
         let outcomes = try await admit(transactions, to: chain)
@@ -143,12 +144,7 @@ struct ChainController: Sendable {
             logger.error("admission failed in storage", metadata: ["error": "\(error)"])
             throw APIError.storage(error)
         }
-        for outcome in outcomes {
-            switch outcome {
-            case .admitted: metrics.admitted.increment()
-            case .rejected(_, let error): metrics.rejected(error.code)
-            }
-        }
+        metrics.count(outcomes, chain: chain, source: .client)
         return outcomes
     }
 

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import QBCClient
 import QBCCore
 import QBCCrypto
@@ -9,12 +10,14 @@ struct HTTPPeerTransport: PeerTransport {
     let key: SigningKey
     let clock: any NodeClock
     let maxPayloadBytes: Int
+    /// Trusts the consortium's CA for https:// peers when one is configured (`network.caFile`).
+    let http: HTTPClient
 
     /// Pages of Quants may take a while; tips and headers answer at once, and a hung peer must not
     /// hold up a sync round for long.
     func client(_ address: String, timeoutSeconds: Int64 = 10) -> NodeClient {
         let clock = self.clock
-        return NodeClient(baseURL: address, timeoutSeconds: timeoutSeconds, peerKey: key, clock: { clock.now() })
+        return NodeClient(baseURL: address, http: http, timeoutSeconds: timeoutSeconds, peerKey: key, clock: { clock.now() })
     }
 
     func register(_ registration: Registration, at address: String) async throws -> [Registration] {

@@ -27,9 +27,18 @@ struct NodeConfigFile: Decodable {
         var peers: [String]?
         var advertise: String?
         var chainCreators: [String]?
+        var caFile: String?
+    }
+
+    struct API: Decodable {
+        var corsOrigins: [String]?
+        var readyMaxLag: Int?
+        var tlsCertificate: String?
+        var tlsKey: String?
     }
 
     var node: Node?
+    var api: API?
     var leap: Leap?
     var network: Network?
 
@@ -73,10 +82,17 @@ struct NodeConfigFile: Decodable {
                 s.requestHeadTimeoutMilliseconds = try NodeSettings.integer("\(v)", "node.requestHeadTimeoutMilliseconds", 100...3_600_000)
             }
         }
+        if let a = api {
+            if let v = a.corsOrigins { s.corsOrigins = v }
+            if let v = a.tlsCertificate { s.tlsCertificate = v }
+            if let v = a.tlsKey { s.tlsKey = v }
+            if let v = a.readyMaxLag { s.readyMaxLag = try NodeSettings.integer("\(v)", "api.readyMaxLag", 0...1_000_000) }
+        }
         if let n = network {
             if let v = n.peers { s.peers = v }
             if let v = n.advertise { s.advertise = v }
             if let v = n.chainCreators { s.chainCreators = v }
+            if let v = n.caFile { s.caFile = v }
         }
         if let l = leap {
             if let v = l.intervalMilliseconds { s.leapIntervalMilliseconds = try NodeSettings.integer("\(v)", "leap.intervalMilliseconds", 0...86_400_000) }
@@ -86,8 +102,9 @@ struct NodeConfigFile: Decodable {
     }
 
     static let knownFields: [String: Set<String>] = [
-        "": ["node", "leap", "chain", "network"],
-        "network": ["peers", "advertise", "chainCreators"],
+        "": ["node", "api", "leap", "chain", "network"],
+        "api": ["corsOrigins", "readyMaxLag", "tlsCertificate", "tlsKey"],
+        "network": ["peers", "advertise", "chainCreators", "caFile"],
         "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "verifierTasks", "logLevel", "logFormat", "maxConnections",
                  "requestHeadTimeoutMilliseconds"],
         "leap": ["intervalMilliseconds", "allowLoopback", "threshold"],

@@ -1,66 +1,92 @@
+import Metrics
 import Prometheus
 import QBCCore
 import QBCNode
-import Synchronization
 
-/// The node's Prometheus metrics, created once with bounded labels (rule codes, chain names).
+/// The node's metrics: counters recorded as things happen (through swift-metrics), and gauges read
+/// from the chains, the network and the process at scrape time. Every label is bounded: chain
+/// names of served chains, rule codes, a fixed set of wire codes, peer states.
 final class NodeMetrics: Sendable {
-    let registry: PrometheusCollectorRegistry
-    let admitted: Counter
-    let rejected: [RuleError.Code: Counter]
-    let rejectedMalformed: Counter
-    private let directory: ChainDirectory
-    /// Leaps per chain already added to `qbc_leaps_total`, so each scrape adds only the new ones.
-    private let leapsCounted = Mutex<[ChainID: Int]>([:])
+    /// Where admitted or refused transactions came from.
+    enum Source: String { case client, gossip }
 
-    init(chains directory: ChainDirectory) {
+    private let directory: ChainDirectory
+    private let network: NetworkService
+    private let registry: PrometheusCollectorRegistry
+    private let process = ProcessMetrics()
+    private let clock: any NodeClock
+
+    init(chains directory: ChainDirectory, network: NetworkService, clock: any NodeClock) {
         self.directory = directory
-        let registry = PrometheusCollectorRegistry()
-        self.registry = registry
-        let name = Self.name
-        admitted = registry.makeCounter(descriptor: name("transactions_admitted", "total", "Transactions admitted to a mempool"))
-        let refused = name("transactions_rejected", "total", "Transactions refused, by reason")
-        var rejected = [RuleError.Code: Counter]()
-        for code in RuleError.Code.allCases {
-            rejected[code] = registry.makeCounter(descriptor: refused, labels: [("reason", code.rawValue)])
+        self.network = network
+        self.clock = clock
+        registry = MetricsBackend.registry
+        registry.makeGauge(descriptor: Self.name("build_info", "", "Always 1; the labels say which build runs"),
+                           labels: [("version", QBCVersion.current)]).set(Int64(1))
+    }
+
+    /// Counts the verdicts on transactions from one source for one chain.
+    func count(_ outcomes: [AdmissionOutcome], chain: ChainService, source: Source) {
+        var admitted = 0
+        var refused = [String: Int]()
+        for outcome in outcomes {
+            switch outcome {
+            case .admitted: admitted += 1
+            case .rejected(_, let error): refused[error.code.rawValue, default: 0] += 1
+            }
         }
-        self.rejected = rejected
-        rejectedMalformed = registry.makeCounter(descriptor: refused, labels: [("reason", "malformed")])
+        if admitted > 0 {
+            Counter(label: "qbc_transactions_admitted_total", dimensions: [("chain", chain.rules.name), ("source", source.rawValue)])
+                .increment(by: admitted)
+        }
+        for (reason, count) in refused { self.refused(reason, count: count, chain: chain, source: source) }
+    }
+
+    /// Counts transactions refused before the rules: `malformed`, `missing_signature`, `too_large`.
+    func refused(_ reason: String, count: Int = 1, chain: ChainService, source: Source) {
+        Counter(
+            label: "qbc_transactions_rejected_total",
+            dimensions: [("chain", chain.rules.name), ("source", source.rawValue), ("reason", reason)]
+        ).increment(by: count)
     }
 
     private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "qbc", metricName: metric, unitName: unit, helpText: help)
     }
 
-    func rejected(_ code: RuleError.Code) { rejected[code]?.increment() }
-
-    /// Prometheus text format, with chain gauges refreshed at scrape time.
+    /// Prometheus text format, with the gauges refreshed first.
     func scrape() async -> [UInt8] {
         // Chains are added while the node runs; the registry returns the same gauge for the same labels.
-        let height = Self.name("chain_height", "", "Height of the chain's tip")
-        let committed = Self.name("chain_transactions", "", "Committed transactions")
-        let waiting = Self.name("mempool_transactions", "", "Transactions waiting")
-        let equivocators = Self.name("chain_equivocators", "", "Authorities refused for evidence against them (two seals on one parent, or conflicting BFT certificates)")
-        let conflicts = Self.name("chain_finality_conflicts", "", "BFT: evidence of two certified Quants at one height")
-        let leaps = Self.name("leaps", "total", "Quants this node sealed in Leaps, automatic or asked for")
+        let name = Self.name
+        let height = name("chain_height", "", "Height of the chain's tip")
+        let committed = name("chain_transactions", "", "Committed transactions")
+        let waiting = name("mempool_transactions", "", "Transactions waiting")
+        let waitingBytes = name("mempool", "bytes", "Encoded bytes of the transactions waiting")
+        let equivocators = name("chain_equivocators", "", "Authorities refused for evidence against them (two seals on one parent, or conflicting BFT certificates)")
+        let conflicts = name("chain_finality_conflicts", "", "BFT: evidence of two certified Quants at one height")
+        let lag = name("sync_lag", "", "Quants behind the best tip peers reported in the last round of sync")
+        let tipAge = name("chain_tip_age", "seconds", "Seconds since the tip's timestamp")
+        let now = Double(clock.now().milliseconds) / 1000
         for chain in directory.all {
             let stats = await chain.stats()
             let labels = [("chain", chain.rules.name)]
             registry.makeGauge(descriptor: height, labels: labels).set(Int64(stats.height))
             registry.makeGauge(descriptor: committed, labels: labels).set(stats.transactionCount)
             registry.makeGauge(descriptor: waiting, labels: labels).set(Int64(stats.mempoolSize))
+            registry.makeGauge(descriptor: waitingBytes, labels: labels).set(Int64(stats.mempoolBytes))
             registry.makeGauge(descriptor: equivocators, labels: labels).set(Int64(stats.equivocators.count))
             registry.makeGauge(descriptor: conflicts, labels: labels).set(Int64(stats.finalityConflicts))
-            // Every Leap, automatic or asked for over HTTP (the counter once counted only the latter).
-            let new = leapsCounted.withLock { counted -> Int in
-                defer { counted[chain.id] = max(counted[chain.id] ?? 0, stats.leaps) }
-                return max(0, stats.leaps - (counted[chain.id] ?? 0))
-            }
-            let counter = registry.makeCounter(descriptor: leaps, labels: labels)
-            if new > 0 { counter.increment(by: Int64(new)) }
+            registry.makeGauge(descriptor: tipAge, labels: labels).set(max(0, now - Double(stats.tipTimestamp.milliseconds) / 1000))
+            registry.makeGauge(descriptor: lag, labels: labels).set(Int64(await network.syncLag(chain) ?? 0))
         }
-        registry.makeGauge(descriptor: Self.name("request_body", "bytes", "Bytes of request bodies held now, of the node's body budget"))
+        let peers = await network.peerStates()
+        let state = name("peers", "", "Admitted peers by state; banned counts keys refused now")
+        registry.makeGauge(descriptor: state, labels: [("state", "reachable")]).set(Int64(peers.reachable))
+        registry.makeGauge(descriptor: state, labels: [("state", "backing_off")]).set(Int64(peers.backingOff))
+        registry.makeGauge(descriptor: state, labels: [("state", "banned")]).set(Int64(peers.banned))
+        registry.makeGauge(descriptor: name("request_body", "bytes", "Bytes of request bodies held now, of the node's body budget"))
             .set(Int64(BodyBudget.shared.inUse))
+        process.update(registry)
         return registry.emitToBuffer()
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import NIOSSL
+import QBCClient
 public import QBCCore
 import QBCCrypto
 public import QBCWire
@@ -33,6 +35,15 @@ public struct NodeSettings: Sendable {
     /// Public keys (hex) that may create chains on this node besides the admins of the chains it
     /// serves (`network.chainCreators`, `QBC_CHAIN_CREATORS`).
     public var chainCreators: [String] = []
+    /// Origins a browser page may call this node from (CORS); empty turns CORS off, `*` allows any.
+    public var corsOrigins: [String] = []
+    /// `/ready` answers 200 only within this many Quants of the best peer's tip, on every chain.
+    public var readyMaxLag = 3
+    /// HTTPS for the API and peer routes: the server's certificate chain and private key (PEM files).
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// A CA certificate file (PEM) trusted for https:// peers, instead of the system's roots.
+    public var caFile: String?
     /// The chain created at the first start, when the data folder holds none.
     public var chain = ChainSpec.development
 
@@ -62,6 +73,11 @@ public struct NodeSettings: Sendable {
         if let v = environment["QBC_ALLOW_LOOPBACK_LEAP"] { allowLoopbackLeap = v == "1" || v == "true" }
         if let v = environment["QBC_PEERS"] { peers = v.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }
         if let v = environment["QBC_ADVERTISE"] { advertise = v.isEmpty ? nil : v }
+        if let v = environment["QBC_CORS_ORIGINS"] { corsOrigins = v.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }
+        if let v = environment["QBC_READY_MAX_LAG"] { readyMaxLag = try Self.integer(v, "QBC_READY_MAX_LAG", 0...1_000_000) }
+        if let v = environment["QBC_TLS_CERT"] { tlsCertificate = v.isEmpty ? nil : v }
+        if let v = environment["QBC_TLS_KEY"] { tlsKey = v.isEmpty ? nil : v }
+        if let v = environment["QBC_CA_FILE"] { caFile = v.isEmpty ? nil : v }
         if let v = environment["QBC_CHAIN_CREATORS"] { chainCreators = v.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }
     }
 
@@ -72,10 +88,36 @@ public struct NodeSettings: Sendable {
         for peer in peers where !Registration.isPeerAddress(peer) {
             throw SettingsError("peer \"\(peer)\" is not a node address: use http://HOST:PORT or https://HOST:PORT")
         }
+        for origin in corsOrigins where origin != "*" && !Registration.isPeerAddress(origin) {
+            throw SettingsError("CORS origin \"\(origin)\" is not an origin: use SCHEME://HOST[:PORT] as the browser sends it, or *")
+        }
+        guard (tlsCertificate == nil) == (tlsKey == nil) else {
+            throw SettingsError("HTTPS needs both a certificate and its key (api.tlsCertificate and api.tlsKey)")
+        }
+        _ = try tls()
+        if let caFile { do { _ = try TrustedClients.client(caFile: caFile) } catch { throw SettingsError(error.description) } }
         if let advertise, !Registration.isPeerAddress(advertise) {
             throw SettingsError("advertise \"\(advertise)\" is not a node address: use http://HOST:PORT or https://HOST:PORT")
         }
     }
+
+    /// The server's TLS configuration, nil without HTTPS; the files are read and checked here.
+    func tls() throws(SettingsError) -> TLSConfiguration? {
+        guard let tlsCertificate, let tlsKey else { return nil }
+        let chain: [NIOSSLCertificate]
+        do { chain = try NIOSSLCertificate.fromPEMFile(tlsCertificate) } catch {
+            throw SettingsError("TLS certificate \(tlsCertificate): not a readable PEM certificate file (\(error))")
+        }
+        guard !chain.isEmpty else { throw SettingsError("TLS certificate \(tlsCertificate) holds no certificate") }
+        let key: NIOSSLPrivateKey
+        do { key = try NIOSSLPrivateKey(file: tlsKey, format: .pem) } catch {
+            throw SettingsError("TLS key \(tlsKey): not a readable PEM private key file (\(error))")
+        }
+        return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    }
+
+    /// `https` with TLS, else `http`.
+    public var scheme: String { tlsCertificate == nil ? "http" : "https" }
 
     static func integer(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws(SettingsError) -> Int {
         guard let value = Int(text), range.contains(value) else {

@@ -15,7 +15,8 @@ struct PeerController: Sendable {
     let network: NetworkService
     let chains: ChainController
     let clock: any NodeClock
-    let logger: Logger
+    let metrics: NodeMetrics
+    let notices: NoticeLimiter
     let replays = ReplayGuard()
 
     func addRoutes(to router: Router<QBCRequestContext>) {
@@ -50,10 +51,12 @@ struct PeerController: Sendable {
         }
         // One verdict per element, in order, as for /inject.
         var (results, parsed) = ChainController.judge(items, maxPayloadBytes: chain.rules.transactionLimits.maxPayloadBytes)
+        for result in results { if let reason = result?.error { metrics.refused(reason, chain: chain, source: .gossip) } }
         let outcomes: [AdmissionOutcome]
         do throws(StorageError) { outcomes = try await network.receivedTransactions(parsed.map(\.1), on: chain) } catch {
             throw APIError.storage(error)
         }
+        metrics.count(outcomes, chain: chain, source: .gossip)
         for ((index, _), outcome) in zip(parsed, outcomes) { results[index] = ChainController.result(outcome) }
         return JSONResponse.make(InjectBatchJSON(results: results.compactMap { $0 }))
     }
@@ -144,7 +147,7 @@ struct PeerController: Sendable {
             let list = try await network.admit(registration)
             return JSONResponse.make(DiscoverJSON(peers: list.map(RegistrationJSON.init), chains: await chains.allStats()))
         } catch {
-            logger.notice("registration refused", metadata: ["node": "\(registration.node.hex)", "reason": "\(error.code.rawValue)"])
+            notices.notice("registration refused", metadata: ["node": "\(registration.node.hex)", "reason": "\(error.code.rawValue)"])
             throw APIError(error)
         }
     }
@@ -161,6 +164,16 @@ struct PeerController: Sendable {
     /// Verifies the peer-request signature, then asks the network service whether the sender may
     /// be served (an admitted peer, with the node role in the chain for a chain's routes).
     func authenticate(_ request: Request, limit: Int, chain: ChainService? = nil) async throws -> (PublicKey, [UInt8]) {
+        do { return try await verify(request, limit: limit, chain: chain) } catch let error as APIError
+            where error.status == .unauthorized || error.status == .forbidden
+        {
+            notices.notice("refused a peer request", metadata: [
+                "path": "\(request.uri.path.prefix(200))", "reason": "\(error.code)"])
+            throw error
+        }
+    }
+
+    private func verify(_ request: Request, limit: Int, chain: ChainService?) async throws -> (PublicKey, [UInt8]) {
         let body = limit > 0 ? try await ChainController.body(request, limit: limit) : []
         func header(_ name: String) -> String? {
             request.headers.first { $0.name.canonicalName == name.lowercased() }?.value

@@ -29,13 +29,21 @@ final class RouteTable: Sendable {
     }
 }
 
-/// Turns the router's own "no such route" into the API's JSON errors: 405 with `Allow` when the
+/// Turns every refusal into its response, and the router's own "no such route" into the API's JSON errors: 405 with `Allow` when the
 /// path exists under other methods, else 404.
 struct RouteErrorMiddleware: RouterMiddleware {
     typealias Context = QBCRequestContext
     let table: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // Refusals become responses here, so the middleware outside (metrics, CORS) sees every
+        // answer with its status and time.
+        do { return try await routed(request, context: context, next: next) } catch let error as any HTTPResponseError {
+            return try error.response(from: request, context: context)
+        }
+    }
+
+    private func routed(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {

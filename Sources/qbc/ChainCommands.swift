@@ -48,7 +48,7 @@ struct ForkCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The changes (JSON, the fields of a chain spec).") var spec: String
 
     func run() async throws {
-        let client = node.client(chain: chain)
+        let client = try node.client(chain: chain)
         let parent = try await callNode { try await client.bang() }
         let members = try await callNode { try await client.members(height: at) }
         let hash: Hash

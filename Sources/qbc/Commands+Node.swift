@@ -22,7 +22,7 @@ struct TxSubmit: AsyncParsableCommand {
     func run() async throws {
         var bytes = try payload.payload()
         let signer = try key.load()
-        let client = node.client(chain: chain)
+        let client = try node.client(chain: chain)
         let chainID: ChainID
         if let chain, let id = try? ChainID(hex: chain) {
             chainID = id
@@ -80,7 +80,7 @@ struct TxGet: AsyncParsableCommand {
 
     func run() async throws {
         guard (try? Hash(hex: id)) != nil else { throw CLIError("the transaction id must be 64 hex digits") }
-        let client = node.client(chain: chain)
+        let client = try node.client(chain: chain)
         printJSON(try await callNode { try await client.transaction(id) })
     }
 }
@@ -97,7 +97,7 @@ struct LeapCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A chain id or name; default: the node's default chain.") var chain: String?
 
     func run() async throws {
-        let client = node.client(chain: chain)
+        let client = try node.client(chain: chain)
         let result: LeapJSON
         if let key {
             let options = try KeyOptions.parse(["--key", key] + (passphrase.passphraseFile.map { ["--passphrase-file", $0] } ?? []))
@@ -123,7 +123,7 @@ struct ChainCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A chain id or name; default: the node's default chain.") var chain: String?
 
     func run() async throws {
-        let client = node.client(chain: chain)
+        let client = try node.client(chain: chain)
         printJSON(try await callNode { try await client.page(from: from, limit: limit) })
     }
 }
@@ -136,7 +136,7 @@ struct StatsCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A chain id or name; default: the node's default chain.") var chain: String?
 
     func run() async throws {
-        let client = node.client(chain: chain)
+        let client = try node.client(chain: chain)
         printJSON(try await callNode { try await client.stats() })
     }
 }

@@ -104,7 +104,7 @@ struct UnlockCommand: AsyncParsableCommand {
     }
 
     private func fetch(_ id: String, keys: [SigningKey]) async throws -> Transaction {
-        let client = node.client(chain: chainRef)
+        let client = try node.client(chain: chainRef)
         let lookup: TransactionLookupJSON
         do { lookup = try await client.transaction(id) } catch let error as NodeClientError where error.code == "proof_required" {
             guard let reader = keys.first else { throw CLIError("\(error.message); give a reader's --key") }

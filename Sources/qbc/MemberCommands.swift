@@ -31,7 +31,7 @@ struct MembershipChangeOptions: ParsableArguments {
         for path in approver {
             approvers.append(try KeyOptions.load(path, passphrase: key.passphrase))
         }
-        let client = node.client(chain: chain)
+        let client = try node.client(chain: chain)
         let stats = try await callNode { try await client.stats() }
         guard let chainID = try? ChainID(hex: stats.chain) else { throw CLIError("the node reported an invalid chain id") }
         let change = MembershipChange(chain: chainID, action: action, member: member, roles: roles, nonce: .random())

@@ -30,6 +30,11 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "text (the default) or json (one object a line).") var logFormat: String?
     @Option(name: .customLong("peer"), help: "A node to register with at start (repeatable).") var peers: [String] = []
     @Option(name: .long, help: "The URL other nodes reach this one at (default http://HOST:PORT).") var advertise: String?
+    @Option(name: .customLong("cors-origin"), help: "An origin browser pages may call this node from, or * (repeatable; CORS is off without).")
+    var corsOrigins: [String] = []
+    @Option(name: .long, help: "Serve HTTPS with this certificate chain (PEM); needs --tls-key.") var tlsCert: String?
+    @Option(name: .long, help: "The private key (PEM) of --tls-cert.") var tlsKey: String?
+    @Option(name: .long, help: "A CA certificate (PEM) trusted for https:// peers instead of the system's roots.") var caFile: String?
     @OptionGroup var passphrase: PassphraseOptions
 
     func run() async throws {
@@ -51,6 +56,10 @@ struct NodeCommand: AsyncParsableCommand {
         if let logFormat { settings.logFormat = logFormat }
         if !peers.isEmpty { settings.peers = peers }
         if let advertise { settings.advertise = advertise }
+        if !corsOrigins.isEmpty { settings.corsOrigins = corsOrigins }
+        if let tlsCert { settings.tlsCertificate = tlsCert }
+        if let tlsKey { settings.tlsKey = tlsKey }
+        if let caFile { settings.caFile = caFile }
         do { try settings.validate() } catch { throw CLIError("\(error)") }
         guard let level = Logger.Level(rawValue: settings.logLevel) else { throw CLIError("unknown log level \(settings.logLevel)") }
 
@@ -65,6 +74,7 @@ struct NodeCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        MetricsBackend.bootstrap()
         let logger = Logger(label: "qbc.node")
         let runtime: NodeRuntime
         do {
@@ -73,12 +83,13 @@ struct NodeCommand: AsyncParsableCommand {
         } catch { throw CLIError("\(error)") }
         let chain = runtime.defaultChain
         let host = settings.host
+        let scheme = settings.scheme
         // Unbuffered lines: tests and scripts read the port from the last one.
         Self.say("qbc node \(runtime.nodeKey.publicKey.hex)")
         Self.say("chain \(chain.rules.name) \(chain.id.hex)")
         do {
             try await runNode(runtime: runtime) { port in
-                Self.say("qbc node listening on http://\(host):\(port)")
+                Self.say("qbc node listening on \(scheme)://\(host):\(port)")
             }
         } catch let error as ListenError {
             // A port in use or an address this machine does not have: one line, and out at once.

@@ -7,9 +7,21 @@ struct NodeOptions: ParsableArguments {
     @Option(name: .long, help: "The node's base URL (default: QBC_NODE or http://127.0.0.1:5000).")
     var node: String?
 
+    @Option(name: .long, help: "A CA certificate (PEM) to trust for an https:// node (default: QBC_CA_FILE, else the system's roots).")
+    var caFile: String?
+
     var url: String { node ?? ProcessInfo.processInfo.environment["QBC_NODE"] ?? "http://127.0.0.1:5000" }
 
-    func client(chain: String? = nil) -> NodeClient { NodeClient(baseURL: url, chain: chain) }
+    func client(chain: String? = nil) throws -> NodeClient {
+        let url = self.url
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+            throw CLIError("node address \"\(url)\" has no scheme: use http://HOST:PORT or https://HOST:PORT")
+        }
+        do {
+            let http = try TrustedClients.client(caFile: caFile ?? ProcessInfo.processInfo.environment["QBC_CA_FILE"])
+            return NodeClient(baseURL: url, chain: chain, http: http)
+        } catch { throw CLIError(error.description) }
+    }
 }
 
 /// Runs a client call, turning the node's refusal into one CLI line.

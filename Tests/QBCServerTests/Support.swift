@@ -106,3 +106,17 @@ func verifyWholeChain(_ client: NodeClient, chain: ChainID, sourceLocation: Sour
     }
     return transactions
 }
+
+/// A raw HTTP call that also returns the answer's headers (names lowercased).
+func rawWithHeaders(_ method: String, _ url: String, headers: [(String, String)] = []) async throws
+    -> (status: Int, headers: [String: String], bytes: [UInt8])
+{
+    var request = HTTPClientRequest(url: url)
+    request.method = .init(rawValue: method)
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+    let bytes = Array(try await response.body.collect(upTo: 64 << 20).readableBytesView)
+    var fields = [String: String]()
+    for header in response.headers { fields[header.name.lowercased()] = header.value }
+    return (Int(response.status.code), fields, bytes)
+}
