@@ -37,6 +37,7 @@ bench: release
 	.build/release/qbc bench chains
 	.build/release/qbc bench locks
 	.build/release/qbc bench flood
+	.build/release/qbc bench events
 
 # A long soak of the deterministic simulation (documentation/simulation.md): 10,000 seeds.
 sim: release

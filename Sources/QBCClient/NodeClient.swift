@@ -97,15 +97,18 @@ public struct NodeClient: Sendable {
     /// A read of a readers-only chain: fetches a challenge, signs it for this exact request as
     /// `reader` (`qbc/read-proof/v1`) and sends the proof with the request.
     public func provenRead<T: Decodable>(_ path: String, reader: SigningKey, as type: T.Type) async throws -> T {
+        let fullPath = chained(path)
+        return try await call("GET", fullPath, headers: try await proofHeaders(path: fullPath, reader: reader), as: type)
+    }
+
+    /// The read-proof headers for one GET of `path` (with its chain prefix and query), from a fresh challenge.
+    func proofHeaders(path: String, reader: SigningKey) async throws -> [(String, String)] {
         let challenge = try await call("GET", chained("/challenge"), as: ChallengeJSON.self)
         guard let nonce = try? Hex.decode(challenge.nonce), let chain = try? ChainID(hex: challenge.chain) else {
             throw NodeClientError(status: nil, code: "bad_response", message: "the node sent a malformed challenge")
         }
-        let fullPath = chained(path)
-        let proof = ReadProof.sign(key: reader, chain: chain, nonce: nonce, method: "GET", path: fullPath)
-        return try await call("GET", fullPath, headers: [
-            (QBCHeader.reader, reader.publicKey.hex), (QBCHeader.nonce, challenge.nonce), (QBCHeader.proof, proof.hex),
-        ], as: type)
+        let proof = ReadProof.sign(key: reader, chain: chain, nonce: nonce, method: "GET", path: path)
+        return [(QBCHeader.reader, reader.publicKey.hex), (QBCHeader.nonce, challenge.nonce), (QBCHeader.proof, proof.hex)]
     }
 
     public func transaction(_ id: String) async throws -> TransactionLookupJSON {
@@ -205,6 +208,17 @@ public struct NodeClient: Sendable {
         return response.status == .ok
     }
 
+    /// A text answer (`/metrics`), as it comes.
+    public func rawText(_ path: String) async throws -> String {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .GET
+        let response: HTTPClientResponse
+        do { response = try await http.execute(request, timeout: timeout) } catch {
+            throw NodeClientError(status: nil, code: "unreachable", message: "cannot reach \(baseURL): \(error)")
+        }
+        return String(buffer: try await response.body.collect(upTo: Self.maxResponseBytes))
+    }
+
     /// A path of the chain this client names (`/chains/{id}/…`), or of the node's default chain.
     func chained(_ path: String) -> String { chainPrefix + path }
 
@@ -235,7 +249,9 @@ public struct NodeClient: Sendable {
                     status: nil, code: "untrusted_certificate",
                     message: "\(baseURL) presents a certificate this client does not trust: give its CA with --ca-file or QBC_CA_FILE (\(error))")
             }
-            throw NodeClientError(status: nil, code: "unreachable", message: "cannot reach \(baseURL): \(error)")
+            let hint = baseURL.hasPrefix("http://") && "\(error)".contains("remoteConnectionClosed")
+                ? " (the node closed the connection at once: if it serves HTTPS, use https://)" : ""
+            throw NodeClientError(status: nil, code: "unreachable", message: "cannot reach \(baseURL): \(error)\(hint)")
         }
         let bytes = Array(try await response.body.collect(upTo: Self.maxResponseBytes).readableBytesView)
         guard (200..<300).contains(Int(response.status.code)) else {

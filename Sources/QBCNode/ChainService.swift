@@ -39,6 +39,8 @@ public actor ChainService {
     private nonisolated let membershipState: Mutex<Membership>
     var leapsCompleted = 0
     nonisolated let metrics: ChainMetrics
+    /// Wakes event-stream readers after every change to the committed history.
+    public nonisolated let changes = ChainSignal()
     /// BFT: pieces of conflict evidence seen since the chain opened (stored ones included).
     var finalityConflicts = 0
 
@@ -303,6 +305,7 @@ public actor ChainService {
         }
         tip = newTip
         tipMovedAt = environment.clock.now()
+        changes.notify()
         mempool.remove(committed)
         // Orphans are judged by the new tip's membership like everything that waits.
         let dropped = Self.wait(returned, in: &mempool, membership: next)

@@ -73,6 +73,9 @@ extension NetworkService {
                 peerViews[chain.id] = .best(best)
             } else if bootstrap.isEmpty, book.registrations.isEmpty {
                 peerViews[chain.id] = .alone
+            } else {
+                // Peers to ask and none answered: what they said before may be stale.
+                peerViews[chain.id] = nil
             }
         }
         for (peer, tip) in preferred.prefix(3) {

@@ -22,6 +22,9 @@ public actor NetworkService: Service {
     var syncing: Set<ChainID> = []
     /// What the last full round of sync learned of each chain's peers (`/ready`, `qbc_sync_lag`).
     var peerViews: [ChainID: PeerView] = [:]
+    /// Addresses whose registration failed since it last succeeded (bootstrap peers and verified
+    /// registrations only, so bounded like the peer book).
+    var unreachable: Set<String> = []
     /// Chains with a catch-up scheduled by a pushed Quant, so a burst of pushes schedules one.
     var catchUpsScheduled: Set<ChainID> = []
     /// Chains a peer is known to serve beyond its last registration (it announced or accepted them since).
@@ -234,9 +237,16 @@ public actor NetworkService: Service {
                 // Only addresses of entries that verify: a peer's list must not make this node
                 // call whatever URLs it names.
                 queue += learn(list).map(\.address).filter { !visited.contains($0) }
+                if unreachable.remove(address) != nil { logger.notice("registered again", metadata: ["address": "\(address)"]) }
             } catch {
                 if let peer = book.registrations.first(where: { $0.address == address }) { book.failed(peer.node, now: now()) }
-                logger.debug("registration failed", metadata: ["address": "\(address)", "error": "\(error)"])
+                // Once per address until it answers again: the operator learns of a wrong --peer, a
+                // peer down or a certificate not trusted, without a line every 30 s.
+                if unreachable.count < 1024, unreachable.insert(address).inserted {
+                    logger.warning("cannot register with a peer; retrying every 30 s", metadata: ["address": "\(address)", "error": "\(error)"])
+                } else {
+                    logger.debug("registration failed", metadata: ["address": "\(address)", "error": "\(error)"])
+                }
             }
         }
     }

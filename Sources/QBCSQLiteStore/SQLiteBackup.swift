@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import QBCCore
 public import QBCStorage
 
 /// Online backups of a node's database (SQLite's backup API) and their restoration.
@@ -45,6 +46,7 @@ public enum SQLiteBackup {
             throw StorageError(.io, "\(directory) holds a node database already; restore into an empty folder")
         }
         try checkIntegrity(file)
+        let createdFolder = !FileManager.default.fileExists(atPath: directory)
         do {
             let lock = try DataDirectoryLock(directory: directory)
             defer { withExtendedLifetime(lock) {} }
@@ -53,11 +55,25 @@ public enum SQLiteBackup {
             }
         }
         do throws(StorageError) {
-            let bangs = try await SQLiteBlockStore(directory: directory).bangs()
+            let store = try SQLiteBlockStore(directory: directory)
+            let bangs = try await store.bangs()
             guard !bangs.isEmpty else { throw StorageError(.corrupt, "\(file) holds no chain") }
+            // Every table a node reads at start, read once: a damaged copy fails here, not later.
+            for bang in bangs {
+                _ = try await store.tip(chain: bang.id)
+                _ = try await store.headers(chain: bang.id, from: 1, limit: 1)
+                _ = try await store.transactions(chain: bang.id, height: 1, from: 0, limit: 1, maxBytes: 1, limits: bang.rules.transactionLimits)
+                _ = try await store.memberEvents(chain: bang.id, atOrBelow: 0)
+                _ = try await store.lastEvent(chain: bang.id)
+                _ = try await store.equivocators(chain: bang.id)
+                _ = try await store.mempool(chain: bang.id, limit: 1, limits: bang.rules.transactionLimits)
+                _ = try await store.signerState(chain: bang.id)
+            }
+            _ = try await store.bans(after: Timestamp(milliseconds: 0))
             return bangs.count
         } catch {
             try? FileManager.default.removeItem(atPath: target)
+            if createdFolder { try? FileManager.default.removeItem(atPath: directory) }
             throw error
         }
     }

@@ -59,6 +59,8 @@ extension SQLiteBlockStore {
                     PRIMARY KEY (chain, height, first, second)) WITHOUT ROWID;
                 """)
         }
+        // The event stream's log, filled in for every Quant stored before it (events.md).
+        migrator.registerMigration("v6-events") { db in try backfillEvents(db) }
         return migrator
     }
 }

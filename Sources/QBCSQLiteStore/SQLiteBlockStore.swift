@@ -28,7 +28,12 @@ public final class SQLiteBlockStore: BlockStore {
         let path = (directory as NSString).appendingPathComponent("qbc.sqlite")
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            if try pool.read({ try Self.migrator.hasBeenSuperseded($0) }) {
+                throw StorageError(.corrupt, "\(path) was written by a newer version of qbc (it has migrations this one does not know)")
+            }
             try Self.migrator.migrate(pool)
+        } catch let error as StorageError {
+            throw error
         } catch {
             throw StorageError(.io, "cannot open \(path): \(error)")
         }
@@ -161,6 +166,7 @@ public final class SQLiteBlockStore: BlockStore {
                 throw StorageError(.conflict, "cannot commit height \(height): the stored tip is \(tip ?? 0)")
             }
             try Self.insert(record, in: db)
+            try Self.connect(record.quant, in: db)
             if record.sealedHere {
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO sealed_on (chain, parent, header, tx_ids) VALUES (?, ?, ?, ?)",
@@ -202,6 +208,10 @@ public final class SQLiteBlockStore: BlockStore {
         let base = Int64(clamping: ancestor?.header.height ?? 0)
         let kept = Set(branch.flatMap { $0.quant.transactions.map(\.id) })
         return try await write { db in
+            let events = ChainEvent.replacing(
+                try Self.removed(chain: chainData, above: base, limits: limits, in: db), with: branch.map(\.quant),
+                after: try Self.lastEvent(chain: chainData, in: db))
+            try Self.insert(events, chain: chain, in: db)
             let removed = try Row.fetchAll(
                 db, sql: "SELECT body FROM tx WHERE chain = ? AND height > ? ORDER BY height, position", arguments: [chainData, base]
             ).map { try Self.transaction($0["body"], limits: limits) }

@@ -26,7 +26,8 @@ public func buildApplication(
     let network = NetworkService(
         key: runtime.nodeKey, chains: runtime.directory, transport: transport, bootstrap: runtime.settings.peers,
         advertise: runtime.settings.advertise, environment: environment, bans: try await runtime.store.bans(after: clock.now()))
-    let metrics = NodeMetrics(chains: runtime.directory, network: network, clock: clock)
+    let subscribers = SubscriberCount()
+    let metrics = NodeMetrics(chains: runtime.directory, network: network, clock: clock, subscribers: subscribers)
     // HEAD is answered wherever GET is; a path served under other methods answers 405 with Allow.
     let router = Router(context: QBCRequestContext.self, options: .autoGenerateHeadEndpoints)
     let routes = RouteTable()
@@ -37,7 +38,8 @@ public func buildApplication(
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: RouteErrorMiddleware(table: routes))
     router.add(middleware: BodyBudgetMiddleware(budget: .shared))
-    let controller = ChainController(runtime: runtime, metrics: metrics, network: network, clock: clock, logger: environment.logger)
+    let controller = ChainController(
+        runtime: runtime, metrics: metrics, network: network, clock: clock, logger: environment.logger, subscribers: subscribers)
     controller.addRoutes(to: router)
     PeerController(network: network, chains: controller, clock: clock, metrics: metrics, notices: NoticeLimiter(logger: environment.logger))
         .addRoutes(to: router)
@@ -79,7 +81,7 @@ func readiness(runtime: NodeRuntime, network: NetworkService) async throws -> Re
     let allowed = UInt64(runtime.settings.readyMaxLag)
     for chain in runtime.chains {
         guard let lag = await network.syncLag(chain) else {
-            throw APIError(.serviceUnavailable, "not_ready", "chain \(chain.rules.name) has not yet compared its tip with its peers")
+            throw APIError(.serviceUnavailable, "not_ready", "chain \(chain.rules.name): no peer answered in the last round of sync")
         }
         guard lag <= allowed else {
             throw APIError(

@@ -18,6 +18,8 @@ struct ChainController: Sendable {
     let clock: any NodeClock
     let logger: Logger
     let gate = ReadGate()
+    let subscribers: SubscriberCount
+    let recentEvents = RecentEventsByChain()
 
     func addRoutes(to router: Router<QBCRequestContext>) {
         for prefix in ["", "/chains/:chain"] {
@@ -32,6 +34,7 @@ struct ChainController: Sendable {
             router.get("\(prefix)/bang") { _, context in JSONResponse.make(BangJSON(try chain(context).bang)) }
             router.get("\(prefix)/members") { request, context in try await members(request, context) }
             router.get("\(prefix)/challenge") { _, context in try challenge(context) }
+            router.get("\(prefix)/events") { request, context in try await events(request, context) }
         }
         router.get("/chains") { _, _ in JSONResponse.make(await allStats()) }
         router.post("/chains") { request, _ in try await create(request) }

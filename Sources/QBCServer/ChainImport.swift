@@ -35,6 +35,9 @@ public enum ChainImport {
         if let fork = bang.rules.fork, !known.contains(where: { $0.id == fork.parent }) {
             throw ImportError("chain \(bang.rules.name) is a fork of \(fork.parent.hex): import that chain first")
         }
+        if let other = known.first(where: { $0.rules.name == bang.rules.name && $0.id != bang.id }) {
+            throw ImportError("this data folder holds another chain named \(bang.rules.name) (\(other.id.hex)); chain names are unique on a node")
+        }
         if !known.contains(where: { $0.id == bang.id }) { try await store.create(bang) }
         var logger = Logger(label: "qbc.import")
         logger.logLevel = .error

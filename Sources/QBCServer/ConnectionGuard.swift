@@ -91,6 +91,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var receivingBody = false
     /// Between an answer's head and its end, as written.
     private var answering = false
+    /// The answer being written is an event stream (`text/event-stream`): it may last for ever,
+    /// so each part written (an event, or the heartbeat every 15 s) restarts the response timeout
+    /// instead; a consumer that stops reading stops the writes, and is closed when it runs out.
+    private var streaming = false
     /// Set once this guard answered a parser error itself: whatever Hummingbird writes after is dropped.
     private var answeredError = false
 
@@ -135,7 +139,15 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
-        if case .head = unwrapOutboundIn(data) { answering = true }
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            answering = true
+            streaming = head.headerFields[.contentType] == EventStreamFormat.contentType
+        case .body where streaming:
+            arm(table.limits.responseTimeout, context: context)
+        default:
+            break
+        }
         if case .end = unwrapOutboundIn(data) {
             answering = false
             inFlight = max(0, inFlight - 1)

@@ -16,7 +16,11 @@ struct CrossOriginMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let origin = request.headers[.origin], let allowed = allowed(origin) else {
-            return try await next(request, context)
+            // The answer depends on the origin whenever specific origins are allowed: caches must
+            // not give one origin's answer to another.
+            var response = try await next(request, context)
+            if !origins.contains("*") { response.headers[.vary] = "Origin" }
+            return response
         }
         if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
             // A preflight: answered here, before routing (no route serves OPTIONS).

@@ -33,6 +33,7 @@ struct NodeConfigFile: Decodable {
     struct API: Decodable {
         var corsOrigins: [String]?
         var readyMaxLag: Int?
+        var finalDepth: Int?
         var tlsCertificate: String?
         var tlsKey: String?
     }
@@ -86,6 +87,7 @@ struct NodeConfigFile: Decodable {
             if let v = a.corsOrigins { s.corsOrigins = v }
             if let v = a.tlsCertificate { s.tlsCertificate = v }
             if let v = a.tlsKey { s.tlsKey = v }
+            if let v = a.finalDepth { s.finalDepth = try NodeSettings.integer("\(v)", "api.finalDepth", 0...10_000) }
             if let v = a.readyMaxLag { s.readyMaxLag = try NodeSettings.integer("\(v)", "api.readyMaxLag", 0...1_000_000) }
         }
         if let n = network {
@@ -103,7 +105,7 @@ struct NodeConfigFile: Decodable {
 
     static let knownFields: [String: Set<String>] = [
         "": ["node", "api", "leap", "chain", "network"],
-        "api": ["corsOrigins", "readyMaxLag", "tlsCertificate", "tlsKey"],
+        "api": ["corsOrigins", "readyMaxLag", "finalDepth", "tlsCertificate", "tlsKey"],
         "network": ["peers", "advertise", "chainCreators", "caFile"],
         "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "verifierTasks", "logLevel", "logFormat", "maxConnections",
                  "requestHeadTimeoutMilliseconds"],

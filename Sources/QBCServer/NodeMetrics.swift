@@ -15,8 +15,10 @@ final class NodeMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let process = ProcessMetrics()
     private let clock: any NodeClock
+    private let subscribers: SubscriberCount
 
-    init(chains directory: ChainDirectory, network: NetworkService, clock: any NodeClock) {
+    init(chains directory: ChainDirectory, network: NetworkService, clock: any NodeClock, subscribers: SubscriberCount) {
+        self.subscribers = subscribers
         self.directory = directory
         self.network = network
         self.clock = clock
@@ -64,7 +66,7 @@ final class NodeMetrics: Sendable {
         let waitingBytes = name("mempool", "bytes", "Encoded bytes of the transactions waiting")
         let equivocators = name("chain_equivocators", "", "Authorities refused for evidence against them (two seals on one parent, or conflicting BFT certificates)")
         let conflicts = name("chain_finality_conflicts", "", "BFT: evidence of two certified Quants at one height")
-        let lag = name("sync_lag", "", "Quants behind the best tip peers reported in the last round of sync")
+        let lag = name("sync_lag", "", "Quants behind the best tip peers reported in the last round of sync; -1 when no peer answered")
         let tipAge = name("chain_tip_age", "seconds", "Seconds since the tip's timestamp")
         let now = Double(clock.now().milliseconds) / 1000
         for chain in directory.all {
@@ -77,13 +79,15 @@ final class NodeMetrics: Sendable {
             registry.makeGauge(descriptor: equivocators, labels: labels).set(Int64(stats.equivocators.count))
             registry.makeGauge(descriptor: conflicts, labels: labels).set(Int64(stats.finalityConflicts))
             registry.makeGauge(descriptor: tipAge, labels: labels).set(max(0, now - Double(stats.tipTimestamp.milliseconds) / 1000))
-            registry.makeGauge(descriptor: lag, labels: labels).set(Int64(await network.syncLag(chain) ?? 0))
+            // -1: no peer answered in the last round (while peers exist), so the lag is unknown.
+            registry.makeGauge(descriptor: lag, labels: labels).set((await network.syncLag(chain)).map { Int64($0) } ?? -1)
         }
         let peers = await network.peerStates()
         let state = name("peers", "", "Admitted peers by state; banned counts keys refused now")
         registry.makeGauge(descriptor: state, labels: [("state", "reachable")]).set(Int64(peers.reachable))
         registry.makeGauge(descriptor: state, labels: [("state", "backing_off")]).set(Int64(peers.backingOff))
         registry.makeGauge(descriptor: state, labels: [("state", "banned")]).set(Int64(peers.banned))
+        registry.makeGauge(descriptor: name("event_streams", "", "Event streams open now (GET /events)")).set(Int64(subscribers.current))
         registry.makeGauge(descriptor: name("request_body", "bytes", "Bytes of request bodies held now, of the node's body budget"))
             .set(Int64(BodyBudget.shared.inUse))
         process.update(registry)

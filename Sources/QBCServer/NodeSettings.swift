@@ -39,6 +39,9 @@ public struct NodeSettings: Sendable {
     public var corsOrigins: [String] = []
     /// `/ready` answers 200 only within this many Quants of the best peer's tip, on every chain.
     public var readyMaxLag = 3
+    /// Quants on top of a proof-of-work or proof-of-authority Quant before the event stream calls
+    /// it final (BFT commits are final at once).
+    public var finalDepth = 6
     /// HTTPS for the API and peer routes: the server's certificate chain and private key (PEM files).
     public var tlsCertificate: String?
     public var tlsKey: String?
@@ -73,8 +76,11 @@ public struct NodeSettings: Sendable {
         if let v = environment["QBC_ALLOW_LOOPBACK_LEAP"] { allowLoopbackLeap = v == "1" || v == "true" }
         if let v = environment["QBC_PEERS"] { peers = v.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }
         if let v = environment["QBC_ADVERTISE"] { advertise = v.isEmpty ? nil : v }
-        if let v = environment["QBC_CORS_ORIGINS"] { corsOrigins = v.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }
+        if let v = environment["QBC_CORS_ORIGINS"] {
+            corsOrigins = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
         if let v = environment["QBC_READY_MAX_LAG"] { readyMaxLag = try Self.integer(v, "QBC_READY_MAX_LAG", 0...1_000_000) }
+        if let v = environment["QBC_FINAL_DEPTH"] { finalDepth = try Self.integer(v, "QBC_FINAL_DEPTH", 0...10_000) }
         if let v = environment["QBC_TLS_CERT"] { tlsCertificate = v.isEmpty ? nil : v }
         if let v = environment["QBC_TLS_KEY"] { tlsKey = v.isEmpty ? nil : v }
         if let v = environment["QBC_CA_FILE"] { caFile = v.isEmpty ? nil : v }
@@ -88,8 +94,8 @@ public struct NodeSettings: Sendable {
         for peer in peers where !Registration.isPeerAddress(peer) {
             throw SettingsError("peer \"\(peer)\" is not a node address: use http://HOST:PORT or https://HOST:PORT")
         }
-        for origin in corsOrigins where origin != "*" && !Registration.isPeerAddress(origin) {
-            throw SettingsError("CORS origin \"\(origin)\" is not an origin: use SCHEME://HOST[:PORT] as the browser sends it, or *")
+        for origin in corsOrigins where origin != "*" && (!Registration.isPeerAddress(origin) || origin.hasSuffix("/")) {
+            throw SettingsError("CORS origin \"\(origin)\" is not an origin: use SCHEME://HOST[:PORT] as the browser sends it (no path, no trailing /), or *")
         }
         guard (tlsCertificate == nil) == (tlsKey == nil) else {
             throw SettingsError("HTTPS needs both a certificate and its key (api.tlsCertificate and api.tlsKey)")
@@ -113,7 +119,12 @@ public struct NodeSettings: Sendable {
         do { key = try NIOSSLPrivateKey(file: tlsKey, format: .pem) } catch {
             throw SettingsError("TLS key \(tlsKey): not a readable PEM private key file (\(error))")
         }
-        return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        // Building the context checks that the key belongs to the certificate.
+        do { _ = try NIOSSLContext(configuration: configuration) } catch {
+            throw SettingsError("TLS key \(tlsKey) is not the private key of the certificate in \(tlsCertificate) (\(error))")
+        }
+        return configuration
     }
 
     /// `https` with TLS, else `http`.

@@ -57,8 +57,10 @@ final class ReadGate: Sendable {
 
     /// Lets the request through to a readers-only chain only with a valid proof (headers
     /// QBC-Reader, QBC-Nonce, QBC-Proof); other chains pass.
-    func admit(_ request: Request, to chain: ChainService, now: Timestamp) throws {
-        guard chain.rules.readersOnly else { return }
+    /// Returns the reader whose proof was checked; nil on an open chain.
+    @discardableResult
+    func admit(_ request: Request, to chain: ChainService, now: Timestamp) throws -> PublicKey? {
+        guard chain.rules.readersOnly else { return nil }
         func header(_ name: String) -> String? { request.headers.first { $0.name.canonicalName == name.lowercased() }?.value }
         guard let readerText = header(QBCHeader.reader), let nonceText = header(QBCHeader.nonce),
             let proofText = header(QBCHeader.proof)
@@ -81,5 +83,6 @@ final class ReadGate: Sendable {
         guard redeem(nonce, now: now) else {
             throw APIError(.unauthorized, "stale_challenge", "the challenge is unknown, expired or already used: get a fresh one")
         }
+        return reader
     }
 }

@@ -88,6 +88,18 @@ final class CrashableStore: BlockStore {
         try await alive()
         return try await base.equivocators(chain: chain)
     }
+    func events(chain: ChainID, after sequence: UInt64, limit: Int) async throws(StorageError) -> [ChainEvent] {
+        try await alive()
+        return try await base.events(chain: chain, after: sequence, limit: limit)
+    }
+    func lastEvent(chain: ChainID) async throws(StorageError) -> UInt64 {
+        try await alive()
+        return try await base.lastEvent(chain: chain)
+    }
+    func connected(chain: ChainID, height: UInt64, through sequence: UInt64) async throws(StorageError) -> (highest: UInt64, hash: Hash?) {
+        try await alive()
+        return try await base.connected(chain: chain, height: height, through: sequence)
+    }
     func addToMempool(_ transactions: [Transaction]) async throws(StorageError) -> Set<TransactionID> {
         try await alive()
         return try await base.addToMempool(transactions)

@@ -45,6 +45,15 @@ public protocol BlockStore: Sendable {
     func replace(above ancestor: StoredHeader?, chain: ChainID, with branch: [QuantRecord], limits: TransactionLimits)
         async throws(StorageError) -> [Transaction]
 
+    /// Up to `limit` of the chain's events numbered above `sequence`, in order. Every commit,
+    /// fork switch and rollback stores its events in the same atomic step as itself.
+    func events(chain: ChainID, after sequence: UInt64, limit: Int) async throws(StorageError) -> [ChainEvent]
+    /// The chain's last event number, 0 before any.
+    func lastEvent(chain: ChainID) async throws(StorageError) -> UInt64
+    /// The highest height connected by the events numbered up to `sequence`, and the hash of the
+    /// last Quant connected at `height` by those events (nil if none was).
+    func connected(chain: ChainID, height: UInt64, through sequence: UInt64) async throws(StorageError) -> (highest: UInt64, hash: Hash?)
+
     /// The chain's committed membership changes at or below `height`, in chain order.
     func memberEvents(chain: ChainID, atOrBelow height: UInt64) async throws(StorageError) -> [MemberEvent]
     /// Which of the membership change ids are already applied on `chain` at or below `height`.

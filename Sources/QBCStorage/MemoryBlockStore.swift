@@ -11,6 +11,8 @@ public final class MemoryBlockStore: BlockStore {
     private struct Chain {
         let bang: Bang
         var quants: [(record: StoredHeader, transactions: [Transaction], events: [MemberEvent])] = []
+        /// The event log (`ChainEvent`); event n is at index n − 1.
+        var log: [ChainEvent] = []
     }
 
     private struct State {
@@ -128,6 +130,9 @@ public final class MemoryBlockStore: BlockStore {
             }
             var next = s
             try Self.insert(record, into: &next)
+            next.chains[record.quant.header.chain]?.log.append(ChainEvent(
+                sequence: UInt64(chain.log.count + 1), kind: .connected, height: record.quant.header.height, hash: record.quant.hash,
+                transactions: record.quant.transactions.map(ChainEvent.Entry.init)))
             if record.sealedHere, next.sealedOn[record.quant.header.chain]?[record.quant.header.previous] == nil {
                 next.sealedOn[record.quant.header.chain, default: [:]][record.quant.header.previous] = SealedQuant(record.quant)
             }
@@ -148,6 +153,9 @@ public final class MemoryBlockStore: BlockStore {
             let base = Int(clamping: ancestor?.header.height ?? 0)
             guard base <= chain.quants.count else { throw StorageError(.conflict, "the ancestor is above the stored tip") }
             let removed = chain.quants[base...]
+            chain.log += ChainEvent.replacing(
+                removed.map { ($0.record.header.height, $0.record.hash, $0.transactions.map(ChainEvent.Entry.init)) },
+                with: branch.map(\.quant), after: UInt64(chain.log.count))
             chain.quants.removeSubrange(base...)
             next.chains[id] = chain
             for quant in removed {
@@ -186,6 +194,29 @@ public final class MemoryBlockStore: BlockStore {
         s.quantByHash[record.quant.hash] = (header.chain, header.height)
         chain.quants.append((record.stored, record.quant.transactions, record.events))
         s.chains[header.chain] = chain
+    }
+
+    // MARK: Events
+
+    public func events(chain: ChainID, after sequence: UInt64, limit: Int) async throws(StorageError) -> [ChainEvent] {
+        try withState { s in
+            let log = s.chains[chain]?.log ?? []
+            guard sequence < UInt64(log.count) else { return [] }
+            return Array(log[Int(sequence)...].prefix(max(0, limit)))
+        }
+    }
+
+    public func lastEvent(chain: ChainID) async throws(StorageError) -> UInt64 {
+        try withState { s in UInt64(s.chains[chain]?.log.count ?? 0) }
+    }
+
+    public func connected(chain: ChainID, height: UInt64, through sequence: UInt64) async throws(StorageError)
+        -> (highest: UInt64, hash: Hash?)
+    {
+        try withState { s in
+            let seen = (s.chains[chain]?.log ?? []).prefix(Int(clamping: sequence)).filter { $0.kind == .connected }
+            return (seen.map(\.height).max() ?? 0, seen.last { $0.height == height }?.hash)
+        }
     }
 
     // MARK: Membership, evidence, bans

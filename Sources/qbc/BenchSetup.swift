@@ -16,7 +16,10 @@ struct BenchSetup {
     let external: String?
 
     /// A fresh chain in a temporary folder: one admin, four writers, `nodes` node keys.
-    init(difficulty: UInt8, capacity: Int, nodes count: Int = 1, consensus: [String: Any]? = nil, leapIntervalMilliseconds: Int = 0) throws {
+    init(
+        difficulty: UInt8, capacity: Int, nodes count: Int = 1, consensus: [String: Any]? = nil, leapIntervalMilliseconds: Int = 0,
+        maxConnections: Int = 1024
+    ) throws {
         executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         external = nil
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("qbc-bench-\(UUID().uuidString)").path
@@ -36,7 +39,7 @@ struct BenchSetup {
         members += nodeSigners.map { ["key": $0.publicKey.hex, "roles": ["node", "authority"]] }
         members += writers.map { ["key": $0.publicKey.hex, "roles": ["writer"]] }
         let settings: [String: Any] = [
-            "node": ["mempoolCapacity": max(capacity, 1000)],
+            "node": ["mempoolCapacity": max(capacity, 1000), "maxConnections": maxConnections],
             "leap": ["intervalMilliseconds": leapIntervalMilliseconds],
             "chain": ["name": "bench", "consensus": consensus ?? ["engine": "pow", "difficultyBits": Int(difficulty)],
                       "bangCreatorKey": directory + "/admin.key", "bangTimestamp": Timestamp.now().milliseconds,

@@ -18,6 +18,13 @@ struct TxSubmit: AsyncParsableCommand {
     @Option(name: .long, help: "The chain id; default: the node's default chain (from GET /stats).") var chain: String?
     @OptionGroup var payload: PayloadOptions
     @OptionGroup var lock: LockTargetOptions
+    @Option(name: .long, help: "Return only once the transaction is committed, or final (BFT, or api.finalDepth Quants deep).")
+    var wait: WaitFor?
+    @Option(name: .long, help: "With --wait: give up after this many seconds (exit 1).") var timeout: Int = 60
+    @Option(name: .long, help: "With --wait final on a proof-of-work or proof-of-authority chain: Quants on top of it (the node's api.finalDepth).")
+    var depth: UInt64 = 6
+
+    enum WaitFor: String, ExpressibleByArgument, CaseIterable { case committed, final }
 
     func run() async throws {
         var bytes = try payload.payload()
@@ -46,6 +53,23 @@ struct TxSubmit: AsyncParsableCommand {
         let tx = Transaction.make(chain: chainID, contentType: contentType, payload: bytes, signer: signer)
         let result = try await callNode { try await client.submit(tx) }
         print(result.id ?? tx.id.hex)
+        if let wait { try await Self.wait(for: wait, id: tx.id.hex, client: client, timeout: timeout, depth: depth) }
+    }
+
+    /// Polls the transaction until it is committed, or final: under BFT once committed, else once
+    /// `depth` Quants are on top of its own (as the event stream's `final`). Prints its height.
+    static func wait(for state: WaitFor, id: String, client: NodeClient, timeout: Int, depth: UInt64) async throws {
+        let deadline = ContinuousClock.now + .seconds(max(1, timeout))
+        while ContinuousClock.now < deadline {
+            let lookup = try await callNode { try await client.transaction(id) }
+            let final = lookup.final == true || (lookup.confirmations ?? 0) > depth
+            if lookup.status == "committed", state == .committed || final, let height = lookup.height {
+                print("\(state.rawValue) at height \(height)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw CLIError("transaction \(id) was not \(state.rawValue) within \(timeout) s")
     }
 
     static func readers(_ client: NodeClient) async throws -> [PublicKey] {

@@ -10,7 +10,7 @@ struct QBC: AsyncParsableCommand {
         subcommands: [
             NodeCommand.self, Register.self, Keygen.self, Key.self, Tx.self, LeapCommand.self, ChainCommand.self, StatsCommand.self,
             BangCommand.self, ForkCommand.self, MemberCommand.self, LockCommand.self, UnlockCommand.self, Bench.self, SimCommand.self,
-            BackupCommand.self, RestoreCommand.self, ExportCommand.self, ImportCommand.self,
+            BackupCommand.self, RestoreCommand.self, ExportCommand.self, ImportCommand.self, WatchCommand.self,
         ]
     )
 }

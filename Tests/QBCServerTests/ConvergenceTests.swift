@@ -94,16 +94,21 @@ import Testing
         let writer = try Keys.load("writer2")
         let urls = Locked(nodes.map(\.url))
         // Load: a batch every 100 ms to a node in turn; a paused or dead node just fails the call.
+        // Each round on its own task, so a paused node's 2 s timeouts do not slow the others.
         let load = Task {
-            var round = 0
-            while !Task.isCancelled {
-                round += 1
-                let url = urls.value[round % 3]
-                let batch = (0..<5).map { signed(#"{"load":\#(round),"i":\#($0)}"#, chain: chain, by: writer) }
-                if let answer = try? await NodeClient(baseURL: url, timeoutSeconds: 2).submit(batch: batch) {
-                    for result in answer.results where result.status == "admitted" { if let id = result.id { admitted.add(id) } }
+            await withTaskGroup(of: Void.self) { group in
+                var round = 0
+                while !Task.isCancelled {
+                    round += 1
+                    let url = urls.value[round % 3]
+                    let batch = (0..<5).map { signed(#"{"load":\#(round),"i":\#($0)}"#, chain: chain, by: writer) }
+                    group.addTask {
+                        if let answer = try? await NodeClient(baseURL: url, timeoutSeconds: 2).submit(batch: batch) {
+                            for result in answer.results where result.status == "admitted" { if let id = result.id { admitted.add(id) } }
+                        }
+                    }
+                    try? await Task.sleep(for: .milliseconds(100))
                 }
-                try? await Task.sleep(for: .milliseconds(100))
             }
         }
         for round in 0..<3 {

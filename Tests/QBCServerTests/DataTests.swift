@@ -8,7 +8,7 @@ import QBCWire
 import Testing
 
 /// Backups, restores, exports and imports through the real `qbc` commands (operations.md).
-@Suite struct DataTests {
+@Suite(.serialized) struct DataTests {
     /// Every header hash from 1 to `height`, read from a node.
     func hashes(_ client: NodeClient, upTo height: UInt64) async throws -> [String] {
         var hashes = [String]()
@@ -48,6 +48,13 @@ import Testing
         let restoredDir = try TemporaryDirectory()
         let restore = try CommandRunner.qbc(["restore", "--from", out, "--data", restoredDir.file("data")])
         #expect(restore.status == 0, "\(restore.stderr)")
+        // A copy missing a table is refused, and leaves no folder behind.
+        let damaged = t.dir.file("damaged.sqlite")
+        try FileManager.default.copyItem(atPath: out, toPath: damaged)
+        _ = try CommandRunner.run("/usr/bin/env", ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('DROP TABLE quant'); c.commit()", damaged])
+        let refused = try CommandRunner.qbc(["restore", "--from", damaged, "--data", restoredDir.file("broken")])
+        #expect(refused.status != 0 && refused.stderr.contains("quant"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: restoredDir.file("broken")))
         let again = try CommandRunner.qbc(["restore", "--from", out, "--data", restoredDir.file("data")])
         #expect(again.status != 0 && again.stderr.contains("holds a node database already"), "\(again.stderr)")
         let restored = try await TestNode(arguments: ["--leap-interval-ms", "0"], dir: restoredDir)
@@ -94,6 +101,14 @@ import Testing
         try Data(original.prefix(original.count - 7)).write(to: URL(fileURLWithPath: truncated))
         let cut = try CommandRunner.qbc(["import", "--in", truncated, "--data", try TemporaryDirectory().file("data")])
         #expect(cut.status != 0 && cut.stderr.contains("record 3 is cut short"), "\(cut.stderr)")
+        // The folder of a running node is refused (its lock); so is a folder whose own chain has
+        // the same name: chain names are unique on a node.
+        let running = try CommandRunner.qbc(["import", "--in", archive, "--data", t.dir.file("data")])
+        #expect(running.status != 0 && running.stderr.contains("in use"), "\(running.stderr)")
+        let named = try await TestNode(arguments: ["--leap-interval-ms", "0"])
+        named.node.stop()
+        let sameName = try CommandRunner.qbc(["import", "--in", archive, "--data", named.dir.file("data")])
+        #expect(sameName.status != 0 && sameName.stderr.contains("another chain named dev"), "\(sameName.stderr)")
         let notAnArchive = try CommandRunner.qbc(["import", "--in", tampered + "x", "--data", other.file("data2")])
         #expect(notAnArchive.status != 0 && notAnArchive.stderr.contains("cannot read"), "\(notAnArchive.stderr)")
     }

@@ -9,7 +9,7 @@ import QBCWire
 import Testing
 
 /// What an operator watches and relies on: metrics, readiness, CORS (configuration.md, operations.md).
-@Suite struct OperationsTests {
+@Suite(.serialized) struct OperationsTests {
     func metrics(_ url: String) async throws -> String {
         String(decoding: try await raw("GET", url + "/metrics").bytes, as: UTF8.self)
     }
@@ -27,6 +27,7 @@ import Testing
         #expect(try await raw("POST", a + "/inject", body: Array(JSONSerialization.data(withJSONObject: unsigned))).status == 401)
         #expect(try await raw("POST", a + "/inject", body: Array(#"{"x":1}"#.utf8)).status == 400)
         #expect(try await raw("GET", a + "/no/such/route").status == 404)
+        #expect(try await raw("PROPFIND", a + "/stats").status == 405)
 
         try await eventually("the second node admitted them by gossip") {
             try await metrics(b).contains(#"qbc_transactions_admitted_total{chain="dev",source="gossip"} 5"#)
@@ -46,6 +47,7 @@ import Testing
         ] {
             #expect(first.contains(line), "\(line) missing from /metrics")
         }
+        #expect(first.contains(#"method="other",status="405""#) && !first.contains("PROPFIND"), "methods beyond the API's are one label")
         #expect(first.contains("process_resident_memory_bytes "))
         #expect(first.contains("process_open_fds "))
         #expect(!first.contains(#"qbc_mempool_bytes{chain="dev"} 0"#), "five transactions wait: their bytes are counted")
@@ -77,6 +79,13 @@ import Testing
         // With a live peer of its chain, ready once a round of sync has compared tips.
         let net = try await TestNetwork(count: 2)
         try await eventually("the node with a live peer becomes ready") { try await raw("GET", net.nodes[1].url + "/ready").status == 200 }
+        // Its only peer gone, it can no longer tell whether it is current.
+        net.nodes[0].stop()
+        try await eventually("the node whose peer stopped is not ready") {
+            let answer = try await raw("GET", net.nodes[1].url + "/ready")
+            return answer.status == 503 && answer.error?.message.contains("no peer answered") == true
+        }
+        #expect(try await metrics(net.nodes[1].url).contains(#"qbc_sync_lag{chain="dev"} -1"#))
     }
 
     @Test func lagCountsOnlyBranchesForkChoicePrefers() {
@@ -112,6 +121,7 @@ import Testing
         let stranger = try await rawWithHeaders("GET", t.node.url + "/stats", headers: [("Origin", "https://evil.example")])
         #expect(stranger.status == 200)
         #expect(stranger.headers["access-control-allow-origin"] == nil)
+        #expect(stranger.headers["vary"] == "Origin", "caches must not hand one origin's answer to another")
         #expect(plainHeaders(noCORS: try await rawWithHeaders("GET", plain.node.url + "/stats", headers: [origin])))
     }
 

@@ -36,7 +36,7 @@ struct OpenSSLFailure: Error, CustomStringConvertible {
     let description: String
 }
 
-@Suite struct TLSNetworkTests {
+@Suite(.serialized) struct TLSNetworkTests {
     @Test func threeNodesOverHTTPSWithTheirOwnCA() async throws {
         let ca = try TestCA()
         let tls = ["--tls-cert", ca.certificate, "--tls-key", ca.key, "--ca-file", ca.caFile]
@@ -83,7 +83,11 @@ struct OpenSSLFailure: Error, CustomStringConvertible {
     @Test func halfATLSConfigurationIsRefusedBeforeAnythingIsWritten() async throws {
         let ca = try TestCA()
         let dir = try TemporaryDirectory()
-        for arguments in [["--tls-cert", ca.certificate], ["--tls-cert", ca.key, "--tls-key", ca.key], ["--tls-cert", ca.certificate, "--tls-key", ca.caFile]] {
+        let otherKey = ca.dir.file("ca.key")  // a key, but not the certificate's
+        for arguments in [
+            ["--tls-cert", ca.certificate], ["--tls-cert", ca.key, "--tls-key", ca.key], ["--tls-cert", ca.certificate, "--tls-key", ca.caFile],
+            ["--tls-cert", ca.certificate, "--tls-key", otherKey],
+        ] {
             let result = try CommandRunner.qbc(["node", "--port", "0", "--data", dir.file("data")] + arguments)
             #expect(result.status != 0)
             #expect(result.stderr.contains("TLS") || result.stderr.contains("HTTPS"), "\(result.stderr)")

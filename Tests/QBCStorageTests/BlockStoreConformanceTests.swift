@@ -175,6 +175,23 @@ extension ChainBuilder {
         #expect(try await store.memberEvents(chain: id, atOrBelow: 10).isEmpty)
         #expect(try await store.height(ofQuant: branch1.quant.hash) == nil)
         #expect(try await store.mempool(chain: id, limit: 10, limits: .standard).count == 4)
+
+        // The event log tells each change once, in the order the store made it.
+        let events = try await store.events(chain: id, after: 0, limit: 100)
+        let told = events.map { "\($0.sequence)\($0.kind == .connected ? "+" : "-")\($0.height)" }
+        #expect(told == ["1+1", "2+2", "3-2", "4+2", "5+3", "6-3", "7-2"])
+        #expect(events[1].hash == ours.quant.hash && events[2].hash == ours.quant.hash && events[3].hash == branch1.quant.hash)
+        #expect(events[2].transactions.map(\.id) == [mine.id, both.id], "a disconnected Quant names its transactions")
+        #expect(events[2].transactions.first?.sender == mine.sender)
+        #expect(events[2].transactions.first?.contentType == mine.body.contentType)
+        #expect(try await store.events(chain: id, after: 5, limit: 1).map(\.sequence) == [6])
+        #expect(try await store.events(chain: id, after: 7, limit: 10).isEmpty)
+        #expect(try await store.lastEvent(chain: id) == 7)
+        #expect(try await store.lastEvent(chain: Hash.zero) == 0)
+        let asOfThree = try await store.connected(chain: id, height: 2, through: 3)
+        #expect(asOfThree.highest == 2 && asOfThree.hash == ours.quant.hash)
+        let asOfFive = try await store.connected(chain: id, height: 2, through: 5)
+        #expect(asOfFive.highest == 3 && asOfFive.hash == branch1.quant.hash)
     }
 
     @Test(arguments: StoreKind.allCases) func evidenceKeepsTheLowestHeightPerAuthorityAndBansExpire(_ kind: StoreKind) async throws {
@@ -262,6 +279,38 @@ extension ChainBuilder {
     }
 
     /// Data written by versions before 0.2: a mempool row for a committed transaction.
+    /// A database from before the event log gets one `connected` event per stored Quant.
+    @Test func theEventLogIsFilledInForQuantsStoredBeforeIt() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let txs = (0..<3).map { chain.transaction("\($0)") }
+        let first = chain.record(chain.quant([txs[0]], parent: nil), parent: nil)
+        let second = chain.record(chain.quant([txs[1], txs[2]], parent: (1, first.quant.hash)), parent: first.stored)
+        do {
+            let store = try SQLiteBlockStore(directory: dir.path)
+            try await store.create(chain.bang)
+            try await store.commit(first)
+            try await store.commit(second)
+        }
+        // Make it the database an earlier version left: no log, migration v6 not applied.
+        do {
+            let queue = try DatabaseQueue(path: dir.file("qbc.sqlite"))
+            try await queue.write { db in
+                try db.execute(sql: "DROP TABLE chain_event")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v6-events'")
+            }
+            try queue.close()
+        }
+        let store = try SQLiteBlockStore(directory: dir.path)
+        let events = try await store.events(chain: chain.bang.id, after: 0, limit: 10)
+        #expect(events.map(\.sequence) == [1, 2])
+        #expect(events.map(\.hash) == [first.quant.hash, second.quant.hash])
+        #expect(events[1].transactions.map(\.id) == [txs[1].id, txs[2].id])
+        let third = chain.record(chain.quant([chain.transaction("3")], parent: (2, second.quant.hash)), parent: second.stored)
+        try await store.commit(third)
+        #expect(try await store.lastEvent(chain: chain.bang.id) == 3)
+    }
+
     @Test func staleMempoolRowsFromAnEarlierVersionAreRemoved() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()

@@ -1,0 +1,114 @@
+import Foundation
+import GRDB
+public import QBCCore
+public import QBCCrypto
+public import QBCStorage
+
+/// The event log (`chain_event`), written inside the same transactions as the commits it tells of.
+extension SQLiteBlockStore {
+    public func events(chain: ChainID, after sequence: UInt64, limit: Int) async throws(StorageError) -> [ChainEvent] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT seq, kind, height, hash, txs FROM chain_event WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?",
+                arguments: [Data(chain.bytes), Int64(clamping: sequence), max(0, limit)]
+            ).map(Self.event)
+        }
+    }
+
+    public func lastEvent(chain: ChainID) async throws(StorageError) -> UInt64 {
+        try await read { db in try Self.lastEvent(chain: Data(chain.bytes), in: db) }
+    }
+
+    public func connected(chain: ChainID, height: UInt64, through sequence: UInt64) async throws(StorageError)
+        -> (highest: UInt64, hash: Hash?)
+    {
+        try await read { db in
+            let chainData = Data(chain.bytes)
+            let through = Int64(clamping: sequence)
+            let highest = try Int64.fetchOne(
+                db, sql: "SELECT MAX(height) FROM chain_event WHERE chain = ? AND seq <= ? AND kind = 1", arguments: [chainData, through]) ?? 0
+            let hash = try Data.fetchOne(
+                db, sql: "SELECT hash FROM chain_event WHERE chain = ? AND height = ? AND seq <= ? AND kind = 1 ORDER BY seq DESC LIMIT 1",
+                arguments: [chainData, Int64(clamping: height), through])
+            return (UInt64(max(0, highest)), try hash.map { data throws(StorageError) in try Self.hash(data) })
+        }
+    }
+
+    static func lastEvent(chain: Data, in db: Database) throws -> UInt64 {
+        UInt64(max(0, try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM chain_event WHERE chain = ?", arguments: [chain]) ?? 0))
+    }
+
+    static func insert(_ events: [ChainEvent], chain: ChainID, in db: Database) throws {
+        let statement = try db.cachedStatement(
+            sql: "INSERT INTO chain_event (chain, seq, kind, height, hash, txs) VALUES (?, ?, ?, ?, ?, ?)")
+        let chainData = Data(chain.bytes)
+        for event in events {
+            try statement.execute(arguments: [
+                chainData, Int64(clamping: event.sequence), Int64(event.kind.rawValue), Int64(clamping: event.height),
+                Data(event.hash.bytes), Data(ChainEvent.encode(event.transactions)),
+            ])
+        }
+    }
+
+    /// A commit's one event.
+    static func connect(_ quant: Quant, in db: Database) throws {
+        let next = try lastEvent(chain: Data(quant.header.chain.bytes), in: db) + 1
+        try insert(
+            [ChainEvent(sequence: next, kind: .connected, height: quant.header.height, hash: quant.hash, transactions: quant.transactions.map(ChainEvent.Entry.init))],
+            chain: quant.header.chain, in: db)
+    }
+
+    /// The Quants above `base` as events will name them when a fork switch removes them.
+    static func removed(chain: Data, above base: Int64, limits: TransactionLimits, in db: Database) throws
+        -> [(height: UInt64, hash: Hash, transactions: [ChainEvent.Entry])]
+    {
+        let quants = try Row.fetchAll(db, sql: "SELECT height, hash FROM quant WHERE chain = ? AND height > ?", arguments: [chain, base])
+        var removed = [(height: UInt64, hash: Hash, transactions: [ChainEvent.Entry])]()
+        for row in quants {
+            let height: Int64 = row["height"]
+            let entries = try Row.fetchAll(
+                db, sql: "SELECT body FROM tx WHERE chain = ? AND height = ? ORDER BY position", arguments: [chain, height]
+            ).map { ChainEvent.Entry(try transaction($0["body"], limits: limits)) }
+            removed.append((UInt64(height), try hash(row["hash"]), entries))
+        }
+        return removed
+    }
+
+    private static func event(_ row: Row) throws -> ChainEvent {
+        let kind: Int64 = row["kind"]
+        guard let parsed = ChainEvent.Kind(rawValue: UInt8(clamping: kind)) else { throw StorageError(.corrupt, "a stored event has kind \(kind)") }
+        let seq: Int64 = row["seq"]
+        let height: Int64 = row["height"]
+        let txs: Data = row["txs"]
+        return ChainEvent(
+            sequence: UInt64(seq), kind: parsed, height: UInt64(height), hash: try hash(row["hash"]),
+            transactions: try ChainEvent.decode(Array(txs)))
+    }
+
+    private static func hash(_ data: Data) throws(StorageError) -> Hash {
+        do { return try Hash(bytes: Array(data)) } catch { throw StorageError(.corrupt, "a stored hash is not 32 bytes") }
+    }
+
+    /// `v6-events`: the log, with one `connected` event per Quant already stored, in height order.
+    static func backfillEvents(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE chain_event (
+                chain BLOB NOT NULL, seq INTEGER NOT NULL, kind INTEGER NOT NULL, height INTEGER NOT NULL,
+                hash BLOB NOT NULL, txs BLOB NOT NULL, PRIMARY KEY (chain, seq)) WITHOUT ROWID;
+            CREATE INDEX chain_event_by_height ON chain_event(chain, height, seq);
+            """)
+        let quants = try Row.fetchCursor(db, sql: "SELECT chain, height, hash FROM quant ORDER BY chain, height")
+        let entries = try db.makeStatement(sql: "SELECT body FROM tx WHERE chain = ? AND height = ? ORDER BY position")
+        let insert = try db.makeStatement(sql: "INSERT INTO chain_event (chain, seq, kind, height, hash, txs) VALUES (?, ?, 1, ?, ?, ?)")
+        while let row = try quants.next() {
+            let chain: Data = row["chain"]
+            let height: Int64 = row["height"]
+            let hash: Data = row["hash"]
+            let txs = try Row.fetchAll(entries, arguments: [chain, height]).map {
+                ChainEvent.Entry(try transaction($0["body"], limits: TransactionLimits.standard.ceiling))
+            }
+            // Heights start at 1 and have no gaps, so the height is the event's number.
+            try insert.execute(arguments: [chain, height, height, hash, Data(ChainEvent.encode(txs))])
+        }
+    }
+}
