@@ -62,35 +62,45 @@ extension NodeClient {
 struct EventParser {
     static let maxFrameBytes = 64 << 20
     private var buffer = [UInt8]()
+    /// Where the search for the next blank line resumes: bytes before it hold none.
+    private var scanned = 0
 
     mutating func feed(_ bytes: [UInt8]) throws -> [ServerEvent] {
         buffer += bytes
         var events = [ServerEvent]()
-        while let end = Self.frameEnd(in: buffer) {
-            let frame = String(decoding: buffer[..<end], as: UTF8.self)
-            buffer.removeSubrange(..<(end + 2))
-            var (id, event, data): (String?, String?, [String]) = (nil, nil, [])
-            for line in frame.split(separator: "\n", omittingEmptySubsequences: false) where !line.hasPrefix(":") {
-                let parts = line.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-                let value = parts.count == 2 ? String(parts[1].hasPrefix(" ") ? parts[1].dropFirst() : parts[1]) : ""
-                switch parts[0] {
-                case "id": id = value
-                case "event": event = value
-                case "data": data.append(value)
-                default: continue
-                }
-            }
-            if let event { events.append(ServerEvent(id: id, event: event, data: data.joined(separator: "\n"))) }
+        var start = 0
+        while let end = Self.frameEnd(in: buffer, from: max(start, scanned)) {
+            let frame = String(decoding: buffer[start..<end], as: UTF8.self)
+            start = end + 2
+            scanned = start
+            if let event = Self.event(frame) { events.append(event) }
         }
+        buffer.removeSubrange(..<start)
+        scanned = max(0, buffer.count - 1)
         guard buffer.count <= Self.maxFrameBytes else {
             throw NodeClientError(status: nil, code: "bad_response", message: "an event of more than \(Self.maxFrameBytes) bytes")
         }
         return events
     }
 
-    private static func frameEnd(in bytes: [UInt8]) -> Int? {
-        guard bytes.count >= 2 else { return nil }
-        for index in 0..<(bytes.count - 1) where bytes[index] == 0x0a && bytes[index + 1] == 0x0a { return index }
+    private static func event(_ frame: String) -> ServerEvent? {
+        var (id, event, data): (String?, String?, [String]) = (nil, nil, [])
+        for line in frame.split(separator: "\n", omittingEmptySubsequences: false) where !line.hasPrefix(":") {
+            let parts = line.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            let value = parts.count == 2 ? String(parts[1].hasPrefix(" ") ? parts[1].dropFirst() : parts[1]) : ""
+            switch parts[0] {
+            case "id": id = value
+            case "event": event = value
+            case "data": data.append(value)
+            default: continue
+            }
+        }
+        return event.map { ServerEvent(id: id, event: $0, data: data.joined(separator: "\n")) }
+    }
+
+    private static func frameEnd(in bytes: [UInt8], from start: Int) -> Int? {
+        guard bytes.count >= 2, start < bytes.count - 1 else { return nil }
+        for index in start..<(bytes.count - 1) where bytes[index] == 0x0a && bytes[index + 1] == 0x0a { return index }
         return nil
     }
 }

@@ -1,3 +1,4 @@
+import NIOCore
 import QBCCore
 import QBCNode
 import QBCCrypto
@@ -14,6 +15,13 @@ final class RecentEvents: Sendable {
     private let store: any BlockStore
     /// Consecutive events, oldest first.
     private let window = Mutex<[ChainEvent]>([])
+    /// Encoded frames of recent events, per filter (nil: the filter leaves nothing to send).
+    private struct FrameKey: Hashable {
+        let sequence: UInt64
+        let filter: EventFilter
+    }
+    private let frames = Mutex<[FrameKey: ByteBuffer?]>([:])
+    static let maxFrames = 1024
     /// The store read of new events in progress, if any.
     private let inflight = Mutex<Task<Void, any Error>?>(nil)
 
@@ -67,6 +75,23 @@ final class RecentEvents: Sendable {
         }
         if let cached { return cached }
         return try await store.connected(chain: chain, height: height, through: sequence).hash
+    }
+
+    /// `event`'s SSE frame for streams with `filter`, encoded once per filter while it is recent;
+    /// nil when the filter leaves none of its transactions.
+    func frame(of event: ChainEvent, filter: EventFilter) -> ByteBuffer? {
+        let key = FrameKey(sequence: event.sequence, filter: filter)
+        if let known = frames.withLock({ $0[key] }) { return known }
+        let entries = filter.isEmpty ? event.transactions : event.transactions.filter(filter.matches)
+        let made = filter.isEmpty || !entries.isEmpty ? EventStream.frame(of: event, chain: chain, entries: entries) : nil
+        frames.withLock { frames in
+            // Bounded: past the limit, the frames of the oldest event go first.
+            if frames.count >= Self.maxFrames, let oldest = frames.keys.map(\.sequence).min() {
+                frames = frames.filter { $0.key.sequence != oldest }
+            }
+            frames[key] = made
+        }
+        return made
     }
 
     /// The last event number: a store read (cheap, and never stale).

@@ -1,24 +1,13 @@
-/// The data of a `quant` or `disconnected` event (documentation/events.md); a `final` event has
-/// no `transactions`.
+/// The data of a `quant` or `disconnected` event (documentation/events.md): the Quant and the ids
+/// of its transactions (those that match the stream's filters); a `final` event has no
+/// `transactions`.
 public struct EventQuantJSON: Codable, Sendable, Equatable {
-    public struct Entry: Codable, Sendable, Equatable {
-        public let id: String
-        public let sender: String
-        public let contentType: String
-
-        public init(id: String, sender: String, contentType: String) {
-            self.id = id
-            self.sender = sender
-            self.contentType = contentType
-        }
-    }
-
     public let chain: String
     public let height: UInt64
     public let hash: String
-    public let transactions: [Entry]?
+    public let transactions: [String]?
 
-    public init(chain: String, height: UInt64, hash: String, transactions: [Entry]?) {
+    public init(chain: String, height: UInt64, hash: String, transactions: [String]?) {
         self.chain = chain
         self.height = height
         self.hash = hash
