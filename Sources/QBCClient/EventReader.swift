@@ -36,7 +36,7 @@ extension NodeClient {
                     for (name, value) in headers { request.headers.add(name: name, value: value) }
                     let response: HTTPClientResponse
                     do { response = try await http.execute(request, timeout: .hours(24 * 365)) } catch {
-                        throw NodeClientError(status: nil, code: "unreachable", message: "cannot reach \(baseURL): \(error)")
+                        throw NodeClientError(status: nil, code: "unreachable", message: "cannot reach \(baseURL): \(explain(error))")
                     }
                     guard response.status == .ok else {
                         let bytes = Array(try await response.body.collect(upTo: 1 << 20).readableBytesView)

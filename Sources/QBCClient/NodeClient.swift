@@ -208,6 +208,17 @@ public struct NodeClient: Sendable {
         return response.status == .ok
     }
 
+    /// A transport failure in words a user can act on, with the underlying error kept.
+    func explain(_ error: any Error) -> String {
+        let text = "\(error)"
+        if text.contains("connectTimeout") { return "no answer within the connect timeout: is the node running, and is the address right? (\(text))" }
+        if text.contains("Connection refused") || text.contains("errno: 111") { return "connection refused: nothing listens there (\(text))" }
+        if text.contains("remoteConnectionClosed"), baseURL.hasPrefix("http://") {
+            return "the node closed the connection at once: if it serves HTTPS, use https:// (\(text))"
+        }
+        return text
+    }
+
     /// A text answer (`/metrics`), as it comes.
     public func rawText(_ path: String) async throws -> String {
         var request = HTTPClientRequest(url: baseURL + path)
@@ -249,9 +260,7 @@ public struct NodeClient: Sendable {
                     status: nil, code: "untrusted_certificate",
                     message: "\(baseURL) presents a certificate this client does not trust: give its CA with --ca-file or QBC_CA_FILE (\(error))")
             }
-            let hint = baseURL.hasPrefix("http://") && "\(error)".contains("remoteConnectionClosed")
-                ? " (the node closed the connection at once: if it serves HTTPS, use https://)" : ""
-            throw NodeClientError(status: nil, code: "unreachable", message: "cannot reach \(baseURL): \(error)\(hint)")
+            throw NodeClientError(status: nil, code: "unreachable", message: "cannot reach \(baseURL): \(explain(error))")
         }
         let bytes = Array(try await response.body.collect(upTo: Self.maxResponseBytes).readableBytesView)
         guard (200..<300).contains(Int(response.status.code)) else {

@@ -105,7 +105,25 @@ struct TxGet: AsyncParsableCommand {
     func run() async throws {
         guard (try? Hash(hex: id)) != nil else { throw CLIError("the transaction id must be 64 hex digits") }
         let client = try node.client(chain: chain)
-        printJSON(try await callNode { try await client.transaction(id) })
+        let lookup = try await callNode { try await client.transaction(id) }
+        print(Self.describe(lookup))
+    }
+
+    /// The node's answer, pretty, with a JSON payload also shown decoded (`payloadJSON`) beside
+    /// its base64, so a reader need not decode it by hand.
+    static func describe(_ lookup: TransactionLookupJSON) -> String {
+        let encoded = QBCWireExports.pretty(lookup)
+        guard lookup.transaction.contentType == "application/json", let bytes = try? Base64.decode(lookup.transaction.payload),
+            let payload = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]),
+            var object = try? JSONSerialization.jsonObject(with: Data(encoded)) as? [String: Any],
+            var transaction = object["transaction"] as? [String: Any]
+        else { return String(decoding: encoded, as: UTF8.self) }
+        transaction["payloadJSON"] = payload
+        object["transaction"] = transaction
+        guard let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else {
+            return String(decoding: encoded, as: UTF8.self)
+        }
+        return String(decoding: pretty, as: UTF8.self)
     }
 }
 

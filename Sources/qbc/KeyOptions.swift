@@ -63,7 +63,7 @@ struct KeyOptions: ParsableArguments {
                 ? passphrase.passphrase(prompt: "Passphrase for \(path): ") : nil
             return try KeyFile.open(bytes, passphrase: secret)
         } catch let error as KeyFileError {
-            throw CLIError("\(path): \(error)")
+            throw CLIError("\(path): \(error)", kind: .badKey)
         }
     }
 }

@@ -75,12 +75,13 @@ struct UnlockCommand: AsyncParsableCommand {
             """)
 
     @Option(name: .long, help: "An envelope file (bytes or base64); default: stdin unless --tx.") var `in`: String?
-    @Option(name: .long, help: "The chain the envelope is for (with --in).") var chain: String?
+    @Option(
+        name: [.long, .customLong("chain-ref")],
+        help: "The chain: with --in the id the envelope is for; with --tx an id or name (default: the node's default chain). --chain-ref is an older name.")
+    var chain: String?
     @Option(name: .long, help: "The sender the envelope is for (with --in).") var sender: String?
     @OptionGroup var node: NodeOptions
     @Option(name: .long, help: "The transaction id whose payload to unlock.") var tx: String?
-    @Option(name: .customLong("chain-ref"), help: "With --tx: the chain id or name (default: the node's default chain).")
-    var chainRef: String?
     @Option(name: .long, help: "A key file to unlock with (repeatable: threshold locks need k).") var key: [String] = []
     @OptionGroup var passphrase: PassphraseOptions
     @Option(name: .long, help: "Unlock a passphrase lock with the first line of this file.") var lockPassphraseFile: String?
@@ -104,13 +105,13 @@ struct UnlockCommand: AsyncParsableCommand {
     }
 
     private func fetch(_ id: String, keys: [SigningKey]) async throws -> Transaction {
-        let client = try node.client(chain: chainRef)
+        let client = try node.client(chain: chain)
         let lookup: TransactionLookupJSON
         do { lookup = try await client.transaction(id) } catch let error as NodeClientError where error.code == "proof_required" {
             guard let reader = keys.first else { throw CLIError("\(error.message); give a reader's --key") }
             lookup = try await callNode { try await client.provenRead("/tx/\(id)", reader: reader, as: TransactionLookupJSON.self) }
         } catch let error as NodeClientError {
-            throw CLIError("\(error)")
+            throw CLIError(error)
         }
         do { return try lookup.transaction.transaction(maxPayloadBytes: TransactionLimits.absoluteMaxPayloadBytes) } catch {
             throw CLIError("the node sent a malformed transaction: \(error)")

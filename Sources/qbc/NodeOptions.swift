@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import QBCClient
 
-/// `--node URL` (default `QBC_NODE` or http://127.0.0.1:5000) and `--chain-ref` for namespaced chains.
+/// `--node URL` (default `QBC_NODE` or http://127.0.0.1:5000) and `--ca-file` for an https:// node.
 struct NodeOptions: ParsableArguments {
     @Option(name: .long, help: "The node's base URL (default: QBC_NODE or http://127.0.0.1:5000).")
     var node: String?
@@ -26,7 +26,7 @@ struct NodeOptions: ParsableArguments {
 
 /// Runs a client call, turning the node's refusal into one CLI line.
 func callNode<T>(_ body: () async throws -> T) async throws -> T {
-    do { return try await body() } catch let error as NodeClientError { throw CLIError("\(error)") }
+    do { return try await body() } catch let error as NodeClientError { throw CLIError(error) }
 }
 
 /// Prints a value as pretty JSON.

@@ -45,10 +45,10 @@ struct WatchCommand: AsyncParsableCommand {
                     if let maxEvents, printed >= maxEvents { return }
                 }
             } catch let error as NodeClientError where error.status != nil {
-                throw CLIError("\(error)")
+                throw CLIError(error)
             } catch {
                 failures += 1
-                guard failures <= 5 else { throw CLIError("the event stream keeps failing: \(error)") }
+                guard failures <= 5 else { throw CLIError("the event stream keeps failing: \(error)", kind: .unreachable) }
                 FileHandle.standardError.write(Data("stream interrupted (\(error)); reconnecting after \(cursor ?? "now")\n".utf8))
                 try await Task.sleep(for: .seconds(1))
             }

@@ -92,7 +92,7 @@ import Testing
         #expect(submitted.status == 0, "\(submitted.stderr)")
         let id = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         // The chain is readers-only: unlock proves the reader's key, then opens the field.
-        let opened = try CommandRunner.qbc(["unlock", "--node", node.url, "--chain-ref", "people", "--tx", id, "--key", NodeProcess.demoKey("reader")])
+        let opened = try CommandRunner.qbc(["unlock", "--node", node.url, "--chain", "people", "--tx", id, "--key", NodeProcess.demoKey("reader")])
         #expect(opened.stdout == #"{"name":"Ada","ssn":"078-05-1120"}"# + "\n", "\(opened.stderr)")
         let writerRead = try CommandRunner.qbc(["unlock", "--node", node.url, "--chain-ref", "people", "--tx", id, "--key", NodeProcess.demoKey("writer1")])
         #expect(writerRead.stderr.contains("403 not_authorized"))

@@ -24,6 +24,14 @@ import Testing
         #expect(leap.stdout.contains("sealed Quant 1 with 1 transactions"))
         let committed = try CommandRunner.qbc(["tx", "get", id, "--node", node.url])
         #expect(committed.stdout.contains("\"status\" : \"committed\""))
+        #expect(committed.stdout.contains("\"payloadJSON\""), "a JSON payload is shown decoded: \(committed.stdout)")
+        #expect(committed.stdout.contains("\"cli\" : 1"), "\(committed.stdout)")
+        let chains = try CommandRunner.qbc(["chains", "--node", node.url])
+        #expect(chains.status == 0 && chains.stdout.contains("\"name\" : \"dev\""), "\(chains.stdout)")
+        let peers = try CommandRunner.qbc(["peers", "--node", node.url])
+        #expect(peers.status == 0 && peers.stdout.contains("\"address\""), "\(peers.stdout)")
+        let noScheme = try CommandRunner.qbc(["stats", "--node", "127.0.0.1:\(node.port)"])
+        #expect(noScheme.status != 0 && noScheme.stderr.contains("has no scheme"), "\(noScheme.stderr)")
         let stats = try CommandRunner.qbc(["stats", "--node", node.url])
         #expect(stats.stdout.contains("\"height\" : 1"))
         let chain = try CommandRunner.qbc(["chain", "--node", node.url, "--from", "1"])
@@ -36,8 +44,16 @@ import Testing
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("403 not_authorized"))
         let unreachable = try CommandRunner.qbc(["stats", "--node", "http://127.0.0.1:1"])
-        #expect(unreachable.status != 0)
-        #expect(unreachable.stderr.contains("cannot reach"))
+        #expect(unreachable.status == 69, "unreachable: \(unreachable.status)")
+        #expect(unreachable.stderr.contains("cannot reach") && unreachable.stderr.contains("connection refused"), "\(unreachable.stderr)")
+        // Exit codes tell failures apart (README, "Exit codes").
+        #expect(refused.status == 65)
+        let missing = try CommandRunner.qbc(["tx", "get", String(repeating: "ab", count: 32), "--node", node.url])
+        #expect(missing.status == 66, "not found: \(missing.status) \(missing.stderr)")
+        let usage = try CommandRunner.qbc(["stats", "--no-such-flag"])
+        #expect(usage.status == 64)
+        let notAKey = try CommandRunner.qbc(["tx", "submit", "--node", node.url, "--key", NodeProcess.repositoryRoot + "/README.md", "--data", "{}"])
+        #expect(notAKey.status == 77, "bad key: \(notAKey.status) \(notAKey.stderr)")
     }
 
     @Test func curlStyleFlowWithASignedFile() async throws {
