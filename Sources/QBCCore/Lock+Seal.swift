@@ -93,7 +93,9 @@ extension Lock {
             contentKey = found
         case .threshold(let k, let shares):
             var opened = [Shamir.Share]()
-            for key in keys {
+            // A key given twice is one share: counted again it would look like a forgery to Shamir.
+            var holders = Set<PublicKey>()
+            for key in keys where holders.insert(key.publicKey).inserted {
                 guard let share = shares.first(where: { $0.key == key.publicKey }) else { continue }
                 guard let y = key.open(sealed: share.sealedShare) else { throw .tampered }
                 opened.append(Shamir.Share(x: share.x, y: y))

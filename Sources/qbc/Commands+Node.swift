@@ -50,6 +50,15 @@ struct TxSubmit: AsyncParsableCommand {
             bytes = try Lock.sealForCLI(bytes, contentType: contentType, chain: chainID, sender: signer.publicKey, to: target).encoded
             contentType = Lock.contentType
         }
+        // What the node will check, with the chain's own limit: a lock's envelope adds bytes.
+        let limit = rules.transactionLimits.maxPayloadBytes
+        guard bytes.count <= limit else {
+            let plaintext = try payload.payload().count
+            let overhead = bytes.count - plaintext
+            throw CLIError(overhead > 0
+                ? "the locked payload is \(bytes.count) bytes (\(plaintext) of data and \(overhead) of lock envelope); chain \(rules.name) takes at most \(limit): keep the data under \(max(0, limit - overhead)) bytes"
+                : "payload is \(bytes.count) bytes; chain \(rules.name) takes at most \(limit)")
+        }
         let tx = Transaction.make(chain: chainID, contentType: contentType, payload: bytes, signer: signer)
         let result = try await callNode { try await client.submit(tx) }
         print(result.id ?? tx.id.hex)

@@ -67,3 +67,21 @@ struct KeyOptions: ParsableArguments {
         }
     }
 }
+
+/// A public key given on the command line: 64 hex digits, or a key file (its public key is read
+/// from the file's header, without its passphrase).
+enum PublicKeyArgument {
+    static func parse(_ text: String, option: String) throws -> PublicKey {
+        if let key = try? PublicKey(hex: text) { return key }
+        guard FileManager.default.fileExists(atPath: text) else {
+            throw CLIError("\(option) \(text) is neither a public key (64 hex digits) nor a key file")
+        }
+        let bytes = try Files.read(text, limit: 64 * 1024)
+        if let summary = try? KeyFile.summary(of: bytes) { return summary.publicKey }
+        let trimmed = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let key = try? PublicKey(hex: trimmed) else {
+            throw CLIError("\(option) \(text) is a file but neither a key file nor a public key (64 hex digits)")
+        }
+        return key
+    }
+}

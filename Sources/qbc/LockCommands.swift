@@ -7,7 +7,7 @@ import QBCWire
 
 /// `--lock-to`, `--threshold`, `--lock-passphrase-file`: to whom a payload is locked.
 struct LockTargetOptions: ParsableArguments {
-    @Option(name: .long, help: "A recipient's public key (repeatable): each can unlock alone, or any --threshold of them together.")
+    @Option(name: .long, help: "A recipient's public key, or its key file (repeatable): each can unlock alone, or any --threshold of them together.")
     var lockTo: [String] = []
     @Option(name: .long, help: "With --lock-to: how many recipients must join to unlock (Shamir k-of-n).") var threshold: Int?
     @Option(name: .long, help: "Lock with the passphrase on the first line of this file instead (Argon2id).")
@@ -27,7 +27,7 @@ struct LockTargetOptions: ParsableArguments {
         }
         var keys = [PublicKey]()
         for text in lockTo {
-            guard let key = try? PublicKey(hex: text) else { throw CLIError("--lock-to \(text) is not a public key of 64 hex digits") }
+            let key = try PublicKeyArgument.parse(text, option: "--lock-to")
             keys.append(key)
         }
         if let threshold { return .threshold(threshold, keys) }

@@ -15,13 +15,13 @@ struct MembershipChangeOptions: ParsableArguments {
     @OptionGroup var node: NodeOptions
     @OptionGroup var key: KeyOptions
     @Option(name: .long, help: "The chain (id or name); default: the node's default chain.") var chain: String?
-    @Option(name: .long, help: "The member's public key (64 hex digits).") var member: String
+    @Option(name: .long, help: "The member's public key (64 hex digits), or its key file.") var member: String
     @Option(name: .long, help: "A role: admin, writer, reader, node or authority (repeatable).") var role: [String]
     @Option(name: .long, help: "Another admin's key file that approves the change (repeatable; the chain's quorum counts distinct admins).")
     var approver: [String] = []
 
     func submit(_ action: MembershipChange.Action) async throws {
-        guard let member = try? PublicKey(hex: member) else { throw CLIError("--member must be a public key of 64 hex digits") }
+        let member = try PublicKeyArgument.parse(member, option: "--member")
         guard let roles = Role(names: role) else {
             throw CLIError("unknown role in \(role); roles are admin, writer, reader, node, authority")
         }

@@ -51,6 +51,11 @@ import Testing
             #expect(try locked.open(with: group.map { holders[$0] }, chain: chain, sender: sender) == plaintext)
         }
         #expect(throws: LockError.notARecipient) { try locked.open(with: [TestKeys.key(20)], chain: chain, sender: sender) }
+        // A holder given twice counts once: a shortage, not an altered envelope.
+        #expect(throws: LockError.tooFewShares(have: 2, need: 3)) {
+            try locked.open(with: [holders[0], holders[0], holders[4], holders[0]], chain: chain, sender: sender)
+        }
+        #expect(try locked.open(with: [holders[1], holders[1], holders[2], holders[3]], chain: chain, sender: sender) == plaintext)
     }
 
     @Test func aWrongPassphraseFails() throws {

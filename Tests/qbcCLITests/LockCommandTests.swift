@@ -56,6 +56,29 @@ import Testing
         #expect(one.stderr.contains("needs 2 of its share holders' keys; 1 given"))
         let two = try CommandRunner.qbc(["unlock", "--node", node.url, "--tx", id, "--key", reader, "--key", writer2])
         #expect(two.stdout == #"{"pin":1234}"#, "\(two.stderr)")
+        // One holder given twice is one share: a shortage, said as such.
+        let twice = try CommandRunner.qbc(["unlock", "--node", node.url, "--tx", id, "--key", reader, "--key", reader])
+        #expect(twice.status != 0 && twice.stderr.contains("1 given"), "\(twice.stderr)")
+
+        // Key files name recipients as well as hex keys do.
+        let byFile = try CommandRunner.qbc([
+            "tx", "submit", "--node", node.url, "--key", writer, "--data", #"{"f":1}"#, "--lock-to", reader,
+        ])
+        #expect(byFile.status == 0, "\(byFile.stderr)")
+        let fileID = byFile.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let openedByFile = try CommandRunner.qbc(["unlock", "--node", node.url, "--tx", fileID, "--key", reader])
+        #expect(openedByFile.stdout == #"{"f":1}"#, "\(openedByFile.stderr)")
+        let notAKey = try CommandRunner.qbc(["tx", "submit", "--node", node.url, "--key", writer, "--data", "{}", "--lock-to", dir.file("plain.txt")])
+        #expect(notAKey.status != 0 && notAKey.stderr.contains("neither a key file nor a public key"), "\(notAKey.stderr)")
+
+        // The envelope counts against the chain's 64 KiB: refused by the CLI, with the real limit.
+        let nearLimit = "\"" + String(repeating: "x", count: 65_500) + "\""
+        try nearLimit.write(toFile: dir.file("big.json"), atomically: true, encoding: .utf8)
+        let tooBig = try CommandRunner.qbc([
+            "tx", "submit", "--node", node.url, "--key", writer, "--data", "@" + dir.file("big.json"), "--lock-to", readerKey,
+        ])
+        #expect(tooBig.status == 1, "refused before any request: \(tooBig.status)")
+        #expect(tooBig.stderr.contains("of lock envelope") && tooBig.stderr.contains("at most 65536"), "\(tooBig.stderr)")
 
         try "hunter2\n".write(toFile: dir.file("pass"), atomically: true, encoding: .utf8)
         try "hunter3\n".write(toFile: dir.file("wrong"), atomically: true, encoding: .utf8)
