@@ -13,6 +13,10 @@ let package = Package(
         .executable(name: "qbc", targets: ["qbc"]),
         .library(name: "QBCCrypto", targets: ["QBCCrypto"]),
         .library(name: "QBCCore", targets: ["QBCCore"]),
+        // The Swift SDK: typed calls for every route, signing, locks and the event stream
+        // (documentation/examples/swift-sdk).
+        .library(name: "QBCWire", targets: ["QBCWire"]),
+        .library(name: "QBCClient", targets: ["QBCClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -200,10 +200,11 @@ public struct NodeClient: Sendable {
     }
 
     /// True when `/health` answers 200.
-    public func isHealthy() async -> Bool {
+    /// True when `/health` answers 200 within `timeoutSeconds`.
+    public func isHealthy(timeoutSeconds: Int64 = 2) async -> Bool {
         var request = HTTPClientRequest(url: baseURL + "/health")
         request.method = .GET
-        guard let response = try? await http.execute(request, timeout: .seconds(2)) else { return false }
+        guard let response = try? await http.execute(request, timeout: .seconds(timeoutSeconds)) else { return false }
         _ = try? await response.body.collect(upTo: 4096)
         return response.status == .ok
     }

@@ -102,3 +102,12 @@ public struct Transaction: Sendable, Hashable {
 
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }
 }
+
+extension Transaction {
+    /// A new transaction from `signer` at `timestamp`, with a fresh random nonce, signed.
+    public static func make(chain: ChainID, contentType: String, payload: [UInt8], signer: SigningKey, at timestamp: Timestamp) -> Transaction {
+        let body = Transaction.Body(
+            chain: chain, sender: signer.publicKey, nonce: .random(), timestamp: timestamp, contentType: contentType, payload: payload)
+        return Transaction(signing: body, with: signer)
+    }
+}

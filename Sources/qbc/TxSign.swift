@@ -1,4 +1,5 @@
 import ArgumentParser
+import QBCClient
 import QBCCore
 import QBCCrypto
 import QBCWire
@@ -31,15 +32,5 @@ struct TxSign: AsyncParsableCommand {
         } else {
             print(String(decoding: json, as: UTF8.self), terminator: "")
         }
-    }
-}
-
-extension Transaction {
-    /// A new transaction signed now, with a fresh random nonce.
-    static func make(chain: ChainID, contentType: String, payload: [UInt8], signer: SigningKey) -> Transaction {
-        let body = Transaction.Body(
-            chain: chain, sender: signer.publicKey, nonce: .random(), timestamp: .now(),
-            contentType: contentType, payload: payload)
-        return Transaction(signing: body, with: signer)
     }
 }
