@@ -14,6 +14,7 @@ struct BangCommand: AsyncParsableCommand {
 
     @OptionGroup var node: NodeOptions
     @OptionGroup var key: KeyOptions
+    @OptionGroup var output: OutputOptions
     @Option(name: .long, help: "The chain spec (JSON).") var spec: String
 
     func run() async throws {
@@ -21,7 +22,7 @@ struct BangCommand: AsyncParsableCommand {
         let creator = try key.load()
         let bang = try Self.sign(spec, by: creator)
         let created = try await callNode { try await node.client().create(bang) }
-        print("\(created.chain) \(created.name) \(created.status)")
+        output.emit("\(created.chain) \(created.name) \(created.status)", ["chain": created.chain, "name": created.name, "status": created.status])
     }
 
     static func sign(_ spec: ChainSpec, by creator: SigningKey) throws -> Bang {
@@ -43,6 +44,7 @@ struct ForkCommand: AsyncParsableCommand {
 
     @OptionGroup var node: NodeOptions
     @OptionGroup var key: KeyOptions
+    @OptionGroup var output: OutputOptions
     @Option(name: .long, help: "The parent chain (id or name).") var chain: String
     @Option(name: .long, help: "The height of the last Quant the fork shares with its parent.") var at: UInt64
     @Option(name: .long, help: "The changes (JSON, the fields of a chain spec).") var spec: String
@@ -71,6 +73,6 @@ struct ForkCommand: AsyncParsableCommand {
         guard spec.name != parent.rules.name else { throw CLIError("the fork needs its own \"name\" in the spec") }
         let bang = try BangCommand.sign(spec, by: try key.load())
         let created = try await callNode { try await node.client().create(bang) }
-        print("\(created.chain) \(created.name) \(created.status)")
+        output.emit("\(created.chain) \(created.name) \(created.status)", ["chain": created.chain, "name": created.name, "status": created.status])
     }
 }

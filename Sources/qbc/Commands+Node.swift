@@ -21,6 +21,7 @@ struct TxSubmit: AsyncParsableCommand {
     @Option(name: .long, help: "Return only once the transaction is committed, or final (BFT, or api.finalDepth Quants deep).")
     var wait: WaitFor?
     @Option(name: .long, help: "With --wait: give up after this many seconds (exit 1).") var timeout: Int = 60
+    @OptionGroup var output: OutputOptions
     @Option(name: .long, help: "With --wait final on a proof-of-work or proof-of-authority chain: Quants on top of it (the node's api.finalDepth).")
     var depth: UInt64 = 6
 
@@ -61,20 +62,22 @@ struct TxSubmit: AsyncParsableCommand {
         }
         let tx = Transaction.make(chain: chainID, contentType: contentType, payload: bytes, signer: signer)
         let result = try await callNode { try await client.submit(tx) }
-        print(result.id ?? tx.id.hex)
-        if let wait { try await Self.wait(for: wait, id: tx.id.hex, client: client, timeout: timeout, depth: depth) }
+        let id = result.id ?? tx.id.hex
+        guard let wait else { return output.emit(id, ["id": id, "status": result.status]) }
+        if !output.json { print(id) }
+        let height = try await Self.wait(for: wait, id: tx.id.hex, client: client, timeout: timeout, depth: depth)
+        output.emit("\(wait.rawValue) at height \(height)", ["id": id, "status": wait.rawValue, "height": Int(clamping: height)])
     }
 
     /// Polls the transaction until it is committed, or final: under BFT once committed, else once
     /// `depth` Quants are on top of its own (as the event stream's `final`). Prints its height.
-    static func wait(for state: WaitFor, id: String, client: NodeClient, timeout: Int, depth: UInt64) async throws {
+    static func wait(for state: WaitFor, id: String, client: NodeClient, timeout: Int, depth: UInt64) async throws -> UInt64 {
         let deadline = ContinuousClock.now + .seconds(max(1, timeout))
         while ContinuousClock.now < deadline {
             let lookup = try await callNode { try await client.transaction(id) }
             let final = lookup.final == true || (lookup.confirmations ?? 0) > depth
             if lookup.status == "committed", state == .committed || final, let height = lookup.height {
-                print("\(state.rawValue) at height \(height)")
-                return
+                return height
             }
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -146,6 +149,7 @@ struct LeapCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Sign the request with this admin or authority key file.") var key: String?
     @OptionGroup var passphrase: PassphraseOptions
     @Option(name: .long, help: "A chain id or name; default: the node's default chain.") var chain: String?
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let client = try node.client(chain: chain)
@@ -159,8 +163,12 @@ struct LeapCommand: AsyncParsableCommand {
         } else {
             result = try await callNode { try await client.leap() }
         }
-        print(result.message)
-        if let quant = result.quant { print("quant \(quant.height) \(quant.hash)") }
+        var object: [String: Any] = ["sealed": result.sealed, "message": result.message]
+        if let quant = result.quant {
+            object["height"] = Int(clamping: quant.height)
+            object["hash"] = quant.hash
+        }
+        output.emit(result.message + (result.quant.map { "\nquant \($0.height) \($0.hash)" } ?? ""), object)
     }
 }
 

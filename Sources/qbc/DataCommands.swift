@@ -19,12 +19,13 @@ struct BackupCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "The node's data folder.") var data: String = "./data"
     @Option(name: .long, help: "The backup file to create (never replaced).") var out: String
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let started = ContinuousClock.now
         let bytes: Int64
         do { bytes = try SQLiteBackup.copy(directory: data, to: out) } catch { throw CLIError("\(error)") }
-        print("backed up \(data) to \(out): \(bytes) bytes in \(started.duration(to: .now))")
+        output.emit("backed up \(data) to \(out): \(bytes) bytes in \(started.duration(to: .now))", ["data": data, "out": out, "bytes": Int(bytes)])
     }
 }
 
@@ -35,11 +36,12 @@ struct RestoreCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "The backup file (made by `qbc backup`).") var from: String
     @Option(name: .long, help: "The data folder to create; it must hold no database.") var data: String
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let chains: Int
         do { chains = try await SQLiteBackup.restore(from: from, into: data) } catch { throw CLIError("\(error)") }
-        print("restored \(from) into \(data): \(chains) chain\(chains == 1 ? "" : "s"); start it with qbc node --data \(data)")
+        output.emit("restored \(from) into \(data): \(chains) chain\(chains == 1 ? "" : "s"); start it with qbc node --data \(data)", ["from": from, "data": data, "chains": chains])
     }
 }
 
@@ -53,6 +55,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The archive to create (never replaced).") var out: String
     @Option(name: .long, help: "A reader's key file, for a readers-only chain.") var reader: String?
     @OptionGroup var passphrase: PassphraseOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let client = try node.client(chain: chain)
@@ -79,7 +82,9 @@ struct ExportCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("exported \(quants) of \(page.height) Quants\n".utf8))
         }
         do { try writer.close() } catch { throw CLIError("\(error)") }
-        print("exported chain \(bang.rules.name) (\(bang.id.hex)) to \(out): \(quants) Quants, \(transactions) transactions")
+        output.emit(
+            "exported chain \(bang.rules.name) (\(bang.id.hex)) to \(out): \(quants) Quants, \(transactions) transactions",
+            ["chain": bang.id.hex, "name": bang.rules.name, "out": out, "quants": quants, "transactions": transactions])
     }
 }
 
@@ -95,6 +100,7 @@ struct ImportCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("in"), help: "The archive (made by `qbc export`).") var input: String
     @Option(name: .long, help: "The data folder (created if missing; no node may be running on it).") var data: String = "./data"
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let result: ChainImport.Progress
@@ -105,6 +111,9 @@ struct ImportCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("imported \(progress.imported), skipped \(progress.skipped), at height \(progress.height)\n".utf8))
             }
         } catch { throw CLIError("import stopped: \(error)") }
-        print("imported chain \(result.chain) into \(data): height \(result.height), \(result.imported) Quants new, \(result.skipped) held already, \(result.transactions) transactions")
+        output.emit(
+            "imported chain \(result.chain) into \(data): height \(result.height), \(result.imported) Quants new, \(result.skipped) held already, \(result.transactions) transactions",
+            ["chain": result.chain, "data": data, "height": Int(clamping: result.height), "imported": result.imported, "skipped": result.skipped,
+             "transactions": result.transactions])
     }
 }

@@ -19,6 +19,7 @@ struct Keygen: AsyncParsableCommand {
     var force = false
 
     @OptionGroup var passphrase: PassphraseOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let key = SigningKey()
@@ -33,6 +34,6 @@ struct Keygen: AsyncParsableCommand {
             do { bytes = try KeyFile.encrypted(key, passphrase: secret) } catch { throw CLIError("\(error)") }
         }
         try Files.writeSecret(bytes, to: out, replace: force)
-        print(key.publicKey.hex)
+        output.emit(key.publicKey.hex, ["publicKey": key.publicKey.hex, "file": out, "encrypted": !insecurePlaintext])
     }
 }

@@ -13,6 +13,7 @@ struct MemberCommand: AsyncParsableCommand {
 /// What `add` and `remove` share: who changes, which roles, who approves.
 struct MembershipChangeOptions: ParsableArguments {
     @OptionGroup var node: NodeOptions
+    @OptionGroup var output: OutputOptions
     @OptionGroup var key: KeyOptions
     @Option(name: .long, help: "The chain (id or name); default: the node's default chain.") var chain: String?
     @Option(name: .long, help: "The member's public key (64 hex digits), or its key file.") var member: String
@@ -38,7 +39,7 @@ struct MembershipChangeOptions: ParsableArguments {
         let proposal = MembershipProposal(change: change, approvals: approvers.map { Approval(approving: change, with: $0) })
         let tx = Transaction.make(chain: chainID, contentType: MembershipChange.contentType, payload: proposal.encoded, signer: sender)
         let result = try await callNode { try await client.submit(tx) }
-        print(result.id ?? tx.id.hex)
+        output.emit(result.id ?? tx.id.hex, ["id": result.id ?? tx.id.hex, "status": result.status])
     }
 }
 
@@ -62,11 +63,13 @@ struct MemberList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List a chain's members and roles, at the tip or at a height.")
     @OptionGroup var node: NodeOptions
+    @OptionGroup var output: OutputOptions
     @Option(name: .long, help: "The chain (id or name); default: the node's default chain.") var chain: String?
     @Option(name: .long, help: "The height (default: the tip).") var height: UInt64?
 
     func run() async throws {
         let members = try await callNode { try await node.client(chain: chain).members(height: height) }
+        guard !output.json else { return printJSON(members) }
         print("height \(members.height), admin quorum \(members.adminQuorum)")
         for member in members.members { print("\(member.key) \(member.roles.joined(separator: ","))") }
     }

@@ -33,3 +33,15 @@ func callNode<T>(_ body: () async throws -> T) async throws -> T {
 func printJSON<T: Encodable>(_ value: T) {
     print(String(decoding: QBCWireExports.pretty(value), as: UTF8.self))
 }
+
+/// `--json`: one JSON object on standard output instead of text, for scripts.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print one JSON object instead of text.") var json = false
+
+    /// Prints `text`, or with `--json` the object (keys sorted, one line).
+    func emit(_ text: @autoclosure () -> String, _ object: [String: Any]) {
+        guard json else { return print(text()) }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        print(String(decoding: data, as: UTF8.self))
+    }
+}

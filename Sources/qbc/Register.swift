@@ -15,6 +15,8 @@ struct Register: AsyncParsableCommand {
     @Option(name: .long, help: "A chain id the registering node serves (repeatable; default: every chain of --node).")
     var chain: [String] = []
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
         let signer = try key.load()
         let client = NodeClient(baseURL: node)
@@ -29,6 +31,7 @@ struct Register: AsyncParsableCommand {
         }
         let registration = Registration(key: signer, address: address, chains: chains, timestamp: .now())
         let peers = try await callNode { try await client.register(registration) }
+        guard !output.json else { return printJSON(peers.peers) }
         for peer in peers.peers { print("\(peer.node) \(peer.address)") }
     }
 }

@@ -11,6 +11,7 @@ struct TxVerify: AsyncParsableCommand {
 
     @Argument(help: "The transaction JSON file, or - for standard input.")
     var file: String
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let bytes = try Files.read(file, limit: 2 * TransactionLimits.absoluteMaxPayloadBytes)
@@ -25,6 +26,8 @@ struct TxVerify: AsyncParsableCommand {
         } catch {
             throw CLIError("\(file): invalid: \(error.message)")
         }
-        print("valid: transaction \(tx.id.hex) from \(tx.sender.hex) on chain \(tx.chain.hex)")
+        output.emit(
+            "valid: transaction \(tx.id.hex) from \(tx.sender.hex) on chain \(tx.chain.hex)",
+            ["valid": true, "id": tx.id.hex, "sender": tx.sender.hex, "chain": tx.chain.hex])
     }
 }

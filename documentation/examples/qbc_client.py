@@ -4,6 +4,7 @@
     python3 qbc_client.py vectors            # print the protocol.md transaction vectors as JSON
     python3 qbc_client.py network-vectors    # registration and peer-request vectors
     python3 qbc_client.py bft-vectors        # BFT vote, proposal and certificate vectors
+    python3 qbc_client.py chain-vectors      # Bang, fork Bang and membership change vectors
     python3 qbc_client.py submit URL SEEDHEX CHAINHEX JSON   # sign and POST /inject
 
 Only PyNaCl (pip install pynacl) is needed; nothing here imports QBC code.
@@ -129,6 +130,52 @@ def bft_vectors() -> dict:
     }
 
 
+def string8(text: str) -> bytes:
+    data = text.encode()
+    return bytes([len(data)]) + data
+
+
+def bang_bytes(name: str, timestamp_ms: int, creator: bytes, engine: bytes, members: dict, limits: tuple,
+               content_type: str, schema: bytes, quorum: int, leap: tuple, fork, locked: list, readers_only: bool) -> bytes:
+    """A Bang's signing bytes (protocol.md, "Bang"); the chain id is their BLAKE2b-256."""
+    out = b"qbc/bang/v1\x00" + string8(name) + struct.pack(">Q", timestamp_ms) + creator + engine
+    out += struct.pack(">I", len(members)) + b"".join(key + bytes([roles]) for key, roles in sorted(members.items()))
+    max_payload, max_age, max_future, max_txs, max_quant_bytes, max_quant_future = limits
+    out += struct.pack(">IQQIIQ", max_payload, max_age, max_future, max_txs, max_quant_bytes, max_quant_future)
+    out += string8(content_type) + struct.pack(">I", len(schema)) + schema + bytes([quorum]) + struct.pack(">II", *leap)
+    out += b"\x00" if fork is None else b"\x01" + fork[0] + struct.pack(">Q", fork[1]) + fork[2]
+    out += bytes([len(locked)]) + b"".join(string8(field) for field in locked) + bytes([1 if readers_only else 0])
+    return out
+
+
+def chain_vectors() -> dict:
+    """The Bang, fork Bang and membership change of protocol.md's chain vectors, from the seeds."""
+    keys = [SigningKey(bytes([b] * 32)) for b in range(0x21, 0x25)]
+    admin, writer, authority, reader = (bytes(k.verify_key) for k in keys)
+    members = {admin: 1, writer: 2, authority: 8 | 16, reader: 4}
+    limits = (4096, 600_000, 120_000, 10_000, 33_554_432, 120_000)
+    poa = b"\x02" + struct.pack(">I", 1000)
+    schema = b'{"type":"object","required":["sku"],"properties":{"sku":{"type":"string"}}}'
+    bang = bang_bytes("orders", 1764115200000, admin, poa, members, limits, "application/json", schema, 1, (500, 1000),
+                      None, ["price"], True)
+    chain = hashlib.blake2b(bang, digest_size=32).digest()
+    fork = bang_bytes("orders-b", 1764115260000, admin, poa, members, limits, "", b"", 1, (500, 1000),
+                      (chain, 0, chain), [], False)
+    change = b"qbc/member/v1\x00" + chain + b"\x01" + reader + b"\x02" + bytes([0x5A] * 16)
+    payload = change + b"\x01" + admin + keys[0].sign(change).signature
+
+    def signed(data: bytes) -> dict:
+        return {"signingBytes": data.hex(), "id": hashlib.blake2b(data, digest_size=32).hexdigest(),
+                "signature": keys[0].sign(data).signature.hex()}
+
+    return {
+        "seeds": [bytes([b] * 32).hex() for b in range(0x21, 0x25)], "keys": [bytes(k.verify_key).hex() for k in keys],
+        "bang": signed(bang), "fork": signed(fork),
+        "change": {"signingBytes": change.hex(), "id": hashlib.blake2b(change, digest_size=32).hexdigest(),
+                   "payload": payload.hex()},
+    }
+
+
 def vectors() -> list:
     out = []
     for seed_byte, chain, nonce, ts, ct, payload in VECTOR_INPUTS:
@@ -155,6 +202,8 @@ if __name__ == "__main__":
         print(json.dumps(network_vectors(), indent=2))
     elif len(sys.argv) >= 2 and sys.argv[1] == "bft-vectors":
         print(json.dumps(bft_vectors(), indent=2, sort_keys=True))
+    elif len(sys.argv) >= 2 and sys.argv[1] == "chain-vectors":
+        print(json.dumps(chain_vectors(), indent=2, sort_keys=True))
     elif len(sys.argv) == 6 and sys.argv[1] == "submit":
         submit(*sys.argv[2:])
     else:
