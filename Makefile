@@ -21,8 +21,11 @@ test-deps: deps
 run: deps
 	swift run -c release qbc node
 
+# The suite, then the Swift SDK example package built whole, as another package depending on
+# this one would build it (its own build folder; the suite already compiled its source).
 test: test-deps
 	swift test
+	swift build --package-path documentation/examples/swift-sdk --scratch-path .build-sdk-example
 
 release: deps
 	swift build -c release

@@ -2,9 +2,10 @@ import Foundation
 import QBCTestSupport
 import Testing
 
-/// documentation/examples/swift-sdk: a package that depends on the QBCClient library. Building it
-/// whole would build every dependency again (minutes); the suite compiles its source against the
-/// library modules this build just made, which is what proves the SDK's public API serves it.
+/// documentation/examples/swift-sdk: a package that depends on the QBCClient library. The suite
+/// compiles its source against the library modules this build just made (seconds), so an SDK
+/// change that breaks it fails here; `make test` then builds the package whole, in its own
+/// build folder, as another package depending on QBC would.
 @Suite struct SDKExampleTests {
     @Test func theSDKExampleCompilesAgainstTheLibrary() throws {
         let root = NodeProcess.repositoryRoot
