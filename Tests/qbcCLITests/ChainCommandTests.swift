@@ -38,6 +38,14 @@ import Testing
         #expect(granted, "the reader became a writer of orders")
         let chains = try qbc(["chains"])
         #expect(chains.stdout.contains("\"orders\"") && chains.stdout.contains("\"dev-b\""), "\(chains.stdout)")
+        // Chains by name wherever a chain is asked for: registering node 2 for two of them.
+        let register = try qbc([
+            "register", "--node", node.url, "--key", "keys-example/node2.key", "--address", "http://127.0.0.1:1",
+            "--chain", "orders", "--chain", "dev", "--json",
+        ])
+        #expect(register.status == 0 && register.stdout.contains("http://127.0.0.1:1"), "\(register.stderr)")
+        let unknown = try qbc(["register", "--node", node.url, "--key", "keys-example/node2.key", "--address", "http://127.0.0.1:1", "--chain", "nope"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("neither a chain id"), "\(unknown.stderr)")
     }
 
     /// `qbc bang`, `qbc member add|remove|list` and `qbc fork` against one node, as a user runs them.
