@@ -58,20 +58,16 @@ extension SQLiteBlockStore {
             chain: quant.header.chain, in: db)
     }
 
-    /// The Quants above `base` as events will name them when a fork switch removes them.
-    static func removed(chain: Data, above base: Int64, limits: TransactionLimits, in db: Database) throws
+    /// The Quants above `base` as the events of a fork switch name them, with `transactions`
+    /// (the removed ones, by height) already read.
+    static func removedQuants(chain: Data, above base: Int64, transactions: [(height: Int64, tx: Transaction)], in db: Database) throws
         -> [(height: UInt64, hash: Hash, transactions: [ChainEvent.Entry])]
     {
-        let quants = try Row.fetchAll(db, sql: "SELECT height, hash FROM quant WHERE chain = ? AND height > ?", arguments: [chain, base])
-        var removed = [(height: UInt64, hash: Hash, transactions: [ChainEvent.Entry])]()
-        for row in quants {
+        let byHeight = Dictionary(grouping: transactions, by: \.height)
+        return try Row.fetchAll(db, sql: "SELECT height, hash FROM quant WHERE chain = ? AND height > ?", arguments: [chain, base]).map { row in
             let height: Int64 = row["height"]
-            let entries = try Row.fetchAll(
-                db, sql: "SELECT body FROM tx WHERE chain = ? AND height = ? ORDER BY position", arguments: [chain, height]
-            ).map { ChainEvent.Entry(try transaction($0["body"], limits: limits)) }
-            removed.append((UInt64(height), try hash(row["hash"]), entries))
+            return (UInt64(height), try hash(row["hash"]), (byHeight[height] ?? []).map { ChainEvent.Entry($0.tx) })
         }
-        return removed
     }
 
     private static func event(_ row: Row) throws -> ChainEvent {

@@ -208,13 +208,15 @@ public final class SQLiteBlockStore: BlockStore {
         let base = Int64(clamping: ancestor?.header.height ?? 0)
         let kept = Set(branch.flatMap { $0.quant.transactions.map(\.id) })
         return try await write { db in
+            // Read once: the removed transactions go back to the mempool and are named by the events.
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT height, body FROM tx WHERE chain = ? AND height > ? ORDER BY height, position", arguments: [chainData, base]
+            ).map { row -> (height: Int64, tx: Transaction) in (row["height"], try Self.transaction(row["body"], limits: limits)) }
+            let removed = rows.map(\.tx)
             let events = ChainEvent.replacing(
-                try Self.removed(chain: chainData, above: base, limits: limits, in: db), with: branch.map(\.quant),
+                try Self.removedQuants(chain: chainData, above: base, transactions: rows, in: db), with: branch.map(\.quant),
                 after: try Self.lastEvent(chain: chainData, in: db))
             try Self.insert(events, chain: chain, in: db)
-            let removed = try Row.fetchAll(
-                db, sql: "SELECT body FROM tx WHERE chain = ? AND height > ? ORDER BY height, position", arguments: [chainData, base]
-            ).map { try Self.transaction($0["body"], limits: limits) }
             try db.execute(sql: "DELETE FROM tx WHERE chain = ? AND height > ?", arguments: [chainData, base])
             try db.execute(sql: "DELETE FROM quant WHERE chain = ? AND height > ?", arguments: [chainData, base])
             try db.execute(sql: "DELETE FROM member_event WHERE chain = ? AND height > ?", arguments: [chainData, base])

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
-public import QBCCore
+public import QBCClient
+import QBCCore
 import QBCCrypto
 import QBCNode
 import QBCSQLiteStore
@@ -57,7 +58,7 @@ public enum ChainImport {
             guard quant.header.height == expected else {
                 throw ImportError("record \(reader.records - 1) holds height \(quant.header.height) where \(expected) belongs: the archive is out of order")
             }
-            switch try await chain.receive(quant, now: Timestamp(milliseconds: UInt64(Date().timeIntervalSince1970 * 1000))) {
+            switch try await chain.receive(quant, now: .now()) {
             case .committed:
                 imported += 1
                 transactions += quant.transactions.count
