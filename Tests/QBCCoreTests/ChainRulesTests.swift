@@ -43,6 +43,18 @@ import Testing
         }
     }
 
+    /// A search looks at its stop flag every 4096 hashes: stopping costs at most that many
+    /// more, however long the search would take (here 2^64 hashes; none is ever found).
+    @Test func aSearchStopsWithin4096HashesOfBeingAsked() {
+        let chain = ChainBuilder()
+        var header = chain.quant([], parent: nil).header
+        header.difficultyBits = 255
+        var looks = 0
+        let result = ProofOfWork.mine(header, shouldStop: { looks += 1; return looks == 3 })
+        #expect(result == nil)
+        #expect(looks == 3, "it stopped at the first look after the flag was set, after 3 × 4096 hashes")
+    }
+
     /// Headers and transactions dated at the end of time are refused, never trapped on.
     @Test func extremeTimestampsInQuantsAreRefused() throws {
         var chain = ChainBuilder()
