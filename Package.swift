@@ -79,10 +79,16 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // The explorer's page, scripts and style, compiled into the binary (no files to ship).
+        .target(
+            name: "QBCExplorer",
+            resources: ["index.html", "app.css", "app.js", "dom.js", "overview.js", "chain.js", "records.js"].map { .embedInCode("UI/\($0)") },
+            swiftSettings: upcoming
+        ),
         .target(
             name: "QBCServer",
             dependencies: [
-                "QBCNode", "QBCWire", "QBCClient", "QBCStorage", "QBCSQLiteStore", "QBCCore", "QBCCrypto",
+                "QBCNode", "QBCWire", "QBCClient", "QBCStorage", "QBCSQLiteStore", "QBCCore", "QBCCrypto", "QBCExplorer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -71,7 +71,7 @@ extension NetworkService {
         }
     }
 
-    private func delivered(_ key: PublicKey) { book.succeeded(key) }
+    private func delivered(_ key: PublicKey) { book.succeeded(key, now: now()) }
 
     private func reachablePeer(_ key: PublicKey) -> Registration? {
         guard book.isReachable(key, now: now()) else { return nil }

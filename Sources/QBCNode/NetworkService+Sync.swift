@@ -57,7 +57,7 @@ extension NetworkService {
                 backOff(peer.node)
                 continue
             }
-            book.succeeded(peer.node)
+            book.succeeded(peer.node, now: now())
             for evidence in tip.evidence.prefix(ChainService.maxEvidence) {
                 do { try await chain.record(evidence) } catch {
                     logger.error("recording evidence failed", metadata: ["error": "\(error)"])

@@ -204,6 +204,9 @@ public actor NetworkService: Service {
 
     public func peerStates() -> (reachable: Int, backingOff: Int, banned: Int) { book.states(now: now()) }
 
+    /// Every admitted peer with its state and when it last answered (`GET /peers`).
+    public func peerStatuses() -> [(peer: PeerBook.Peer, state: String)] { book.statuses(now: now()) }
+
     /// How far this node's chain is behind the most preferred tip its peers reported in the last
     /// round of sync; nil while no peer has answered yet although the node has peers to ask
     /// (configured or registered), so a node cut off since it started never calls itself current.
@@ -263,7 +266,7 @@ public actor NetworkService: Service {
                 guard !book.isBanned(registration.node, now: now()) else { continue }
                 let isNew = book.peers[registration.node] == nil
                 guard book.admit(registration) else { continue }
-                book.succeeded(registration.node)
+                book.succeeded(registration.node, now: now())
                 kept.append(registration)
                 // A peer just met may hold a better chain: ask it now, not at the next tick of
                 // the sync loop (a fresh node otherwise waited a second before its first sync).

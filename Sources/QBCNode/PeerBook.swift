@@ -9,6 +9,8 @@ public struct PeerBook: Sendable {
         var failures = 0
         var retryAfter: Timestamp?
         var score = 0
+        /// When it last answered a call from this node.
+        public var lastAnswered: Timestamp?
     }
 
     public static let capacity = 256
@@ -73,9 +75,18 @@ public struct PeerBook: Sendable {
         peers[key] = peer
     }
 
-    public mutating func succeeded(_ key: PublicKey) {
+    public mutating func succeeded(_ key: PublicKey, now: Timestamp) {
         peers[key]?.failures = 0
         peers[key]?.retryAfter = nil
+        peers[key]?.lastAnswered = now
+    }
+
+    /// Every peer with its state ("reachable", "backing_off" or "banned"), by key.
+    public func statuses(now: Timestamp) -> [(peer: Peer, state: String)] {
+        peers.values.sorted { $0.registration.node.bytes.lexicographicallyPrecedes($1.registration.node.bytes) }.map { peer in
+            let key = peer.registration.node
+            return (peer, isBanned(key, now: now) ? "banned" : isReachable(key, now: now) ? "reachable" : "backing_off")
+        }
     }
 
     /// Records misbehaviour (an invalid Quant); returns the end of the ban when this makes one.

@@ -25,15 +25,29 @@ extension SQLiteBlockStore {
             try Row.fetchAll(
                 db, sql: "SELECT change, member, roles, position FROM member_event WHERE chain = ? AND height <= ? ORDER BY height, position",
                 arguments: [Data(chain.bytes), Int64(clamping: height)]
-            ).map { row in
-                let change: Data = row["change"]
-                let member: Data = row["member"]
-                let roles: Int = row["roles"]
-                return MemberEvent(
-                    change: Hash(unchecked: Array(change)), member: PublicKey(unchecked: Array(member)),
-                    roles: Role(rawValue: UInt8(truncatingIfNeeded: roles)), position: row["position"])
+            ).map(Self.memberEvent)
+        }
+    }
+
+    public func memberHistory(chain: ChainID, limit: Int) async throws(StorageError) -> [(height: UInt64, event: MemberEvent)] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT height, change, member, roles, position FROM member_event WHERE chain = ? ORDER BY height DESC, position DESC LIMIT ?",
+                arguments: [Data(chain.bytes), max(0, limit)]
+            ).reversed().map { row in
+                let height: Int64 = row["height"]
+                return (UInt64(clamping: height), Self.memberEvent(row))
             }
         }
+    }
+
+    private static func memberEvent(_ row: Row) -> MemberEvent {
+        let change: Data = row["change"]
+        let member: Data = row["member"]
+        let roles: Int = row["roles"]
+        return MemberEvent(
+            change: Hash(unchecked: Array(change)), member: PublicKey(unchecked: Array(member)),
+            roles: Role(rawValue: UInt8(truncatingIfNeeded: roles)), position: row["position"])
     }
 
     public func appliedChanges(_ ids: [Hash], chain: ChainID, atOrBelow height: UInt64) async throws(StorageError) -> Set<Hash> {

@@ -43,6 +43,7 @@ public func buildApplication(
     controller.addRoutes(to: router)
     PeerController(network: network, chains: controller, clock: clock, metrics: metrics, notices: NoticeLimiter(logger: environment.logger))
         .addRoutes(to: router)
+    if runtime.settings.explorer { ExplorerController().addRoutes(to: router) }
     router.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
     router.get("/ready") { _, _ in try await readiness(runtime: runtime, network: network) }
     router.get("/metrics") { _, _ in

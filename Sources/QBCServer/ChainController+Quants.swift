@@ -27,19 +27,28 @@ extension ChainController {
             transactions: s.transactionCount, mempool: s.mempoolSize, mempoolCapacity: s.mempoolCapacity, peers: await network.peerCount,
             node: runtime.nodeKey.publicKey.hex, version: QBCVersion.current,
             equivocators: s.equivocators.map(\.hex), fork: chain.rules.fork.map(ForkJSON.init),
-            finalHeight: chain.engine.commitsAreFinal ? s.height : nil, finalityConflicts: chain.engine.commitsAreFinal ? s.finalityConflicts : nil)
+            finalHeight: chain.engine.commitsAreFinal ? s.height : nil, finalityConflicts: chain.engine.commitsAreFinal ? s.finalityConflicts : nil,
+            readersOnly: chain.rules.readersOnly)
     }
 
     /// `GET /chain?from=H&limit=N`: Quants from height H (default 1), at most N (default 100, at
     /// most 1000), 20,000 transactions and, past the first Quant, 8 MiB of transactions per page;
     /// `next` gives the following page. Streamed (`QuantStream`).
     func page(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
+        let (chain, from, headers) = try await pagedHeaders(request, context)
+        let height = await chain.stats().height
+        return QuantStream(chain: chain, logger: logger, tipHeight: height).page(headers, from: from, height: height)
+    }
+
+    /// The readable chain and the stored headers a `?from=H&limit=N` page names (from 1 and at
+    /// most 100 by default, at most 1000).
+    func pagedHeaders(_ request: Request, _ context: QBCRequestContext) async throws
+        -> (chain: ChainService, from: UInt64, headers: [StoredHeader])
+    {
         let chain = try readable(request, context)
         let from = UInt64(try Self.integer(request, "from", default: 1, range: 1...Int.max))
         let limit = try Self.integer(request, "limit", default: 100, range: 1...APILimits.maxPageQuants)
-        let height = await chain.stats().height
-        let headers = try await read { try await chain.reader.headers(chain: chain.id, from: from, limit: limit) }
-        return QuantStream(chain: chain, logger: logger, tipHeight: height).page(headers, from: from, height: height)
+        return (chain, from, try await read { try await chain.reader.headers(chain: chain.id, from: from, limit: limit) })
     }
 
     /// `GET /quants/{height-or-hash}`.

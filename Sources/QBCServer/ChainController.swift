@@ -27,6 +27,8 @@ struct ChainController: Sendable {
             router.get("\(prefix)/leap") { request, context in try await leap(request, context) }
             router.post("\(prefix)/leap") { request, context in try await leap(request, context) }
             router.get("\(prefix)/chain") { request, context in try await page(request, context) }
+            router.get("\(prefix)/headers") { request, context in try await headerPage(request, context) }
+            router.get("\(prefix)/governance") { request, context in try await governance(request, context) }
             router.get("\(prefix)/quants/:ref") { request, context in try await quant(request, context) }
             router.get("\(prefix)/tx/:id") { request, context in try await transaction(request, context) }
             router.get("\(prefix)/stats") { _, context in try await stats(try chain(context)) }
@@ -37,6 +39,7 @@ struct ChainController: Sendable {
             router.get("\(prefix)/events") { request, context in try await events(request, context) }
         }
         router.get("/chains") { _, _ in JSONResponse.make(await allStats()) }
+        router.get("/search") { request, _ in try await search(request) }
         router.post("/chains") { request, _ in try await create(request) }
     }
 
@@ -160,11 +163,13 @@ struct ChainController: Sendable {
             return JSONResponse.make(TransactionLookupJSON(
                 status: "committed", transaction: TransactionJSON(stored.transaction), height: stored.height,
                 position: stored.position, quant: stored.quantHash.hex,
-                finality: Finality(height: stored.height, tipHeight: await chain.peerTip().height, finalCommits: chain.engine.commitsAreFinal)))
+                finality: Finality(height: stored.height, tipHeight: await chain.peerTip().height, finalCommits: chain.engine.commitsAreFinal),
+                lock: Self.lockSummary(stored.transaction)))
         }
         if let waiting = await chain.waitingTransaction(id) {
             return JSONResponse.make(TransactionLookupJSON(
-                status: "waiting", transaction: TransactionJSON(waiting), height: nil, position: nil, quant: nil))
+                status: "waiting", transaction: TransactionJSON(waiting), height: nil, position: nil, quant: nil,
+                lock: Self.lockSummary(waiting)))
         }
         throw APIError(.notFound, "not_found", "no transaction \(id.hex) on chain \(chain.rules.name)")
     }

@@ -33,6 +33,7 @@ struct NodeConfigFile: Decodable {
     struct API: Decodable {
         var corsOrigins: [String]?
         var readyMaxLag: Int?
+        var explorer: Bool?
         var finalDepth: Int?
         var tlsCertificate: String?
         var tlsKey: String?
@@ -85,6 +86,7 @@ struct NodeConfigFile: Decodable {
         }
         if let a = api {
             if let v = a.corsOrigins { s.corsOrigins = v }
+            if let v = a.explorer { s.explorer = v }
             if let v = a.tlsCertificate { s.tlsCertificate = v }
             if let v = a.tlsKey { s.tlsKey = v }
             if let v = a.finalDepth { s.finalDepth = try NodeSettings.integer("\(v)", "api.finalDepth", 0...10_000) }
@@ -105,7 +107,7 @@ struct NodeConfigFile: Decodable {
 
     static let knownFields: [String: Set<String>] = [
         "": ["node", "api", "leap", "chain", "network"],
-        "api": ["corsOrigins", "readyMaxLag", "finalDepth", "tlsCertificate", "tlsKey"],
+        "api": ["corsOrigins", "readyMaxLag", "explorer", "finalDepth", "tlsCertificate", "tlsKey"],
         "network": ["peers", "advertise", "chainCreators", "caFile"],
         "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "verifierTasks", "logLevel", "logFormat", "maxConnections",
                  "requestHeadTimeoutMilliseconds"],

@@ -39,6 +39,8 @@ public struct NodeSettings: Sendable {
     public var corsOrigins: [String] = []
     /// `/ready` answers 200 only within this many Quants of the best peer's tip, on every chain.
     public var readyMaxLag = 3
+    /// Serve the explorer at `/ui` (`api.explorer`, `QBC_EXPLORER`); it reads only public routes.
+    public var explorer = true
     /// Quants on top of a proof-of-work or proof-of-authority Quant before the event stream calls
     /// it final (BFT commits are final at once).
     public var finalDepth = 6
@@ -79,6 +81,7 @@ public struct NodeSettings: Sendable {
         if let v = environment["QBC_CORS_ORIGINS"] {
             corsOrigins = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
+        if let v = environment["QBC_EXPLORER"] { explorer = !(v == "0" || v == "false") }
         if let v = environment["QBC_READY_MAX_LAG"] { readyMaxLag = try Self.integer(v, "QBC_READY_MAX_LAG", 0...1_000_000) }
         if let v = environment["QBC_FINAL_DEPTH"] { finalDepth = try Self.integer(v, "QBC_FINAL_DEPTH", 0...10_000) }
         if let v = environment["QBC_TLS_CERT"] { tlsCertificate = v.isEmpty ? nil : v }

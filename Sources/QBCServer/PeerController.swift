@@ -24,6 +24,11 @@ struct PeerController: Sendable {
             JSONResponse.make(DiscoverJSON(peers: await network.peerList().map(RegistrationJSON.init), chains: await chains.allStats()))
         }
         router.post("/discover") { request, _ in try await register(request) }
+        router.get("/peers") { _, _ in
+            JSONResponse.make(PeerStatusListJSON(peers: await network.peerStatuses().map { status in
+                PeerStatusJSON(registration: status.peer.registration, state: status.state, lastAnswered: status.peer.lastAnswered)
+            }))
+        }
         router.post("/peer/chains/:chain/transactions") { request, context in try await transactions(request, context) }
         router.post("/peer/chains/:chain/quants") { request, context in try await quant(request, context) }
         router.post("/peer/chains/:chain/consensus") { request, context in try await consensus(request, context) }

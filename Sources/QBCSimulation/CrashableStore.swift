@@ -75,6 +75,10 @@ final class CrashableStore: BlockStore {
         try await alive()
         return try await base.memberEvents(chain: chain, atOrBelow: height)
     }
+    func memberHistory(chain: ChainID, limit: Int) async throws(StorageError) -> [(height: UInt64, event: MemberEvent)] {
+        try await alive()
+        return try await base.memberHistory(chain: chain, limit: limit)
+    }
     func appliedChanges(_ ids: [Hash], chain: ChainID, atOrBelow height: UInt64) async throws(StorageError) -> Set<Hash> {
         try await alive()
         return try await base.appliedChanges(ids, chain: chain, atOrBelow: height)

@@ -56,6 +56,8 @@ public protocol BlockStore: Sendable {
 
     /// The chain's committed membership changes at or below `height`, in chain order.
     func memberEvents(chain: ChainID, atOrBelow height: UInt64) async throws(StorageError) -> [MemberEvent]
+    /// The chain's latest `limit` membership changes with the heights they committed at, oldest first.
+    func memberHistory(chain: ChainID, limit: Int) async throws(StorageError) -> [(height: UInt64, event: MemberEvent)]
     /// Which of the membership change ids are already applied on `chain` at or below `height`.
     func appliedChanges(_ ids: [Hash], chain: ChainID, atOrBelow height: UInt64) async throws(StorageError) -> Set<Hash>
 

@@ -227,6 +227,13 @@ public final class MemoryBlockStore: BlockStore {
         }
     }
 
+    public func memberHistory(chain: ChainID, limit: Int) async throws(StorageError) -> [(height: UInt64, event: MemberEvent)] {
+        try withState { s in
+            let all = (s.chains[chain]?.quants ?? []).flatMap { quant in quant.events.map { (height: quant.record.header.height, event: $0) } }
+            return Array(all.suffix(max(0, limit)))
+        }
+    }
+
     public func appliedChanges(_ ids: [Hash], chain: ChainID, atOrBelow height: UInt64) async throws(StorageError) -> Set<Hash> {
         try withState { s in
             let applied = Set((s.chains[chain]?.quants ?? []).prefix(Int(clamping: height)).flatMap { $0.events.map(\.change) })

@@ -93,6 +93,9 @@ public final class PausingStore: BlockStore {
     public func memberEvents(chain: ChainID, atOrBelow height: UInt64) async throws(StorageError) -> [MemberEvent] {
         try await base.memberEvents(chain: chain, atOrBelow: height)
     }
+    public func memberHistory(chain: ChainID, limit: Int) async throws(StorageError) -> [(height: UInt64, event: MemberEvent)] {
+        try await base.memberHistory(chain: chain, limit: limit)
+    }
     public func appliedChanges(_ ids: [Hash], chain: ChainID, atOrBelow height: UInt64) async throws(StorageError) -> Set<Hash> {
         try await base.appliedChanges(ids, chain: chain, atOrBelow: height)
     }

@@ -190,14 +190,18 @@ public struct StatsJSON: Codable, Sendable {
     public let finalityConflicts: Int?
     /// For a forked chain: the parent and the last Quant the two share.
     public let fork: ForkJSON?
+    /// True when only readers (with a proof of their key) may read the chain's Quants and
+    /// transactions; absent from nodes before 0.3.
+    public let readersOnly: Bool?
 
     public init(
         chain: String, name: String, engine: String, difficultyBits: UInt8, height: UInt64, tipHash: String,
         tipTimestamp: UInt64, cumulativeWork: Int64, transactions: Int64, mempool: Int, mempoolCapacity: Int,
         peers: Int, node: String, version: String, equivocators: [String]? = nil, fork: ForkJSON? = nil, finalHeight: UInt64? = nil,
-        finalityConflicts: Int? = nil
+        finalityConflicts: Int? = nil, readersOnly: Bool? = nil
     ) {
         self.fork = fork
+        self.readersOnly = readersOnly
         self.finalHeight = finalHeight
         self.finalityConflicts = finalityConflicts
         self.chain = chain
@@ -229,8 +233,14 @@ public struct TransactionLookupJSON: Codable, Sendable {
     /// Committed transactions: true when final (BFT), and the confirmations of its Quant.
     public let final: Bool?
     public let confirmations: UInt64?
+    /// A locked payload: how it is locked and for whom (read from the envelope; never opened).
+    public let lock: LockSummaryJSON?
 
-    public init(status: String, transaction: TransactionJSON, height: UInt64?, position: Int?, quant: String?, finality: Finality? = nil) {
+    public init(
+        status: String, transaction: TransactionJSON, height: UInt64?, position: Int?, quant: String?, finality: Finality? = nil,
+        lock: LockSummaryJSON? = nil
+    ) {
+        self.lock = lock
         self.status = status
         self.transaction = transaction
         self.height = height
