@@ -165,6 +165,9 @@ extension ChainBuilder {
         #expect(try await store.tip(chain: id)?.hash == branch2.quant.hash)
         #expect(try await store.committed([mine.id, theirs.id, both.id]) == [theirs.id, both.id])
         #expect(try await store.memberEvents(chain: id, atOrBelow: 3) == [event])
+        let history = try await store.memberHistory(chain: id, limit: 10)
+        #expect(history.map(\.height) == [3] && history.map(\.event) == [event], "the change with the height it committed at")
+        #expect(try await store.memberHistory(chain: id, limit: 0).isEmpty)
         #expect(try await store.appliedChanges([event.change], chain: id, atOrBelow: 2) == [])
         #expect(try await store.appliedChanges([event.change], chain: id, atOrBelow: 3) == [event.change])
 
@@ -173,6 +176,7 @@ extension ChainBuilder {
         #expect(Set(rolled.map(\.id)) == [theirs.id, both.id, change.id])
         #expect(try await store.tip(chain: id)?.hash == base.quant.hash)
         #expect(try await store.memberEvents(chain: id, atOrBelow: 10).isEmpty)
+        #expect(try await store.memberHistory(chain: id, limit: 10).isEmpty, "a rollback takes its changes out of the history")
         #expect(try await store.height(ofQuant: branch1.quant.hash) == nil)
         #expect(try await store.mempool(chain: id, limit: 10, limits: .standard).count == 4)
 
