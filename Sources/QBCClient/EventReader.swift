@@ -19,7 +19,8 @@ extension NodeClient {
     /// The chain's event stream from `cursor` (`0` for the whole history, nil for from now on),
     /// optionally only transactions of one sender or content type. Ends when the node ends it (a
     /// `cutoff` event says where to resume) or the connection closes.
-    public func events(from cursor: String? = nil, sender: String? = nil, contentType: String? = nil, reader: SigningKey? = nil)
+    public func events(from cursor: String? = nil, sender: String? = nil, contentType: String? = nil, reader: SigningKey? = nil,
+                       anonymous: Bool = false)
         -> AsyncThrowingStream<ServerEvent, any Error>
     {
         var query = [String]()
@@ -31,7 +32,7 @@ extension NodeClient {
             let task = Task {
                 do {
                     var headers = [(String, String)]()
-                    if let reader { headers = try await proofHeaders(path: path, reader: reader) }
+                    if let reader { headers = try await proofHeaders(path: path, reader: reader, anonymous: anonymous) }
                     var request = HTTPClientRequest(url: baseURL + path)
                     for (name, value) in headers { request.headers.add(name: name, value: value) }
                     let response: HTTPClientResponse

@@ -94,22 +94,36 @@ public struct NodeClient: Sendable {
         try await call("GET", chained("/quants/\(reference)"), as: QuantJSON.self)
     }
 
-    /// A read of a readers-only chain: fetches a challenge, signs it for this exact request as
-    /// `reader` (`qbc/read-proof/v1`) and sends the proof with the request.
-    public func provenRead<T: Decodable>(_ path: String, reader: SigningKey, as type: T.Type) async throws -> T {
+    /// A read of a readers-only chain: fetches a challenge, proves for this exact request that it
+    /// comes from `reader` (`qbc/read-proof/v1`) or, `anonymous`, from one of the chain's readers
+    /// without saying which (`qbc/anon-read/v1`, over the chain's read keys), and sends it along.
+    public func provenRead<T: Decodable>(_ path: String, reader: SigningKey, anonymous: Bool = false, as type: T.Type) async throws -> T {
         let fullPath = chained(path)
-        return try await call("GET", fullPath, headers: try await proofHeaders(path: fullPath, reader: reader), as: type)
+        return try await call("GET", fullPath, headers: try await proofHeaders(path: fullPath, reader: reader, anonymous: anonymous), as: type)
     }
 
-    /// The read-proof headers for one GET of `path` (with its chain prefix and query), from a fresh challenge.
-    func proofHeaders(path: String, reader: SigningKey) async throws -> [(String, String)] {
-        let challenge = try await call("GET", chained("/challenge"), as: ChallengeJSON.self)
+    /// The proof headers for one GET of `path` (with its chain prefix and query), from a fresh challenge.
+    func proofHeaders(path: String, reader: SigningKey, anonymous: Bool) async throws -> [(String, String)] {
+        let challenge = try await self.challenge()
         guard let nonce = try? Hex.decode(challenge.nonce), let chain = try? ChainID(hex: challenge.chain) else {
             throw NodeClientError(status: nil, code: "bad_response", message: "the node sent a malformed challenge")
         }
-        let proof = ReadProof.sign(key: reader, chain: chain, nonce: nonce, method: "GET", path: path)
-        return [(QBCHeader.reader, reader.publicKey.hex), (QBCHeader.nonce, challenge.nonce), (QBCHeader.proof, proof.hex)]
+        guard anonymous else {
+            let proof = ReadProof.sign(key: reader, chain: chain, nonce: nonce, method: "GET", path: path)
+            return [(QBCHeader.reader, reader.publicKey.hex), (QBCHeader.nonce, challenge.nonce), (QBCHeader.proof, proof.hex)]
+        }
+        let set = try await readKeys().readKeySet()
+        guard let proof = AnonymousRead.prove(ReadSecret(of: reader), set: set, chain: chain, nonce: nonce, method: "GET", path: path) else {
+            throw NodeClientError(status: nil, code: "not_in_key_set", message: "this key's read key is not in the chain's key set: register it with qbc read-key register (as a reader)")
+        }
+        return [(QBCHeader.keySet, set.hash.hex), (QBCHeader.nonce, challenge.nonce), (QBCHeader.anonymousProof, Base64.encode(proof.encoded))]
     }
+
+    /// `GET /challenge`: a single-use nonce for one proven read.
+    public func challenge() async throws -> ChallengeJSON { try await call("GET", chained("/challenge"), as: ChallengeJSON.self) }
+
+    /// `GET /read-keys`: the chain's read key set, which anonymous proofs are made over.
+    public func readKeys() async throws -> ReadKeySetJSON { try await call("GET", chained("/read-keys"), as: ReadKeySetJSON.self) }
 
     public func transaction(_ id: String) async throws -> TransactionLookupJSON {
         try await call("GET", chained("/tx/\(id)"), as: TransactionLookupJSON.self)

@@ -60,7 +60,16 @@ public enum Governance {
         var current = membership
         var events = [MemberEvent]()
         var seen = Set<Hash>()
-        for (position, tx) in transactions.enumerated() where tx.contentType == MembershipChange.contentType {
+        for (position, tx) in transactions.enumerated() {
+            if tx.contentType == ReadKeyRegistration.contentType {
+                // Who may send it (a reader, by the parent's membership) is checked with every sender's role.
+                let registration = try ReadKeyRegistration.checked(tx)
+                current.readKeys[tx.sender] = registration.key
+                events.append(MemberEvent(
+                    change: tx.id, member: tx.sender, roles: current.roles(of: tx.sender), position: position, readKey: registration.key))
+                continue
+            }
+            guard tx.contentType == MembershipChange.contentType else { continue }
             let change = try check(tx, membership: membership, current: current, rules: rules, chain: chain)
             guard seen.insert(change.id).inserted else {
                 throw RuleError(.duplicateInQuant, "membership change \(change.id.hex) appears twice")
@@ -82,7 +91,10 @@ extension Membership {
     /// The membership after committed events, in order.
     public func applying(_ events: [MemberEvent]) -> Membership {
         var result = self
-        for event in events { result.set(event.member, event.roles) }
+        for event in events {
+            result.set(event.member, event.roles)
+            if let key = event.readKey { result.readKeys[event.member] = key }
+        }
         return result
     }
 }

@@ -45,6 +45,9 @@ public struct Role: OptionSet, Sendable, Hashable, CustomStringConvertible {
 /// Who holds which roles on a chain at some height. Sorted by key so encoding is canonical.
 public struct Membership: Sendable, Hashable {
     public internal(set) var roles: [PublicKey: Role]
+    /// Members' read keys (ristretto255), set by their own registrations; kept when the reader
+    /// role goes, but only readers' keys make the key set.
+    public internal(set) var readKeys: [PublicKey: RistrettoPoint] = [:]
 
     public init(_ roles: [PublicKey: Role] = [:]) { self.roles = roles.filter { !$0.value.isEmpty } }
 
@@ -57,4 +60,16 @@ public struct Membership: Sendable, Hashable {
     }
 
     public func members(with role: Role) -> [PublicKey] { sorted.filter { $0.roles.contains(role) }.map(\.key) }
+}
+
+extension Transaction {
+    /// The role its sender must hold: admin for a membership change, reader for a read key
+    /// registration, writer for anything else.
+    public var senderRole: Role {
+        switch contentType {
+        case MembershipChange.contentType: .admin
+        case ReadKeyRegistration.contentType: .reader
+        default: .writer
+        }
+    }
 }

@@ -116,15 +116,19 @@ public struct MembershipProposal: Sendable, Hashable {
 /// A committed membership change, as the store keeps it: who, their roles afterwards, and
 /// where it sits in its Quant.
 public struct MemberEvent: Sendable, Hashable {
+    /// The change's id, or a read key registration's transaction id.
     public let change: Hash
     public let member: PublicKey
     public let roles: Role
     public let position: Int
+    /// A read key registration: the member's new read key (roles unchanged).
+    public let readKey: RistrettoPoint?
 
-    public init(change: Hash, member: PublicKey, roles: Role, position: Int) {
+    public init(change: Hash, member: PublicKey, roles: Role, position: Int, readKey: RistrettoPoint? = nil) {
         self.change = change
         self.member = member
         self.roles = roles
         self.position = position
+        self.readKey = readKey
     }
 }

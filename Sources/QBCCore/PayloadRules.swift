@@ -64,9 +64,15 @@ public struct PayloadRules: Sendable, Hashable {
         return lower.hasPrefix("application/json") || lower.hasPrefix("application/") && lower.contains("+json")
     }
 
-    /// Checks one transaction's payload. Membership changes have their own rules (`Governance`).
+    /// Checks one transaction's payload. Membership changes have their own rules (`Governance`);
+    /// read key registrations only their own shape and proof.
     public func check(_ tx: Transaction) throws(RuleError) {
         guard tx.contentType != MembershipChange.contentType else { return }
+        // A read key registration is checked whole here: it needs nothing but itself.
+        guard tx.contentType != ReadKeyRegistration.contentType else {
+            _ = try ReadKeyRegistration.checked(tx)
+            return
+        }
         if tx.contentType == Lock.contentType {
             // A whole locked payload: the node sees only the envelope, so it checks its shape and binding.
             guard lockedFields.isEmpty else {

@@ -46,7 +46,7 @@ public enum QuantRules {
     }
 
     /// Body checks: count, size, Merkle root, and per transaction: chain, shape, payload rules,
-    /// writer role (admin for membership changes), no duplicates inside the Quant. Every member
+    /// sender's role (writer; admin for membership changes, reader for read keys), no duplicates inside the Quant. Every member
     /// is judged by `membership`, the parent's; the Quant's membership changes are applied after
     /// it, in order, and returned. Signatures are checked separately (in parallel) by
     /// `checkSignatures`; replays against earlier Quants need the store and are the node's.
@@ -74,8 +74,8 @@ public enum QuantRules {
             }
             try TransactionRules.checkShape(tx, limits: rules.transactionLimits)
             if !payloadsChecked { try rules.payload.check(tx) }
-            guard tx.contentType == MembershipChange.contentType || membership.holds(tx.sender, .writer) else {
-                throw RuleError(.notAuthorized, "transaction \(tx.id.hex): sender \(tx.sender.hex) is not a writer")
+            guard membership.holds(tx.sender, tx.senderRole) else {
+                throw RuleError(.notAuthorized, "transaction \(tx.id.hex): sender \(tx.sender.hex) does not hold the \(tx.senderRole) role")
             }
             guard seen.insert(tx.id).inserted else { throw RuleError(.duplicateInQuant, "transaction \(tx.id.hex) appears twice") }
         }

@@ -41,7 +41,16 @@ public enum TransactionRules {
             throw RuleError(
                 .invalidContentType, "content type must be 1 to 127 printable ASCII characters, e.g. application/json")
         }
+        // Media types are case-insensitive: QBC's own, which the rules treat specially, are taken
+        // only as written, so no payload passes as one to a client without being checked as one.
+        let base = String(contentType.prefix { $0 != ";" }.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()).lowercased()
+        if reservedContentTypes.contains(base), contentType != base {
+            throw RuleError(.invalidContentType, "QBC's own content types are written exactly, lowercase and without parameters: \(base)")
+        }
     }
+
+    /// The content types whose payloads the rules read: lock envelopes, membership changes, read keys.
+    public static let reservedContentTypes: Set<String> = [Lock.contentType, MembershipChange.contentType, ReadKeyRegistration.contentType]
 
     /// Verifies the signature; the message tells the client how to sign.
     public static func checkSignature(_ tx: Transaction) throws(RuleError) {

@@ -6,6 +6,8 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidHex(what: String)
     /// Text that should be standard base64 was not.
     case invalidBase64(what: String)
+    /// Bytes that should encode a group element or a reduced scalar do not.
+    case invalidEncoding(what: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(what) is not valid hex"
         case .invalidBase64(let what):
             "\(what) is not valid base64"
+        case .invalidEncoding(let what):
+            "\(what) is not a valid encoding"
         }
     }
 }

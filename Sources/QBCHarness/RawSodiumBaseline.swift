@@ -112,6 +112,22 @@ public enum RawSodiumBaseline {
         return rate(count, since: start)
     }
 
+    /// Raw ristretto255 variable-base scalar multiplications per second, one thread.
+    public static func ristrettoScalarMultPerSecond(count: Int) -> Double {
+        requireSodium()
+        var scalar = [UInt8](repeating: 0, count: 32)
+        var point = [UInt8](repeating: 0, count: 32)
+        crypto_core_ristretto255_scalar_random(&scalar)
+        crypto_scalarmult_ristretto255_base(&point, scalar)
+        var out = [UInt8](repeating: 0, count: 32)
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<count {
+            crypto_scalarmult_ristretto255(&out, scalar, point)
+            point = out
+        }
+        return rate(count, since: start)
+    }
+
     private static func rate(_ count: Int, since start: UInt64) -> Double {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return Double(count) / max(elapsed, 1e-9)

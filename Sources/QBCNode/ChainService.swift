@@ -268,14 +268,11 @@ public actor ChainService {
     public static let maxBranchTransactions = 200_000
 
     static func mayNotWait(_ tx: Transaction, rules: ChainRules) -> RuleError {
-        let role = tx.contentType == MembershipChange.contentType ? "admin" : "writer"
-        return RuleError(.notAuthorized, "sender \(tx.sender.hex) does not hold the \(role) role on chain \(rules.name)")
+        RuleError(.notAuthorized, "sender \(tx.sender.hex) does not hold the \(tx.senderRole) role on chain \(rules.name)")
     }
 
-    /// Writers may have transactions waiting; admins may have membership changes waiting.
-    static func mayWait(_ tx: Transaction, membership: Membership) -> Bool {
-        membership.holds(tx.sender, tx.contentType == MembershipChange.contentType ? .admin : .writer)
-    }
+    /// Writers may have transactions waiting, admins membership changes, readers read keys.
+    static func mayWait(_ tx: Transaction, membership: Membership) -> Bool { membership.holds(tx.sender, tx.senderRole) }
 
     /// Returns the ids of confirmed transactions dropped while they were being stored (their
     /// sender lost its role); others missing from the mempool were committed meanwhile.

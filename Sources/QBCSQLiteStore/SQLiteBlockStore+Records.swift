@@ -11,11 +11,11 @@ extension SQLiteBlockStore {
     static func insert(_ events: [MemberEvent], chain: ChainID, height: UInt64, in db: Database) throws {
         guard !events.isEmpty else { return }
         let insert = try db.cachedStatement(
-            sql: "INSERT INTO member_event (chain, height, position, change, member, roles) VALUES (?, ?, ?, ?, ?, ?)")
+            sql: "INSERT INTO member_event (chain, height, position, change, member, roles, read_key) VALUES (?, ?, ?, ?, ?, ?, ?)")
         for event in events {
             try insert.execute(arguments: [
                 Data(chain.bytes), Int64(clamping: height), event.position, Data(event.change.bytes), Data(event.member.bytes),
-                Int(event.roles.rawValue),
+                Int(event.roles.rawValue), event.readKey.map { Data($0.bytes) },
             ])
         }
     }
@@ -23,7 +23,7 @@ extension SQLiteBlockStore {
     public func memberEvents(chain: ChainID, atOrBelow height: UInt64) async throws(StorageError) -> [MemberEvent] {
         try await read { db in
             try Row.fetchAll(
-                db, sql: "SELECT change, member, roles, position FROM member_event WHERE chain = ? AND height <= ? ORDER BY height, position",
+                db, sql: "SELECT change, member, roles, position, read_key FROM member_event WHERE chain = ? AND height <= ? ORDER BY height, position",
                 arguments: [Data(chain.bytes), Int64(clamping: height)]
             ).map(Self.memberEvent)
         }
@@ -32,7 +32,7 @@ extension SQLiteBlockStore {
     public func memberHistory(chain: ChainID, limit: Int) async throws(StorageError) -> [(height: UInt64, event: MemberEvent)] {
         try await read { db in
             try Row.fetchAll(
-                db, sql: "SELECT height, change, member, roles, position FROM member_event WHERE chain = ? ORDER BY height DESC, position DESC LIMIT ?",
+                db, sql: "SELECT height, change, member, roles, position, read_key FROM member_event WHERE chain = ? ORDER BY height DESC, position DESC LIMIT ?",
                 arguments: [Data(chain.bytes), max(0, limit)]
             ).reversed().map { row in
                 let height: Int64 = row["height"]
@@ -45,9 +45,11 @@ extension SQLiteBlockStore {
         let change: Data = row["change"]
         let member: Data = row["member"]
         let roles: Int = row["roles"]
+        let readKey: Data? = row["read_key"]
         return MemberEvent(
             change: Hash(unchecked: Array(change)), member: PublicKey(unchecked: Array(member)),
-            roles: Role(rawValue: UInt8(truncatingIfNeeded: roles)), position: row["position"])
+            roles: Role(rawValue: UInt8(truncatingIfNeeded: roles)), position: row["position"],
+            readKey: readKey.flatMap { try? RistrettoPoint(validating: Array($0)) })
     }
 
     public func appliedChanges(_ ids: [Hash], chain: ChainID, atOrBelow height: UInt64) async throws(StorageError) -> Set<Hash> {

@@ -61,6 +61,8 @@ extension SQLiteBlockStore {
         }
         // The event stream's log, filled in for every Quant stored before it (events.md).
         migrator.registerMigration("v6-events") { db in try backfillEvents(db) }
+        // Read keys (anonymous reads): a registration is a member event that sets one.
+        migrator.registerMigration("v7-read-keys") { db in try db.execute(sql: "ALTER TABLE member_event ADD COLUMN read_key BLOB") }
         return migrator
     }
 }

@@ -11,7 +11,7 @@ extension ChainController {
     /// whole history; without either it starts now.
     func events(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
         let chain = try chain(context)
-        let reader = try gate.admit(request, to: chain, now: clock.now())
+        let access = try gate.admit(request, to: chain, now: clock.now())
         var filter = EventFilter()
         if let sender = request.uri.queryParameters.get("sender") {
             guard let key = try? PublicKey(hex: sender) else { throw APIError(.badRequest, "malformed", "sender must be a public key (64 hex digits)") }
@@ -44,7 +44,7 @@ extension ChainController {
             throw APIError(.serviceUnavailable, "too_many_subscribers", "this node serves \(SubscriberCount.maximum) event streams at most; retry later")
         }
         let stream = EventStream(
-            chain: chain, store: store, recent: recentEvents.of(chain, store: store), finalDepth: depth, filter: filter, reader: reader)
+            chain: chain, store: store, recent: recentEvents.of(chain, store: store), finalDepth: depth, filter: filter, access: access)
         let subscribers = self.subscribers
         return Response(
             status: .ok, headers: [.contentType: EventStreamFormat.contentType, .cacheControl: "no-cache"],

@@ -44,7 +44,7 @@ extension ChainController {
     /// on this node, in one request. Readers-only chains answer for their name and id only: a
     /// hit on their content would tell a stranger it exists.
     func search(_ request: Request) async throws -> Response {
-        let query = (request.uri.queryParameters.get("q") ?? "").trimmingCharacters(in: .whitespaces)
+        let query = (request.uri.queryParameters.get("q") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !query.isEmpty, query.utf8.count <= 128 else {
             throw APIError(.badRequest, "malformed", "search takes ?q= with a transaction id or Quant hash (64 hex digits), a height, or a chain name")
         }

@@ -29,6 +29,10 @@ struct ChainController: Sendable {
             router.get("\(prefix)/chain") { request, context in try await page(request, context) }
             router.get("\(prefix)/headers") { request, context in try await headerPage(request, context) }
             router.get("\(prefix)/governance") { request, context in try await governance(request, context) }
+            router.get("\(prefix)/read-keys") { _, context in
+                let chain = try chain(context)
+                return JSONResponse.make(ReadKeySetJSON(chain: chain.id, height: await chain.stats().height, set: chain.membership.readKeySet))
+            }
             router.get("\(prefix)/quants/:ref") { request, context in try await quant(request, context) }
             router.get("\(prefix)/tx/:id") { request, context in try await transaction(request, context) }
             router.get("\(prefix)/stats") { _, context in try await stats(try chain(context)) }

@@ -96,9 +96,9 @@ struct EventStream {
     /// Quants on top of one before it is called final: 0 under BFT, `api.finalDepth` otherwise.
     let finalDepth: UInt64
     let filter: EventFilter
-    /// On a readers-only chain, the reader whose proof opened the stream: checked again before
-    /// every page, so a reader removed from the chain stops receiving.
-    let reader: PublicKey?
+    /// On a readers-only chain, what opened the stream: checked again before every page, so a
+    /// reader removed from the chain stops receiving (an anonymous reader: any change of the key set).
+    let access: ReadAccess
     static let pageSize = 256
     /// A consumer that has caught up once and then falls this many events behind is cut off.
     static let maxLiveLag: UInt64 = 4096
@@ -142,9 +142,8 @@ struct EventStream {
                     resume: cursor.id, message: "the node is shutting down; reconnect from the resume cursor")))
                 return
             }
-            if let reader, !chain.membership.holds(reader, .reader) {
-                try await writer.write(EventStreamFormat.frame(id: nil, event: "cutoff", data: EventCutoffJSON(
-                    resume: cursor.id, message: "\(reader.hex) is no longer a reader of chain \(chain.rules.name)")))
+            if let lost = access.lost(on: chain) {
+                try await writer.write(EventStreamFormat.frame(id: nil, event: "cutoff", data: EventCutoffJSON(resume: cursor.id, message: lost)))
                 return
             }
             var page = try await recent.events(after: cursor.sequence, limit: Self.pageSize)

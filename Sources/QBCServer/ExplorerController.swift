@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -18,6 +19,14 @@ struct ExplorerController {
         router.get("/ui/:file") { request, context in try Self.serve(context.parameters.get("file") ?? "", request) }
     }
 
+    /// `If-None-Match`: a list of tags, weak (`W/`) or strong, or `*` (RFC 9110, weak comparison).
+    static func matches(_ header: String, _ tag: String) -> Bool {
+        header.split(separator: ",").contains { item in
+            let candidate = item.trimmingCharacters(in: .whitespaces)
+            return candidate == "*" || candidate == tag || candidate == "W/" + tag
+        }
+    }
+
     static func serve(_ name: String, _ request: Request) throws -> Response {
         guard let asset = ExplorerAssets.named(name) else {
             throw APIError(.notFound, "not_found", "the explorer has no file \(name); open /ui")
@@ -28,7 +37,7 @@ struct ExplorerController {
             .contentSecurityPolicy: policy, .xContentTypeOptions: "nosniff",
         ]
         if let referrer = HTTPField.Name("Referrer-Policy") { headers[referrer] = "no-referrer" }
-        if request.headers[.ifNoneMatch] == tag { return Response(status: .notModified, headers: headers) }
+        if let wanted = request.headers[.ifNoneMatch], matches(wanted, tag) { return Response(status: .notModified, headers: headers) }
         headers[.contentLength] = String(asset.bytes.count)
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: asset.bytes)))
     }

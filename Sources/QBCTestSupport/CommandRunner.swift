@@ -54,6 +54,19 @@ public enum CommandRunner {
     }
 }
 
+extension CommandRunner {
+    /// `qbc` on a thread of its own: a command that runs for seconds (a browser, a Leap it waits
+    /// for) must not hold one of the two cooperative threads every other test needs meanwhile.
+    public static func qbcOffPool(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) async throws -> Result {
+        try await onOwnThread { Swift.Result { try qbc(arguments, environment: environment, directory: directory) } }.get()
+    }
+
+    /// Any program on a thread of its own (see `qbcOffPool`).
+    public static func runOffPool(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+        try await onOwnThread { Swift.Result { try run(executable, arguments, environment: environment) } }.get()
+    }
+}
+
 /// Runs blocking work (sockets, a child process) on a thread of its own. Swift's cooperative pool
 /// has one thread per core, and other tests hold it for seconds while their nodes start and stop:
 /// longer than the node's 10 s body pause, which once made a test's "trickle" turn into a pause on

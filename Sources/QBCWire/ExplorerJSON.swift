@@ -128,3 +128,33 @@ public struct SearchJSON: Codable, Sendable {
         self.results = results
     }
 }
+
+/// `GET /chains/{id}/read-keys`: the key set anonymous proofs are made over, at the tip.
+public struct ReadKeySetJSON: Codable, Sendable {
+    public let chain: String
+    public let height: UInt64
+    /// The set's hash, sent back as `QBC-Key-Set` with a proof.
+    public let set: String
+    /// The read keys (ristretto255, hex), in the order a proof lists them.
+    public let keys: [String]
+
+    public init(chain: ChainID, height: UInt64, set: ReadKeySet) {
+        self.chain = chain.hex
+        self.height = height
+        self.set = set.hash.hex
+        keys = set.keys.map(\.hex)
+    }
+
+    /// The set, checked: every key a valid point, and the hash the node named.
+    public func readKeySet() throws(WireError) -> ReadKeySet {
+        var points = [RistrettoPoint]()
+        for key in keys.prefix(AnonymousRead.maxKeys + 1) {
+            do { points.append(try RistrettoPoint(validating: try Hex.decode(key, what: "read key"))) } catch {
+                throw .malformed("read key \(key) is not a ristretto255 point")
+            }
+        }
+        let decoded = ReadKeySet(points)
+        guard decoded.hash.hex == set, decoded.keys.count == keys.count else { throw .malformed("the read key set does not match its hash") }
+        return decoded
+    }
+}

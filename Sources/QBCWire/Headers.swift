@@ -9,4 +9,8 @@ public enum QBCHeader {
     public static let reader = "QBC-Reader"
     public static let nonce = "QBC-Nonce"
     public static let proof = "QBC-Proof"
+    /// An anonymous read (`qbc/anon-read/v1`): the hash of the key set the proof was made over
+    /// (hex) and the one-of-n proof (standard base64), with `QBC-Nonce`.
+    public static let keySet = "QBC-Key-Set"
+    public static let anonymousProof = "QBC-Anonymous-Proof"
 }

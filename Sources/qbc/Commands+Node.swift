@@ -113,11 +113,16 @@ struct TxGet: AsyncParsableCommand {
     @Argument(help: "The transaction id (64 hex digits).") var id: String
     @OptionGroup var node: NodeOptions
     @Option(name: .long, help: "A chain id or name; default: the node's default chain.") var chain: String?
+    @OptionGroup var read: ReaderOptions
 
     func run() async throws {
         guard (try? Hash(hex: id)) != nil else { throw CLIError("the transaction id must be 64 hex digits") }
         let client = try node.client(chain: chain)
-        let lookup = try await callNode { try await client.transaction(id) }
+        let reader = try read.load()
+        let lookup = try await callNode {
+            guard let reader else { return try await client.transaction(id) }
+            return try await client.provenRead("/tx/\(id)", reader: reader, anonymous: read.anonymous, as: TransactionLookupJSON.self)
+        }
         print(Self.describe(lookup))
     }
 
@@ -180,10 +185,15 @@ struct ChainCommand: AsyncParsableCommand {
     @Option(name: .long, help: "First height.") var from: UInt64 = 1
     @Option(name: .long, help: "Quants per page (1-1000).") var limit: Int = 20
     @Option(name: .long, help: "A chain id or name; default: the node's default chain.") var chain: String?
+    @OptionGroup var read: ReaderOptions
 
     func run() async throws {
         let client = try node.client(chain: chain)
-        printJSON(try await callNode { try await client.page(from: from, limit: limit) })
+        let reader = try read.load()
+        printJSON(try await callNode {
+            guard let reader else { return try await client.page(from: from, limit: limit) }
+            return try await client.provenRead("/chain?from=\(from)&limit=\(limit)", reader: reader, anonymous: read.anonymous, as: ChainPageJSON.self)
+        })
     }
 }
 

@@ -53,13 +53,12 @@ struct ExportCommand: AsyncParsableCommand {
     @OptionGroup var node: NodeOptions
     @Option(name: .long, help: "The chain (id or name); default the node's first chain.") var chain: String?
     @Option(name: .long, help: "The archive to create (never replaced).") var out: String
-    @Option(name: .long, help: "A reader's key file, for a readers-only chain.") var reader: String?
-    @OptionGroup var passphrase: PassphraseOptions
+    @OptionGroup var read: ReaderOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let client = try node.client(chain: chain)
-        let readerKey = try reader.map { try KeyOptions.load($0, passphrase: passphrase) }
+        let readerKey = try read.load()
         let bang = try await callNode { try await client.bang() }
         let writer: ChainArchive.Writer
         do { writer = try ChainArchive.Writer(path: out, bang: bang) } catch { throw CLIError("\(error)") }
@@ -67,7 +66,9 @@ struct ExportCommand: AsyncParsableCommand {
         var (quants, transactions) = (0, 0)
         while let from = next {
             let page = try await callNode {
-                if let readerKey { return try await client.provenRead("/chain?from=\(from)&limit=1000", reader: readerKey, as: ChainPageJSON.self) }
+                if let readerKey {
+                    return try await client.provenRead("/chain?from=\(from)&limit=1000", reader: readerKey, anonymous: read.anonymous, as: ChainPageJSON.self)
+                }
                 return try await client.page(from: from, limit: 1000)
             }
             for json in page.quants {

@@ -85,6 +85,8 @@ struct UnlockCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A key file to unlock with (repeatable: threshold locks need k).") var key: [String] = []
     @OptionGroup var passphrase: PassphraseOptions
     @Option(name: .long, help: "Unlock a passphrase lock with the first line of this file.") var lockPassphraseFile: String?
+    @Flag(name: .long, help: "With --tx on a readers-only chain: prove only that you are one of its readers, not which.")
+    var anonymous = false
 
     func run() async throws {
         let keys = try key.map { try KeyOptions.load($0, passphrase: passphrase) }
@@ -109,7 +111,7 @@ struct UnlockCommand: AsyncParsableCommand {
         let lookup: TransactionLookupJSON
         do { lookup = try await client.transaction(id) } catch let error as NodeClientError where error.code == "proof_required" {
             guard let reader = keys.first else { throw CLIError("\(error.message); give a reader's --key") }
-            lookup = try await callNode { try await client.provenRead("/tx/\(id)", reader: reader, as: TransactionLookupJSON.self) }
+            lookup = try await callNode { try await client.provenRead("/tx/\(id)", reader: reader, anonymous: anonymous, as: TransactionLookupJSON.self) }
         } catch let error as NodeClientError {
             throw CLIError(error)
         }

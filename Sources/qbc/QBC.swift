@@ -12,7 +12,7 @@ struct QBC: AsyncParsableCommand {
             NodeCommand.self, Register.self, Keygen.self, Key.self, Tx.self, LeapCommand.self, ChainCommand.self, StatsCommand.self,
             BangCommand.self, ForkCommand.self, MemberCommand.self, LockCommand.self, UnlockCommand.self, Bench.self, SimCommand.self,
             BackupCommand.self, RestoreCommand.self, ExportCommand.self, ImportCommand.self, WatchCommand.self,
-            ChainsCommand.self, PeersCommand.self,
+            ChainsCommand.self, PeersCommand.self, ReadKeyCommand.self,
         ]
     )
 

@@ -18,19 +18,18 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Resume after this event id (N or N:H); 0 for the whole history.") var from: String?
     @Option(name: .long, help: "Only transactions signed by this public key (hex).") var sender: String?
     @Option(name: .long, help: "Only transactions of this content type.") var contentType: String?
-    @Option(name: .long, help: "A reader's key file, for a readers-only chain.") var reader: String?
+    @OptionGroup var read: ReaderOptions
     @Option(name: .long, help: "Stop after this many events.") var maxEvents: Int?
-    @OptionGroup var passphrase: PassphraseOptions
 
     func run() async throws {
         let client = try node.client(chain: chain)
-        let readerKey = try reader.map { try KeyOptions.load($0, passphrase: passphrase) }
+        let readerKey = try read.load()
         var cursor = from
         var printed = 0
         var failures = 0
         while true {
             do {
-                for try await event in client.events(from: cursor, sender: sender, contentType: contentType, reader: readerKey) {
+                for try await event in client.events(from: cursor, sender: sender, contentType: contentType, reader: readerKey, anonymous: read.anonymous) {
                     failures = 0
                     if event.event == "cutoff" {
                         // The node asks to resume from a cursor: do so.

@@ -26,30 +26,22 @@ import Testing
             node = try await NodeProcess.start(
                 dataDirectory: dir.file("data"), arguments: ["--config", "config/dev.json", "--leap-interval-ms", "300"])
             // The vault's members are the dev chain's admin, writer, reader and this node (node1).
-            let spec = """
-                {"name": "vault", "readAccess": "readers", "consensus": {"engine": "pow", "difficultyBits": 2},
-                 "members": [{"key": "f7fdc2532044421feb0a3205494d3c7b517e9b1a88565dbed8c1b3fe97bcf999", "roles": ["admin"]},
-                             {"key": "a0644396b3294a598c2ae958f5eaeffd1aa45f56c7582e70495665ddba97a8c7", "roles": ["writer"]},
-                             {"key": "\(Self.reader)", "roles": ["reader"]},
-                             {"key": "13fb207994a537d14ebb012a868fadc72b30fef04ced1ca29847337a809ba2ec", "roles": ["node"]}]}
-                """
-            try spec.write(toFile: dir.file("vault.json"), atomically: true, encoding: .utf8)
+            _ = try await AnonymousReadTests.Vault.bang("vault", on: node, in: dir)
             let (admin, writer) = (NodeProcess.demoKey("admin"), NodeProcess.demoKey("writer1"))
-            try Self.qbc(node, ["bang", "--key", admin, "--spec", dir.file("vault.json")])
-            try Self.qbc(node, ["member", "add", "--key", admin, "--member", Self.writer2, "--role", "reader"])
-            locked = try Self.qbc(node, [
+            try await Self.qbc(node, ["member", "add", "--key", admin, "--member", Self.writer2, "--role", "reader"])
+            locked = try await Self.qbc(node, [
                 "tx", "submit", "--key", writer, "--data", #"{"secret":"\#(Self.secret)"}"#, "--lock-to", NodeProcess.demoKey("reader"),
                 "--wait", "committed",
             ])
             // No --wait: waiting reads the chain, which needs a reader's proof.
-            hidden = try Self.qbc(node, ["tx", "submit", "--chain", "vault", "--key", writer, "--data", #"{"v":1}"#])
-            for n in 1...3 { try Self.qbc(node, ["tx", "submit", "--key", writer, "--data", #"{"order":\#(n)}"#, "--wait", "committed"]) }
+            hidden = try await Self.qbc(node, ["tx", "submit", "--chain", "vault", "--key", writer, "--data", #"{"v":1}"#])
+            for n in 1...3 { try await Self.qbc(node, ["tx", "submit", "--key", writer, "--data", #"{"order":\#(n)}"#, "--wait", "committed"]) }
         }
 
         /// Runs a qbc command against the node; its first output line (an id, for tx submit).
         @discardableResult
-        static func qbc(_ node: LocalNode, _ arguments: [String]) throws -> String {
-            let run = try CommandRunner.qbc(arguments, environment: ["QBC_NODE": node.url], directory: NodeProcess.repositoryRoot)
+        static func qbc(_ node: LocalNode, _ arguments: [String]) async throws -> String {
+            let run = try await CommandRunner.qbcOffPool(arguments, environment: ["QBC_NODE": node.url], directory: NodeProcess.repositoryRoot)
             guard run.status == 0 else { throw CommandFailed(command: arguments.joined(separator: " "), output: run.stderr) }
             return String(run.stdout.split(separator: "\n").first ?? "")
         }
@@ -142,7 +134,7 @@ import Testing
     @Test func thePagesWorkInARealBrowser() async throws {
         let scene = try await Scene()
         let screenshot = ProcessInfo.processInfo.environment["QBC_EXPLORER_SCREENSHOT"] ?? scene.dir.file("explorer.png")
-        let check = try CommandRunner.run("/usr/bin/env", [
+        let check = try await CommandRunner.runOffPool("/usr/bin/env", [
             "python3", NodeProcess.repositoryRoot + "/Tests/browser/explorer_check.py", "--node", scene.node.url,
             "--chain", scene.node.chainID, "--seed", try NodeCommandTests.seed(of: "writer1"), "--locked-tx", scene.locked,
             "--secret", Scene.secret, "--readers-only", "vault", "--screenshot", screenshot,

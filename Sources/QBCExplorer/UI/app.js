@@ -40,7 +40,10 @@ async function render() {
     let parts;
     try { parts = match.slice(1).map(decodeURIComponent); } catch { break; }
     try { await view(parts, main, page); } catch (error) {
-      if (!page.left) main.append(explain(error));
+      if (!page.left) {
+        main.replaceChildren(el("h1", {}, error?.status === 401 ? "Readers only" : "Not available"), explain(error),
+          el("p", {}, el("a", { href: "#/" }, "See every chain.")));
+      }
     }
     return;
   }
@@ -51,6 +54,10 @@ async function render() {
 async function searchView([query], main, page) {
   const text = query.trim();
   main.append(el("h1", {}, "Search"), el("p", { class: "muted" }, `Looking for “${text}”…`));
+  if (new TextEncoder().encode(text).length > 128) {
+    main.lastChild.replaceWith(el("p", { class: "notice" }, "That is longer than anything search finds (at most 128 bytes)."));
+    return;
+  }
   const found = (await api(`/search?q=${encodeURIComponent(text)}`)).results;
   // A height names a Quant on every chain that tall: the one the reader was looking at first.
   const hit = found.find((h) => h.chain === context.chain) ?? found[0];
@@ -82,7 +89,10 @@ document.getElementById("search").addEventListener("submit", (event) => {
   const input = document.getElementById("search-input");
   const query = input.value.trim();
   input.value = "";
-  if (query) location.hash = `#/search/${encodeURIComponent(query)}`;
+  if (!query) return;
+  const target = `#/search/${encodeURIComponent(query)}`;
+  // The same search again changes no hash, so no hashchange would run it.
+  if (location.hash === target) render(); else location.hash = target;
 });
 window.addEventListener("hashchange", render);
 nodeLine();

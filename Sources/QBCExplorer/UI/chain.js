@@ -22,7 +22,7 @@ function chainFacts(stats, bang) {
     ["Chain id", hex(stats.chain)],
     ["Engine", stats.engine + (stats.engine === "pow" ? ` (difficulty ${stats.difficultyBits} bits)` : "")],
     ["Height", count(stats.height)],
-    ["Tip", stats.height > 0 ? el("a", { href: quantLink(stats.chain, stats.tipHash) }, short(stats.tipHash)) : "the Bang"],
+    ["Tip", stats.height === 0 ? "the Bang" : stats.readersOnly ? short(stats.tipHash) : el("a", { href: quantLink(stats.chain, stats.tipHash) }, short(stats.tipHash))],
     ["Tip age", stats.height > 0 ? age(stats.tipTimestamp) : "—"],
     ["Final up to", stats.finalHeight !== undefined ? count(stats.finalHeight) : undefined],
     ["Transactions", count(stats.transactions)],
@@ -124,7 +124,9 @@ export async function chainView([id], main, page) {
   page.every(2000, async () => factsBox.replaceChildren(chainFacts(await api(`${chainPath(id)}/stats`), bang)));
   main.append(el("h2", {}, "Fork lineage"), lineage(stats, bang, chains));
   if (stats.readersOnly) {
+    // Who may do what is public; what the chain holds is not.
     main.append(explain(new APIError(401, "proof_required", "")));
+    await membership(main, stats.chain);
     return;
   }
   const status = el("span", { class: "live" }, "connecting…");

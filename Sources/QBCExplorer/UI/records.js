@@ -41,14 +41,41 @@ export async function quantView([chain, ref], main) {
     quant.transactions.length > listed ? el("p", { class: "muted" }, `The first ${count(listed)} of ${count(quant.transactions.length)} are listed.`) : null);
 }
 
-/** A payload as a reader wants it: JSON indented, text as text, anything else as hex. */
+/** Characters of a payload shown at most: a writer must not be able to freeze a reader's page. */
+const shownText = 256 * 1024;
+
+/** The deepest nesting of arrays and objects in JSON text (outside strings). */
+function depth(text) {
+  let deepest = 0, level = 0, inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) { if (c === "\\") i++; else if (c === '"') inString = false; continue; }
+    if (c === '"') inString = true;
+    else if (c === "[" || c === "{") deepest = Math.max(deepest, ++level);
+    else if (c === "]" || c === "}") level--;
+  }
+  return deepest;
+}
+
+/** Text cut to `shownText` characters, saying so. */
+function bounded(text) {
+  return text.length <= shownText ? text : `${text.slice(0, shownText)}\n… (${count(text.length - shownText)} more characters not shown)`;
+}
+
+/** A payload as a reader wants it: JSON indented (flat when deeply nested), text as text, anything else as hex. */
 function payloadView(tx) {
   const bytes = bytesOf(tx.payload);
-  const type = tx.contentType.toLowerCase();
+  // Media types are case-insensitive and may carry parameters (application/json; charset=utf-8).
+  const type = tx.contentType.split(";")[0].trim().toLowerCase();
   const text = () => new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   try {
-    if (type === "application/json" || type.endsWith("+json")) return el("pre", { class: "json", id: "payload" }, JSON.stringify(JSON.parse(text()), null, 2));
-    if (type.startsWith("text/")) return el("pre", { id: "payload" }, text());
+    if (type === "application/json" || type.endsWith("+json")) {
+      const raw = text();
+      const value = JSON.parse(raw);
+      // Indenting 500 levels deep turns 64 KB into 33 MB: past 32 levels it is shown flat.
+      return el("pre", { class: "json", id: "payload" }, bounded(depth(raw) > 32 ? JSON.stringify(value) : JSON.stringify(value, null, 2)));
+    }
+    if (type.startsWith("text/")) return el("pre", { id: "payload" }, bounded(text()));
   } catch { /* not what its type says: shown as bytes */ }
   const shownBytes = bytes.slice(0, 512);
   const dump = Array.from(shownBytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
