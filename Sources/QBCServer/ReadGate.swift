@@ -17,6 +17,11 @@ final class ReadGate: Sendable {
     static let capacity = 100_000
     private let authenticator = MessageAuthenticator()
     private let redeemed = Mutex<[[UInt8]: Timestamp]>([:])
+    /// Anonymous proofs being checked now. A proof over n keys costs 2n scalar multiplications
+    /// (20 ms for 256 keys) and anyone with a free challenge can send one, so at most half the
+    /// cores check them at a time; past that a request gets 503 at once (network.md, "Bounds").
+    private let anonymousChecks = Atomic<Int>(0)
+    static let anonymousCheckSlots = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
 
     /// Layout of a nonce (32 bytes): expiry (u64 milliseconds), 8 random bytes, 16 bytes of
     /// HMAC-SHA-512-256 over `qbc/challenge/v1`, the chain id, the expiry and the random bytes.
@@ -102,6 +107,16 @@ final class ReadGate: Sendable {
                 ? "chain \(chain.rules.name) has no registered read keys: readers register one with qbc read-key register"
                 : "chain \(chain.rules.name) has \(set.keys.count) read keys; an anonymous proof covers at most \(AnonymousRead.maxKeys)")
         }
+        guard claimed == set.hash else {
+            throw APIError(.conflict, "stale_key_set", "the proof was made over another key set than chain \(chain.rules.name)'s now (\(set.hash.hex)): GET its /read-keys and prove again")
+        }
+        guard anonymousChecks.add(1, ordering: .acquiring).newValue <= Self.anonymousCheckSlots else {
+            anonymousChecks.subtract(1, ordering: .releasing)
+            var busy = APIError(.serviceUnavailable, "busy", "this node checks \(Self.anonymousCheckSlots) anonymous proof(s) at a time; retry in a moment")
+            busy.headers[.retryAfter] = "1"
+            throw busy
+        }
+        defer { anonymousChecks.subtract(1, ordering: .releasing) }
         do throws(AnonymousRead.Refusal) {
             try AnonymousRead.check(
                 proof, claimed: claimed, set: set, chain: chain.id, nonce: nonce, method: request.method.rawValue, path: request.uri.string)

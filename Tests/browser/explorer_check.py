@@ -102,6 +102,17 @@ def main():
             fail(f"the JSON payload is not shown pretty-printed: {page.inner_text('#payload')}")
         ok("a JSON payload is shown pretty-printed")
 
+        # A writer's deeply nested JSON must not blow up a reader's page (indented, 1 KB became 0.5 MB).
+        deep = sign_transaction(bytes.fromhex(args.seed), bytes.fromhex(chain), b"[" * 500 + b"0" + b"]" * 500)
+        submit(node, deep)
+        committed(node, chain, deep["id"])
+        page.goto(f"{node}/ui#/chain/{chain}/tx/{deep['id']}")
+        page.wait_for_selector("#payload")
+        shown = len(page.inner_text("#payload"))
+        if shown > 300_000:
+            fail(f"a 1 KB payload nested 500 deep is shown as {shown} characters")
+        ok(f"deeply nested JSON is shown flat ({shown} characters)")
+
         page.goto(f"{node}/ui#/chain/{chain}/tx/{args.locked_tx}")
         page.wait_for_selector("#payload")
         if "Locked payload" not in page.inner_text("#payload"):

@@ -211,6 +211,20 @@ import Testing
         let headers = try await Self.headers(readers[137], path: "/chains/\(chain.hex)/mempool", node: node, chain: chain, set: set)
         #expect((headers["QBC-Anonymous-Proof"]?.utf8.count ?? 0) > 21_000)
         #expect(try await Self.get(node, "/chains/\(chain.hex)/mempool", headers).status == 200)
+
+        // Anyone with a free challenge can make the node check a proof (2n multiplications):
+        // checks run a few at a time and the rest are turned away at once, never queued.
+        var proofs = [[String: String]]()
+        for reader in readers.prefix(12) {
+            proofs.append(try await Self.headers(reader, path: "/chains/\(chain.hex)/mempool", node: node, chain: chain, set: set))
+        }
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for proof in proofs { group.addTask { try await Self.get(node, "/chains/\(chain.hex)/mempool", proof).status } }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses.allSatisfy { $0 == 200 || $0 == 503 }, "\(statuses)")
+        #expect(statuses.contains(200))
+        #expect(await client.isHealthy())
     }
 }
 
