@@ -46,6 +46,27 @@ import Testing
         #expect(register.status == 0 && register.stdout.contains("http://127.0.0.1:1"), "\(register.stderr)")
         let unknown = try qbc(["register", "--node", node.url, "--key", "keys-example/node2.key", "--address", "http://127.0.0.1:1", "--chain", "nope"])
         #expect(unknown.status == 1 && unknown.stderr.contains("neither a chain id"), "\(unknown.stderr)")
+
+        // The README's readers-only block, next, on the same node.
+        for step in [
+            ["bang", "--key", "keys-example/admin.key", "--spec", "config/vault.json"],
+            ["read-key", "register", "--chain", "vault", "--key", "keys-example/reader.key"],
+            ["read-key", "register", "--chain", "vault", "--key", "keys-example/writer2.key"],
+        ] {
+            let result = try qbc(step)
+            #expect(result.status == 0, "qbc \(step.joined(separator: " ")): \(result.stderr)")
+        }
+        let id = try qbc(["tx", "submit", "--chain", "vault", "--key", "keys-example/writer1.key", "--data", #"{"note":"for readers"}"#])
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        var read = [CommandRunner.Result]()
+        for _ in 0..<40 {
+            read = try [[], ["--anonymous"]].map { extra in
+                try qbc(["tx", "get", id, "--chain", "vault", "--reader", "keys-example/reader.key"] + extra)
+            }
+            if read.allSatisfy({ $0.status == 0 && $0.stdout.contains("committed") }) { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(read.count == 2 && read.allSatisfy { $0.status == 0 && $0.stdout.contains("committed") }, "\(read.map(\.stderr))")
     }
 
     /// `qbc bang`, `qbc member add|remove|list` and `qbc fork` against one node, as a user runs them.
