@@ -97,9 +97,19 @@ public struct NodeClient: Sendable {
     /// A read of a readers-only chain: fetches a challenge, proves for this exact request that it
     /// comes from `reader` (`qbc/read-proof/v1`) or, `anonymous`, from one of the chain's readers
     /// without saying which (`qbc/anon-read/v1`, over the chain's read keys), and sends it along.
+    /// A node busy checking anonymous proofs answers 503 `busy`: asked again, with a fresh proof,
+    /// up to three times a second apart (its `Retry-After`).
     public func provenRead<T: Decodable>(_ path: String, reader: SigningKey, anonymous: Bool = false, as type: T.Type) async throws -> T {
         let fullPath = chained(path)
-        return try await call("GET", fullPath, headers: try await proofHeaders(path: fullPath, reader: reader, anonymous: anonymous), as: type)
+        var attempt = 0
+        while true {
+            do {
+                return try await call("GET", fullPath, headers: try await proofHeaders(path: fullPath, reader: reader, anonymous: anonymous), as: type)
+            } catch let error as NodeClientError where anonymous && error.status == 503 && error.code == "busy" && attempt < 3 {
+                attempt += 1
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
     }
 
     /// The proof headers for one GET of `path` (with its chain prefix and query), from a fresh challenge.

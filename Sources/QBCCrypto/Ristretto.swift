@@ -9,11 +9,13 @@ public struct RistrettoPoint: FixedBytes {
     public let bytes: [UInt8]
     public init(unchecked bytes: [UInt8]) { self.bytes = bytes }
 
-    /// A canonical encoding of an element other than the identity (which no key may be).
+    /// A canonical encoding (RFC 9496) of an element other than the identity (which no key may be).
+    /// The top bit must be clear: libsodium before 1.0.19 ignores it, so without this check one
+    /// element would have two encodings here and one on newer nodes, which would split a chain.
     public init(validating bytes: [UInt8]) throws(CryptoError) {
         requireSodium()
         guard bytes.count == Self.byteCount else { throw .wrongLength(what: Self.name, expected: Self.byteCount, actual: bytes.count) }
-        guard crypto_core_ristretto255_is_valid_point(bytes) == 1, bytes.contains(where: { $0 != 0 }) else {
+        guard bytes[31] & 0x80 == 0, crypto_core_ristretto255_is_valid_point(bytes) == 1, bytes.contains(where: { $0 != 0 }) else {
             throw .invalidEncoding(what: Self.name)
         }
         self.bytes = bytes

@@ -11,7 +11,7 @@ extension ChainController {
     /// whole history; without either it starts now.
     func events(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
         let chain = try chain(context)
-        let access = try gate.admit(request, to: chain, now: clock.now())
+        let access = try await gate.admit(request, to: chain, now: clock.now(), source: context.source)
         var filter = EventFilter()
         if let sender = request.uri.queryParameters.get("sender") {
             guard let key = try? PublicKey(hex: sender) else { throw APIError(.badRequest, "malformed", "sender must be a public key (64 hex digits)") }

@@ -45,7 +45,7 @@ extension ChainController {
     func pagedHeaders(_ request: Request, _ context: QBCRequestContext) async throws
         -> (chain: ChainService, from: UInt64, headers: [StoredHeader])
     {
-        let chain = try readable(request, context)
+        let chain = try await readable(request, context)
         let from = UInt64(try Self.integer(request, "from", default: 1, range: 1...Int.max))
         let limit = try Self.integer(request, "limit", default: 100, range: 1...APILimits.maxPageQuants)
         return (chain, from, try await read { try await chain.reader.headers(chain: chain.id, from: from, limit: limit) })
@@ -53,7 +53,7 @@ extension ChainController {
 
     /// `GET /quants/{height-or-hash}`.
     func quant(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
-        let chain = try readable(request, context)
+        let chain = try await readable(request, context)
         let reference = context.parameters.get("ref") ?? ""
         let height: UInt64
         if let number = UInt64(reference) {

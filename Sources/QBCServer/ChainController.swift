@@ -57,9 +57,9 @@ struct ChainController: Sendable {
 
     /// The chain, for a route that reads its transactions: on a readers-only chain only with a
     /// valid proof of a reader's key.
-    func readable(_ request: Request, _ context: QBCRequestContext) throws -> ChainService {
+    func readable(_ request: Request, _ context: QBCRequestContext) async throws -> ChainService {
         let chain = try chain(context)
-        try gate.admit(request, to: chain, now: clock.now())
+        try await gate.admit(request, to: chain, now: clock.now(), source: context.source)
         return chain
     }
 
@@ -159,7 +159,7 @@ struct ChainController: Sendable {
     }
 
     func transaction(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
-        let chain = try readable(request, context)
+        let chain = try await readable(request, context)
         let id = try Self.hash(context.parameters.get("id"), what: "transaction id")
         if let stored = try await read({ try await chain.reader.transaction(id: id, limits: chain.rules.transactionLimits) }),
             stored.transaction.chain == chain.id
@@ -182,7 +182,7 @@ struct ChainController: Sendable {
     /// most 8 MiB) in admission order, read from the store so a full mempool costs the chain
     /// nothing to list.
     func mempool(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
-        let chain = try readable(request, context)
+        let chain = try await readable(request, context)
         let limit = try Self.integer(request, "limit", default: 100, range: 0...APILimits.maxMempoolListing)
         let stats = await chain.stats()
         let listed = limit == 0 ? [] : try await read {

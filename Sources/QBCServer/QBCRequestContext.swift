@@ -15,6 +15,9 @@ public struct QBCRequestContext: RequestContext, RemoteAddressRequestContext {
     /// Bulk `POST /inject` bodies may be large; each route collects with its own bound.
     public var maxUploadSize: Int { APILimits.maxRequestBytes }
 
+    /// Who is asking, as far as a fair share goes: the peer's IP address.
+    var source: String { remoteAddress?.ipAddress ?? "unknown" }
+
     /// True for 127.0.0.0/8 and ::1.
     var isLoopback: Bool {
         guard let ip = remoteAddress?.ipAddress else { return false }

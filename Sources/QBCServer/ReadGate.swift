@@ -17,11 +17,9 @@ final class ReadGate: Sendable {
     static let capacity = 100_000
     private let authenticator = MessageAuthenticator()
     private let redeemed = Mutex<[[UInt8]: Timestamp]>([:])
-    /// Anonymous proofs being checked now. A proof over n keys costs 2n scalar multiplications
-    /// (20 ms for 256 keys) and anyone with a free challenge can send one, so at most half the
-    /// cores check them at a time; past that a request gets 503 at once (network.md, "Bounds").
-    private let anonymousChecks = Atomic<Int>(0)
+    /// Anonymous proofs are checked at most half the cores at a time, fairly among callers.
     static let anonymousCheckSlots = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+    private let anonymousChecks = CheckQueue(slots: anonymousCheckSlots)
 
     /// Layout of a nonce (32 bytes): expiry (u64 milliseconds), 8 random bytes, 16 bytes of
     /// HMAC-SHA-512-256 over `qbc/challenge/v1`, the chain id, the expiry and the random bytes.
@@ -64,11 +62,12 @@ final class ReadGate: Sendable {
     /// (headers QBC-Reader, QBC-Nonce, QBC-Proof) or an anonymous one (QBC-Key-Set, QBC-Nonce,
     /// QBC-Anonymous-Proof). Other chains pass.
     @discardableResult
-    func admit(_ request: Request, to chain: ChainService, now: Timestamp) throws -> ReadAccess {
+    func admit(_ request: Request, to chain: ChainService, now: Timestamp, source: String) async throws -> ReadAccess {
         guard chain.rules.readersOnly else { return .open }
         func header(_ name: String) -> String? { request.headers.first { $0.name.canonicalName == name.lowercased() }?.value }
         if let proofText = header(QBCHeader.anonymousProof) {
-            return try admitAnonymous(proofText, keySet: header(QBCHeader.keySet), nonce: header(QBCHeader.nonce), request, chain, now: now)
+            return try await admitAnonymous(
+                proofText, keySet: header(QBCHeader.keySet), nonce: header(QBCHeader.nonce), request, chain, now: now, source: source)
         }
         guard let readerText = header(QBCHeader.reader), let nonceText = header(QBCHeader.nonce),
             let proofText = header(QBCHeader.proof)
@@ -93,8 +92,9 @@ final class ReadGate: Sendable {
     /// An anonymous proof (locks.md, "Anonymous reads"): checked over the chain's key set now,
     /// the same work for every key; nothing about the reader is kept or logged.
     private func admitAnonymous(
-        _ proofText: String, keySet: String?, nonce nonceText: String?, _ request: Request, _ chain: ChainService, now: Timestamp
-    ) throws -> ReadAccess {
+        _ proofText: String, keySet: String?, nonce nonceText: String?, _ request: Request, _ chain: ChainService, now: Timestamp,
+        source: String
+    ) async throws -> ReadAccess {
         guard let keySet, let claimed = try? Hash(hex: keySet), let nonceText, let nonce = try? Hex.decode(nonceText),
             proofText.utf8.count <= Self.maxAnonymousProofText, let proof = try? Base64.decode(proofText, what: "proof")
         else {
@@ -110,13 +110,12 @@ final class ReadGate: Sendable {
         guard claimed == set.hash else {
             throw APIError(.conflict, "stale_key_set", "the proof was made over another key set than chain \(chain.rules.name)'s now (\(set.hash.hex)): GET its /read-keys and prove again")
         }
-        guard anonymousChecks.add(1, ordering: .acquiring).newValue <= Self.anonymousCheckSlots else {
-            anonymousChecks.subtract(1, ordering: .releasing)
-            var busy = APIError(.serviceUnavailable, "busy", "this node checks \(Self.anonymousCheckSlots) anonymous proof(s) at a time; retry in a moment")
+        guard await anonymousChecks.enter(source: source) else {
+            var busy = APIError(.serviceUnavailable, "busy", "this node checks \(Self.anonymousCheckSlots) anonymous proof(s) at a time and had no turn for this one within 2 s; retry in a moment")
             busy.headers[.retryAfter] = "1"
             throw busy
         }
-        defer { anonymousChecks.subtract(1, ordering: .releasing) }
+        defer { anonymousChecks.leave() }
         do throws(AnonymousRead.Refusal) {
             try AnonymousRead.check(
                 proof, claimed: claimed, set: set, chain: chain.id, nonce: nonce, method: request.method.rawValue, path: request.uri.string)

@@ -15,6 +15,19 @@ import Testing
         #expect((try? RistrettoPoint(validating: Self.keys[0].bytes)) != nil)
     }
 
+    /// One element, one encoding (RFC 9496): the top bit set is refused although libsodium 1.0.18
+    /// would decode it as the same point; so is the identity, in any form.
+    @Test func onlyCanonicalEncodingsOfKeysAreTaken() {
+        var high = Self.keys[0].bytes
+        high[31] |= 0x80
+        #expect(throws: CryptoError.self) { try RistrettoPoint(validating: high) }
+        var identity = [UInt8](repeating: 0, count: 32)
+        #expect(throws: CryptoError.self) { try RistrettoPoint(validating: identity) }
+        identity[31] = 0x80
+        #expect(throws: CryptoError.self) { try RistrettoPoint(validating: identity) }
+        #expect(throws: CryptoError.self) { try RistrettoPoint(validating: [UInt8](repeating: 0xff, count: 32)) }
+    }
+
     @Test(arguments: [0, 2, 5])
     func anyMemberProvesAndTheProofVerifies(_ index: Int) throws {
         let proof = try #require(RingProof.prove(Self.secrets[index], at: index, among: Self.keys, context: Self.context))

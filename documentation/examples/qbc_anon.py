@@ -86,6 +86,13 @@ def canonical_nonzero(s: bytes) -> bool:
     return len(s) == 32 and int.from_bytes(s, "little") < int.from_bytes(ORDER, "little") and any(s)
 
 
+def valid_key(point: bytes) -> bool:
+    """A canonical encoding of a group element other than the identity (the top bit clear:
+    libsodium before 1.0.19 would ignore it)."""
+    return (len(point) == 32 and point[31] & 0x80 == 0 and any(point)
+            and _sodium.crypto_core_ristretto255_is_valid_point(point) == 1)
+
+
 def read_secret(seed: bytes) -> bytes:
     return hash_to_scalar(b"qbc/read-secret/v1\x00" + seed)
 
@@ -144,7 +151,7 @@ def prove(seed: bytes, keys: list, ctx: bytes, random=random_scalar) -> bytes:
 
 def verify(proof: bytes, keys: list, ctx: bytes) -> bool:
     n = len(keys)
-    if n == 0 or len(proof) != 64 * n:
+    if n == 0 or len(proof) != 64 * n or not all(valid_key(k) for k in keys):
         return False
     scalars = [proof[32 * i:32 * i + 32] for i in range(2 * n)]
     if not all(canonical_nonzero(s) for s in scalars):
@@ -167,6 +174,8 @@ def anonymous_read(url: str, seed: bytes, chain_hex: str, path: str):
     challenge = get_json(f"{url}/chains/{chain_hex}/challenge")
     keyset = get_json(f"{url}/chains/{chain_hex}/read-keys")
     keys = [bytes.fromhex(k) for k in keyset["keys"]]
+    if not all(valid_key(k) for k in keys):
+        raise SystemExit("the node's key set holds an invalid read key")
     set_hash = key_set_hash(keys)
     if set_hash.hex() != keyset["set"]:
         raise SystemExit("the node's key set does not hash to the set it names")
