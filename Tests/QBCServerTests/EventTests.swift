@@ -129,39 +129,41 @@ func decoded(_ event: ServerEvent) throws -> EventQuantJSON { try JSONDecoder().
     /// 1,000 consumers on one node while it admits and commits: each sees every Quant
     /// (`qbc bench events` measures their delay and what they cost admission).
     @Test func aThousandSubscribersUnderLoadEachSeeEveryQuant() async throws {
-        let t = try await TestNode(environment: ["QBC_MAX_CONNECTIONS": "2048"])
-        // Their own event loop, so the thousand streams do not slow the other tests' clients.
-        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(60)))
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1100)
-        let http = HTTPClient(eventLoopGroup: loops, configuration: configuration)
-        let client = NodeClient(baseURL: t.node.url, http: http)
-        let subscribers = 1000
-        let quants = 3
-        let outcome: Result<[Int], any Error>
-        do {
-            outcome = .success(try await withThrowingTaskGroup(of: Int.self) { group in
-                for _ in 0..<subscribers {
-                    let stream = client.events(from: "0")
-                    // A thousand connections on two cores shared with the rest of the suite: time enough.
-                    group.addTask { try await collect(stream, seconds: 90) { $0.filter { $0.event == "quant" }.count >= quants }.count }
-                }
-                let writer = try Keys.load("writer1")
-                for round in 0..<quants {
-                    _ = try await t.client.submit(batch: (0..<50).map { signed(#"{"round":\#(round),"i":\#($0)}"#, chain: t.chain, by: writer) })
-                    _ = try await t.client.leap()
-                }
-                var counts = [Int]()
-                for try await count in group { counts.append(count) }
-                return counts
-            })
-        } catch {
-            outcome = .failure(error)
+        try await HeavyTests.oneAtATime {
+            let t = try await TestNode(environment: ["QBC_MAX_CONNECTIONS": "2048"])
+            // Their own event loop, so the thousand streams do not slow the other tests' clients.
+            let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(60)))
+            configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1100)
+            let http = HTTPClient(eventLoopGroup: loops, configuration: configuration)
+            let client = NodeClient(baseURL: t.node.url, http: http)
+            let subscribers = 1000
+            let quants = 3
+            let outcome: Result<[Int], any Error>
+            do {
+                outcome = .success(try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<subscribers {
+                        let stream = client.events(from: "0")
+                        // A thousand connections on two cores shared with the rest of the suite: time enough.
+                        group.addTask { try await collect(stream, seconds: 90) { $0.filter { $0.event == "quant" }.count >= quants }.count }
+                    }
+                    let writer = try Keys.load("writer1")
+                    for round in 0..<quants {
+                        _ = try await t.client.submit(batch: (0..<50).map { signed(#"{"round":\#(round),"i":\#($0)}"#, chain: t.chain, by: writer) })
+                        _ = try await t.client.leap()
+                    }
+                    var counts = [Int]()
+                    for try await count in group { counts.append(count) }
+                    return counts
+                })
+            } catch {
+                outcome = .failure(error)
+            }
+            try await http.shutdown()
+            try await loops.shutdownGracefully()
+            let counts = try outcome.get()
+            #expect(counts.count == subscribers)
+            #expect(counts.allSatisfy { $0 >= quants })
         }
-        try await http.shutdown()
-        try await loops.shutdownGracefully()
-        let counts = try outcome.get()
-        #expect(counts.count == subscribers)
-        #expect(counts.allSatisfy { $0 >= quants })
     }
 }

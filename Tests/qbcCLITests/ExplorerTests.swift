@@ -132,15 +132,17 @@ import Testing
     /// a locked payload never in clear; search; a readers-only chain shows nothing. Writes the
     /// README's screenshot to `QBC_EXPLORER_SCREENSHOT` when set.
     @Test func thePagesWorkInARealBrowser() async throws {
-        let scene = try await Scene()
-        let screenshot = ProcessInfo.processInfo.environment["QBC_EXPLORER_SCREENSHOT"] ?? scene.dir.file("explorer.png")
-        let check = try await CommandRunner.runOffPool("/usr/bin/env", [
-            "python3", NodeProcess.repositoryRoot + "/Tests/browser/explorer_check.py", "--node", scene.node.url,
-            "--chain", scene.node.chainID, "--seed", try NodeCommandTests.seed(of: "writer1"), "--locked-tx", scene.locked,
-            "--secret", Scene.secret, "--readers-only", "vault", "--screenshot", screenshot,
-        ])
-        #expect(check.status == 0, "the browser check failed (make test-deps installs chromium and playwright):\n\(check.stdout)\(check.stderr)")
-        #expect(check.stdout.contains("ok   no console errors"))
-        #expect(FileManager.default.fileExists(atPath: screenshot))
+        try await HeavyTests.oneAtATime {
+            let scene = try await Scene()
+            let screenshot = ProcessInfo.processInfo.environment["QBC_EXPLORER_SCREENSHOT"] ?? scene.dir.file("explorer.png")
+            let check = try await CommandRunner.runOffPool("/usr/bin/env", [
+                "python3", NodeProcess.repositoryRoot + "/Tests/browser/explorer_check.py", "--node", scene.node.url,
+                "--chain", scene.node.chainID, "--seed", try NodeCommandTests.seed(of: "writer1"), "--locked-tx", scene.locked,
+                "--secret", Scene.secret, "--readers-only", "vault", "--screenshot", screenshot,
+            ])
+            #expect(check.status == 0, "the browser check failed (make test-deps installs chromium and playwright):\n\(check.stdout)\(check.stderr)")
+            #expect(check.stdout.contains("ok   no console errors"))
+            #expect(FileManager.default.fileExists(atPath: screenshot))
+        }
     }
 }
