@@ -254,7 +254,9 @@ import Testing
 
 /// Idle connections used to take every slot the node had: now the oldest idle ones are closed
 /// first, and one that never sends a request head is closed after its timeout.
-@Suite struct ConnectionFloodTests {
+/// One at a time: each floods the node's sockets or memory, and four at once on two cores (idle
+/// connections, a capped body pool, held bodies, a paused body) starved a node for over 20 s.
+@Suite(.serialized) struct ConnectionFloodTests {
     /// Opens `count` TCP connections to 127.0.0.1:`port` that never send anything.
     static func idleConnections(to port: Int, count: Int) -> [Int32] {
         var sockets = [Int32]()
@@ -412,7 +414,7 @@ import Testing
                 alive = await t.client.isHealthy(timeoutSeconds: 5)
                 if !alive { try await Task.sleep(for: .milliseconds(500)) }
             }
-            #expect(alive, "the node answers /health while it holds the bodies")
+            #expect(alive, "the node answers /health while it holds the bodies; its /proc stat: \(((try? String(contentsOfFile: "/proc/\(t.node.process.pid)/stat", encoding: .utf8)) ?? "gone").prefix(160))")
             let rss = try #require(t.node.residentBytes)
             #expect(rss < 600 << 20, "the node holds \(rss >> 20) MiB")
         }
