@@ -43,10 +43,25 @@ public enum TransactionRules {
         }
         // Media types are case-insensitive: QBC's own, which the rules treat specially, are taken
         // only as written, so no payload passes as one to a client without being checked as one.
-        let base = String(contentType.prefix { $0 != ";" }.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()).lowercased()
-        if reservedContentTypes.contains(base), contentType != base {
-            throw RuleError(.invalidContentType, "QBC's own content types are written exactly, lowercase and without parameters: \(base)")
+        if let reserved = disguisedReservedType(contentType) {
+            throw RuleError(.invalidContentType, "QBC's own content types are written exactly, lowercase and without parameters: \(reserved)")
         }
+    }
+
+    private static let reservedPrefix = Array("application/vnd.qbc.".utf8)
+
+    /// The QBC content type `contentType` names in another case or with parameters, or nil. Runs
+    /// for every transaction: the common case reads a few bytes and allocates nothing (a
+    /// `Character`-wise version of this cost a tenth of a node's CPU under load).
+    static func disguisedReservedType(_ contentType: String) -> String? {
+        // Printable ASCII only (checked above), where `| 0x20` lowercases letters and keeps `/` and `.`.
+        var bytes = contentType.utf8.drop { $0 == UInt8(ascii: " ") }.makeIterator()
+        for expected in reservedPrefix {
+            guard let byte = bytes.next(), byte | 0x20 == expected else { return nil }
+        }
+        let base = String(decoding: contentType.utf8.prefix { $0 != UInt8(ascii: ";") }.map { $0 | (($0 >= 0x41 && $0 <= 0x5A) ? 0x20 : 0) }, as: UTF8.self)
+        let trimmed = String(base.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+        return reservedContentTypes.contains(trimmed) && contentType != trimmed ? trimmed : nil
     }
 
     /// The content types whose payloads the rules read: lock envelopes, membership changes, read keys.

@@ -95,6 +95,16 @@ import Testing
                 try TransactionRules.checkContentType(bad)
             }
         }
+        // QBC's own types only as written: another case, parameters or spaces would pass a payload
+        // off as one to a client without the node checking it as one.
+        for disguised in ["APPLICATION/VND.QBC.LOCK", "application/vnd.qbc.lock; x=1", "application/vnd.qbc.lock ", " application/vnd.qbc.member",
+                          "Application/Vnd.Qbc.Read-Key"] {
+            #expect(throws: RuleError.self, "\(disguised)") { try TransactionRules.checkContentType(disguised) }
+        }
+        for fine in ["application/vnd.qbc.lock", "application/vnd.qbc.member", "application/vnd.qbc.read-key", "application/vnd.qbc.other",
+                     "APPLICATION/JSON", "application/vnd.qbc", "text/plain; charset=utf-8"] {
+            #expect(throws: Never.self, "\(fine)") { try TransactionRules.checkContentType(fine) }
+        }
     }
 
     /// Regression: a timestamp of 2^64 - 1 made the age Int64.min, and negating it trapped.
