@@ -21,6 +21,8 @@ struct TxSubmit: AsyncParsableCommand {
     @Option(name: .long, help: "Return only once the transaction is committed, or final (BFT, or api.finalDepth Quants deep).")
     var wait: WaitFor?
     @Option(name: .long, help: "With --wait: give up after this many seconds (exit 1).") var timeout: Int = 60
+    @Option(name: .long, help: "With --wait on a readers-only chain: a reader's key file to read the transaction back with.")
+    var reader: String?
     @OptionGroup var output: OutputOptions
     @Option(name: .long, help: "With --wait final on a proof-of-work or proof-of-authority chain: Quants on top of it (the node's api.finalDepth).")
     var depth: UInt64 = 6
@@ -41,6 +43,12 @@ struct TxSubmit: AsyncParsableCommand {
         }
         var contentType = payload.contentType
         let rules = try await callNode { try await client.bang() }.rules
+        // Waiting reads the transaction back: on a readers-only chain that needs a reader's proof,
+        // so say so before submitting anything.
+        if wait != nil, rules.readersOnly, reader == nil {
+            throw CLIError("chain \(rules.name) is readers-only: --wait reads the transaction back, so give --reader FILE (a reader's key), or leave out --wait")
+        }
+        let readerKey = try reader.map { try KeyOptions.load($0, passphrase: key.passphrase) }
         let fields = rules.payload.lockedFields
         if !fields.isEmpty {
             // The chain names fields that must be locked: to --lock-to, or by default to its readers.
@@ -65,16 +73,21 @@ struct TxSubmit: AsyncParsableCommand {
         let id = result.id ?? tx.id.hex
         guard let wait else { return output.emit(id, ["id": id, "status": result.status]) }
         if !output.json { print(id) }
-        let height = try await Self.wait(for: wait, id: tx.id.hex, client: client, timeout: timeout, depth: depth)
+        let height = try await Self.wait(for: wait, id: tx.id.hex, client: client, timeout: timeout, depth: depth, reader: readerKey)
         output.emit("\(wait.rawValue) at height \(height)", ["id": id, "status": wait.rawValue, "height": Int(clamping: height)])
     }
 
     /// Polls the transaction until it is committed, or final: under BFT once committed, else once
     /// `depth` Quants are on top of its own (as the event stream's `final`). Prints its height.
-    static func wait(for state: WaitFor, id: String, client: NodeClient, timeout: Int, depth: UInt64) async throws -> UInt64 {
+    static func wait(
+        for state: WaitFor, id: String, client: NodeClient, timeout: Int, depth: UInt64, reader: SigningKey? = nil
+    ) async throws -> UInt64 {
         let deadline = ContinuousClock.now + .seconds(max(1, timeout))
         while ContinuousClock.now < deadline {
-            let lookup = try await callNode { try await client.transaction(id) }
+            let lookup = try await callNode {
+                guard let reader else { return try await client.transaction(id) }
+                return try await client.provenRead("/tx/\(id)", reader: reader, as: TransactionLookupJSON.self)
+            }
             let final = lookup.final == true || (lookup.confirmations ?? 0) > depth
             if lookup.status == "committed", state == .committed || final, let height = lookup.height {
                 return height

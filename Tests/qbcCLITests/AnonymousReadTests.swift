@@ -108,6 +108,15 @@ import Testing
         #expect(page.status == 0 && page.stdout.contains("\"quants\""), "\(page.stderr)")
         let watched = try await CommandRunner.qbcOffPool(["watch", "--from", "0", "--max-events", "1"] + cli, environment: ["QBC_NODE": vault.node.url])
         #expect(watched.status == 0 && watched.stdout.contains("\"quant\""), "\(watched.stderr)")
+        // tx submit --wait reads the transaction back: with a reader's key, or refused before submitting.
+        let waited = try await CommandRunner.qbcOffPool(
+            ["tx", "submit", "--chain", "vault", "--key", Self.writer, "--data", #"{"w":1}"#, "--wait", "committed", "--reader", Self.reader],
+            environment: ["QBC_NODE": vault.node.url])
+        #expect(waited.status == 0 && waited.stdout.contains("committed at height"), "\(waited.stderr)")
+        let unwaited = try await CommandRunner.qbcOffPool(
+            ["tx", "submit", "--chain", "vault", "--key", Self.writer, "--data", #"{"w":2}"#, "--wait", "committed"],
+            environment: ["QBC_NODE": vault.node.url])
+        #expect(unwaited.status != 0 && unwaited.stderr.contains("give --reader FILE") && unwaited.stdout.isEmpty, "\(unwaited.stderr)")
         // A key outside the set cannot even make a proof; the client says so.
         let outsider = try await CommandRunner.qbcOffPool(["tx", "get", vault.committed, "--chain", "vault", "--reader", Self.writer, "--anonymous"],
                                             environment: ["QBC_NODE": vault.node.url])
