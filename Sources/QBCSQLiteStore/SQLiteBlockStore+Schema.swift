@@ -63,6 +63,9 @@ extension SQLiteBlockStore {
         migrator.registerMigration("v6-events") { db in try backfillEvents(db) }
         // Read keys (anonymous reads): a registration is a member event that sets one.
         migrator.registerMigration("v7-read-keys") { db in try db.execute(sql: "ALTER TABLE member_event ADD COLUMN read_key BLOB") }
+        // No query ever read transactions by sender; the index cost a random-key B-tree insert per
+        // committed transaction (issue 18).
+        migrator.registerMigration("v8-no-sender-index") { db in try db.execute(sql: "DROP INDEX IF EXISTS tx_by_sender") }
         return migrator
     }
 }
