@@ -4,6 +4,16 @@ public enum ExplorerAssets {
     public struct Asset: Sendable {
         public let bytes: [UInt8]
         public let contentType: String
+        /// The `ETag`: FNV-1a of the bytes, computed once (it only has to change when they do).
+        public let tag: String
+
+        init(bytes: [UInt8], contentType: String) {
+            self.bytes = bytes
+            self.contentType = contentType
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+            tag = "\"\(String(hash, radix: 16))-\(bytes.count)\""
+        }
     }
 
     /// The file at `/ui/<name>`; the page itself for an empty name.

@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import QBCCrypto
 import QBCExplorer
 
 /// `/ui`: the explorer, a page that reads this node's public API and nothing else
@@ -31,7 +30,7 @@ struct ExplorerController {
         guard let asset = ExplorerAssets.named(name) else {
             throw APIError(.notFound, "not_found", "the explorer has no file \(name); open /ui")
         }
-        let tag = "\"\(Hash.blake2b(asset.bytes).hex.prefix(32))\""
+        let tag = asset.tag
         var headers: HTTPFields = [
             .contentType: asset.contentType, .eTag: tag, .cacheControl: "no-cache",
             .contentSecurityPolicy: policy, .xContentTypeOptions: "nosniff",

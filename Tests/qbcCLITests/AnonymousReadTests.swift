@@ -117,6 +117,9 @@ import Testing
             ["tx", "submit", "--chain", "vault", "--key", Self.writer, "--data", #"{"w":2}"#, "--wait", "committed"],
             environment: ["QBC_NODE": vault.node.url])
         #expect(unwaited.status != 0 && unwaited.stderr.contains("give --reader FILE") && unwaited.stdout.isEmpty, "\(unwaited.stderr)")
+        let keyless = try await CommandRunner.qbcOffPool(["tx", "get", vault.committed, "--chain", "vault", "--anonymous"],
+                                                         environment: ["QBC_NODE": vault.node.url])
+        #expect(keyless.status != 0 && keyless.stderr.contains("give --reader FILE"), "\(keyless.stderr)")
         // A key outside the set cannot even make a proof; the client says so.
         let outsider = try await CommandRunner.qbcOffPool(["tx", "get", vault.committed, "--chain", "vault", "--reader", Self.writer, "--anonymous"],
                                             environment: ["QBC_NODE": vault.node.url])

@@ -98,6 +98,12 @@ export function explain(error) {
   return notice("error", `The node did not answer: ${error.message ?? error}`);
 }
 
+/** How many bytes a payload holds, from its base64 alone (nothing decoded). */
+export function payloadSize(base64) {
+  const text = base64 ?? "";
+  return Math.floor(text.length / 4) * 3 - (text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0);
+}
+
 /** Payload bytes from the API's base64. */
 export function bytesOf(base64) {
   const binary = atob(base64 ?? "");

@@ -1,5 +1,5 @@
 // One Quant, one transaction, and the node's peers.
-import { age, api, bytesOf, chainLink, chainPath, confirmations, context, count, el, facts, hex, notice, quantLink, short, table, time, txLink } from "./dom.js";
+import { age, api, bytesOf, chainLink, chainPath, confirmations, context, count, el, facts, hex, notice, payloadSize, quantLink, short, table, time, txLink } from "./dom.js";
 
 const lockType = "application/vnd.qbc.lock";
 /** Rows a Quant page lists; a Quant may hold tens of thousands. */
@@ -37,7 +37,7 @@ export async function quantView([chain, ref], main) {
         el("td", {}, el("a", { href: txLink(stats.chain, tx.id) }, short(tx.id))),
         el("td", {}, short(tx.sender)),
         el("td", {}, tx.contentType === lockType ? el("span", { class: "badge locked" }, "locked") : el("code", {}, tx.contentType)),
-        el("td", { class: "number" }, count(bytesOf(tx.payload).length))))),
+        el("td", { class: "number" }, count(payloadSize(tx.payload)))))),
     quant.transactions.length > listed ? el("p", { class: "muted" }, `The first ${count(listed)} of ${count(quant.transactions.length)} are listed.`) : null);
 }
 
@@ -84,7 +84,7 @@ function payloadView(tx) {
 
 /** A locked payload: how it is locked and for whom, never its content (the node cannot read it). */
 function lockView(tx, lock) {
-  const size = bytesOf(tx.payload).length;
+  const size = payloadSize(tx.payload);
   if (!lock) return notice("locked", `Locked payload (${count(size)} bytes); its envelope does not decode.`);
   const holders = lock.holders ?? [];
   const how = {
