@@ -43,7 +43,10 @@ let package = Package(
         .target(name: "QBCStorage", dependencies: ["QBCCore", "QBCCrypto"], swiftSettings: upcoming),
         .target(
             name: "QBCSQLiteStore",
-            dependencies: ["QBCStorage", "QBCCore", "QBCCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "QBCStorage", "QBCCore", "QBCCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: upcoming
         ),
         .target(
@@ -114,7 +117,13 @@ let package = Package(
         // libFuzzer targets (documentation/fuzzing.md): pure decoders and rules only, no server.
         .target(name: "QBCFuzzTargets", dependencies: ["QBCCore", "QBCCrypto", "QBCWire"], swiftSettings: upcoming),
         .executableTarget(name: "qbc-fuzz", dependencies: ["QBCFuzzTargets"], swiftSettings: upcoming),
-        .target(name: "QBCTestSupport", dependencies: ["QBCCrypto", "QBCCore", "QBCStorage", "QBCClient", "QBCHarness"], swiftSettings: upcoming),
+        .target(
+            name: "QBCTestSupport",
+            dependencies: [
+                "QBCCrypto", "QBCCore", "QBCStorage", "QBCClient", "QBCHarness", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "QBCCryptoTests",
             dependencies: ["QBCCrypto", "QBCTestSupport"],

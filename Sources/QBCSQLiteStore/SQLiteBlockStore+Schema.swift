@@ -66,6 +66,9 @@ extension SQLiteBlockStore {
         // No query ever read transactions by sender; the index cost a random-key B-tree insert per
         // committed transaction (issue 18).
         migrator.registerMigration("v8-no-sender-index") { db in try db.execute(sql: "DROP INDEX IF EXISTS tx_by_sender") }
+        // Each transaction's body is written once, when it is first stored; a commit only marks it
+        // (issue 18: commits copied every body from the mempool table and deleted it there).
+        migrator.registerMigration("v9-bodies-once") { db in try storeBodiesOnce(db) }
         return migrator
     }
 }

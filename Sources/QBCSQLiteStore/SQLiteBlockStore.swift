@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GRDB
 public import QBCCore
 public import QBCCrypto
@@ -15,6 +16,9 @@ public final class SQLiteBlockStore: BlockStore {
     /// Kept for the store's lifetime so no other node opens the same folder.
     private let lock: DataDirectoryLock
     private let blocking: Bool
+    /// Waiting rows for committed transactions that migration `v9` dropped at this open, reported
+    /// once by `removeCommittedFromMempool`.
+    let staleRowsDropped: Mutex<Int>
 
     /// Opens (creating if needed) `directory/qbc.sqlite`, taking the folder's lock first.
     public init(directory: String, blocking: Bool = false) throws(StorageError) {
@@ -31,6 +35,7 @@ public final class SQLiteBlockStore: BlockStore {
             if try pool.read({ try Self.migrator.hasBeenSuperseded($0) }) {
                 throw StorageError(.corrupt, "\(path) was written by a newer version of qbc (it has migrations this one does not know)")
             }
+            staleRowsDropped = Mutex(try pool.read(Self.staleRowsBeforeV9))
             try Self.migrator.migrate(pool)
         } catch let error as StorageError {
             throw error
@@ -99,64 +104,6 @@ public final class SQLiteBlockStore: BlockStore {
         }
     }
 
-    public func transactions(
-        chain: ChainID, height: UInt64, from position: Int, limit: Int, maxBytes: Int, limits: TransactionLimits
-    ) async throws(StorageError) -> [Transaction] {
-        try await read { db in
-            // A cursor, so rows past the byte bound are never loaded.
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT body FROM tx WHERE chain = ? AND height = ? AND position >= ? ORDER BY position LIMIT ?",
-                arguments: [Data(chain.bytes), Int64(clamping: height), position, Int64(clamping: limit)])
-            return try Self.transactions(from: rows, maxBytes: maxBytes, limits: limits)
-        }
-    }
-
-    public func transaction(id: TransactionID, limits: TransactionLimits) async throws(StorageError) -> StoredTransaction? {
-        try await read { db in
-            guard let row = try Row.fetchOne(
-                db, sql: """
-                    SELECT tx.body, tx.height, tx.position, quant.hash FROM tx
-                    JOIN quant ON quant.chain = tx.chain AND quant.height = tx.height WHERE tx.id = ?
-                    """, arguments: [Data(id.bytes)])
-            else { return nil }
-            let height: Int64 = row["height"]
-            let hash: Data = row["hash"]
-            return StoredTransaction(
-                transaction: try Self.transaction(row["body"], limits: limits), height: UInt64(clamping: height),
-                position: row["position"], quantHash: Hash(unchecked: Array(hash)))
-        }
-    }
-
-    public func committed(_ ids: [TransactionID]) async throws(StorageError) -> Set<TransactionID> {
-        guard !ids.isEmpty else { return [] }
-        return try await read { db in try Self.committed(ids, in: db) }
-    }
-
-    static func committed(_ ids: [TransactionID], in db: Database) throws -> Set<TransactionID> {
-        let statement = try db.cachedStatement(sql: "SELECT 1 FROM tx WHERE id = ?")
-        var found = Set<TransactionID>()
-        for id in ids where try Bool.fetchOne(statement, arguments: [Data(id.bytes)]) != nil {
-            found.insert(id)
-        }
-        return found
-    }
-
-    public func committed(_ ids: [TransactionID], chain: ChainID, atOrBelow height: UInt64) async throws(StorageError)
-        -> Set<TransactionID>
-    {
-        guard !ids.isEmpty else { return [] }
-        return try await read { db in
-            let statement = try db.cachedStatement(sql: "SELECT 1 FROM tx WHERE id = ? AND chain = ? AND height <= ?")
-            var found = Set<TransactionID>()
-            let chainData = Data(chain.bytes)
-            let limit = Int64(clamping: height)
-            for id in ids where try Bool.fetchOne(statement, arguments: [Data(id.bytes), chainData, limit]) != nil {
-                found.insert(id)
-            }
-            return found
-        }
-    }
-
     public func commit(_ record: QuantRecord) async throws(StorageError) {
         let height = Int64(clamping: record.quant.header.height)
         try await write { db in
@@ -199,105 +146,6 @@ public final class SQLiteBlockStore: BlockStore {
             ids.append(id)
         }
         return SealedQuant(header: header, transactions: ids)
-    }
-
-    public func replace(above ancestor: StoredHeader?, chain: ChainID, with branch: [QuantRecord], limits: TransactionLimits)
-        async throws(StorageError) -> [Transaction]
-    {
-        let chainData = Data(chain.bytes)
-        let base = Int64(clamping: ancestor?.header.height ?? 0)
-        let kept = Set(branch.flatMap { $0.quant.transactions.map(\.id) })
-        return try await write { db in
-            // Read once: the removed transactions go back to the mempool and are named by the events.
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT height, body FROM tx WHERE chain = ? AND height > ? ORDER BY height, position", arguments: [chainData, base]
-            ).map { row -> (height: Int64, tx: Transaction) in (row["height"], try Self.transaction(row["body"], limits: limits)) }
-            let removed = rows.map(\.tx)
-            let events = ChainEvent.replacing(
-                try Self.removedQuants(chain: chainData, above: base, transactions: rows, in: db), with: branch.map(\.quant),
-                after: try Self.lastEvent(chain: chainData, in: db))
-            try Self.insert(events, chain: chain, in: db)
-            try db.execute(sql: "DELETE FROM tx WHERE chain = ? AND height > ?", arguments: [chainData, base])
-            try db.execute(sql: "DELETE FROM quant WHERE chain = ? AND height > ?", arguments: [chainData, base])
-            try db.execute(sql: "DELETE FROM member_event WHERE chain = ? AND height > ?", arguments: [chainData, base])
-            for record in branch { try Self.insert(record, in: db) }
-            let orphaned = removed.filter { !kept.contains($0.id) }
-            let repool = try db.cachedStatement(sql: "INSERT OR IGNORE INTO mempool (id, chain, body) VALUES (?, ?, ?)")
-            for tx in orphaned { try repool.execute(arguments: [Data(tx.id.bytes), chainData, Data(tx.encoded)]) }
-            return orphaned
-        }
-    }
-
-    /// Inserts a Quant, its transactions and its membership changes, and removes the transactions
-    /// from the stored mempool.
-    private static func insert(_ record: QuantRecord, in db: Database) throws {
-        let header = record.quant.header
-        let chain = Data(header.chain.bytes)
-        let height = Int64(clamping: header.height)
-        try db.execute(
-            sql: "INSERT INTO quant (chain, height, hash, header, cumulative_work, cumulative_tx, certificate) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [chain, height, Data(record.quant.hash.bytes), Data(header.encoded), record.stored.cumulativeWork,
-                        record.stored.cumulativeTransactions, record.quant.certificate.map { Data($0.encoded) }])
-        let insert = try db.cachedStatement(
-            sql: "INSERT INTO tx (id, chain, height, position, sender, body) VALUES (?, ?, ?, ?, ?, ?)")
-        let unpool = try db.cachedStatement(sql: "DELETE FROM mempool WHERE id = ?")
-        for (position, tx) in record.quant.transactions.enumerated() {
-            let id = Data(tx.id.bytes)
-            try insert.execute(arguments: [id, chain, height, position, Data(tx.sender.bytes), Data(tx.encoded)])
-            try unpool.execute(arguments: [id])
-        }
-        try Self.insert(record.events, chain: header.chain, height: header.height, in: db)
-    }
-
-    // MARK: Mempool
-
-    public func addToMempool(_ transactions: [Transaction]) async throws(StorageError) -> Set<TransactionID> {
-        guard !transactions.isEmpty else { return [] }
-        return try await write { db in
-            // In the same database transaction as the check, so no commit can come in between.
-            let already = try Self.committed(transactions.map(\.id), in: db)
-            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO mempool (id, chain, body) VALUES (?, ?, ?)")
-            for tx in transactions where !already.contains(tx.id) {
-                try insert.execute(arguments: [Data(tx.id.bytes), Data(tx.chain.bytes), Data(tx.encoded)])
-            }
-            return already
-        }
-    }
-
-    public func removeFromMempool(_ ids: [TransactionID]) async throws(StorageError) {
-        guard !ids.isEmpty else { return }
-        try await write { db in
-            let delete = try db.cachedStatement(sql: "DELETE FROM mempool WHERE id = ?")
-            for id in ids { try delete.execute(arguments: [Data(id.bytes)]) }
-        }
-    }
-
-    /// Transactions from rows of `body`, in order, stopping before `maxBytes` (always at least one).
-    private static func transactions(from rows: RowCursor, maxBytes: Int, limits: TransactionLimits) throws -> [Transaction] {
-        var out = [Transaction]()
-        var bytes = 0
-        while let row = try rows.next() {
-            let body: Data = row["body"]
-            if !out.isEmpty, bytes + body.count > maxBytes { break }
-            bytes += body.count
-            out.append(try transaction(body, limits: limits))
-        }
-        return out
-    }
-
-    public func mempool(chain: ChainID, limit: Int, maxBytes: Int, limits: TransactionLimits) async throws(StorageError) -> [Transaction] {
-        try await read { db in
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT body FROM mempool WHERE chain = ? ORDER BY seq LIMIT ?", arguments: [Data(chain.bytes), limit])
-            return try Self.transactions(from: rows, maxBytes: maxBytes, limits: limits)
-        }
-    }
-
-    public func removeCommittedFromMempool() async throws(StorageError) -> Int {
-        try await write { db in
-            try db.execute(sql: "DELETE FROM mempool WHERE id IN (SELECT id FROM tx)")
-            return db.changesCount
-        }
     }
 
     // MARK: Helpers

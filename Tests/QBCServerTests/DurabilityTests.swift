@@ -109,7 +109,7 @@ import Testing
             #expect(try await t.client.leap().sealed)
             t.node.stop()
         }
-        try insertStaleMempoolRow(committed, in: dir.file("data"))
+        try EarlierLayout.rewind(directory: dir.file("data"), addingWaiting: [committed])
         let t = try await TestNode(dir: dir)
         let log = try String(contentsOfFile: t.node.logPath, encoding: .utf8)
         #expect(log.components(separatedBy: "removed committed transactions left in the stored mempool").count == 2, "said once: \(log)")
@@ -120,15 +120,5 @@ import Testing
         #expect(leap.sealed, "\(leap.message)")
         #expect(try await t.client.stats().height == 2)
         #expect(try await verifyWholeChain(t.client, chain: t.chain) == 2)
-    }
-}
-
-/// Writes the row an earlier version's admission could leave behind, with SQL of its own.
-func insertStaleMempoolRow(_ tx: Transaction, in directory: String) throws {
-    let queue = try DatabaseQueue(path: (directory as NSString).appendingPathComponent("qbc.sqlite"))
-    try queue.write { db in
-        try db.execute(
-            sql: "INSERT INTO mempool (id, chain, body) VALUES (?, ?, ?)",
-            arguments: [Data(tx.id.bytes), Data(tx.chain.bytes), Data(tx.encoded)])
     }
 }

@@ -84,6 +84,8 @@ extension ChainBuilder {
         #expect(try await store.transactions(chain: id, height: 1, from: 0, limit: 10, maxBytes: 1, limits: .standard).count == 1,
                 "the first transaction comes whatever its size")
         #expect(try await store.transactions(chain: id, height: 1, from: 6, limit: 10, maxBytes: .max, limits: .standard).isEmpty)
+        #expect(try await store.transactions(chain: id, height: 1, from: 4, limit: .max, maxBytes: .max, limits: .standard).map(\.id)
+            == txs[4...].map(\.id), "no limit, from a later position (the streamed answers ask so)")
     }
 
     @Test(arguments: StoreKind.allCases) func commitRefusesAGapAReplayedHeightOrACommittedTransaction(_ kind: StoreKind) async throws {
@@ -296,7 +298,8 @@ extension ChainBuilder {
             try await store.commit(first)
             try await store.commit(second)
         }
-        // Make it the database an earlier version left: no log, migration v6 not applied.
+        // Make it the database an earlier version left: no log, migrations from v6 on not applied.
+        try EarlierLayout.rewind(directory: dir.path)
         do {
             let queue = try DatabaseQueue(path: dir.file("qbc.sqlite"))
             try await queue.write { db in
@@ -315,29 +318,35 @@ extension ChainBuilder {
         #expect(try await store.lastEvent(chain: chain.bang.id) == 3)
     }
 
-    @Test func staleMempoolRowsFromAnEarlierVersionAreRemoved() async throws {
+    /// Migration `v9` moves committed and waiting transactions into the layout where each body is
+    /// written once, and drops a waiting row for a committed transaction (versions before 0.2
+    /// could leave one): everything reads back as before, and the chain goes on.
+    @Test func transactionsFromTheEarlierLayoutAreCarriedOver() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let tx = chain.transaction("committed")
+        let txs = (0..<5).map { chain.transaction("\($0)") }
+        let waiting = [chain.transaction("w1"), chain.transaction("w2")]
+        let first = chain.record(chain.quant([txs[0]], parent: nil), parent: nil)
+        let second = chain.record(chain.quant(Array(txs[1...4]), parent: (1, first.quant.hash)), parent: first.stored)
         do {
             let store = try SQLiteBlockStore(directory: dir.path)
             try await store.create(chain.bang)
-            try await store.commit(chain.record(chain.quant([tx], parent: nil), parent: nil))
+            try await store.commit(first)
+            try await store.commit(second)
+            #expect(try await store.addToMempool(waiting).isEmpty)
         }
-        try insertStaleMempoolRow(tx, in: dir.path)
+        try EarlierLayout.rewind(directory: dir.path, addingWaiting: [txs[2]])
         let store = try SQLiteBlockStore(directory: dir.path)
-        #expect(try await store.mempool(chain: chain.bang.id, limit: 10, limits: .standard).map(\.id) == [tx.id])
-        #expect(try await store.removeCommittedFromMempool() == 1)
+        #expect(try await store.mempool(chain: chain.bang.id, limit: 10, limits: .standard).map(\.id) == waiting.map(\.id))
+        #expect(try await store.removeCommittedFromMempool() == 1, "the stale row was dropped, and is reported once")
+        #expect(try await store.removeCommittedFromMempool() == 0)
+        #expect(try await store.transactions(chain: chain.bang.id, height: 2, limits: .standard).map(\.id) == Array(txs[1...4]).map(\.id))
+        let found = try #require(try await store.transaction(id: txs[3].id, limits: .standard))
+        #expect((found.height, found.position, found.quantHash) == (2, 2, second.quant.hash))
+        #expect(try await store.committed(txs.map(\.id) + waiting.map(\.id)) == Set(txs.map(\.id)))
+        let third = chain.record(chain.quant(waiting, parent: (2, second.quant.hash)), parent: second.stored)
+        try await store.commit(third)
         #expect(try await store.mempool(chain: chain.bang.id, limit: 10, limits: .standard).isEmpty)
-    }
-}
-
-/// Writes the row an earlier version's admission could leave behind, with SQL of its own.
-func insertStaleMempoolRow(_ tx: Transaction, in directory: String) throws {
-    let queue = try DatabaseQueue(path: (directory as NSString).appendingPathComponent("qbc.sqlite"))
-    try queue.write { db in
-        try db.execute(
-            sql: "INSERT INTO mempool (id, chain, body) VALUES (?, ?, ?)",
-            arguments: [Data(tx.id.bytes), Data(tx.chain.bytes), Data(tx.encoded)])
+        #expect(try await store.transactions(chain: chain.bang.id, height: 3, limits: .standard).map(\.id) == waiting.map(\.id))
     }
 }

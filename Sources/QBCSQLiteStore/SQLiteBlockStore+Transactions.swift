@@ -1,0 +1,334 @@
+import Foundation
+import GRDB
+import Synchronization
+public import QBCCore
+public import QBCCrypto
+public import QBCStorage
+
+/// Transactions are written once (migration `v9`, documentation/storage.md): a body row in
+/// `tx_body` and an id row in `tx_id` when a transaction is first stored, waiting or in a Quant.
+/// Whether it waits (`tx_waiting`) or is committed at a height (`tx_height`) are small rows keyed
+/// by the body's number, so a commit writes no random-keyed row: it finds each body by id, moves
+/// its number from waiting to committed and writes the Quant's list of numbers (`quant_tx`). A
+/// fork switch moves the numbers back, so what it removes waits without being copied.
+extension SQLiteBlockStore {
+    // MARK: Reads
+
+    public func transactions(
+        chain: ChainID, height: UInt64, from position: Int, limit: Int, maxBytes: Int, limits: TransactionLimits
+    ) async throws(StorageError) -> [Transaction] {
+        try await read { db in
+            let seqs = try Self.bodyNumbers(chain: Data(chain.bytes), height: Int64(clamping: height), in: db)
+            guard position >= 0, position < seqs.count, limit > 0 else { return [] }
+            let body = try db.cachedStatement(sql: "SELECT body FROM tx_body WHERE seq = ?")
+            var out = [Transaction]()
+            var bytes = 0
+            // `limit` may be Int.max: no sum with it.
+            for seq in seqs[position..<(position + min(limit, seqs.count - position))] {
+                let data = try Self.body(seq, with: body)
+                // Past the first, stop before the byte bound: rows beyond it are never loaded.
+                if !out.isEmpty, bytes + data.count > maxBytes { break }
+                bytes += data.count
+                out.append(try Self.transaction(data, limits: limits))
+            }
+            return out
+        }
+    }
+
+    public func transaction(id: TransactionID, limits: TransactionLimits) async throws(StorageError) -> StoredTransaction? {
+        try await read { db in
+            guard let row = try Row.fetchOne(
+                db, sql: """
+                    SELECT i.seq, h.height, b.chain, b.body FROM tx_id i JOIN tx_height h ON h.seq = i.seq
+                    JOIN tx_body b ON b.seq = i.seq WHERE i.id = ?
+                    """, arguments: [Data(id.bytes)])
+            else { return nil }
+            let seq: Int64 = row["seq"]
+            let height: Int64 = row["height"]
+            let chain: Data = row["chain"]
+            guard let hash = try Data.fetchOne(db, sql: "SELECT hash FROM quant WHERE chain = ? AND height = ?", arguments: [chain, height]),
+                let position = try Self.bodyNumbers(chain: chain, height: height, in: db).firstIndex(of: seq)
+            else { throw StorageError(.corrupt, "committed transaction \(id.hex) is not in the Quant at height \(height)") }
+            return StoredTransaction(
+                transaction: try Self.transaction(row["body"], limits: limits), height: UInt64(clamping: height),
+                position: position, quantHash: Hash(unchecked: Array(hash)))
+        }
+    }
+
+    public func committed(_ ids: [TransactionID]) async throws(StorageError) -> Set<TransactionID> {
+        guard !ids.isEmpty else { return [] }
+        return try await read { db in try Self.committed(ids, in: db) }
+    }
+
+    static func committed(_ ids: [TransactionID], in db: Database) throws -> Set<TransactionID> {
+        let statement = try db.cachedStatement(sql: "SELECT 1 FROM tx_id i JOIN tx_height h ON h.seq = i.seq WHERE i.id = ?")
+        var found = Set<TransactionID>()
+        for id in ids where try Bool.fetchOne(statement, arguments: [Data(id.bytes)]) != nil {
+            found.insert(id)
+        }
+        return found
+    }
+
+    public func committed(_ ids: [TransactionID], chain: ChainID, atOrBelow height: UInt64) async throws(StorageError)
+        -> Set<TransactionID>
+    {
+        guard !ids.isEmpty else { return [] }
+        return try await read { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    SELECT 1 FROM tx_id i JOIN tx_height h ON h.seq = i.seq JOIN tx_body b ON b.seq = i.seq
+                    WHERE i.id = ? AND h.height <= ? AND b.chain = ?
+                    """)
+            var found = Set<TransactionID>()
+            let chainData = Data(chain.bytes)
+            let limit = Int64(clamping: height)
+            for id in ids where try Bool.fetchOne(statement, arguments: [Data(id.bytes), limit, chainData]) != nil {
+                found.insert(id)
+            }
+            return found
+        }
+    }
+
+    // MARK: Commits
+
+    /// Inserts a Quant, marks its transactions committed at its height (storing the bodies of
+    /// those that were not waiting here) and its membership changes.
+    static func insert(_ record: QuantRecord, in db: Database) throws {
+        let header = record.quant.header
+        let chain = Data(header.chain.bytes)
+        let height = Int64(clamping: header.height)
+        try db.execute(
+            sql: "INSERT INTO quant (chain, height, hash, header, cumulative_work, cumulative_tx, certificate) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [chain, height, Data(record.quant.hash.bytes), Data(header.encoded), record.stored.cumulativeWork,
+                        record.stored.cumulativeTransactions, record.quant.certificate.map { Data($0.encoded) }])
+        let rows = try TransactionRows(db)
+        var seqs = [UInt8]()
+        seqs.reserveCapacity(record.quant.transactions.count * 8)
+        for tx in record.quant.transactions {
+            let id = tx.id.bytes
+            let seq: Int64
+            switch try rows.state(of: id) {
+            case .waiting(let waiting):
+                try rows.commit(waiting, height: height)
+                seq = waiting
+            case .committed: throw StorageError(.conflict, "transaction \(tx.id.hex) is committed already")
+            case nil: seq = try rows.store(tx, chain: header.chain.bytes, height: height)
+            }
+            appendBigEndian(seq, to: &seqs)
+        }
+        try db.execute(sql: "INSERT INTO quant_tx (chain, height, seqs) VALUES (?, ?, ?)", arguments: [chain, height, Data(seqs)])
+        try Self.insert(record.events, chain: header.chain, height: header.height, in: db)
+    }
+
+    public func replace(above ancestor: StoredHeader?, chain: ChainID, with branch: [QuantRecord], limits: TransactionLimits)
+        async throws(StorageError) -> [Transaction]
+    {
+        let chainData = Data(chain.bytes)
+        let base = Int64(clamping: ancestor?.header.height ?? 0)
+        let kept = Set(branch.flatMap { $0.quant.transactions.map(\.id) })
+        return try await write { db in
+            // Read once: the removed transactions wait again and are named by the events.
+            let body = try db.cachedStatement(sql: "SELECT body FROM tx_body WHERE seq = ?")
+            var rows = [(height: Int64, tx: Transaction)]()
+            var seqs = [Int64]()
+            for row in try Row.fetchAll(
+                db, sql: "SELECT height, seqs FROM quant_tx WHERE chain = ? AND height > ? ORDER BY height", arguments: [chainData, base])
+            {
+                let height: Int64 = row["height"]
+                for seq in try Self.numbers(row["seqs"]) {
+                    seqs.append(seq)
+                    rows.append((height, try Self.transaction(try Self.body(seq, with: body), limits: limits)))
+                }
+            }
+            let removed = rows.map(\.tx)
+            let events = ChainEvent.replacing(
+                try Self.removedQuants(chain: chainData, above: base, transactions: rows, in: db), with: branch.map(\.quant),
+                after: try Self.lastEvent(chain: chainData, in: db))
+            try Self.insert(events, chain: chain, in: db)
+            let states = try TransactionRows(db)
+            for seq in seqs { try states.wait(seq) }
+            try db.execute(sql: "DELETE FROM quant_tx WHERE chain = ? AND height > ?", arguments: [chainData, base])
+            try db.execute(sql: "DELETE FROM quant WHERE chain = ? AND height > ?", arguments: [chainData, base])
+            try db.execute(sql: "DELETE FROM member_event WHERE chain = ? AND height > ?", arguments: [chainData, base])
+            for record in branch { try Self.insert(record, in: db) }
+            return removed.filter { !kept.contains($0.id) }
+        }
+    }
+
+    // MARK: Mempool
+
+    public func addToMempool(_ transactions: [Transaction]) async throws(StorageError) -> Set<TransactionID> {
+        guard !transactions.isEmpty else { return [] }
+        return try await write { db in
+            // In the same database transaction as the check, so no commit can come in between.
+            let rows = try TransactionRows(db)
+            var already = Set<TransactionID>()
+            for tx in transactions {
+                switch try rows.state(of: tx.id.bytes) {
+                case .committed: already.insert(tx.id)
+                case .waiting: continue
+                case nil: _ = try rows.store(tx, chain: tx.chain.bytes, height: nil)
+                }
+            }
+            return already
+        }
+    }
+
+    public func removeFromMempool(_ ids: [TransactionID]) async throws(StorageError) {
+        guard !ids.isEmpty else { return }
+        try await write { db in
+            let rows = try TransactionRows(db)
+            for id in ids {
+                if case .waiting(let seq) = try rows.state(of: id.bytes) { try rows.forget(seq, id: id.bytes) }
+            }
+        }
+    }
+
+    public func mempool(chain: ChainID, limit: Int, maxBytes: Int, limits: TransactionLimits) async throws(StorageError) -> [Transaction] {
+        try await read { db in
+            let rows = try Row.fetchCursor(
+                db, sql: """
+                    SELECT b.body FROM tx_waiting w JOIN tx_body b ON b.seq = w.seq
+                    WHERE b.chain = ? ORDER BY w.seq LIMIT ?
+                    """, arguments: [Data(chain.bytes), limit])
+            var out = [Transaction]()
+            var bytes = 0
+            while let row = try rows.next() {
+                let body: Data = row["body"]
+                if !out.isEmpty, bytes + body.count > maxBytes { break }
+                bytes += body.count
+                out.append(try Self.transaction(body, limits: limits))
+            }
+            return out
+        }
+    }
+
+    /// A committed transaction can no longer also wait (one body and one state per transaction);
+    /// the rows versions before 0.2 could leave are dropped by migration `v9`, and counted here once.
+    public func removeCommittedFromMempool() async throws(StorageError) -> Int {
+        staleRowsDropped.withLock { count in
+            defer { count = 0 }
+            return count
+        }
+    }
+
+    // MARK: Rows
+
+    static func body(_ seq: Int64, with statement: Statement) throws -> Data {
+        guard let data = try Data.fetchOne(statement, arguments: [seq]) else {
+            throw StorageError(.corrupt, "the body of stored transaction \(seq) is missing")
+        }
+        return data
+    }
+
+    /// The body numbers of the Quant at `height`, in its order (none for a Quant without transactions).
+    static func bodyNumbers(chain: Data, height: Int64, in db: Database) throws -> [Int64] {
+        let blob = try Data.fetchOne(
+            db, sql: "SELECT seqs FROM quant_tx WHERE chain = ? AND height = ?", arguments: [chain, height])
+        return try blob.map(numbers) ?? []
+    }
+
+    static func numbers(_ blob: Data) throws -> [Int64] {
+        guard blob.count % 8 == 0 else { throw StorageError(.corrupt, "a stored list of transaction numbers is not 8-byte aligned") }
+        var out = [Int64]()
+        out.reserveCapacity(blob.count / 8)
+        blob.withUnsafeBytes { raw in
+            for start in stride(from: 0, to: raw.count, by: 8) {
+                var value: UInt64 = 0
+                for offset in 0..<8 { value = value << 8 | UInt64(raw[start + offset]) }
+                out.append(Int64(bitPattern: value))
+            }
+        }
+        return out
+    }
+
+    static func appendBigEndian(_ value: Int64, to bytes: inout [UInt8]) {
+        let bits = UInt64(bitPattern: value)
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+    }
+}
+
+/// The statements of the per-transaction loops, stepped through SQLite's C interface.
+struct TransactionRows {
+    enum State: Equatable {
+        case waiting(Int64)
+        case committed
+    }
+
+    private let lookUp: FastStatement
+    private let insertBody: FastStatement
+    private let insertID: FastStatement
+    private let insertWaiting: FastStatement
+    private let deleteWaiting: FastStatement
+    private let insertHeight: FastStatement
+    private let deleteHeight: FastStatement
+    private let deleteID: FastStatement
+    private let deleteBody: FastStatement
+    private let db: Database
+
+    init(_ db: Database) throws {
+        self.db = db
+        lookUp = try FastStatement(db, "SELECT i.seq, h.height FROM tx_id i LEFT JOIN tx_height h ON h.seq = i.seq WHERE i.id = ?")
+        insertBody = try FastStatement(db, "INSERT INTO tx_body (chain, body) VALUES (?, ?)")
+        insertID = try FastStatement(db, "INSERT INTO tx_id (id, seq) VALUES (?, ?)")
+        insertWaiting = try FastStatement(db, "INSERT INTO tx_waiting (seq) VALUES (?)")
+        deleteWaiting = try FastStatement(db, "DELETE FROM tx_waiting WHERE seq = ?")
+        insertHeight = try FastStatement(db, "INSERT INTO tx_height (seq, height) VALUES (?, ?)")
+        deleteHeight = try FastStatement(db, "DELETE FROM tx_height WHERE seq = ?")
+        deleteID = try FastStatement(db, "DELETE FROM tx_id WHERE id = ?")
+        deleteBody = try FastStatement(db, "DELETE FROM tx_body WHERE seq = ?")
+    }
+
+    /// Waiting (with its body's number), committed, or unknown here.
+    func state(of id: [UInt8]) throws -> State? {
+        defer { lookUp.reset() }
+        lookUp.bind(1, id)
+        guard try lookUp.step() else { return nil }
+        return lookUp.isNull(1) ? .waiting(lookUp.int64(0)) : .committed
+    }
+
+    /// Stores a transaction's body and id, waiting when `height` is nil, else committed at it;
+    /// returns the body's number.
+    func store(_ tx: Transaction, chain: [UInt8], height: Int64?) throws -> Int64 {
+        insertBody.bind(1, chain)
+        insertBody.bind(2, tx.encoded)
+        try insertBody.run()
+        let seq = db.lastInsertedRowID
+        insertID.bind(1, tx.id.bytes)
+        insertID.bind(2, seq)
+        try insertID.run()
+        if let height { try commit(seq, height: height, wasWaiting: false) } else { try wait(seq, wasCommitted: false) }
+        return seq
+    }
+
+    /// Moves a body from waiting to committed at `height`.
+    func commit(_ seq: Int64, height: Int64, wasWaiting: Bool = true) throws {
+        if wasWaiting {
+            deleteWaiting.bind(1, seq)
+            try deleteWaiting.run()
+        }
+        insertHeight.bind(1, seq)
+        insertHeight.bind(2, height)
+        try insertHeight.run()
+    }
+
+    /// Moves a body from committed back to waiting (a fork switch removed its Quant).
+    func wait(_ seq: Int64, wasCommitted: Bool = true) throws {
+        if wasCommitted {
+            deleteHeight.bind(1, seq)
+            try deleteHeight.run()
+        }
+        insertWaiting.bind(1, seq)
+        try insertWaiting.run()
+    }
+
+    /// Deletes a waiting transaction altogether (dropped from the mempool).
+    func forget(_ seq: Int64, id: [UInt8]) throws {
+        deleteWaiting.bind(1, seq)
+        try deleteWaiting.run()
+        deleteID.bind(1, id)
+        try deleteID.run()
+        deleteBody.bind(1, seq)
+        try deleteBody.run()
+    }
+}
