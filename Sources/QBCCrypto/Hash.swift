@@ -18,6 +18,15 @@ public struct Hash: FixedBytes, Comparable {
         return Hash(unchecked: out)
     }
 
+    /// BLAKE2b-256 of `message` written to the 32 bytes at `out`: for loops over many small
+    /// messages (Merkle levels), which would otherwise allocate an array per hash.
+    public static func blake2b(_ message: UnsafeRawBufferPointer, into out: UnsafeMutableRawPointer) {
+        requireSodium()
+        crypto_generichash(
+            out.assumingMemoryBound(to: UInt8.self), 32, message.baseAddress?.assumingMemoryBound(to: UInt8.self),
+            UInt64(message.count), nil, 0)
+    }
+
     /// Byte-wise order, so sorted ids are the same on every node.
     public static func < (lhs: Hash, rhs: Hash) -> Bool {
         lhs.bytes.lexicographicallyPrecedes(rhs.bytes)

@@ -84,6 +84,8 @@ extension ChainService {
     /// refused in the Quant's checks: one such transaction must never stop every later Leap.
     private nonisolated func sealable(_ taken: [Transaction], membership: Membership) async throws(StorageError) -> [Transaction] {
         let lostRole = Set(taken.lazy.filter { !Self.mayWait($0, membership: membership) }.map(\.id))
+        // The common case: everything may still be sealed, and no list is rebuilt.
+        if lostRole.isEmpty, !taken.contains(where: { $0.contentType == MembershipChange.contentType }) { return taken }
         if !lostRole.isEmpty {
             await dropFromMempool(lostRole)
             await forget(Array(lostRole), reason: .removedRole)

@@ -1,4 +1,5 @@
 import HeapModule
+import QBCCrypto
 public import QBCCore
 
 /// Transactions waiting for a Leap, with the state of each. Pure value type: the chain
@@ -17,12 +18,20 @@ public struct Mempool: Sendable {
     /// The sealing order: timestamp first, then id, the same on every node.
     struct Key: Comparable, Sendable {
         let timestamp: Timestamp
+        /// The id's first 8 bytes, big-endian: most comparisons end here, without the id's array.
+        let prefix: UInt64
         let id: TransactionID
         init(_ tx: Transaction) {
             timestamp = tx.timestamp
             id = tx.id
+            prefix = id.bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
         }
-        static func < (a: Key, b: Key) -> Bool { a.timestamp != b.timestamp ? a.timestamp < b.timestamp : a.id < b.id }
+        static func < (a: Key, b: Key) -> Bool {
+            if a.timestamp != b.timestamp { return a.timestamp < b.timestamp }
+            if a.prefix != b.prefix { return a.prefix < b.prefix }
+            return a.id < b.id
+        }
+        static func == (a: Key, b: Key) -> Bool { a.timestamp == b.timestamp && a.id == b.id }
     }
 
     private var entries: [TransactionID: Entry] = [:]
@@ -79,14 +88,15 @@ public struct Mempool: Sendable {
         var bytes = 0
         while chosen.count < limits.maxTransactions, let key = ready.min {
             // Keys of removed or re-added transactions may linger in the heap: skip them.
-            guard let entry = entries[key.id], entry.state == .ready else {
+            guard let index = entries.index(forKey: key.id), entries.values[index].state == .ready else {
                 _ = ready.popMin()
                 continue
             }
+            let entry = entries.values[index]
             let size = entry.transaction.encodedSize
             guard bytes + size <= limits.maxBytes else { break }
             _ = ready.popMin()
-            entries[key.id]?.state = .sealing
+            entries.values[index].state = .sealing
             sealingCount += 1
             chosen.append(entry.transaction)
             bytes += size

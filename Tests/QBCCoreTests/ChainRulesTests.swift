@@ -83,6 +83,23 @@ import Testing
         #expect(Merkle.root([ids[0]]) == Hash.blake2b(DomainTag.merkleLeaf.bytes + ids[0].bytes))
     }
 
+    /// The root is computed in place (one buffer, no array per hash); it must equal the tree as
+    /// protocol.md defines it, built here the plain way, at every shape of odd and even levels.
+    @Test func merkleRootMatchesThePlainDefinition() {
+        func plain(_ ids: [Hash]) -> Hash {
+            guard !ids.isEmpty else { return .zero }
+            var level = ids.map { Hash.blake2b(DomainTag.merkleLeaf.bytes + $0.bytes) }
+            while level.count > 1 {
+                level = stride(from: 0, to: level.count, by: 2).map { index in
+                    index + 1 < level.count ? Hash.blake2b(DomainTag.merkleNode.bytes + level[index].bytes + level[index + 1].bytes) : level[index]
+                }
+            }
+            return level[0]
+        }
+        let ids = (0..<70).map { Hash.blake2b([UInt8($0), 7]) }
+        for count in 0...ids.count { #expect(Merkle.root(Array(ids.prefix(count))) == plain(Array(ids.prefix(count))), "\(count) leaves") }
+    }
+
     @Test func quantHeaderRoundTripsAt170Bytes() throws {
         var chain = ChainBuilder()
         let quant = chain.quant([chain.transaction("{}")], parent: nil)
