@@ -37,7 +37,7 @@ public indirect enum JSONValue: Sendable, Hashable, Decodable {
     /// True when `bytes` are JSON text (any value at the top level). Cheaper than `parse`: it
     /// builds no Swift values, for payloads that need only to be JSON.
     public static func isValid(_ bytes: [UInt8]) -> Bool {
-        (try? JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed)) != nil
+        PlainJSON.isPlainlyValid(bytes) || (try? JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed)) != nil
     }
 
     /// The JSON Schema type name of this value ("integer" is checked separately).

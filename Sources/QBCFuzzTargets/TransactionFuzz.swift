@@ -25,6 +25,13 @@ enum TransactionFuzz {
     /// `tx-json`: one JSON transaction, or an array of them, mapped to the core type and checked.
     @Sendable static func json(_ bytes: [UInt8]) {
         guard let f = FuzzFixtures.shared else { return }
+        // The plain reader must read exactly what Foundation reads wherever it reads anything.
+        if let plain = TransactionJSON.plainList(bytes) {
+            precondition((try? WireJSON.decode([TransactionJSON].self, from: bytes, what: "transactions")) == plain, "plain reading differs")
+        }
+        if PlainJSON.isPlainlyValid(bytes) {
+            precondition(JSONValue.parse(bytes) != nil, "plainly valid JSON that Foundation refuses")
+        }
         let max = TransactionLimits.standard.maxPayloadBytes
         if let json = try? WireJSON.decode(TransactionJSON.self, from: bytes, what: "transaction"),
             let tx = try? json.transaction(maxPayloadBytes: max)

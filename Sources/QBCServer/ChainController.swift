@@ -81,7 +81,7 @@ struct ChainController: Sendable {
         guard bytes.first(where: { !Self.isJSONSpace($0) }) == UInt8(ascii: "[") else {
             let tx: Transaction
             do throws(WireError) {
-                tx = try WireJSON.decode(TransactionJSON.self, from: bytes, what: "transaction").transaction(maxPayloadBytes: maxPayload)
+                tx = try TransactionJSON.one(from: bytes).transaction(maxPayloadBytes: maxPayload)
             } catch {
                 let refusal = APIError(error)
                 metrics.refused(refusal.code, chain: chain, source: .client)
@@ -96,7 +96,7 @@ struct ChainController: Sendable {
         }
         // Each element is judged on its own; only a body that is not a JSON array is refused whole.
         let items: [EachDecoded<TransactionJSON>]
-        do throws(WireError) { items = try WireJSON.decode([EachDecoded<TransactionJSON>].self, from: bytes, what: "transaction list") } catch {
+        do throws(WireError) { items = try TransactionJSON.list(from: bytes) } catch {
             throw APIError(error)
         }
         guard items.count <= APILimits.maxTransactionsPerRequest else {

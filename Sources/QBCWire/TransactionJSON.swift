@@ -20,6 +20,17 @@ public struct TransactionJSON: Codable, Sendable, Equatable {
         "id", "chain", "sender", "nonce", "timestamp", "contentType", "payload", "signature",
     ]
 
+    init(id: String?, chain: String, sender: String, nonce: String, timestamp: UInt64, contentType: String, payload: String, signature: String?) {
+        self.id = id
+        self.chain = chain
+        self.sender = sender
+        self.nonce = nonce
+        self.timestamp = timestamp
+        self.contentType = contentType
+        self.payload = payload
+        self.signature = signature
+    }
+
     public init(_ tx: Transaction) {
         id = tx.id.hex
         chain = tx.chain.hex
@@ -77,7 +88,7 @@ public struct TransactionJSON: Codable, Sendable, Equatable {
             contentType: contentType,
             payload: payloadBytes)
         let tx = Transaction(body: body, signature: try Self.field(signature, as: Signature.self, "signature"))
-        if let id, id.lowercased() != tx.id.hex {
+        if let id, (try? TransactionID(hex: id)) != tx.id {
             throw .malformed("id \(id) does not match the transaction's content (expected \(tx.id.hex))")
         }
         return tx
@@ -128,7 +139,65 @@ public enum WireJSON {
 public struct EachDecoded<T: Decodable & Sendable>: Decodable, Sendable {
     public let value: Result<T, WireError>
 
+    init(_ value: Result<T, WireError>) { self.value = value }
+
     public init(from decoder: any Decoder) {
         do { value = .success(try T(from: decoder)) } catch { value = .failure(WireJSON.describe(error, what: "transaction")) }
+    }
+}
+
+extension TransactionJSON {
+    /// The transactions of a JSON array as `WireJSON.decode` would give them, read by `PlainJSON`
+    /// when every element is a plain object of the known fields (the form every client sends), else
+    /// by Foundation, whose errors and leniencies stay the reference.
+    public static func list(from bytes: [UInt8]) throws(WireError) -> [EachDecoded<TransactionJSON>] {
+        if let plain = plainList(bytes) { return plain.map { EachDecoded(.success($0)) } }
+        return try WireJSON.decode([EachDecoded<TransactionJSON>].self, from: bytes, what: "transaction list")
+    }
+
+    /// One transaction, as `WireJSON.decode` would give it.
+    public static func one(from bytes: [UInt8]) throws(WireError) -> TransactionJSON {
+        var reader = PlainJSON(bytes)
+        if let plain = plainObject(&reader), reader.isAtEnd { return plain }
+        return try WireJSON.decode(TransactionJSON.self, from: bytes, what: "transaction")
+    }
+
+    /// The plain reading alone: nil when some part is not plain (then Foundation decides).
+    public static func plainList(_ bytes: [UInt8]) -> [TransactionJSON]? {
+        var reader = PlainJSON(bytes)
+        guard reader.take(UInt8(ascii: "[")) else { return nil }
+        var out = [TransactionJSON]()
+        if !reader.take(UInt8(ascii: "]")) {
+            repeat {
+                guard let tx = plainObject(&reader) else { return nil }
+                out.append(tx)
+            } while reader.take(UInt8(ascii: ","))
+            guard reader.take(UInt8(ascii: "]")) else { return nil }
+        }
+        return reader.isAtEnd ? out : nil
+    }
+
+    /// An object of the known fields, each once, with plain strings and a plain timestamp; nil
+    /// for anything else (missing, unknown, repeated or null fields included).
+    private static func plainObject(_ reader: inout PlainJSON) -> TransactionJSON? {
+        guard reader.take(UInt8(ascii: "{")) else { return nil }
+        var strings = [String: String](minimumCapacity: 8)
+        var timestamp: Int64?
+        repeat {
+            guard let key = reader.plainString(), reader.take(UInt8(ascii: ":")) else { return nil }
+            if key == "timestamp" {
+                guard timestamp == nil, let value = reader.plainInteger() else { return nil }
+                timestamp = value
+            } else {
+                guard fields.contains(key), strings[key] == nil, let value = reader.plainString() else { return nil }
+                strings[key] = value
+            }
+        } while reader.take(UInt8(ascii: ","))
+        guard reader.take(UInt8(ascii: "}")), let timestamp, let chain = strings["chain"], let sender = strings["sender"],
+            let nonce = strings["nonce"], let contentType = strings["contentType"], let payload = strings["payload"]
+        else { return nil }
+        return TransactionJSON(
+            id: strings["id"], chain: chain, sender: sender, nonce: nonce, timestamp: UInt64(timestamp), contentType: contentType,
+            payload: payload, signature: strings["signature"])
     }
 }

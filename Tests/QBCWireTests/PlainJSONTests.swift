@@ -1,0 +1,109 @@
+import Foundation
+import QBCCore
+import QBCCrypto
+import QBCTestSupport
+import QBCWire
+import Testing
+
+/// The plain-JSON fast path must change no answer: wherever it reads something, Foundation reads
+/// the same; wherever it declines, Foundation decides as before.
+@Suite struct PlainJSONTests {
+    /// xorshift64*: deterministic mutations, so a failure names its seed.
+    struct Mutator {
+        var state: UInt64
+        mutating func next(_ bound: Int) -> Int {
+            state ^= state >> 12
+            state ^= state << 25
+            state ^= state >> 27
+            return Int((state &* 2_685_821_657_736_338_717) % UInt64(bound))
+        }
+
+        static let alphabet = Array(#"{}[]",:0123456789-.eE+ \tabcdefnrtu\/"#.utf8) + [0x00, 0x1f, 0x7f, 0xc3, 0xa9]
+
+        mutating func mutate(_ input: [UInt8]) -> [UInt8] {
+            var bytes = input
+            for _ in 0..<(1 + next(3)) {
+                let at = next(bytes.count + 1)
+                switch next(4) {
+                case 0 where at < bytes.count: bytes.remove(at: at)
+                case 1 where at < bytes.count: bytes[at] = Self.alphabet[next(Self.alphabet.count)]
+                case 2: bytes.insert(Self.alphabet[next(Self.alphabet.count)], at: at)
+                default:
+                    // Duplicate a short run: repeated keys, doubled commas, nested brackets.
+                    let start = next(max(1, bytes.count)), length = 1 + next(12)
+                    let run = bytes[min(start, bytes.count)..<min(bytes.count, start + length)]
+                    bytes.insert(contentsOf: run, at: min(at, bytes.count))
+                }
+            }
+            return bytes
+        }
+    }
+
+    static func batch() -> [UInt8] {
+        let txs = (0..<3).map { index in
+            Transaction(signing: .init(
+                chain: .zero, sender: TestKeys.key(1).publicKey, nonce: .random(), timestamp: .init(milliseconds: 1_700_000_000_000 + UInt64(index)),
+                contentType: "application/json", payload: Array(#"{"n":\#(index)}"#.utf8)), with: TestKeys.key(1))
+        }
+        return WireJSON.encode(txs.map(TransactionJSON.init))
+    }
+
+    static func foundation(_ bytes: [UInt8]) -> String {
+        do throws(WireError) {
+            return try WireJSON.decode([EachDecoded<TransactionJSON>].self, from: bytes, what: "transaction list").map { "\($0.value)" }.description
+        } catch { return "error: \(error)" }
+    }
+
+    static func fast(_ bytes: [UInt8]) -> String {
+        do throws(WireError) { return try TransactionJSON.list(from: bytes).map { "\($0.value)" }.description } catch { return "error: \(error)" }
+    }
+
+    @Test func clientBatchesTakeTheFastPathAndReadAsFoundationReadsThem() {
+        let batch = Self.batch()
+        #expect(TransactionJSON.plainList(batch)?.count == 3, "the form clients send is plain")
+        #expect(Self.fast(batch) == Self.foundation(batch))
+        let spaced = Array(" [\n".utf8) + batch.dropFirst() + Array(" \t\r\n".utf8)
+        #expect(TransactionJSON.plainList(spaced)?.count == 3)
+        #expect(Self.fast(spaced) == Self.foundation(spaced))
+    }
+
+    @Test func mutatedBatchesReadAsFoundationReadsThem() {
+        let batch = Self.batch()
+        var mutator = Mutator(state: 0x9E37_79B9_7F4A_7C15)
+        var plain = 0
+        for round in 0..<4000 {
+            let input = mutator.mutate(batch)
+            if TransactionJSON.plainList(input) != nil { plain += 1 }
+            let (fast, reference) = (Self.fast(input), Self.foundation(input))
+            if fast != reference {
+                Issue.record("round \(round): \(String(decoding: input, as: UTF8.self))\nfast: \(fast)\nFoundation: \(reference)")
+                return
+            }
+        }
+        #expect(plain > 100, "some mutations stay plain, so the comparison covers the fast path (\(plain))")
+    }
+
+    @Test func plainlyValidJSONIsValidForFoundation() {
+        let documents = [
+            #"{"a":[1,-2.5,true,false,null,"x\n\"y\""],"b":{}}"#, "0", "-0", "[]", "\"\"", #"{"":1}"#, "12345678901234567890",
+            String(repeating: "[", count: 64) + String(repeating: "]", count: 64),
+        ]
+        for document in documents {
+            #expect(PlainJSON.isPlainlyValid(Array(document.utf8)), "\(document)")
+        }
+        for declined in ["1e5", "[1,]", "\u{FEFF}[]", #""\u0041""#, "01", "1.", "\"é\"", String(repeating: "[", count: 65) + String(repeating: "]", count: 65)] {
+            #expect(!PlainJSON.isPlainlyValid(Array(declined.utf8)), "\(declined) goes to Foundation")
+        }
+        var mutator = Mutator(state: 42)
+        let seeds = documents.map { Array($0.utf8) } + [Array(#"{"k":[{"v":"w"},2,3.25],"t":true}"#.utf8)]
+        var plain = 0
+        for round in 0..<6000 {
+            let input = mutator.mutate(seeds[round % seeds.count])
+            guard PlainJSON.isPlainlyValid(input) else { continue }
+            plain += 1
+            let foundation = (try? JSONSerialization.jsonObject(with: Data(input), options: .fragmentsAllowed)) != nil
+            #expect(foundation, "round \(round): plainly valid but refused by Foundation: \(String(decoding: input, as: UTF8.self))")
+        }
+        #expect(plain > 300, "\(plain)")
+    }
+}
