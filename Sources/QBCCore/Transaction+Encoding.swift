@@ -36,7 +36,7 @@ extension Transaction {
         return transactions
     }
 
-    private init(reading r: inout CanonicalReader, limits: TransactionLimits) throws(CanonicalReader.DecodingError) {
+    init(reading r: inout CanonicalReader, limits: TransactionLimits) throws(CanonicalReader.DecodingError) {
         try r.expect(.transaction)
         let chain = Hash(unchecked: try r.fixed(Hash.byteCount))
         let sender = PublicKey(unchecked: try r.fixed(PublicKey.byteCount))

@@ -19,7 +19,11 @@ extension ChainService {
     /// and replays against the committed chain. Commits it when all hold. Its transactions leave
     /// the mempool, in whatever state they were. A Leap searching for a seal is stopped, so the
     /// peer's Quant goes first.
-    public nonisolated func receive(_ quant: Quant, now: Timestamp) async throws(StorageError) -> ReceiveOutcome {
+    /// `signaturesVerified`: the caller verified every signature of this very Quant (sync does,
+    /// for the next page while it stores this one); the other rules are all checked here.
+    public nonisolated func receive(_ quant: Quant, now: Timestamp, signaturesVerified: Bool = false) async throws(StorageError)
+        -> ReceiveOutcome
+    {
         // Only a Quant that extends the tip stops a running seal: a stale or unrelated one, which
         // any peer can send at no cost, waits for the gate like everything else.
         let current = await tip
@@ -38,7 +42,7 @@ extension ChainService {
             return .notOnTip(tipHeight: parentHeight)
         }
         let update: (membership: Membership, events: [MemberEvent])
-        switch try await verdict(quant, parent: parent, now: now, certified: true) {
+        switch try await verdict(quant, parent: parent, now: now, certified: true, signaturesVerified: signaturesVerified) {
         case .failure(let error): return .rejected(error)
         case .success(let checked): update = checked
         }
@@ -53,7 +57,7 @@ extension ChainService {
     /// Every rule for a Quant on `parent`, the tip: header and proof, under BFT the certificate
     /// (`certified`), body, signatures, and replays against the committed chain. Returns the
     /// membership after it and the changes it applies.
-    nonisolated func verdict(_ quant: Quant, parent: StoredHeader?, now: Timestamp, certified: Bool)
+    nonisolated func verdict(_ quant: Quant, parent: StoredHeader?, now: Timestamp, certified: Bool, signaturesVerified: Bool = false)
         async throws(StorageError) -> Result<(membership: Membership, events: [MemberEvent]), RuleError>
     {
         let membership = self.membership
@@ -65,7 +69,7 @@ extension ChainService {
                 quant.header, parent: parentSummary, chain: id, rules: rules, membership: membership, now: now, banned: banned)
             if certified { try engine.checkCertificate(quant.certificate, of: quant.header, hash: quant.hash, membership: membership) }
             update = try QuantRules.checkBody(quant, rules: rules, membership: membership)
-            try await checkSignatures(quant.transactions)
+            if !signaturesVerified { try await checkSignatures(quant.transactions) }
         } catch {
             return .failure(error)
         }

@@ -38,20 +38,32 @@ extension NetworkService {
     /// Quants from `height` with their transactions: at most `limit` Quants, and past the first,
     /// at most `maxPageTransactions` transactions and `maxPageBytes` bytes, so an answer is bounded.
     public nonisolated func quants(of chain: ChainService, from height: UInt64, limit: Int) async throws(StorageError) -> [Quant] {
+        try await page(of: chain, from: height, limit: limit).map { part throws(StorageError) in
+            let transactions = try part.transactions.map { bytes throws(StorageError) in
+                do { return try Transaction(decoding: bytes, limits: chain.rules.transactionLimits.ceiling) } catch {
+                    throw StorageError(.corrupt, "a stored transaction of the Quant at height \(part.header.height) does not decode: \(error)")
+                }
+            }
+            return Quant(header: part.header, transactions: transactions, certificate: part.certificate)
+        }
+    }
+
+    /// The same page as stored, for the binary form (`QuantPage`): no transaction is decoded.
+    public nonisolated func page(of chain: ChainService, from height: UInt64, limit: Int) async throws(StorageError) -> [QuantPage.Part] {
         let headers = try await chain.reader.headers(chain: chain.id, from: height, limit: limit)
-        var quants = [Quant]()
+        var parts = [QuantPage.Part]()
         var (transactions, bytes) = (0, 0)
         for stored in headers {
             let count = Int(stored.header.transactionCount)
-            if !quants.isEmpty, transactions + count > Self.maxPageTransactions { break }
-            let body = try await chain.reader.transactions(chain: chain.id, height: stored.header.height, limits: chain.rules.transactionLimits)
-            let size = body.reduce(0) { $0 + $1.encodedSize }
-            if !quants.isEmpty, bytes + size > Self.maxPageBytes { break }
-            quants.append(Quant(header: stored.header, transactions: body, certificate: stored.certificate))
+            if !parts.isEmpty, transactions + count > Self.maxPageTransactions { break }
+            let body = try await chain.reader.encodedTransactions(chain: chain.id, height: stored.header.height, from: 0, limit: .max, maxBytes: .max)
+            let size = body.reduce(0) { $0 + $1.count }
+            if !parts.isEmpty, bytes + size > Self.maxPageBytes { break }
+            parts.append(QuantPage.Part(header: stored.header, certificate: stored.certificate, transactions: body))
             transactions += count
             bytes += size
         }
-        return quants
+        return parts
     }
 
     /// Transactions gossiped by a peer: admitted like a client's, but not relayed again (full mesh).

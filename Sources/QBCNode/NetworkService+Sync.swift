@@ -114,16 +114,18 @@ extension NetworkService {
     }
 
     /// Fetches and commits Quants above this node's tip in pages; every one goes through
-    /// `receive` (all rules). The next page is fetched while the current one is checked.
+    /// `receive` (all rules). Three stages overlap: while a page's Quants are checked and stored,
+    /// the next page is fetched and its signatures are verified on every core, so verification,
+    /// which sync cannot do without, runs the whole time (issue 18).
     private func extend(_ chain: ChainService, from peer: Registration, upTo tip: PeerTip) async throws {
         var next = await chain.peerTip().height + 1
-        var pending = try await page(chain.id, from: next, upTo: tip.height, of: peer)
-        while let last = pending.last, !Task.isCancelled {
+        var pending = try await verifiedPage(chain, from: next, upTo: tip.height, of: peer)
+        while let last = pending.quants.last, !Task.isCancelled {
             next = last.header.height + 1
             let from = next
-            async let following = page(chain.id, from: from, upTo: tip.height, of: peer)
-            for quant in pending {
-                switch try await chain.receive(quant, now: now()) {
+            async let following = verifiedPage(chain, from: from, upTo: tip.height, of: peer)
+            for (quant, verified) in zip(pending.quants, pending.verified) {
+                switch try await chain.receive(quant, now: now(), signaturesVerified: verified) {
                 case .committed: continue
                 case .notOnTip: return  // the peer's chain or ours moved; the next round starts over
                 case .rejected(let error): throw SyncError.rejected(error)
@@ -131,6 +133,22 @@ extension NetworkService {
             }
             pending = try await following
         }
+    }
+
+    /// A page, with per Quant whether every signature in it verified (checked here, on every
+    /// core; a Quant with a bad one is left for `receive` to refuse with its reason).
+    private nonisolated func verifiedPage(_ chain: ChainService, from height: UInt64, upTo top: UInt64, of peer: Registration)
+        async throws -> (quants: [Quant], verified: [Bool])
+    {
+        let quants = try await page(chain.id, from: height, upTo: top, of: peer)
+        let flags = await ParallelVerifier.verify(quants.flatMap(\.transactions), threads: environment.verifierThreads)
+        var verified = [Bool]()
+        var start = 0
+        for quant in quants {
+            verified.append(flags[start..<start + quant.transactions.count].allSatisfy { $0 })
+            start += quant.transactions.count
+        }
+        return (quants, verified)
     }
 
     /// The peer's page of Quants from `height`, checked to be the ones asked for; none above `top`.

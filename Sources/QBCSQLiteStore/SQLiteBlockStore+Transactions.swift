@@ -18,21 +18,36 @@ extension SQLiteBlockStore {
         chain: ChainID, height: UInt64, from position: Int, limit: Int, maxBytes: Int, limits: TransactionLimits
     ) async throws(StorageError) -> [Transaction] {
         try await read { db in
-            let seqs = try Self.bodyNumbers(chain: Data(chain.bytes), height: Int64(clamping: height), in: db)
-            guard position >= 0, position < seqs.count, limit > 0 else { return [] }
-            let body = try db.cachedStatement(sql: "SELECT body FROM tx_body WHERE seq = ?")
-            var out = [Transaction]()
-            var bytes = 0
-            // `limit` may be Int.max: no sum with it.
-            for seq in seqs[position..<(position + min(limit, seqs.count - position))] {
-                let data = try Self.body(seq, with: body)
-                // Past the first, stop before the byte bound: rows beyond it are never loaded.
-                if !out.isEmpty, bytes + data.count > maxBytes { break }
-                bytes += data.count
-                out.append(try Self.transaction(data, limits: limits))
+            try Self.bodies(chain: chain, height: height, from: position, limit: limit, maxBytes: maxBytes, in: db).map { body throws in
+                try Self.transaction(body, limits: limits)
             }
-            return out
         }
+    }
+
+    public func encodedTransactions(chain: ChainID, height: UInt64, from position: Int, limit: Int, maxBytes: Int)
+        async throws(StorageError) -> [[UInt8]]
+    {
+        try await read { db in try Self.bodies(chain: chain, height: height, from: position, limit: limit, maxBytes: maxBytes, in: db).map(Array.init) }
+    }
+
+    /// The stored bodies of a Quant's transactions from `position`: at most `limit` and, past the
+    /// first, at most `maxBytes`; bodies past the bound are never loaded.
+    private static func bodies(chain: ChainID, height: UInt64, from position: Int, limit: Int, maxBytes: Int, in db: Database) throws
+        -> [Data]
+    {
+        let seqs = try bodyNumbers(chain: Data(chain.bytes), height: Int64(clamping: height), in: db)
+        guard position >= 0, position < seqs.count, limit > 0 else { return [] }
+        let statement = try db.cachedStatement(sql: "SELECT body FROM tx_body WHERE seq = ?")
+        var out = [Data]()
+        var bytes = 0
+        // `limit` may be Int.max: no sum with it.
+        for seq in seqs[position..<(position + min(limit, seqs.count - position))] {
+            let data = try body(seq, with: statement)
+            if !out.isEmpty, bytes + data.count > maxBytes { break }
+            bytes += data.count
+            out.append(data)
+        }
+        return out
     }
 
     public func transaction(id: TransactionID, limits: TransactionLimits) async throws(StorageError) -> StoredTransaction? {

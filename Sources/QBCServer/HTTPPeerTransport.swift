@@ -60,8 +60,9 @@ struct HTTPPeerTransport: PeerTransport {
     }
 
     func quants(chain: ChainID, from height: UInt64, limit: Int, of peer: Registration) async throws -> [Quant] {
-        let page = try await client(peer.address).peerQuants(chain: chain, from: height, limit: limit)
-        return try page.quants.map { try $0.quant(maxPayloadBytes: maxPayloadBytes) }
+        var limits = TransactionLimits.standard
+        limits.maxPayloadBytes = maxPayloadBytes
+        return try await client(peer.address).peerQuantPage(chain: chain, from: height, limit: limit, limits: limits)
     }
 }
 

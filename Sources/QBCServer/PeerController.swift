@@ -48,7 +48,7 @@ struct PeerController: Sendable {
         let chain = try chains.chain(context)
         let (_, body) = try await authenticate(request, limit: APILimits.maxRequestBytes, chain: chain)
         let items: [EachDecoded<TransactionJSON>]
-        do throws(WireError) { items = try WireJSON.decode([EachDecoded<TransactionJSON>].self, from: body, what: "transaction list") } catch {
+        do throws(WireError) { items = try TransactionJSON.list(from: body) } catch {
             throw APIError(error)
         }
         guard items.count <= APILimits.maxTransactionsPerRequest else {
@@ -126,6 +126,13 @@ struct PeerController: Sendable {
         let from = UInt64(try ChainController.integer(request, "from", default: 1, range: 1...Int.max))
         let limit = try ChainController.integer(request, "limit", default: 100, range: 1...APILimits.maxPageQuants)
         let height = await chain.peerTip().height
+        // Nodes ask for the binary form; the JSON form stays for older nodes and for people.
+        if request.headers[.accept]?.contains(QuantPage.contentType) == true {
+            let parts = try await chains.read { () async throws(StorageError) in try await network.page(of: chain, from: from, limit: limit) }
+            return Response(
+                status: .ok, headers: [.contentType: QuantPage.contentType],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: QuantPage.encode(parts))))
+        }
         let quants = try await chains.read { () async throws(StorageError) in try await network.quants(of: chain, from: from, limit: limit) }
         let next = quants.last.flatMap { $0.header.height < height ? $0.header.height + 1 : nil }
         return JSONResponse.make(ChainPageJSON(chain: chain.id.hex, height: height, from: from, next: next, quants: quants.map(QuantCoding.json)))

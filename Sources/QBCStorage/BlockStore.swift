@@ -25,6 +25,9 @@ public protocol BlockStore: Sendable {
     /// past the first, at most `maxBytes` of binary forms (for answers streamed in bounded pieces).
     func transactions(chain: ChainID, height: UInt64, from position: Int, limit: Int, maxBytes: Int, limits: TransactionLimits)
         async throws(StorageError) -> [Transaction]
+    /// The binary forms of what `transactions` gives, as stored (serving sync pages decodes none).
+    func encodedTransactions(chain: ChainID, height: UInt64, from position: Int, limit: Int, maxBytes: Int)
+        async throws(StorageError) -> [[UInt8]]
     func transaction(id: TransactionID, limits: TransactionLimits) async throws(StorageError) -> StoredTransaction?
     /// Which of `ids` are committed (on any chain).
     func committed(_ ids: [TransactionID]) async throws(StorageError) -> Set<TransactionID>
@@ -172,6 +175,16 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { message }
+}
+
+extension BlockStore {
+    /// Stores that keep decoded transactions encode them again.
+    public func encodedTransactions(chain: ChainID, height: UInt64, from position: Int, limit: Int, maxBytes: Int)
+        async throws(StorageError) -> [[UInt8]]
+    {
+        try await transactions(chain: chain, height: height, from: position, limit: limit, maxBytes: maxBytes, limits: TransactionLimits.standard.ceiling)
+            .map(\.encoded)
+    }
 }
 
 extension BlockStore {

@@ -76,7 +76,14 @@ func testBang(
         let asNode3 = NodeClient(baseURL: net.nodes[0].url, peerKey: nodeKeys[2], clock: { now() })
         await expectRefusal(403, "not_authorized") { try await asNode3.peerQuants(chain: sensors.id, from: 1, limit: 10) }
         await expectRefusal(403, "not_authorized") { try await asNode3.peerBang(chain: sensors.id) }
-        #expect(try await asNode3.peerQuants(chain: orders.id, from: 1, limit: 10).quants.count >= 1)
+        let json = try await asNode3.peerQuants(chain: orders.id, from: 1, limit: 10)
+        #expect(json.quants.count >= 1)
+        // The binary page nodes sync with holds the same Quants as the JSON one.
+        let binary = try await asNode3.peerQuantPage(chain: orders.id, from: 1, limit: 10, limits: .standard)
+        let fromJSON = try json.quants.map { try $0.quant(maxPayloadBytes: TransactionLimits.standard.maxPayloadBytes) }
+        #expect(binary.map(\.hash) == fromJSON.map(\.hash))
+        #expect(binary.map { $0.transactions.map(\.id) } == fromJSON.map { $0.transactions.map(\.id) })
+        await expectRefusal(403, "not_authorized") { try await asNode3.peerQuantPage(chain: sensors.id, from: 1, limit: 10, limits: .standard) }
 
         // Governance removes node 3 from "orders": once committed, it is refused and gets nothing more.
         let admin = try Keys.load("admin")
