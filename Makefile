@@ -34,7 +34,10 @@ test: test-deps
 release: deps
 	swift build -c release
 
+# The figures issue 18 sets targets for, each next to its target (qbc bench compare), then every
+# benchmark in full. Litecoin Core, the outside reference, is run by hand (performance.md).
 bench: release
+	.build/release/qbc bench compare
 	.build/release/qbc bench crypto
 	.build/release/qbc bench node
 	.build/release/qbc bench sync

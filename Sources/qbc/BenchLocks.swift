@@ -52,11 +52,17 @@ struct BenchLocks: AsyncParsableCommand {
         let client = NodeClient(baseURL: setup.url, timeoutSeconds: 300)
         let stats = try await callNode { try await client.stats() }
         guard let chainID = try? ChainID(hex: stats.chain) else { throw CLIError("the node reported an invalid chain id") }
+        // Locked against plain payloads of the envelope's size (the lock's own cost: issue 18's
+        // target) and of the payload's size (what locking costs a writer in all).
+        let sameBytes = [UInt8](repeating: UInt8(ascii: "p"), count: sample.encoded.count)
         print(BenchTable.row("admission", "plain tx/s", "locked tx/s", "locked / plain"))
         var plainRate = 1.0
         for binary in [false, true] {
             let plain = BenchNode.presign(count: transactions, batch: 1000, chain: chainID, writers: setup.writers, binary: binary) { _, _ in
                 ("text/plain", payload)
+            }
+            let plainSameBytes = BenchNode.presign(count: transactions, batch: 1000, chain: chainID, writers: setup.writers, binary: binary) { _, _ in
+                ("text/plain", sameBytes)
             }
             let locked = BenchNode.presign(count: transactions, batch: 1000, chain: chainID, writers: setup.writers, binary: binary) { sender, _ in
                 // Locked to the same recipients; the node sees only the envelope.
@@ -64,15 +70,17 @@ struct BenchLocks: AsyncParsableCommand {
                 return (Lock.contentType, lock?.encoded ?? [])
             }
             var rates = [Double]()
-            for bodies in [plain, locked] {
+            for bodies in [plain, plainSameBytes, locked] {
                 let (admitted, seconds) = try await BenchNode.post(bodies, client: client, connections: 4, binary: binary)
                 guard admitted == transactions else { throw CLIError("only \(admitted) of \(transactions) admitted") }
                 _ = try await BenchNode.leapUntilEmpty(client)
                 rates.append(Double(admitted) / seconds)
             }
             if !binary { plainRate = rates[0] }
-            print(BenchTable.row(binary ? "binary batches" : "JSON batches", BenchTable.format(rates[0]), BenchTable.format(rates[1]),
-                                 String(format: "%.3f", rates[1] / rates[0])))
+            let kind = binary ? "binary" : "JSON"
+            print(BenchTable.row("\(kind), same bytes", BenchTable.format(rates[1]), BenchTable.format(rates[2]), String(format: "%.3f", rates[2] / rates[1])))
+            print(BenchTable.row("\(kind), \(payloadBytes) B plain", BenchTable.format(rates[0]), BenchTable.format(rates[2]),
+                                 String(format: "%.3f", rates[2] / rates[0])))
         }
         let raw = RawSodiumBaseline.verifyPerSecond(countPerThread: 20_000, messageBytes: 110 + payloadBytes, threads: ProcessInfo.processInfo.activeProcessorCount)
         print("raw libsodium Ed25519 verify/s on all cores (same run): \(BenchTable.format(raw)); plain JSON admission / raw: \(String(format: "%.3f", plainRate / raw))")
