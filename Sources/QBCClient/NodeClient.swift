@@ -192,16 +192,16 @@ public struct NodeClient: Sendable {
     /// JSON (before 0.4) is read as before.
     public func peerQuantPage(chain: ChainID, from: UInt64, limit: Int, limits: TransactionLimits) async throws -> [Quant] {
         let path = "/peer/chains/\(chain.hex)/quants?from=\(from)&limit=\(limit)"
-        let (bytes, contentType) = try await exchange("GET", path, body: nil, headers: [("Accept", "\(QuantPage.contentType), application/json")])
+        let (bytes, contentType, status) = try await exchange("GET", path, body: nil, headers: [("Accept", "\(QuantPage.contentType), application/json")])
         guard contentType == QuantPage.contentType else {
             let page: ChainPageJSON
             do { page = try WireJSON.decode(ChainPageJSON.self, from: bytes, what: "response") } catch {
-                throw NodeClientError(status: 200, code: "bad_response", message: "\(error)")
+                throw NodeClientError(status: status, code: "bad_response", message: "\(error)")
             }
             return try page.quants.map { try $0.quant(maxPayloadBytes: limits.maxPayloadBytes) }
         }
         do { return try QuantPage.decode(bytes, limits: limits, maxQuants: limit) } catch {
-            throw NodeClientError(status: 200, code: "bad_response", message: "the Quant page does not decode: \(error)")
+            throw NodeClientError(status: status, code: "bad_response", message: "the Quant page does not decode: \(error)")
         }
     }
 
@@ -279,14 +279,16 @@ public struct NodeClient: Sendable {
     public func call<T: Decodable>(
         _ method: String, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = [], as type: T.Type
     ) async throws -> T {
-        let (bytes, _) = try await exchange(method, path, body: body, headers: headers)
+        let (bytes, _, status) = try await exchange(method, path, body: body, headers: headers)
         do { return try WireJSON.decode(T.self, from: bytes, what: "response") } catch {
-            throw NodeClientError(status: 200, code: "bad_response", message: "\(error)")
+            throw NodeClientError(status: status, code: "bad_response", message: "\(error)")
         }
     }
 
     /// One request; the body and content type of a 2xx answer, else `NodeClientError` with the node's message.
-    func exchange(_ method: String, _ path: String, body: [UInt8]?, headers: [(String, String)]) async throws -> ([UInt8], String?) {
+    func exchange(_ method: String, _ path: String, body: [UInt8]?, headers: [(String, String)]) async throws
+        -> (body: [UInt8], contentType: String?, status: Int)
+    {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -319,6 +321,6 @@ public struct NodeClient: Sendable {
                 status: Int(response.status.code), code: failure?.error ?? "http_error",
                 message: failure?.message ?? String(decoding: bytes.prefix(200), as: UTF8.self))
         }
-        return (bytes, response.headers.first(name: "Content-Type"))
+        return (bytes, response.headers.first(name: "Content-Type"), Int(response.status.code))
     }
 }

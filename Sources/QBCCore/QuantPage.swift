@@ -36,18 +36,26 @@ public enum QuantPage {
     /// claim more transactions than the bytes left could hold.
     static let smallestTransaction = DomainTag.transaction.bytes.count + 32 + 32 + 16 + 8 + 1 + 4 + 64
 
-    /// Decodes a page of at most `maxQuants` Quants, each transaction under `limits`.
+    /// The most transactions a page may hold: the server's bound past the first Quant
+    /// (`NetworkService.maxPageTransactions`) plus the largest Quant any chain may have.
+    public static let maxTransactions = 20_000 + QuantLimits.absoluteMaxTransactions
+
+    /// Decodes a page of at most `maxQuants` Quants and `maxTransactions` transactions, each
+    /// transaction under `limits`.
     public static func decode(_ bytes: [UInt8], limits: TransactionLimits, maxQuants: Int) throws(CanonicalReader.DecodingError) -> [Quant] {
         var r = CanonicalReader(bytes)
         let count = Int(try r.u32())
         guard count <= maxQuants else { throw .tooLong(at: 0, limit: maxQuants) }
         var quants = [Quant]()
+        var total = 0
         for _ in 0..<count {
             let header = try QuantHeader(decoding: try r.bytes32(limit: 1024))
             let certificateBytes = try r.bytes32(limit: 6 + 96 * BFTEngine.maxAuthorities)
             let certificate = certificateBytes.isEmpty ? nil : try CommitCertificate(decoding: certificateBytes)
             let transactionCount = Int(try r.u32())
             guard transactionCount <= r.remaining / smallestTransaction else { throw .tooLong(at: r.offset, limit: r.remaining / smallestTransaction) }
+            total += transactionCount
+            guard total <= maxTransactions else { throw .tooLong(at: r.offset, limit: maxTransactions) }
             var transactions = [Transaction]()
             transactions.reserveCapacity(transactionCount)
             for _ in 0..<transactionCount { transactions.append(try Transaction(reading: &r, limits: limits)) }

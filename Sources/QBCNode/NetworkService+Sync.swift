@@ -119,11 +119,12 @@ extension NetworkService {
     /// which sync cannot do without, runs the whole time (issue 18).
     private func extend(_ chain: ChainService, from peer: Registration, upTo tip: PeerTip) async throws {
         var next = await chain.peerTip().height + 1
-        var pending = try await verifiedPage(chain, from: next, upTo: tip.height, of: peer)
+        // The first page holds one Quant: nothing overlaps its fetch and check, so it is kept short.
+        var pending = try await verifiedPage(chain, from: next, limit: 1, upTo: tip.height, of: peer)
         while let last = pending.quants.last, !Task.isCancelled {
             next = last.header.height + 1
             let from = next
-            async let following = verifiedPage(chain, from: from, upTo: tip.height, of: peer)
+            async let following = verifiedPage(chain, from: from, limit: Self.pageQuants, upTo: tip.height, of: peer)
             for (quant, verified) in zip(pending.quants, pending.verified) {
                 switch try await chain.receive(quant, now: now(), signaturesVerified: verified) {
                 case .committed: continue
@@ -136,25 +137,36 @@ extension NetworkService {
     }
 
     /// A page, with per Quant whether every signature in it verified (checked here, on every
-    /// core; a Quant with a bad one is left for `receive` to refuse with its reason).
-    private nonisolated func verifiedPage(_ chain: ChainService, from height: UInt64, upTo top: UInt64, of peer: Registration)
+    /// core; a Quant with a bad one is left for `receive` to refuse with its reason). Only the
+    /// leading Quants whose count, size limit and Merkle root hold are verified: a peer cannot
+    /// make this node spend signature checks on a page that cheap checks refuse.
+    private nonisolated func verifiedPage(_ chain: ChainService, from height: UInt64, limit: Int, upTo top: UInt64, of peer: Registration)
         async throws -> (quants: [Quant], verified: [Bool])
     {
-        let quants = try await page(chain.id, from: height, upTo: top, of: peer)
-        let flags = await ParallelVerifier.verify(quants.flatMap(\.transactions), threads: environment.verifierThreads)
+        let quants = try await page(chain.id, from: height, limit: limit, upTo: top, of: peer)
+        try Task.checkCancellation()
+        let plausible = quants.prefix { quant in
+            Int(quant.header.transactionCount) == quant.transactions.count
+                && quant.transactions.count <= chain.rules.quantLimits.maxTransactions
+                && Merkle.root(quant.transactions.map(\.id)) == quant.header.merkleRoot
+        }
+        let flags = await ParallelVerifier.verify(plausible.flatMap(\.transactions), threads: environment.verifierThreads)
         var verified = [Bool]()
         var start = 0
-        for quant in quants {
+        for quant in plausible {
             verified.append(flags[start..<start + quant.transactions.count].allSatisfy { $0 })
             start += quant.transactions.count
         }
+        verified += Array(repeating: false, count: quants.count - plausible.count)
         return (quants, verified)
     }
 
     /// The peer's page of Quants from `height`, checked to be the ones asked for; none above `top`.
-    private nonisolated func page(_ chain: ChainID, from height: UInt64, upTo top: UInt64, of peer: Registration) async throws -> [Quant] {
+    private nonisolated func page(_ chain: ChainID, from height: UInt64, limit: Int = pageQuants, upTo top: UInt64, of peer: Registration)
+        async throws -> [Quant]
+    {
         guard height <= top else { return [] }
-        return try Self.checkPage(try await transport.quants(chain: chain, from: height, limit: Self.pageQuants, of: peer), chain: chain, from: height)
+        return try Self.checkPage(try await transport.quants(chain: chain, from: height, limit: limit, of: peer), chain: chain, from: height, limit: limit)
     }
 
     /// Fetches the peer's branch above `ancestor` and lets the chain switch to it if it is valid
@@ -213,8 +225,8 @@ extension NetworkService {
 
     /// A page must be the consecutive Quants asked for (it may be empty when the peer's chain
     /// changed meanwhile).
-    static func checkPage(_ page: [Quant], chain: ChainID, from height: UInt64) throws -> [Quant] {
-        guard page.count <= pageQuants else { throw SyncError.badPage("the peer sent \(page.count) Quants; at most \(pageQuants) were asked for") }
+    static func checkPage(_ page: [Quant], chain: ChainID, from height: UInt64, limit: Int = pageQuants) throws -> [Quant] {
+        guard page.count <= limit else { throw SyncError.badPage("the peer sent \(page.count) Quants; at most \(limit) were asked for") }
         for (offset, quant) in page.enumerated() {
             guard quant.header.chain == chain else { throw SyncError.badPage("the peer sent a Quant of another chain") }
             guard quant.header.height == height + UInt64(offset) else {

@@ -42,8 +42,21 @@ struct FastStatement {
         _ = try step()
     }
 
+    /// Runs a statement that returns no rows; the rows it changed.
+    func runCountingChanges() throws -> Int {
+        try run()
+        return Int(sqlite3_changes(sqlite3_db_handle(handle)))
+    }
+
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+
+    /// A blob column of the current row, copied.
+    func bytes(_ column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let base = sqlite3_column_blob(handle, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: base, count: count))
+    }
 
     func reset() {
         sqlite3_reset(handle)

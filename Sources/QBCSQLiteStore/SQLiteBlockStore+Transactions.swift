@@ -76,12 +76,8 @@ extension SQLiteBlockStore {
     }
 
     static func committed(_ ids: [TransactionID], in db: Database) throws -> Set<TransactionID> {
-        let statement = try db.cachedStatement(sql: "SELECT 1 FROM tx_id i JOIN tx_height h ON h.seq = i.seq WHERE i.id = ?")
-        var found = Set<TransactionID>()
-        for id in ids where try Bool.fetchOne(statement, arguments: [Data(id.bytes)]) != nil {
-            found.insert(id)
-        }
-        return found
+        let lookUp = try FastStatement(db, "SELECT 1 FROM tx_id i JOIN tx_height h ON h.seq = i.seq WHERE i.id = ?")
+        return try found(ids, by: lookUp) { lookUp.bind(1, $0.bytes) }
     }
 
     public func committed(_ ids: [TransactionID], chain: ChainID, atOrBelow height: UInt64) async throws(StorageError)
@@ -89,19 +85,28 @@ extension SQLiteBlockStore {
     {
         guard !ids.isEmpty else { return [] }
         return try await read { db in
-            let statement = try db.cachedStatement(
-                sql: """
-                    SELECT 1 FROM tx_id i JOIN tx_height h ON h.seq = i.seq JOIN tx_body b ON b.seq = i.seq
-                    WHERE i.id = ? AND h.height <= ? AND b.chain = ?
-                    """)
-            var found = Set<TransactionID>()
-            let chainData = Data(chain.bytes)
-            let limit = Int64(clamping: height)
-            for id in ids where try Bool.fetchOne(statement, arguments: [Data(id.bytes), limit, chainData]) != nil {
-                found.insert(id)
+            let lookUp = try FastStatement(db, """
+                SELECT 1 FROM tx_id i JOIN tx_height h ON h.seq = i.seq JOIN tx_body b ON b.seq = i.seq
+                WHERE i.id = ? AND h.height <= ? AND b.chain = ?
+                """)
+            return try Self.found(ids, by: lookUp) { id in
+                lookUp.bind(1, id.bytes)
+                lookUp.bind(2, Int64(clamping: height))
+                lookUp.bind(3, chain.bytes)
             }
-            return found
         }
+    }
+
+    /// The ids for which `lookUp`, bound by `bind`, finds a row (one step each, through SQLite's C
+    /// interface: admission, sync and every received Quant ask this of every transaction).
+    private static func found(_ ids: [TransactionID], by lookUp: FastStatement, bind: (TransactionID) -> Void) throws -> Set<TransactionID> {
+        var found = Set<TransactionID>()
+        for id in ids {
+            defer { lookUp.reset() }
+            bind(id)
+            if try lookUp.step() { found.insert(id) }
+        }
+        return found
     }
 
     // MARK: Commits
@@ -122,12 +127,17 @@ extension SQLiteBlockStore {
         for tx in record.quant.transactions {
             let id = tx.id.bytes
             let seq: Int64
-            switch try rows.state(of: id) {
-            case .waiting(let waiting):
-                try rows.commit(waiting, height: height)
-                seq = waiting
-            case .committed: throw StorageError(.conflict, "transaction \(tx.id.hex) is committed already")
-            case nil: seq = try rows.store(tx, chain: header.chain.bytes, height: height)
+            if let known = try rows.number(of: id) {
+                guard try rows.commitIfWaiting(known, height: height) else {
+                    throw StorageError(.conflict, "transaction \(tx.id.hex) is committed already")
+                }
+                // An id covers the signed fields, not the signature: a sender can sign one body
+                // twice. A Quant sealed here holds the very copies that wait here; another's may
+                // not, and what is committed is the Quant's copy.
+                if !record.sealedHere { try rows.keepSignature(of: tx, in: known) }
+                seq = known
+            } else {
+                seq = try rows.store(tx, chain: header.chain.bytes, height: height)
             }
             appendBigEndian(seq, to: &seqs)
         }
@@ -174,19 +184,33 @@ extension SQLiteBlockStore {
 
     public func addToMempool(_ transactions: [Transaction]) async throws(StorageError) -> Set<TransactionID> {
         guard !transactions.isEmpty else { return [] }
-        return try await write { db in
-            // In the same database transaction as the check, so no commit can come in between.
-            let rows = try TransactionRows(db)
-            var already = Set<TransactionID>()
-            for tx in transactions {
-                switch try rows.state(of: tx.id.bytes) {
-                case .committed: already.insert(tx.id)
-                case .waiting: continue
-                case nil: _ = try rows.store(tx, chain: tx.chain.bytes, height: nil)
-                }
-            }
-            return already
+        // The simulator's one thread runs every step in order: no groups there.
+        if blocking { return try await write { db in try Self.add(transactions, in: db) } }
+        return try await groupedAdmissions.add(transactions) { batches in await self.addGroup(batches) }
+    }
+
+    /// Writes groups of admitted batches, each in one database transaction with its checks.
+    func addGroup(_ batches: [[Transaction]]) async -> Result<[Set<TransactionID>], StorageError> {
+        do throws(StorageError) {
+            return .success(try await write { db in try batches.map { batch throws in try Self.add(batch, in: db) } })
+        } catch {
+            return .failure(error)
         }
+    }
+
+    /// Stores what is neither committed nor waiting; returns the committed ones. In the same
+    /// database transaction as the check, so no commit can come in between.
+    private static func add(_ transactions: [Transaction], in db: Database) throws -> Set<TransactionID> {
+        let rows = try TransactionRows(db)
+        var already = Set<TransactionID>()
+        for tx in transactions {
+            switch try rows.state(of: tx.id.bytes) {
+            case .committed: already.insert(tx.id)
+            case .waiting: continue
+            case nil: _ = try rows.store(tx, chain: tx.chain.bytes, height: nil)
+            }
+        }
+        return already
     }
 
     public func removeFromMempool(_ ids: [TransactionID]) async throws(StorageError) {
@@ -271,6 +295,9 @@ struct TransactionRows {
     }
 
     private let lookUp: FastStatement
+    private let number: FastStatement
+    private let signature: FastStatement
+    private let replaceBody: FastStatement
     private let insertBody: FastStatement
     private let insertID: FastStatement
     private let insertWaiting: FastStatement
@@ -284,6 +311,9 @@ struct TransactionRows {
     init(_ db: Database) throws {
         self.db = db
         lookUp = try FastStatement(db, "SELECT i.seq, h.height FROM tx_id i LEFT JOIN tx_height h ON h.seq = i.seq WHERE i.id = ?")
+        number = try FastStatement(db, "SELECT seq FROM tx_id WHERE id = ?")
+        signature = try FastStatement(db, "SELECT substr(body, -64) FROM tx_body WHERE seq = ?")
+        replaceBody = try FastStatement(db, "UPDATE tx_body SET body = ? WHERE seq = ?")
         insertBody = try FastStatement(db, "INSERT INTO tx_body (chain, body) VALUES (?, ?)")
         insertID = try FastStatement(db, "INSERT INTO tx_id (id, seq) VALUES (?, ?)")
         insertWaiting = try FastStatement(db, "INSERT INTO tx_waiting (seq) VALUES (?)")
@@ -302,6 +332,33 @@ struct TransactionRows {
         return lookUp.isNull(1) ? .waiting(lookUp.int64(0)) : .committed
     }
 
+    /// The number of a stored transaction's body (waiting or committed), or nil.
+    func number(of id: [UInt8]) throws -> Int64? {
+        defer { number.reset() }
+        number.bind(1, id)
+        return try number.step() ? number.int64(0) : nil
+    }
+
+    /// Replaces a stored body whose signature is not `tx`'s by `tx`'s binary form.
+    func keepSignature(of tx: Transaction, in seq: Int64) throws {
+        defer { signature.reset() }
+        signature.bind(1, seq)
+        guard try signature.step(), signature.bytes(0) != tx.signature.bytes else { return }
+        signature.reset()
+        replaceBody.bind(1, tx.encoded)
+        replaceBody.bind(2, seq)
+        try replaceBody.run()
+    }
+
+    /// Moves a body from waiting to committed at `height`; false (changing nothing) when it was
+    /// not waiting, that is when it is committed already.
+    func commitIfWaiting(_ seq: Int64, height: Int64) throws -> Bool {
+        deleteWaiting.bind(1, seq)
+        guard try deleteWaiting.runCountingChanges() == 1 else { return false }
+        try markCommitted(seq, height: height)
+        return true
+    }
+
     /// Stores a transaction's body and id, waiting when `height` is nil, else committed at it;
     /// returns the body's number.
     func store(_ tx: Transaction, chain: [UInt8], height: Int64?) throws -> Int64 {
@@ -312,16 +369,11 @@ struct TransactionRows {
         insertID.bind(1, tx.id.bytes)
         insertID.bind(2, seq)
         try insertID.run()
-        if let height { try commit(seq, height: height, wasWaiting: false) } else { try wait(seq, wasCommitted: false) }
+        if let height { try markCommitted(seq, height: height) } else { try wait(seq, wasCommitted: false) }
         return seq
     }
 
-    /// Moves a body from waiting to committed at `height`.
-    func commit(_ seq: Int64, height: Int64, wasWaiting: Bool = true) throws {
-        if wasWaiting {
-            deleteWaiting.bind(1, seq)
-            try deleteWaiting.run()
-        }
+    private func markCommitted(_ seq: Int64, height: Int64) throws {
         insertHeight.bind(1, seq)
         insertHeight.bind(2, height)
         try insertHeight.run()

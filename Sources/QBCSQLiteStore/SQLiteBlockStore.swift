@@ -15,7 +15,9 @@ public final class SQLiteBlockStore: BlockStore {
     let pool: DatabasePool
     /// Kept for the store's lifetime so no other node opens the same folder.
     private let lock: DataDirectoryLock
-    private let blocking: Bool
+    let blocking: Bool
+    /// Admission batches written together when they arrive during another's write.
+    let groupedAdmissions = GroupedWrites()
     /// Waiting rows for committed transactions that migration `v9` dropped at this open, reported
     /// once by `removeCommittedFromMempool`.
     let staleRowsDropped: Mutex<Int>

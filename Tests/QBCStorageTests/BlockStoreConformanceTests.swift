@@ -121,6 +121,24 @@ extension ChainBuilder {
         #expect(try await store.mempool(chain: chain.bang.id, limit: 10, limits: .standard).isEmpty)
     }
 
+    /// An id covers the signed fields, not the signature: a peer's Quant may carry a waiting
+    /// transaction with another signature, and what is committed (and served) is the Quant's copy.
+    @Test(arguments: StoreKind.allCases) func aCommittedTransactionIsTheQuantsCopy(_ kind: StoreKind) async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let store = try kind.open(dir)
+        try await store.create(chain.bang)
+        let waiting = chain.transaction("twice signed")
+        let other = Transaction(body: waiting.body, signature: Signature(unchecked: waiting.signature.bytes.reversed()))
+        #expect(other.id == waiting.id)
+        #expect(try await store.addToMempool([waiting]).isEmpty)
+        let quant = chain.quant([other], parent: nil)
+        try await store.commit(chain.record(quant, parent: nil))
+        #expect(try await store.transaction(id: waiting.id, limits: .standard)?.transaction.signature == other.signature)
+        #expect(try await store.transactions(chain: chain.bang.id, height: 1, limits: .standard).map(\.signature) == [other.signature])
+        #expect(try await store.mempool(chain: chain.bang.id, limit: 10, limits: .standard).isEmpty)
+    }
+
     /// The Quants this node sealed outlive their place in the chain, by parent: after a rollback
     /// it may propose only the very same Quant on that parent (another would be evidence).
     @Test(arguments: StoreKind.allCases) func quantsSealedHereSurviveRollbacks(_ kind: StoreKind) async throws {

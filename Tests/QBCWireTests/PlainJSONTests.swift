@@ -87,11 +87,14 @@ import Testing
         let documents = [
             #"{"a":[1,-2.5,true,false,null,"x\n\"y\""],"b":{}}"#, "0", "-0", "[]", "\"\"", #"{"":1}"#, "12345678901234567890",
             String(repeating: "[", count: 64) + String(repeating: "]", count: 64),
+            // The longest numbers taken: 300 digits, whole or after "0.".
+            "[" + String(repeating: "9", count: 300) + "]", "-0." + String(repeating: "1", count: 299),
         ]
         for document in documents {
             #expect(PlainJSON.isPlainlyValid(Array(document.utf8)), "\(document)")
+            #expect((try? JSONSerialization.jsonObject(with: Data(document.utf8), options: .fragmentsAllowed)) != nil, "Foundation takes \(document)")
         }
-        for declined in ["1e5", "[1,]", "\u{FEFF}[]", #""\u0041""#, "01", "1.", "\"é\"", String(repeating: "[", count: 65) + String(repeating: "]", count: 65)] {
+        for declined in ["1" + String(repeating: "0", count: 300), "1e5", "[1,]", "\u{FEFF}[]", #""\u0041""#, "01", "1.", "\"é\"", String(repeating: "[", count: 65) + String(repeating: "]", count: 65)] {
             #expect(!PlainJSON.isPlainlyValid(Array(declined.utf8)), "\(declined) goes to Foundation")
         }
         var mutator = Mutator(state: 42)
