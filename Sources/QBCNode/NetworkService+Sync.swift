@@ -119,8 +119,7 @@ extension NetworkService {
     /// which sync cannot do without, runs the whole time (issue 18).
     private func extend(_ chain: ChainService, from peer: Registration, upTo tip: PeerTip) async throws {
         var next = await chain.peerTip().height + 1
-        // The first page holds one Quant: nothing overlaps its fetch and check, so it is kept short.
-        var pending = try await verifiedPage(chain, from: next, limit: 1, upTo: tip.height, of: peer)
+        var pending = try await verifiedPage(chain, from: next, limit: Self.pageQuants, upTo: tip.height, of: peer)
         while let last = pending.quants.last, !Task.isCancelled {
             next = last.header.height + 1
             let from = next
