@@ -175,6 +175,20 @@ public struct NodeClient: Sendable {
         try await call("POST", "/peer/chains/\(chain)/quants", body: body, as: PeerQuantResultJSON.self)
     }
 
+    /// Pushes a binary batch (`Transaction.encodeBatch`) as gossip; nodes before 0.4 answer 415.
+    public func peerPush(binaryTransactions body: [UInt8], chain: ChainID) async throws {
+        _ = try await call(
+            "POST", "/peer/chains/\(chain.hex)/transactions", body: body, headers: [("Content-Type", Transaction.batchContentType)],
+            as: InjectBatchJSON.self)
+    }
+
+    /// Pushes a binary page of one Quant (`QuantPage`); nodes before 0.4 answer 415.
+    public func peerPush(binaryQuant body: [UInt8], chain: ChainID) async throws -> PeerQuantResultJSON {
+        try await call(
+            "POST", "/peer/chains/\(chain.hex)/quants", body: body, headers: [("Content-Type", QuantPage.contentType)],
+            as: PeerQuantResultJSON.self)
+    }
+
     /// Pushes a BFT message already encoded as `ConsensusMessageJSON`.
     public func peerPush(encodedConsensus body: [UInt8], chain: ChainID) async throws {
         _ = try await call("POST", "/peer/chains/\(chain.hex)/consensus", body: body, as: PeerQuantResultJSON.self)

@@ -74,7 +74,7 @@ struct ChainController: Sendable {
 
     func inject(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
         let chain = try chain(context)
-        let binary = try BodyType.jsonOrBatch.isBatch(request)
+        let binary = try BodyType.jsonOrBatch.isBinary(request)
         let bytes = try await Self.body(request, limit: APILimits.maxRequestBytes, type: .jsonOrBatch)
         if binary { return try await injectBinary(bytes, to: chain) }
         let maxPayload = chain.rules.transactionLimits.maxPayloadBytes
@@ -208,7 +208,7 @@ struct ChainController: Sendable {
     /// Every body counts against the node's `BodyBudget` while its request is served, and must
     /// arrive at `minimumBodyRate` on average after `bodyGrace`.
     static func body(_ request: Request, limit: Int, type: BodyType = .json) async throws -> [UInt8] {
-        _ = try type.isBatch(request)
+        _ = try type.isBinary(request)
         let tooLarge = APIError(.contentTooLarge, "too_large", "request body is larger than \(limit) bytes")
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
         var collected = ByteBuffer()

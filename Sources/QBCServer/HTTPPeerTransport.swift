@@ -24,21 +24,35 @@ struct HTTPPeerTransport: PeerTransport {
         try await client(address).register(registration).registrations()
     }
 
-    /// JSON for Quants and Bangs, a JSON array for transactions: encoded once for every peer.
+    /// Binary for transactions and Quants (a binary batch, a page of one Quant), JSON for Bangs
+    /// and consensus messages: encoded once for every peer.
     func prepare(_ push: PeerPush) -> PreparedPush {
         switch push {
-        case .transactions(let transactions, _): PreparedPush(push: push, body: NodeClient.encodeBatch(transactions))
-        case .quant(let quant): PreparedPush(push: push, body: WireJSON.encode(QuantCoding.json(quant)))
+        case .transactions(let transactions, _): PreparedPush(push: push, body: Transaction.encodeBatch(transactions))
+        case .quant(let quant):
+            PreparedPush(push: push, body: QuantPage.encode([
+                QuantPage.Part(header: quant.header, certificate: quant.certificate, transactions: quant.transactions.map(\.encoded)),
+            ]))
         case .bang(let bang): PreparedPush(push: push, body: WireJSON.encode(BangSubmissionJSON(bang)))
         case .consensus(let messages, _): PreparedPush(push: push, body: WireJSON.encode(ConsensusMessagesJSON(messages)))
         }
     }
 
+    /// A node before 0.4 takes only JSON on peer routes and answers 415 to a binary body: it is
+    /// sent the JSON form instead (issue 18; decisions D71).
     func send(_ prepared: PreparedPush, to peer: Registration) async throws {
         let client = client(peer.address)
         switch prepared.push {
-        case .transactions(_, let chain): try await client.peerPush(encodedTransactions: prepared.body, chain: chain)
-        case .quant(let quant): _ = try await client.peerPush(encodedQuant: prepared.body, chain: quant.header.chain.hex)
+        case .transactions(let transactions, let chain):
+            do { try await client.peerPush(binaryTransactions: prepared.body, chain: chain) } catch let error as NodeClientError where error.status == 415 {
+                try await client.peerPush(encodedTransactions: NodeClient.encodeBatch(transactions), chain: chain)
+            }
+        case .quant(let quant):
+            do { _ = try await client.peerPush(binaryQuant: prepared.body, chain: quant.header.chain) } catch let error as NodeClientError
+                where error.status == 415
+            {
+                _ = try await client.peerPush(encodedQuant: WireJSON.encode(QuantCoding.json(quant)), chain: quant.header.chain.hex)
+            }
         case .bang: try await client.peerPush(encodedBang: prepared.body)
         case .consensus(_, let chain): try await client.peerPush(encodedConsensus: prepared.body, chain: chain)
         }

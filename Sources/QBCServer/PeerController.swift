@@ -46,16 +46,30 @@ struct PeerController: Sendable {
     /// Gossiped transactions: admitted like a client's, but not relayed again (full mesh).
     func transactions(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
         let chain = try chains.chain(context)
-        let (_, body) = try await authenticate(request, limit: APILimits.maxRequestBytes, chain: chain)
-        let items: [EachDecoded<TransactionJSON>]
-        do throws(WireError) { items = try TransactionJSON.list(from: body) } catch {
-            throw APIError(error)
+        let (_, body) = try await authenticate(request, limit: APILimits.maxRequestBytes, chain: chain, type: .jsonOrBatch)
+        var results: [InjectResultJSON?]
+        var parsed: [(Int, Transaction)]
+        if try BodyType.jsonOrBatch.isBinary(request) {
+            // Nodes since 0.4 gossip binary batches: refused whole when they do not decode.
+            let transactions: [Transaction]
+            do {
+                transactions = try Transaction.decodeBatch(body, limits: chain.rules.transactionLimits, maxCount: APILimits.maxTransactionsPerRequest)
+            } catch {
+                throw APIError(.badRequest, "malformed", "the binary batch does not decode: \(error) (documentation/protocol.md, \"Binary batches\")")
+            }
+            results = Array(repeating: nil, count: transactions.count)
+            parsed = Array(transactions.enumerated())
+        } else {
+            let items: [EachDecoded<TransactionJSON>]
+            do throws(WireError) { items = try TransactionJSON.list(from: body) } catch {
+                throw APIError(error)
+            }
+            guard items.count <= APILimits.maxTransactionsPerRequest else {
+                throw APIError(.contentTooLarge, "too_large", "at most \(APILimits.maxTransactionsPerRequest) transactions per request")
+            }
+            // One verdict per element, in order, as for /inject.
+            (results, parsed) = ChainController.judge(items, maxPayloadBytes: chain.rules.transactionLimits.maxPayloadBytes)
         }
-        guard items.count <= APILimits.maxTransactionsPerRequest else {
-            throw APIError(.contentTooLarge, "too_large", "at most \(APILimits.maxTransactionsPerRequest) transactions per request")
-        }
-        // One verdict per element, in order, as for /inject.
-        var (results, parsed) = ChainController.judge(items, maxPayloadBytes: chain.rules.transactionLimits.maxPayloadBytes)
         for result in results { if let reason = result?.error { metrics.refused(reason, chain: chain, source: .gossip) } }
         let outcomes: [AdmissionOutcome]
         do throws(StorageError) { outcomes = try await network.receivedTransactions(parsed.map(\.1), on: chain) } catch {
@@ -69,12 +83,22 @@ struct PeerController: Sendable {
     /// A Quant pushed by a peer: every rule is checked before it is stored.
     func quant(_ request: Request, _ context: QBCRequestContext) async throws -> Response {
         let chain = try chains.chain(context)
-        let (sender, body) = try await authenticate(request, limit: APILimits.maxRequestBytes, chain: chain)
+        let (sender, body) = try await authenticate(request, limit: APILimits.maxRequestBytes, chain: chain, type: .jsonOrQuantPage)
         let quant: Quant
-        do throws(WireError) {
-            let json = try WireJSON.decode(QuantJSON.self, from: body, what: "Quant")
-            quant = try json.quant(maxPayloadBytes: chain.rules.transactionLimits.maxPayloadBytes)
-        } catch { throw APIError(error) }
+        if try BodyType.jsonOrQuantPage.isBinary(request) {
+            // Nodes since 0.4 push a binary page of exactly one Quant.
+            let page: [Quant]
+            do { page = try QuantPage.decode(body, limits: chain.rules.transactionLimits, maxQuants: 1) } catch {
+                throw APIError(.badRequest, "malformed", "the Quant page does not decode: \(error) (documentation/protocol.md, \"Binary Quant pages\")")
+            }
+            guard let only = page.first else { throw APIError(.badRequest, "malformed", "the Quant page holds no Quant") }
+            quant = only
+        } else {
+            do throws(WireError) {
+                let json = try WireJSON.decode(QuantJSON.self, from: body, what: "Quant")
+                quant = try json.quant(maxPayloadBytes: chain.rules.transactionLimits.maxPayloadBytes)
+            } catch { throw APIError(error) }
+        }
         let outcome: ReceiveOutcome
         do { outcome = try await network.received(quant, from: sender) } catch let error as RuleError { throw APIError(error) } catch let error as StorageError {
             throw APIError.storage(error)
@@ -175,8 +199,8 @@ struct PeerController: Sendable {
 
     /// Verifies the peer-request signature, then asks the network service whether the sender may
     /// be served (an admitted peer, with the node role in the chain for a chain's routes).
-    func authenticate(_ request: Request, limit: Int, chain: ChainService? = nil) async throws -> (PublicKey, [UInt8]) {
-        do { return try await verify(request, limit: limit, chain: chain) } catch let error as APIError
+    func authenticate(_ request: Request, limit: Int, chain: ChainService? = nil, type: BodyType = .json) async throws -> (PublicKey, [UInt8]) {
+        do { return try await verify(request, limit: limit, chain: chain, type: type) } catch let error as APIError
             where error.status == .unauthorized || error.status == .forbidden
         {
             notices.notice("refused a peer request", metadata: [
@@ -185,8 +209,8 @@ struct PeerController: Sendable {
         }
     }
 
-    private func verify(_ request: Request, limit: Int, chain: ChainService?) async throws -> (PublicKey, [UInt8]) {
-        let body = limit > 0 ? try await ChainController.body(request, limit: limit) : []
+    private func verify(_ request: Request, limit: Int, chain: ChainService?, type: BodyType) async throws -> (PublicKey, [UInt8]) {
+        let body = limit > 0 ? try await ChainController.body(request, limit: limit, type: type) : []
         func header(_ name: String) -> String? {
             request.headers.first { $0.name.canonicalName == name.lowercased() }?.value
         }

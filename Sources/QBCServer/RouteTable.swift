@@ -69,6 +69,17 @@ enum BodyType {
     case json
     /// JSON, or a binary transaction batch (`application/vnd.qbc.tx-batch`).
     case jsonOrBatch
+    /// JSON, or a binary page of Quants (`application/vnd.qbc.quant-page`): pushed Quants.
+    case jsonOrQuantPage
+
+    /// The binary media type the route takes beside JSON.
+    var binary: String? {
+        switch self {
+        case .json: nil
+        case .jsonOrBatch: Transaction.batchContentType
+        case .jsonOrQuantPage: QuantPage.contentType
+        }
+    }
 
     /// The media type of `request`'s body, lowercased without parameters; nil when it has none.
     static func mediaType(of request: Request) -> String? {
@@ -77,13 +88,13 @@ enum BodyType {
         return type.trimmingCharacters(in: .whitespaces).lowercased()
     }
 
-    /// True when the body is a binary batch; refuses any type the route does not take.
-    func isBatch(_ request: Request) throws -> Bool {
+    /// True when the body is the route's binary type; refuses any type the route does not take.
+    func isBinary(_ request: Request) throws -> Bool {
         switch Self.mediaType(of: request) {
         case nil, "application/json": return false
-        case Transaction.batchContentType? where self == .jsonOrBatch: return true
+        case let other? where other == binary: return true
         case let other?:
-            let accepted = self == .json ? "application/json" : "application/json or \(Transaction.batchContentType)"
+            let accepted = binary.map { "application/json or \($0)" } ?? "application/json"
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "a request body of type \(other) is not taken here; send \(accepted)")
         }
     }

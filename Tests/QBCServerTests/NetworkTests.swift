@@ -152,6 +152,37 @@ func eventually(_ what: String, _ condition: () async throws -> Bool, sourceLoca
         #expect(try await net.client(0).discover().peers.allSatisfy { $0.node != outsider.publicKey.hex })
     }
 
+    /// Nodes since 0.4 push transactions and Quants in binary; the peer routes take those and
+    /// JSON, refuse other types with 415 (what a node before 0.4 answers to a binary body, and
+    /// what makes a pusher fall back to JSON), and a binary body that does not decode with 400.
+    @Test func peersTakeBinaryPushesAndJSONAndRefuseOtherTypes() async throws {
+        let net = try await TestNetwork(count: 2)
+        try await eventually("node 2 is admitted at node 1") { try await net.client(0).stats().peers == 1 }
+        let node2 = NodeClient(baseURL: net.nodes[0].url, peerKey: try Keys.load("node2"), clock: { now() })
+        let writer = try Keys.load("writer1")
+        let gossiped = (0..<3).map { signed(#"{"g":\#($0)}"#, chain: net.chain, by: writer) }
+        try await node2.peerPush(binaryTransactions: Transaction.encodeBatch(gossiped), chain: net.chain)
+        try await node2.peerPush(transactions: [signed(#"{"g":"json"}"#, chain: net.chain, by: writer)], chain: net.chain)
+        #expect(try await net.client(0).stats().mempool == 4)
+        await expectRefusal(400, "malformed") { try await node2.peerPush(binaryTransactions: [0, 0, 0, 9], chain: net.chain) }
+        await expectRefusal(415, "unsupported_media_type") {
+            try await node2.call(
+                "POST", "/peer/chains/\(net.chain.hex)/transactions", body: Transaction.encodeBatch(gossiped),
+                headers: [("Content-Type", "application/octet-stream")], as: InjectBatchJSON.self)
+        }
+        // A Quant of other transactions, mined as node 2 would seal it, pushed as a binary page.
+        let txs = (0..<2).map { signed(#"{"q":\#($0)}"#, chain: net.chain, by: writer) }
+        var header = QuantHeader(
+            chain: net.chain, height: 1, previous: net.chain, timestamp: now(), merkleRoot: Merkle.root(txs.map(\.id)),
+            transactionCount: UInt32(txs.count), proposer: try Keys.load("node2").publicKey, difficultyBits: 8, nonce: 0)
+        header = try #require(ProofOfWork.mine(header))
+        let page = QuantPage.encode([QuantPage.Part(header: header, certificate: nil, transactions: txs.map(\.encoded))])
+        await expectRefusal(400, "malformed") { try await node2.peerPush(binaryQuant: Array(page.dropLast()), chain: net.chain) }
+        #expect(try await node2.peerPush(binaryQuant: page, chain: net.chain).status == "committed")
+        #expect(try await net.client(0).stats().height == 1)
+        #expect(try await verifyWholeChain(net.client(0), chain: net.chain) == 2)
+    }
+
     @Test func forgedQuantsPushedByAPeerAreRejected() async throws {
         let net = try await TestNetwork(count: 2)
         try await eventually("node 2 is admitted at node 1") { try await net.client(0).stats().peers == 1 }
