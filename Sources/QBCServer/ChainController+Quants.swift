@@ -118,5 +118,5 @@ extension ChainController {
 
 /// The version reported by `/stats` and `qbc --version`.
 public enum QBCVersion {
-    public static let current = "0.3.0"
+    public static let current = "0.4.0"
 }
