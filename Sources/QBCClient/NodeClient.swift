@@ -189,6 +189,24 @@ public struct NodeClient: Sendable {
             as: PeerQuantResultJSON.self)
     }
 
+    /// Pushes transactions as the binary batch `binary` (their `Transaction.encodeBatch`), or as
+    /// JSON to a node before 0.4, which answers 415 to a binary body (decisions D71).
+    public func peerPush(transactions: [Transaction], binary: [UInt8], chain: ChainID) async throws {
+        do { try await peerPush(binaryTransactions: binary, chain: chain) } catch let error as NodeClientError where error.status == 415 {
+            try await peerPush(encodedTransactions: Self.encodeBatch(transactions), chain: chain)
+        }
+    }
+
+    /// Pushes a Quant as the binary page `binary` (its `QuantPage` of one), or as JSON to a node
+    /// before 0.4, which answers 415 to a binary body (decisions D71).
+    public func peerPush(quant: Quant, binary: [UInt8]) async throws -> PeerQuantResultJSON {
+        do { return try await peerPush(binaryQuant: binary, chain: quant.header.chain) } catch let error as NodeClientError where error.status == 415 {
+            return try await peerPush(quant: QuantJSON(
+                header: QuantHeaderJSON(header: quant.header, cumulativeWork: 0, cumulativeTransactions: 0, certificate: quant.certificate),
+                transactions: quant.transactions.map(TransactionJSON.init)))
+        }
+    }
+
     /// Pushes a BFT message already encoded as `ConsensusMessageJSON`.
     public func peerPush(encodedConsensus body: [UInt8], chain: ChainID) async throws {
         _ = try await call("POST", "/peer/chains/\(chain.hex)/consensus", body: body, as: PeerQuantResultJSON.self)

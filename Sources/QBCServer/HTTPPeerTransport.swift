@@ -39,20 +39,12 @@ struct HTTPPeerTransport: PeerTransport {
     }
 
     /// A node before 0.4 takes only JSON on peer routes and answers 415 to a binary body: it is
-    /// sent the JSON form instead (issue 18; decisions D71).
+    /// sent the JSON form instead (`NodeClient.peerPush`; decisions D71).
     func send(_ prepared: PreparedPush, to peer: Registration) async throws {
         let client = client(peer.address)
         switch prepared.push {
-        case .transactions(let transactions, let chain):
-            do { try await client.peerPush(binaryTransactions: prepared.body, chain: chain) } catch let error as NodeClientError where error.status == 415 {
-                try await client.peerPush(encodedTransactions: NodeClient.encodeBatch(transactions), chain: chain)
-            }
-        case .quant(let quant):
-            do { _ = try await client.peerPush(binaryQuant: prepared.body, chain: quant.header.chain) } catch let error as NodeClientError
-                where error.status == 415
-            {
-                _ = try await client.peerPush(encodedQuant: WireJSON.encode(QuantCoding.json(quant)), chain: quant.header.chain.hex)
-            }
+        case .transactions(let transactions, let chain): try await client.peerPush(transactions: transactions, binary: prepared.body, chain: chain)
+        case .quant(let quant): _ = try await client.peerPush(quant: quant, binary: prepared.body)
         case .bang: try await client.peerPush(encodedBang: prepared.body)
         case .consensus(_, let chain): try await client.peerPush(encodedConsensus: prepared.body, chain: chain)
         }
