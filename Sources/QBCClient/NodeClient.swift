@@ -201,9 +201,7 @@ public struct NodeClient: Sendable {
     /// before 0.4, which answers 415 to a binary body (decisions D71).
     public func peerPush(quant: Quant, binary: [UInt8]) async throws -> PeerQuantResultJSON {
         do { return try await peerPush(binaryQuant: binary, chain: quant.header.chain) } catch let error as NodeClientError where error.status == 415 {
-            return try await peerPush(quant: QuantJSON(
-                header: QuantHeaderJSON(header: quant.header, cumulativeWork: 0, cumulativeTransactions: 0, certificate: quant.certificate),
-                transactions: quant.transactions.map(TransactionJSON.init)))
+            return try await peerPush(quant: QuantJSON(peerForm: quant))
         }
     }
 

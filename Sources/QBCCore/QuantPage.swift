@@ -17,6 +17,11 @@ public enum QuantPage {
             self.certificate = certificate
             self.transactions = transactions
         }
+
+        /// A decoded Quant's parts, its transactions encoded again.
+        public init(_ quant: Quant) {
+            self.init(header: quant.header, certificate: quant.certificate, transactions: quant.transactions.map(\.encoded))
+        }
     }
 
     public static func encode(_ parts: [Part]) -> [UInt8] {

@@ -30,9 +30,7 @@ struct HTTPPeerTransport: PeerTransport {
         switch push {
         case .transactions(let transactions, _): PreparedPush(push: push, body: Transaction.encodeBatch(transactions))
         case .quant(let quant):
-            PreparedPush(push: push, body: QuantPage.encode([
-                QuantPage.Part(header: quant.header, certificate: quant.certificate, transactions: quant.transactions.map(\.encoded)),
-            ]))
+            PreparedPush(push: push, body: QuantPage.encode([QuantPage.Part(quant)]))
         case .bang(let bang): PreparedPush(push: push, body: WireJSON.encode(BangSubmissionJSON(bang)))
         case .consensus(let messages, _): PreparedPush(push: push, body: WireJSON.encode(ConsensusMessagesJSON(messages)))
         }
@@ -69,14 +67,5 @@ struct HTTPPeerTransport: PeerTransport {
         var limits = TransactionLimits.standard
         limits.maxPayloadBytes = maxPayloadBytes
         return try await client(peer.address).peerQuantPage(chain: chain, from: height, limit: limit, limits: limits)
-    }
-}
-
-/// Quant ↔ JSON for peers (cumulative figures are the sender's view and are not trusted).
-enum QuantCoding {
-    static func json(_ quant: Quant) -> QuantJSON {
-        QuantJSON(
-            header: QuantHeaderJSON(header: quant.header, cumulativeWork: 0, cumulativeTransactions: 0, certificate: quant.certificate),
-            transactions: quant.transactions.map(TransactionJSON.init))
     }
 }

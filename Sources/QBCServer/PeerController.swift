@@ -159,7 +159,7 @@ struct PeerController: Sendable {
         }
         let quants = try await chains.read { () async throws(StorageError) in try await network.quants(of: chain, from: from, limit: limit) }
         let next = quants.last.flatMap { $0.header.height < height ? $0.header.height + 1 : nil }
-        return JSONResponse.make(ChainPageJSON(chain: chain.id.hex, height: height, from: from, next: next, quants: quants.map(QuantCoding.json)))
+        return JSONResponse.make(ChainPageJSON(chain: chain.id.hex, height: height, from: from, next: next, quants: quants.map(QuantJSON.init(peerForm:))))
     }
 
     /// `GET /peer/chains/{id}/headers?from&limit`: headers only, for finding a common ancestor.

@@ -100,6 +100,14 @@ public struct HeadersPageJSON: Codable, Sendable {
 }
 
 extension QuantJSON {
+    /// The form nodes send each other: cumulative figures are the sender's view and are not
+    /// trusted, so they go as 0.
+    public init(peerForm quant: Quant) {
+        self.init(
+            header: QuantHeaderJSON(header: quant.header, cumulativeWork: 0, cumulativeTransactions: 0, certificate: quant.certificate),
+            transactions: quant.transactions.map(TransactionJSON.init))
+    }
+
     /// Maps to the core Quant, bounding counts and sizes first; the hash is recomputed, never trusted.
     public func quant(maxPayloadBytes: Int) throws(WireError) -> Quant {
         guard transactions.count <= QuantLimits.absoluteMaxTransactions else {

@@ -6,7 +6,7 @@ import Testing
 /// The binary page nodes sync with (protocol.md, "Binary Quant pages").
 @Suite struct QuantPageTests {
     static func parts(_ quants: [Quant]) -> [QuantPage.Part] {
-        quants.map { QuantPage.Part(header: $0.header, certificate: $0.certificate, transactions: $0.transactions.map(\.encoded)) }
+        quants.map(QuantPage.Part.init)
     }
 
     static func twoQuants() -> [Quant] {

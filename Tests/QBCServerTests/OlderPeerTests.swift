@@ -64,7 +64,7 @@ import Testing
         let txs = (0..<3).map { chain.transaction("t\($0)") }
         try await client.peerPush(transactions: txs, binary: Transaction.encodeBatch(txs), chain: chain.bang.id)
         let quant = chain.quant(txs, parent: nil)
-        let binary = QuantPage.encode([QuantPage.Part(header: quant.header, certificate: nil, transactions: txs.map(\.encoded))])
+        let binary = QuantPage.encode([QuantPage.Part(quant)])
         let answer = try await client.peerPush(quant: quant, binary: binary)
         #expect(answer.status == "committed")
         #expect(answer.message == "3 transactions", "the JSON push carried the Quant's transactions")
