@@ -114,35 +114,45 @@ extension NetworkService {
     }
 
     /// Fetches and commits Quants above this node's tip in pages; every one goes through
-    /// `receive` (all rules). Three stages overlap: while a page's Quants are checked and stored,
-    /// the next page is fetched and its signatures are verified on every core, so verification,
-    /// which sync cannot do without, runs the whole time (issue 18).
+    /// `receive` (all rules). Three stages overlap, a page in each: while page k is checked and
+    /// stored, page k+1's signatures are verified on every core and page k+2 is fetched, so
+    /// verification, which sync cannot do without, runs the whole time (issue 18). At most three
+    /// pages are held.
     private func extend(_ chain: ChainService, from peer: Registration, upTo tip: PeerTip) async throws {
-        var next = await chain.peerTip().height + 1
-        var pending = try await verifiedPage(chain, from: next, limit: Self.pageQuants, upTo: tip.height, of: peer)
-        while let last = pending.quants.last, !Task.isCancelled {
-            next = last.header.height + 1
-            let from = next
-            async let following = verifiedPage(chain, from: from, limit: Self.pageQuants, upTo: tip.height, of: peer)
-            for (quant, verified) in zip(pending.quants, pending.verified) {
-                switch try await chain.receive(quant, now: now(), signaturesVerified: verified) {
-                case .committed: continue
-                case .notOnTip: return  // the peer's chain or ours moved; the next round starts over
-                case .rejected(let error): throw SyncError.rejected(error)
+        var fetched = try await page(chain.id, from: await chain.peerTip().height + 1, upTo: tip.height, of: peer)
+        var stored: (quants: [Quant], verified: [Bool])?
+        // Child tasks, not unstructured ones: they run where the node runs (the simulator's
+        // executor too) and end with this call.
+        while !Task.isCancelled {
+            let quants = fetched
+            async let verifying = verified(quants, of: chain)
+            async let following = page(after: quants, chain: chain.id, upTo: tip.height, of: peer)
+            if let stored {
+                for (quant, verified) in zip(stored.quants, stored.verified) {
+                    switch try await chain.receive(quant, now: now(), signaturesVerified: verified) {
+                    case .committed: continue
+                    case .notOnTip: return  // the peer's chain or ours moved; the next round starts over
+                    case .rejected(let error): throw SyncError.rejected(error)
+                    }
                 }
             }
-            pending = try await following
+            guard !quants.isEmpty else { return }
+            stored = (quants, try await verifying)
+            fetched = try await following
         }
     }
 
-    /// A page, with per Quant whether every signature in it verified (checked here, on every
-    /// core; a Quant with a bad one is left for `receive` to refuse with its reason). Only the
-    /// leading Quants whose count, size limit and Merkle root hold are verified: a peer cannot
-    /// make this node spend signature checks on a page that cheap checks refuse.
-    private nonisolated func verifiedPage(_ chain: ChainService, from height: UInt64, limit: Int, upTo top: UInt64, of peer: Registration)
-        async throws -> (quants: [Quant], verified: [Bool])
-    {
-        let quants = try await page(chain.id, from: height, limit: limit, upTo: top, of: peer)
+    /// The peer's page that follows `quants` (none after an empty one).
+    private nonisolated func page(after quants: [Quant], chain: ChainID, upTo top: UInt64, of peer: Registration) async throws -> [Quant] {
+        guard let last = quants.last else { return [] }
+        return try await page(chain, from: last.header.height + 1, upTo: top, of: peer)
+    }
+
+    /// Per Quant of a page, whether every signature in it verified (checked here, on every core;
+    /// a Quant with a bad one is left for `receive` to refuse with its reason). Only the leading
+    /// Quants whose count, size limit and Merkle root hold are verified: a peer cannot make this
+    /// node spend signature checks on a page that cheap checks refuse.
+    private nonisolated func verified(_ quants: [Quant], of chain: ChainService) async throws -> [Bool] {
         try Task.checkCancellation()
         let plausible = quants.prefix { quant in
             Int(quant.header.transactionCount) == quant.transactions.count
@@ -157,7 +167,7 @@ extension NetworkService {
             start += quant.transactions.count
         }
         verified += Array(repeating: false, count: quants.count - plausible.count)
-        return (quants, verified)
+        return verified
     }
 
     /// The peer's page of Quants from `height`, checked to be the ones asked for; none above `top`.
