@@ -69,6 +69,10 @@ extension SQLiteBlockStore {
         // Each transaction's body is written once, when it is first stored; a commit only marks it
         // (issue 18: commits copied every body from the mempool table and deleted it there).
         migrator.registerMigration("v9-bodies-once") { db in try storeBodiesOnce(db) }
+        // Ids of new bodies are held in memory and written to `tx_id` in sorted runs; this lists
+        // the bodies whose ids are not there yet (issue 18, decision D72). Everything stored
+        // before it is indexed.
+        migrator.registerMigration("v10-recent-ids") { db in try db.execute(sql: "CREATE TABLE tx_unindexed (seq INTEGER PRIMARY KEY)") }
         return migrator
     }
 }

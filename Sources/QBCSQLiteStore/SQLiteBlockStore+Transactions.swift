@@ -6,7 +6,8 @@ public import QBCCrypto
 public import QBCStorage
 
 /// Transactions are written once (migration `v9`, documentation/storage.md): a body row in
-/// `tx_body` and an id row in `tx_id` when a transaction is first stored, waiting or in a Quant.
+/// `tx_body` when a transaction is first stored, waiting or in a Quant; its id goes to `tx_id`
+/// with many others in one sorted run, and is held in memory until then (`RecentIDs`, D72).
 /// Whether it waits (`tx_waiting`) or is committed at a height (`tx_height`) are small rows keyed
 /// by the body's number, so a commit writes no random-keyed row: it finds each body by id, moves
 /// its number from waiting to committed and writes the Quant's list of numbers (`quant_tx`). A
@@ -52,32 +53,32 @@ extension SQLiteBlockStore {
 
     public func transaction(id: TransactionID, limits: TransactionLimits) async throws(StorageError) -> StoredTransaction? {
         try await read { db in
-            guard let row = try Row.fetchOne(
-                db, sql: """
-                    SELECT i.seq, h.height, b.chain, b.body FROM tx_id i JOIN tx_height h ON h.seq = i.seq
-                    JOIN tx_body b ON b.seq = i.seq WHERE i.id = ?
-                    """, arguments: [Data(id.bytes)])
+            guard let seq = try self.recent.number(of: id.bytes) ?? Int64.fetchOne(db, sql: "SELECT seq FROM tx_id WHERE id = ?", arguments: [Data(id.bytes)]),
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT h.height, b.chain, b.body FROM tx_body b JOIN tx_height h ON h.seq = b.seq WHERE b.seq = ?",
+                    arguments: [seq])
             else { return nil }
-            let seq: Int64 = row["seq"]
             let height: Int64 = row["height"]
             let chain: Data = row["chain"]
             guard let hash = try Data.fetchOne(db, sql: "SELECT hash FROM quant WHERE chain = ? AND height = ?", arguments: [chain, height]),
                 let position = try Self.bodyNumbers(chain: chain, height: height, in: db).firstIndex(of: seq)
             else { throw StorageError(.corrupt, "committed transaction \(id.hex) is not in the Quant at height \(height)") }
+            let transaction = try Self.transaction(row["body"], limits: limits)
+            // A held id names a body written after this read's snapshot began: not there yet.
+            guard transaction.id == id else { return nil }
             return StoredTransaction(
-                transaction: try Self.transaction(row["body"], limits: limits), height: UInt64(clamping: height),
+                transaction: transaction, height: UInt64(clamping: height),
                 position: position, quantHash: Hash(unchecked: Array(hash)))
         }
     }
 
     public func committed(_ ids: [TransactionID]) async throws(StorageError) -> Set<TransactionID> {
         guard !ids.isEmpty else { return [] }
-        return try await read { db in try Self.committed(ids, in: db) }
-    }
-
-    static func committed(_ ids: [TransactionID], in db: Database) throws -> Set<TransactionID> {
-        let lookUp = try FastStatement(db, "SELECT 1 FROM tx_id i JOIN tx_height h ON h.seq = i.seq WHERE i.id = ?")
-        return try found(ids, by: lookUp) { lookUp.bind(1, $0.bytes) }
+        return try await read { db in
+            let byID = try FastStatement(db, "SELECT 1 FROM tx_id i JOIN tx_height h ON h.seq = i.seq WHERE i.id = ?")
+            let byNumber = try FastStatement(db, "SELECT 1 FROM tx_height WHERE seq = ?")
+            return try self.found(ids, byID: byID, byNumber: byNumber) { _ in }
+        }
     }
 
     public func committed(_ ids: [TransactionID], chain: ChainID, atOrBelow height: UInt64) async throws(StorageError)
@@ -85,25 +86,39 @@ extension SQLiteBlockStore {
     {
         guard !ids.isEmpty else { return [] }
         return try await read { db in
-            let lookUp = try FastStatement(db, """
+            let byID = try FastStatement(db, """
                 SELECT 1 FROM tx_id i JOIN tx_height h ON h.seq = i.seq JOIN tx_body b ON b.seq = i.seq
                 WHERE i.id = ? AND h.height <= ? AND b.chain = ?
                 """)
-            return try Self.found(ids, by: lookUp) { id in
-                lookUp.bind(1, id.bytes)
+            let byNumber = try FastStatement(db, """
+                SELECT 1 FROM tx_height h JOIN tx_body b ON b.seq = h.seq WHERE h.seq = ? AND h.height <= ? AND b.chain = ?
+                """)
+            return try self.found(ids, byID: byID, byNumber: byNumber) { lookUp in
                 lookUp.bind(2, Int64(clamping: height))
                 lookUp.bind(3, chain.bytes)
             }
         }
     }
 
-    /// The ids for which `lookUp`, bound by `bind`, finds a row (one step each, through SQLite's C
-    /// interface: admission, sync and every received Quant ask this of every transaction).
-    private static func found(_ ids: [TransactionID], by lookUp: FastStatement, bind: (TransactionID) -> Void) throws -> Set<TransactionID> {
+    /// The ids for which a lookup finds a row: `byNumber` for an id held in memory (bound to its
+    /// body's number), else `byID` (bound to the id); `bind` binds the rest. One step each,
+    /// through SQLite's C interface: admission, sync and every received Quant ask this of every
+    /// transaction.
+    private func found(_ ids: [TransactionID], byID: FastStatement, byNumber: FastStatement, bind: (FastStatement) -> Void)
+        throws -> Set<TransactionID>
+    {
         var found = Set<TransactionID>()
         for id in ids {
+            let lookUp: FastStatement
+            if let seq = recent.number(of: id.bytes) {
+                lookUp = byNumber
+                lookUp.bind(1, seq)
+            } else {
+                lookUp = byID
+                lookUp.bind(1, id.bytes)
+            }
             defer { lookUp.reset() }
-            bind(id)
+            bind(lookUp)
             if try lookUp.step() { found.insert(id) }
         }
         return found
@@ -113,7 +128,7 @@ extension SQLiteBlockStore {
 
     /// Inserts a Quant, marks its transactions committed at its height (storing the bodies of
     /// those that were not waiting here) and its membership changes.
-    static func insert(_ record: QuantRecord, in db: Database) throws {
+    func insert(_ record: QuantRecord, in db: Database) throws {
         let header = record.quant.header
         let chain = Data(header.chain.bytes)
         let height = Int64(clamping: header.height)
@@ -121,7 +136,7 @@ extension SQLiteBlockStore {
             sql: "INSERT INTO quant (chain, height, hash, header, cumulative_work, cumulative_tx, certificate) VALUES (?, ?, ?, ?, ?, ?, ?)",
             arguments: [chain, height, Data(record.quant.hash.bytes), Data(header.encoded), record.stored.cumulativeWork,
                         record.stored.cumulativeTransactions, record.quant.certificate.map { Data($0.encoded) }])
-        let rows = try TransactionRows(db)
+        let rows = try TransactionRows(db, recent: recent)
         var seqs = [UInt8]()
         seqs.reserveCapacity(record.quant.transactions.count * 8)
         for tx in record.quant.transactions {
@@ -139,7 +154,7 @@ extension SQLiteBlockStore {
             } else {
                 seq = try rows.store(tx, chain: header.chain.bytes, height: height)
             }
-            appendBigEndian(seq, to: &seqs)
+            Self.appendBigEndian(seq, to: &seqs)
         }
         try db.execute(sql: "INSERT INTO quant_tx (chain, height, seqs) VALUES (?, ?, ?)", arguments: [chain, height, Data(seqs)])
         try Self.insert(record.events, chain: header.chain, height: header.height, in: db)
@@ -170,12 +185,12 @@ extension SQLiteBlockStore {
                 try Self.removedQuants(chain: chainData, above: base, transactions: rows, in: db), with: branch.map(\.quant),
                 after: try Self.lastEvent(chain: chainData, in: db))
             try Self.insert(events, chain: chain, in: db)
-            let states = try TransactionRows(db)
+            let states = try TransactionRows(db, recent: self.recent)
             for seq in seqs { try states.wait(seq) }
             try db.execute(sql: "DELETE FROM quant_tx WHERE chain = ? AND height > ?", arguments: [chainData, base])
             try db.execute(sql: "DELETE FROM quant WHERE chain = ? AND height > ?", arguments: [chainData, base])
             try db.execute(sql: "DELETE FROM member_event WHERE chain = ? AND height > ?", arguments: [chainData, base])
-            for record in branch { try Self.insert(record, in: db) }
+            for record in branch { try self.insert(record, in: db) }
             return removed.filter { !kept.contains($0.id) }
         }
     }
@@ -185,14 +200,14 @@ extension SQLiteBlockStore {
     public func addToMempool(_ transactions: [Transaction]) async throws(StorageError) -> Set<TransactionID> {
         guard !transactions.isEmpty else { return [] }
         // The simulator's one thread runs every step in order: no groups there.
-        if blocking { return try await write { db in try Self.add(transactions, in: db) } }
+        if blocking { return try await write { db in try self.add(transactions, in: db) } }
         return try await groupedAdmissions.add(transactions) { batches in await self.addGroup(batches) }
     }
 
     /// Writes groups of admitted batches, each in one database transaction with its checks.
     func addGroup(_ batches: [[Transaction]]) async -> Result<[Set<TransactionID>], StorageError> {
         do throws(StorageError) {
-            return .success(try await write { db in try batches.map { batch throws in try Self.add(batch, in: db) } })
+            return .success(try await write { db in try batches.map { batch throws in try self.add(batch, in: db) } })
         } catch {
             return .failure(error)
         }
@@ -200,8 +215,8 @@ extension SQLiteBlockStore {
 
     /// Stores what is neither committed nor waiting; returns the committed ones. In the same
     /// database transaction as the check, so no commit can come in between.
-    private static func add(_ transactions: [Transaction], in db: Database) throws -> Set<TransactionID> {
-        let rows = try TransactionRows(db)
+    private func add(_ transactions: [Transaction], in db: Database) throws -> Set<TransactionID> {
+        let rows = try TransactionRows(db, recent: recent)
         var already = Set<TransactionID>()
         for tx in transactions {
             switch try rows.state(of: tx.id.bytes) {
@@ -216,7 +231,7 @@ extension SQLiteBlockStore {
     public func removeFromMempool(_ ids: [TransactionID]) async throws(StorageError) {
         guard !ids.isEmpty else { return }
         try await write { db in
-            let rows = try TransactionRows(db)
+            let rows = try TransactionRows(db, recent: self.recent)
             for id in ids {
                 if case .waiting(let seq) = try rows.state(of: id.bytes) { try rows.forget(seq, id: id.bytes) }
             }
@@ -296,36 +311,45 @@ struct TransactionRows {
 
     private let lookUp: FastStatement
     private let number: FastStatement
+    private let heightOf: FastStatement
     private let signature: FastStatement
     private let replaceBody: FastStatement
     private let insertBody: FastStatement
-    private let insertID: FastStatement
     private let insertWaiting: FastStatement
     private let deleteWaiting: FastStatement
     private let insertHeight: FastStatement
     private let deleteHeight: FastStatement
     private let deleteID: FastStatement
     private let deleteBody: FastStatement
-    private let db: Database
+    private let insertUnindexed: FastStatement
+    private let deleteUnindexed: FastStatement
+    private let recent: RecentIDs
 
-    init(_ db: Database) throws {
-        self.db = db
+    init(_ db: Database, recent: RecentIDs) throws {
+        self.recent = recent
         lookUp = try FastStatement(db, "SELECT i.seq, h.height FROM tx_id i LEFT JOIN tx_height h ON h.seq = i.seq WHERE i.id = ?")
         number = try FastStatement(db, "SELECT seq FROM tx_id WHERE id = ?")
+        heightOf = try FastStatement(db, "SELECT 1 FROM tx_height WHERE seq = ?")
         signature = try FastStatement(db, "SELECT substr(body, -64) FROM tx_body WHERE seq = ?")
         replaceBody = try FastStatement(db, "UPDATE tx_body SET body = ? WHERE seq = ?")
-        insertBody = try FastStatement(db, "INSERT INTO tx_body (chain, body) VALUES (?, ?)")
-        insertID = try FastStatement(db, "INSERT INTO tx_id (id, seq) VALUES (?, ?)")
+        insertBody = try FastStatement(db, "INSERT INTO tx_body (seq, chain, body) VALUES (?, ?, ?)")
         insertWaiting = try FastStatement(db, "INSERT INTO tx_waiting (seq) VALUES (?)")
         deleteWaiting = try FastStatement(db, "DELETE FROM tx_waiting WHERE seq = ?")
         insertHeight = try FastStatement(db, "INSERT INTO tx_height (seq, height) VALUES (?, ?)")
         deleteHeight = try FastStatement(db, "DELETE FROM tx_height WHERE seq = ?")
         deleteID = try FastStatement(db, "DELETE FROM tx_id WHERE id = ?")
         deleteBody = try FastStatement(db, "DELETE FROM tx_body WHERE seq = ?")
+        insertUnindexed = try FastStatement(db, "INSERT INTO tx_unindexed (seq) VALUES (?)")
+        deleteUnindexed = try FastStatement(db, "DELETE FROM tx_unindexed WHERE seq = ?")
     }
 
     /// Waiting (with its body's number), committed, or unknown here.
     func state(of id: [UInt8]) throws -> State? {
+        if let seq = recent.stagedNumber(of: id) {
+            defer { heightOf.reset() }
+            heightOf.bind(1, seq)
+            return try heightOf.step() ? .committed : .waiting(seq)
+        }
         defer { lookUp.reset() }
         lookUp.bind(1, id)
         guard try lookUp.step() else { return nil }
@@ -334,6 +358,7 @@ struct TransactionRows {
 
     /// The number of a stored transaction's body (waiting or committed), or nil.
     func number(of id: [UInt8]) throws -> Int64? {
+        if let seq = recent.stagedNumber(of: id) { return seq }
         defer { number.reset() }
         number.bind(1, id)
         return try number.step() ? number.int64(0) : nil
@@ -359,16 +384,17 @@ struct TransactionRows {
         return true
     }
 
-    /// Stores a transaction's body and id, waiting when `height` is nil, else committed at it;
-    /// returns the body's number.
+    /// Stores a transaction's body, waiting when `height` is nil, else committed at it; its id is
+    /// held in memory until a flush writes it to `tx_id`. Returns the body's number.
     func store(_ tx: Transaction, chain: [UInt8], height: Int64?) throws -> Int64 {
-        insertBody.bind(1, chain)
-        insertBody.bind(2, tx.encoded)
+        let seq = recent.newNumber()
+        insertBody.bind(1, seq)
+        insertBody.bind(2, chain)
+        insertBody.bind(3, tx.encoded)
         try insertBody.run()
-        let seq = db.lastInsertedRowID
-        insertID.bind(1, tx.id.bytes)
-        insertID.bind(2, seq)
-        try insertID.run()
+        insertUnindexed.bind(1, seq)
+        try insertUnindexed.run()
+        recent.stage(tx.id.bytes, seq)
         if let height { try markCommitted(seq, height: height) } else { try wait(seq, wasCommitted: false) }
         return seq
     }
@@ -395,6 +421,9 @@ struct TransactionRows {
         try deleteWaiting.run()
         deleteID.bind(1, id)
         try deleteID.run()
+        deleteUnindexed.bind(1, seq)
+        try deleteUnindexed.run()
+        recent.stageRemoval(id)
         deleteBody.bind(1, seq)
         try deleteBody.run()
     }

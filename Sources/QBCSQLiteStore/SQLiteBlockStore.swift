@@ -21,11 +21,16 @@ public final class SQLiteBlockStore: BlockStore {
     /// Waiting rows for committed transactions that migration `v9` dropped at this open, reported
     /// once by `removeCommittedFromMempool`.
     let staleRowsDropped: Mutex<Int>
+    /// Ids not yet written to `tx_id`.
+    let recent: RecentIDs
 
     /// Opens (creating if needed) `directory/qbc.sqlite`, taking the folder's lock first.
-    public init(directory: String, blocking: Bool = false) throws(StorageError) {
+    /// `recentIDs`: ids held in memory before they are written to the id index together (tests
+    /// make it small).
+    public init(directory: String, blocking: Bool = false, recentIDs: Int = 50_000) throws(StorageError) {
         lock = try DataDirectoryLock(directory: directory)
         self.blocking = blocking
+        recent = RecentIDs(flushAt: recentIDs)
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
@@ -39,6 +44,8 @@ public final class SQLiteBlockStore: BlockStore {
             }
             staleRowsDropped = Mutex(try pool.read(Self.staleRowsBeforeV9))
             try Self.migrator.migrate(pool)
+            let (ids, largest) = try pool.read { db in (try Self.unindexedIDs(db), try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM tx_body") ?? 0) }
+            recent.load(ids, largestNumber: largest)
         } catch let error as StorageError {
             throw error
         } catch {
@@ -114,7 +121,7 @@ public final class SQLiteBlockStore: BlockStore {
             guard (tip ?? 0) == height - 1 else {
                 throw StorageError(.conflict, "cannot commit height \(height): the stored tip is \(tip ?? 0)")
             }
-            try Self.insert(record, in: db)
+            try self.insert(record, in: db)
             try Self.connect(record.quant, in: db)
             if record.sealedHere {
                 try db.execute(
@@ -159,14 +166,36 @@ public final class SQLiteBlockStore: BlockStore {
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StorageError) -> T {
-        do { return blocking ? try writeNow(body) : try await pool.write(body) } catch let error as StorageError { throw error } catch {
+        do {
+            if blocking { return try writeNow(body) }
+            return try await pool.writeWithoutTransaction { db in try self.transaction(db, body) }
+        } catch let error as StorageError { throw error } catch {
             throw StorageError(.io, "database write failed: \(error)")
         }
     }
 
+    /// One database transaction on the writer; the ids it stored or removed take effect in
+    /// memory once it has committed, before the next write starts.
+    private func transaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+        var result: T?
+        do {
+            try db.inTransaction {
+                result = try body(db)
+                if recent.flushDue { try flushRecentIDs(in: db) }
+                return .commit
+            }
+        } catch {
+            recent.discardStaged()
+            throw error
+        }
+        recent.commitStaged()
+        guard let result else { throw StorageError(.io, "database write returned nothing") }
+        return result
+    }
+
     /// GRDB's blocking calls, on the caller's thread (the `blocking` mode).
     private func readNow<T>(_ body: (Database) throws -> T) throws -> T { try pool.read(body) }
-    private func writeNow<T>(_ body: (Database) throws -> T) throws -> T { try pool.write(body) }
+    private func writeNow<T>(_ body: (Database) throws -> T) throws -> T { try pool.writeWithoutTransaction { db in try transaction(db, body) } }
 
     static func storedHeader(_ row: Row) throws -> StoredHeader {
         let bytes: Data = row["header"]

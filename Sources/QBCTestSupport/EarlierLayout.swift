@@ -7,7 +7,8 @@ import QBCCrypto
 /// (tables `tx` and `mempool`), so tests can open data an earlier version left and check what
 /// the migration makes of it. Written with SQL of its own, not the store's code.
 public enum EarlierLayout {
-    /// Moves committed and waiting transactions back into `tx` and `mempool`, forgets `v9`, and
+    /// Moves committed and waiting transactions back into `tx` and `mempool`, forgets `v9` and
+    /// `v10` (whose table goes too), and
     /// adds `stale` to `mempool` as a waiting row (what versions before 0.2 could leave behind
     /// for a committed transaction).
     public static func rewind(directory: String, addingWaiting stale: [Transaction] = []) throws {
@@ -40,7 +41,8 @@ public enum EarlierLayout {
             }
             try db.execute(sql: """
                 DROP TABLE tx_body; DROP TABLE tx_id; DROP TABLE tx_waiting; DROP TABLE tx_height; DROP TABLE quant_tx;
-                DELETE FROM grdb_migrations WHERE identifier = 'v9-bodies-once';
+                DROP TABLE tx_unindexed;
+                DELETE FROM grdb_migrations WHERE identifier IN ('v9-bodies-once', 'v10-recent-ids');
                 """)
         }
         try queue.close()

@@ -9,8 +9,10 @@ import Testing
 
 /// Every `BlockStore` keeps the same promises: the SQLite store a node runs on and the memory
 /// store the simulator runs on pass the same tests.
+/// `sqliteFlushing` is the SQLite store writing held ids to its index after every second one, so
+/// every promise is kept both by ids in memory and by ids in `tx_id` (decision D72).
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
-    case memory, sqlite
+    case memory, sqlite, sqliteFlushing
 
     var testDescription: String { rawValue }
 
@@ -18,6 +20,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         switch self {
         case .memory: MemoryBlockStore()
         case .sqlite: try SQLiteBlockStore(directory: dir.path)
+        case .sqliteFlushing: try SQLiteBlockStore(directory: dir.path, recentIDs: 2)
         }
     }
 }
@@ -158,7 +161,7 @@ extension ChainBuilder {
             #expect(try await store.tip(chain: id)?.hash == received.quant.hash)
             #expect(try await store.sealed(on: received.quant.hash, chain: id) == SealedQuant(own))
         }
-        if kind == .sqlite {
+        if kind != .memory {
             let reopened = try SQLiteBlockStore(directory: dir.path)
             #expect(try await reopened.sealed(on: received.quant.hash, chain: id) == SealedQuant(own))
         }
@@ -366,5 +369,65 @@ extension ChainBuilder {
         try await store.commit(third)
         #expect(try await store.mempool(chain: chain.bang.id, limit: 10, limits: .standard).isEmpty)
         #expect(try await store.transactions(chain: chain.bang.id, height: 3, limits: .standard).map(\.id) == waiting.map(\.id))
+    }
+
+    /// Ids are held in memory and written to `tx_id` in runs (decision D72): whichever side an id
+    /// is on, and across a reopen, a transaction is found, counted committed or waiting once, and
+    /// removed; every body is listed in exactly one of `tx_id` and `tx_unindexed`.
+    @Test func idsHeldInMemoryOrWrittenToTheIndexReadBackTheSameAfterAReopen() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let waiting = (0..<12).map { chain.transaction("w\($0)") }
+        let received = (0..<3).map { chain.transaction("r\($0)") }
+        // Batches of 4 with runs of 7: the second batch writes the first eight ids to the index;
+        // the rest, and the Quant's two new ones, stay held.
+        let inQuant = [waiting[0], waiting[5], waiting[9], received[0], received[1]]
+        let quant = chain.quant(inQuant, parent: nil)
+        let removed = [waiting[1], waiting[10]]
+        func check(_ store: SQLiteBlockStore, _ when: Comment) async throws {
+            let stillWaiting = waiting.filter { tx in !inQuant.contains { $0.id == tx.id } && !removed.contains { $0.id == tx.id } }
+            #expect(try await store.mempool(chain: chain.bang.id, limit: 20, limits: .standard).map(\.id) == stillWaiting.map(\.id), when)
+            #expect(try await store.committed(waiting.map(\.id) + received.map(\.id)) == Set(inQuant.map(\.id)), when)
+            #expect(try await store.committed(inQuant.map(\.id), chain: chain.bang.id, atOrBelow: 1) == Set(inQuant.map(\.id)), when)
+            for (position, tx) in inQuant.enumerated() {
+                let found = try #require(try await store.transaction(id: tx.id, limits: .standard), when)
+                #expect((found.height, found.position, found.transaction.id) == (1, position, tx.id), when)
+            }
+            #expect(try await store.transaction(id: waiting[2].id, limits: .standard) == nil, "waiting is not committed: \(when)")
+            #expect(try await store.transaction(id: received[2].id, limits: .standard) == nil, when)
+            // Adding again stores nothing new and reports the committed ones.
+            #expect(try await store.addToMempool(stillWaiting + inQuant) == Set(inQuant.map(\.id)), when)
+        }
+        do {
+            let store = try SQLiteBlockStore(directory: dir.path, recentIDs: 7)
+            try await store.create(chain.bang)
+            for start in stride(from: 0, to: 12, by: 4) { #expect(try await store.addToMempool(Array(waiting[start..<start + 4])).isEmpty) }
+            try await store.commit(chain.record(quant, parent: nil))
+            // One removed id was written to the index, the other is held.
+            try await store.removeFromMempool(removed.map(\.id))
+            try await check(store, "before the reopen")
+        }
+        _ = try await reopen(dir, recentIDs: 7)  // waits until the store has let go
+        let bodies = try DatabaseQueue(path: dir.file("qbc.sqlite"))
+        let (counted, indexed, unindexed) = try await bodies.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_body") ?? -1,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_id i JOIN tx_body b ON b.seq = i.seq") ?? -1,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_unindexed u JOIN tx_body b ON b.seq = u.seq WHERE u.seq NOT IN (SELECT seq FROM tx_id)") ?? -1)
+        }
+        try bodies.close()
+        #expect((counted, indexed, unindexed) == (12, 7, 5))
+        do { try await check(try await reopen(dir, recentIDs: 7), "after a reopen") }
+        do { try await check(try await reopen(dir, recentIDs: 1), "after a reopen that writes every id at once") }
+        do { try await check(try await reopen(dir, recentIDs: 50_000), "after a reopen with the default run") }
+    }
+
+    /// Opens the store again once the last one has let go of the folder: the task that wrote the
+    /// last admission group may hold it a moment after its caller has its answer.
+    private func reopen(_ dir: TemporaryDirectory, recentIDs: Int) async throws -> SQLiteBlockStore {
+        for _ in 0..<100 {
+            if let store = try? SQLiteBlockStore(directory: dir.path, recentIDs: recentIDs) { return store }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try SQLiteBlockStore(directory: dir.path, recentIDs: recentIDs)
     }
 }

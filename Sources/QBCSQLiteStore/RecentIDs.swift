@@ -1,0 +1,149 @@
+import Synchronization
+
+/// The ids of stored bodies that are not yet in `tx_id`, in memory (storage.md, "Recent ids";
+/// decision D72). Every id written to the random-keyed `tx_id` index dirties a page of it
+/// wherever it falls, so admitting a batch of 1,000 rewrote most of the index (issue 18). Ids
+/// are kept here instead and written `flushAt` at a time, sorted, in the database transaction
+/// that reaches the limit. `tx_unindexed` lists their bodies, so an open rebuilds this from the
+/// bodies (an id is the hash of the body without its signature).
+///
+/// The writer stages its changes and they take effect only once its database transaction has
+/// committed; readers see the last two generations, so a read whose snapshot predates a flush
+/// still finds what the flush moved.
+final class RecentIDs: Sendable {
+    /// A 32-byte id as four big-endian words: hashed and compared without an allocation, and
+    /// ordered as the bytes are.
+    struct Key: Hashable, Comparable, Sendable {
+        let a: UInt64, b: UInt64, c: UInt64, d: UInt64
+
+        /// From an id's 32 bytes (`TransactionID` guarantees the length; missing bytes read as zero).
+        init(_ bytes: [UInt8]) {
+            func word(_ start: Int) -> UInt64 {
+                var value: UInt64 = 0
+                for index in start..<start + 8 { value = value << 8 | UInt64(index < bytes.count ? bytes[index] : 0) }
+                return value
+            }
+            (a, b, c, d) = (word(0), word(8), word(16), word(24))
+        }
+
+        var bytes: [UInt8] {
+            var out = [UInt8]()
+            out.reserveCapacity(32)
+            for word in [a, b, c, d] {
+                for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+            }
+            return out
+        }
+
+        static func < (lhs: Key, rhs: Key) -> Bool { (lhs.a, lhs.b, lhs.c, lhs.d) < (rhs.a, rhs.b, rhs.c, rhs.d) }
+    }
+
+    private struct State {
+        /// Not yet in `tx_id`.
+        var current: [Key: Int64] = [:]
+        /// Written to `tx_id` by the last flush; kept for reads whose snapshot predates it.
+        var previous: [Key: Int64] = [:]
+        /// The open write's changes (nil: removed); only the writer touches these.
+        var staged: [Key: Int64?] = [:]
+        var stagedAdditions = 0
+        var flushStaged = false
+        /// The next body number: never one used before in this process, so a reader's map entry
+        /// cannot name another transaction's body in an older snapshot.
+        var nextNumber: Int64 = 1
+    }
+
+    private let state = Mutex(State())
+    /// Ids held before a write moves them to `tx_id`.
+    let flushAt: Int
+
+    init(flushAt: Int) { self.flushAt = max(1, flushAt) }
+
+    /// The body number of `id` as a reader sees it: nil when it is not held here (look in `tx_id`).
+    func number(of id: [UInt8]) -> Int64? {
+        let key = Key(id)
+        return state.withLock { $0.current[key] ?? $0.previous[key] }
+    }
+
+    /// The body number of `id` as the open write sees it: nil when it is not held here.
+    func stagedNumber(of id: [UInt8]) -> Int64? {
+        let key = Key(id)
+        return state.withLock { state in
+            if let staged = state.staged[key] { return staged }
+            return state.current[key] ?? state.previous[key]
+        }
+    }
+
+    func stage(_ id: [UInt8], _ seq: Int64) {
+        state.withLock { state in
+            state.staged[Key(id)] = .some(seq)
+            state.stagedAdditions += 1
+        }
+    }
+
+    func stageRemoval(_ id: [UInt8]) {
+        state.withLock { $0.staged[Key(id)] = .some(nil) }
+    }
+
+    /// Whether the open write should move the held ids to `tx_id` before it commits.
+    var flushDue: Bool { state.withLock { $0.current.count + $0.stagedAdditions >= flushAt } }
+
+    /// What the open write's flush writes, sorted by id; the flush takes effect with the write.
+    func takeForFlush() -> [(key: Key, seq: Int64)] {
+        state.withLock { state in
+            var all = state.current
+            for (key, seq) in state.staged {
+                if let seq { all[key] = seq } else { all.removeValue(forKey: key) }
+            }
+            state.flushStaged = true
+            return all.map { (key: $0.key, seq: $0.value) }.sorted { $0.key < $1.key }
+        }
+    }
+
+    /// The open write committed: its changes (and its flush) take effect.
+    func commitStaged() {
+        state.withLock { state in
+            for (key, seq) in state.staged {
+                if let seq {
+                    state.current[key] = seq
+                } else {
+                    state.current.removeValue(forKey: key)
+                    state.previous.removeValue(forKey: key)
+                }
+            }
+            if state.flushStaged {
+                state.previous = state.current
+                state.current = [:]
+            }
+            state.staged = [:]
+            state.stagedAdditions = 0
+            state.flushStaged = false
+        }
+    }
+
+    /// The open write rolled back: nothing it staged happened.
+    func discardStaged() {
+        state.withLock { state in
+            state.staged = [:]
+            state.stagedAdditions = 0
+            state.flushStaged = false
+        }
+    }
+
+    /// A number for a new body (SQLite would reuse the largest after its row is deleted).
+    func newNumber() -> Int64 {
+        state.withLock { state in
+            defer { state.nextNumber += 1 }
+            return state.nextNumber
+        }
+    }
+
+    /// What an open finds: the ids of bodies listed in `tx_unindexed`, and the largest body number.
+    func load(_ entries: [(id: [UInt8], seq: Int64)], largestNumber: Int64) {
+        state.withLock { state in
+            for entry in entries { state.current[Key(entry.id)] = entry.seq }
+            state.nextNumber = max(state.nextNumber, largestNumber + 1)
+        }
+    }
+
+    var count: Int { state.withLock { $0.current.count } }
+}
