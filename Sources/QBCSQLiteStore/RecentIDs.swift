@@ -7,9 +7,11 @@ import Synchronization
 /// that reaches the limit. `tx_unindexed` lists their bodies, so an open rebuilds this from the
 /// bodies (an id is the hash of the body without its signature).
 ///
-/// The writer stages its changes and they take effect only once its database transaction has
-/// committed; readers see the last two generations, so a read whose snapshot predates a flush
-/// still finds what the flush moved.
+/// A new id is visible at once (its body number is new, so a reader whose snapshot lacks the
+/// body finds nothing), and is taken back if the write rolls back; removals and a flush take
+/// effect once the write has committed. Readers see the last two generations, so a read whose
+/// snapshot predates a flush still finds what the flush moved (a read that spans two flushes,
+/// 100,000 stores, could miss one: none does).
 final class RecentIDs: Sendable {
     /// A 32-byte id as four big-endian words: hashed and compared without an allocation, and
     /// ordered as the bytes are.
@@ -43,9 +45,10 @@ final class RecentIDs: Sendable {
         var current: [Key: Int64] = [:]
         /// Written to `tx_id` by the last flush; kept for reads whose snapshot predates it.
         var previous: [Key: Int64] = [:]
-        /// The open write's changes (nil: removed); only the writer touches these.
-        var staged: [Key: Int64?] = [:]
-        var stagedAdditions = 0
+        /// The open write's additions (already in `current`, with what they replaced) and
+        /// removals; only the writer changes these.
+        var added: [(key: Key, before: Int64?)] = []
+        var removed: Set<Key> = []
         var flushStaged = false
         /// The next body number: never one used before in this process, so a reader's map entry
         /// cannot name another transaction's body in an older snapshot.
@@ -68,63 +71,58 @@ final class RecentIDs: Sendable {
     func stagedNumber(of id: [UInt8]) -> Int64? {
         let key = Key(id)
         return state.withLock { state in
-            if let staged = state.staged[key] { return staged }
-            return state.current[key] ?? state.previous[key]
+            state.removed.contains(key) ? nil : state.current[key] ?? state.previous[key]
         }
     }
 
     func stage(_ id: [UInt8], _ seq: Int64) {
+        let key = Key(id)
         state.withLock { state in
-            state.staged[Key(id)] = .some(seq)
-            state.stagedAdditions += 1
+            state.added.append((key, state.current.updateValue(seq, forKey: key)))
+            state.removed.remove(key)
         }
     }
 
     func stageRemoval(_ id: [UInt8]) {
-        state.withLock { $0.staged[Key(id)] = .some(nil) }
+        state.withLock { _ = $0.removed.insert(Key(id)) }
     }
 
     /// Whether the open write should move the held ids to `tx_id` before it commits.
-    var flushDue: Bool { state.withLock { $0.current.count + $0.stagedAdditions >= flushAt } }
+    var flushDue: Bool { state.withLock { $0.current.count >= flushAt } }
 
-    /// What the open write's flush writes, sorted by id; the flush takes effect with the write.
+    /// What the open write's flush writes, sorted by id (outside the lock readers take); the
+    /// flush takes effect with the write.
     func takeForFlush() -> [(key: Key, seq: Int64)] {
-        state.withLock { state in
-            var all = state.current
-            for (key, seq) in state.staged {
-                if let seq { all[key] = seq } else { all.removeValue(forKey: key) }
-            }
+        let held = state.withLock { state in
             state.flushStaged = true
-            return all.map { (key: $0.key, seq: $0.value) }.sorted { $0.key < $1.key }
+            return state.current.filter { !state.removed.contains($0.key) }
         }
+        return held.map { (key: $0.key, seq: $0.value) }.sorted { $0.key < $1.key }
     }
 
-    /// The open write committed: its changes (and its flush) take effect.
+    /// The open write committed: its removals (and its flush) take effect.
     func commitStaged() {
         state.withLock { state in
-            for (key, seq) in state.staged {
-                if let seq {
-                    state.current[key] = seq
-                } else {
-                    state.current.removeValue(forKey: key)
-                    state.previous.removeValue(forKey: key)
-                }
+            for key in state.removed {
+                state.current.removeValue(forKey: key)
+                state.previous.removeValue(forKey: key)
             }
             if state.flushStaged {
                 state.previous = state.current
                 state.current = [:]
             }
-            state.staged = [:]
-            state.stagedAdditions = 0
+            state.added = []
+            state.removed = []
             state.flushStaged = false
         }
     }
 
-    /// The open write rolled back: nothing it staged happened.
+    /// The open write rolled back: nothing it did happened.
     func discardStaged() {
         state.withLock { state in
-            state.staged = [:]
-            state.stagedAdditions = 0
+            for (key, before) in state.added.reversed() { state.current[key] = before }
+            state.added = []
+            state.removed = []
             state.flushStaged = false
         }
     }

@@ -28,22 +28,26 @@ extension SQLiteBlockStore {
     public func encodedTransactions(chain: ChainID, height: UInt64, from position: Int, limit: Int, maxBytes: Int)
         async throws(StorageError) -> [[UInt8]]
     {
-        try await read { db in try Self.bodies(chain: chain, height: height, from: position, limit: limit, maxBytes: maxBytes, in: db).map(Array.init) }
+        try await read { db in try Self.bodies(chain: chain, height: height, from: position, limit: limit, maxBytes: maxBytes, in: db) }
     }
 
     /// The stored bodies of a Quant's transactions from `position`: at most `limit` and, past the
-    /// first, at most `maxBytes`; bodies past the bound are never loaded.
+    /// first, at most `maxBytes`; bodies past the bound are never loaded. Read through SQLite's
+    /// C interface: a syncing peer's pages are served from here.
     private static func bodies(chain: ChainID, height: UInt64, from position: Int, limit: Int, maxBytes: Int, in db: Database) throws
-        -> [Data]
+        -> [[UInt8]]
     {
         let seqs = try bodyNumbers(chain: Data(chain.bytes), height: Int64(clamping: height), in: db)
         guard position >= 0, position < seqs.count, limit > 0 else { return [] }
-        let statement = try db.cachedStatement(sql: "SELECT body FROM tx_body WHERE seq = ?")
-        var out = [Data]()
+        let statement = try FastStatement(db, "SELECT body FROM tx_body WHERE seq = ?")
+        var out = [[UInt8]]()
         var bytes = 0
         // `limit` may be Int.max: no sum with it.
         for seq in seqs[position..<(position + min(limit, seqs.count - position))] {
-            let data = try body(seq, with: statement)
+            defer { statement.reset() }
+            statement.bind(1, seq)
+            guard try statement.step() else { throw StorageError(.corrupt, "the body of stored transaction \(seq) is missing") }
+            let data = statement.bytes(0)
             if !out.isEmpty, bytes + data.count > maxBytes { break }
             bytes += data.count
             out.append(data)
@@ -63,11 +67,8 @@ extension SQLiteBlockStore {
             guard let hash = try Data.fetchOne(db, sql: "SELECT hash FROM quant WHERE chain = ? AND height = ?", arguments: [chain, height]),
                 let position = try Self.bodyNumbers(chain: chain, height: height, in: db).firstIndex(of: seq)
             else { throw StorageError(.corrupt, "committed transaction \(id.hex) is not in the Quant at height \(height)") }
-            let transaction = try Self.transaction(row["body"], limits: limits)
-            // A held id names a body written after this read's snapshot began: not there yet.
-            guard transaction.id == id else { return nil }
             return StoredTransaction(
-                transaction: transaction, height: UInt64(clamping: height),
+                transaction: try Self.transaction(row["body"], limits: limits), height: UInt64(clamping: height),
                 position: position, quantHash: Hash(unchecked: Array(hash)))
         }
     }

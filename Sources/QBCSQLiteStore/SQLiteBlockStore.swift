@@ -218,8 +218,12 @@ public final class SQLiteBlockStore: BlockStore {
     }
 
     static func transaction(_ data: Data, limits: TransactionLimits) throws -> Transaction {
+        try transaction(Array(data), limits: limits)
+    }
+
+    static func transaction(_ bytes: [UInt8], limits: TransactionLimits) throws -> Transaction {
         // Stored transactions were checked on admission; the absolute ceiling still bounds the decoder.
-        do { return try Transaction(decoding: Array(data), limits: limits.ceiling) } catch {
+        do { return try Transaction(decoding: bytes, limits: limits.ceiling) } catch {
             throw StorageError(.corrupt, "stored transaction does not decode: \(error)")
         }
     }

@@ -379,7 +379,7 @@ extension ChainBuilder {
         var chain = ChainBuilder()
         let waiting = (0..<12).map { chain.transaction("w\($0)") }
         let received = (0..<3).map { chain.transaction("r\($0)") }
-        // Batches of 4 with runs of 7: the second batch writes the first eight ids to the index;
+        // Batches of 4 with runs of 8: the second batch writes the first eight ids to the index;
         // the rest, and the Quant's two new ones, stay held.
         let inQuant = [waiting[0], waiting[5], waiting[9], received[0], received[1]]
         let quant = chain.quant(inQuant, parent: nil)
@@ -399,23 +399,36 @@ extension ChainBuilder {
             #expect(try await store.addToMempool(stillWaiting + inQuant) == Set(inQuant.map(\.id)), when)
         }
         do {
-            let store = try SQLiteBlockStore(directory: dir.path, recentIDs: 7)
+            let store = try SQLiteBlockStore(directory: dir.path, recentIDs: 8)
             try await store.create(chain.bang)
             for start in stride(from: 0, to: 12, by: 4) { #expect(try await store.addToMempool(Array(waiting[start..<start + 4])).isEmpty) }
             try await store.commit(chain.record(quant, parent: nil))
-            // One removed id was written to the index, the other is held.
+            // One removed id was written to the index, the other is held; both come back, and go.
             try await store.removeFromMempool(removed.map(\.id))
+            #expect(try await store.addToMempool(removed).isEmpty)
+            #expect(try await store.mempool(chain: chain.bang.id, limit: 20, limits: .standard).suffix(2).map(\.id) == removed.map(\.id))
+            try await store.removeFromMempool(removed.map(\.id))
+            // A write that fails after storing a body leaves no id behind in memory.
+            let late = chain.transaction("late")
+            let refused = chain.quant([late, received[0]], parent: (1, quant.hash))
+            await #expect(throws: StorageError.self) {
+                try await store.commit(chain.record(refused, parent: chain.record(quant, parent: nil).stored))
+            }
+            #expect(try await store.addToMempool([late]).isEmpty)
+            #expect(try await store.mempool(chain: chain.bang.id, limit: 20, limits: .standard).map(\.id).contains(late.id))
+            try await store.removeFromMempool([late.id])
             try await check(store, "before the reopen")
         }
         _ = try await reopen(dir, recentIDs: 7)  // waits until the store has let go
         let bodies = try DatabaseQueue(path: dir.file("qbc.sqlite"))
-        let (counted, indexed, unindexed) = try await bodies.read { db in
+        let (counted, indexed, unindexed, listed) = try await bodies.read { db in
             (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_body") ?? -1,
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_id i JOIN tx_body b ON b.seq = i.seq") ?? -1,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_unindexed u JOIN tx_body b ON b.seq = u.seq WHERE u.seq NOT IN (SELECT seq FROM tx_id)") ?? -1)
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_unindexed u JOIN tx_body b ON b.seq = u.seq WHERE u.seq NOT IN (SELECT seq FROM tx_id)") ?? -1,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_unindexed") ?? -1)
         }
         try bodies.close()
-        #expect((counted, indexed, unindexed) == (12, 7, 5))
+        #expect((counted, indexed, unindexed, listed) == (12, 7, 5, 5))
         do { try await check(try await reopen(dir, recentIDs: 7), "after a reopen") }
         do { try await check(try await reopen(dir, recentIDs: 1), "after a reopen that writes every id at once") }
         do { try await check(try await reopen(dir, recentIDs: 50_000), "after a reopen with the default run") }
