@@ -127,19 +127,29 @@ extension NetworkService {
             let quants = fetched
             async let verifying = verified(quants, of: chain)
             async let following = page(after: quants, chain: chain.id, upTo: tip.height, of: peer)
-            if let stored {
-                for (quant, verified) in zip(stored.quants, stored.verified) {
-                    switch try await chain.receive(quant, now: now(), signaturesVerified: verified) {
-                    case .committed: continue
-                    case .notOnTip: return  // the peer's chain or ours moved; the next round starts over
-                    case .rejected(let error): throw SyncError.rejected(error)
-                    }
-                }
-            }
+            if let stored, !(try await receive(stored, on: chain)) { return }
             guard !quants.isEmpty else { return }
-            stored = (quants, try await verifying)
-            fetched = try await following
+            let checked = (quants: quants, verified: try await verifying)
+            do { fetched = try await following } catch {
+                // What was fetched and verified is still worth committing.
+                _ = try await receive(checked, on: chain)
+                throw error
+            }
+            stored = checked
         }
+    }
+
+    /// Commits a verified page's Quants in order; false when one no longer extends the tip (the
+    /// peer's chain or ours moved, and the next round starts over).
+    private func receive(_ page: (quants: [Quant], verified: [Bool]), on chain: ChainService) async throws -> Bool {
+        for (quant, verified) in zip(page.quants, page.verified) {
+            switch try await chain.receive(quant, now: now(), signaturesVerified: verified) {
+            case .committed: continue
+            case .notOnTip: return false
+            case .rejected(let error): throw SyncError.rejected(error)
+            }
+        }
+        return true
     }
 
     /// The peer's page that follows `quants` (none after an empty one).
