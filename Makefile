@@ -3,7 +3,7 @@
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps run test bench release sim
+.PHONY: deps test-deps run test bench bench-litecoin release sim
 
 deps:
 	@if ! pkg-config --exists libsodium 2>/dev/null || [ ! -e /usr/include/sqlite3.h ]; then \
@@ -35,7 +35,7 @@ release: deps
 	swift build -c release
 
 # The figures issue 18 sets targets for, each next to its target (qbc bench compare), then every
-# benchmark in full. Litecoin Core, the outside reference, is run by hand (performance.md).
+# benchmark in full. Litecoin Core, the outside reference, is `make bench-litecoin` (performance.md).
 bench: release
 	.build/release/qbc bench compare
 	.build/release/qbc bench crypto
@@ -79,3 +79,8 @@ fuzz: fuzz-build
 			-max_total_time=$(FUZZ_SECONDS) -max_len=$$len -timeout=10 \
 			-artifact_prefix=Fuzz/Regressions/$$t/ -print_final_stats=1; \
 	done
+
+# Litecoin Core side by side with `qbc bench sync` (issue 18): installs litecoind if missing.
+bench-litecoin: release
+	command -v litecoind >/dev/null || (apt-get update && apt-get install -y litecoind)
+	python3 tools/litecoin-sync.py --transactions 100000
