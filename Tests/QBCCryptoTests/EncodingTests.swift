@@ -55,4 +55,31 @@ struct BlakeVector: Decodable, Sendable {
         bytes[1] = 0x10
         #expect(try Hash(bytes: bytes).leadingZeroBits == 11)
     }
+
+    /// `==` compares eight bytes at a time, then the tail: equal exactly when every byte is.
+    @Test func fixedBytesAreEqualExactlyWhenEveryByteIs() {
+        struct Odd: FixedBytes {
+            static let byteCount = 13
+            static let name = "odd"
+            let bytes: [UInt8]
+            init(unchecked bytes: [UInt8]) { self.bytes = bytes }
+        }
+        func check<T: FixedBytes>(_ type: T.Type) {
+            let base = (0..<T.byteCount).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            let value = T(unchecked: base)
+            #expect(value == T(unchecked: base))
+            #expect(value.hashValue == T(unchecked: base).hashValue)
+            for index in 0..<T.byteCount {
+                var other = base
+                other[index] ^= 0x80
+                #expect(value != T(unchecked: other), "\(T.name): byte \(index) differs")
+            }
+        }
+        check(Hash.self)
+        check(PublicKey.self)
+        check(Signature.self)
+        check(RistrettoPoint.self)
+        check(RistrettoScalar.self)
+        check(Odd.self)
+    }
 }
