@@ -10,8 +10,8 @@ import Synchronization
 /// A new id is visible at once (its body number is new, so a reader whose snapshot lacks the
 /// body finds nothing), and is taken back if the write rolls back; removals and a flush take
 /// effect once the write has committed. Readers see the last two generations, so a read whose
-/// snapshot predates a flush still finds what the flush moved (a read that spans two flushes,
-/// 100,000 stores, could miss one: none does).
+/// snapshot predates a flush still finds what the flush moved; a read during which two flushes
+/// ended is made again (`SQLiteBlockStore.readByID`).
 final class RecentIDs: Sendable {
     /// A 32-byte id as four big-endian words: hashed and compared without an allocation, and
     /// ordered as the bytes are.
@@ -53,6 +53,8 @@ final class RecentIDs: Sendable {
         /// The next body number: never one used before in this process, so a reader's map entry
         /// cannot name another transaction's body in an older snapshot.
         var nextNumber: Int64 = 1
+        /// Flushes that have taken effect.
+        var flushes = 0
     }
 
     private let state = Mutex(State())
@@ -110,6 +112,7 @@ final class RecentIDs: Sendable {
             if state.flushStaged {
                 state.previous = state.current
                 state.current = [:]
+                state.flushes += 1
             }
             state.added = []
             state.removed = []
@@ -144,4 +147,7 @@ final class RecentIDs: Sendable {
     }
 
     var count: Int { state.withLock { $0.current.count } }
+
+    /// How many flushes have taken effect.
+    var flushes: Int { state.withLock { $0.flushes } }
 }

@@ -30,4 +30,18 @@ extension SQLiteBlockStore {
         }
         try db.execute(sql: "DELETE FROM tx_unindexed")
     }
+
+    /// A read that looks ids up in memory before `tx_id`. Its snapshot begins after the flushes
+    /// counted before it, so it holds what they wrote; what the next one moves stays in memory
+    /// until the one after takes effect. If that happens during the read, it is made again.
+    func readByID<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StorageError) -> T {
+        for _ in 0..<3 {
+            let before = recent.flushes
+            let result = try await read(body)
+            if recent.flushes - before < 2 { return result }
+        }
+        // Flushes every few milliseconds for three reads in a row: take the last answer.
+        return try await read(body)
+    }
 }
+

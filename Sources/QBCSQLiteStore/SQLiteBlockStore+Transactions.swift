@@ -56,7 +56,7 @@ extension SQLiteBlockStore {
     }
 
     public func transaction(id: TransactionID, limits: TransactionLimits) async throws(StorageError) -> StoredTransaction? {
-        try await read { db in
+        try await readByID { db in
             guard let seq = try self.recent.number(of: id.bytes) ?? Int64.fetchOne(db, sql: "SELECT seq FROM tx_id WHERE id = ?", arguments: [Data(id.bytes)]),
                 let row = try Row.fetchOne(
                     db, sql: "SELECT h.height, b.chain, b.body FROM tx_body b JOIN tx_height h ON h.seq = b.seq WHERE b.seq = ?",
@@ -75,7 +75,7 @@ extension SQLiteBlockStore {
 
     public func committed(_ ids: [TransactionID]) async throws(StorageError) -> Set<TransactionID> {
         guard !ids.isEmpty else { return [] }
-        return try await read { db in
+        return try await readByID { db in
             let byID = try FastStatement(db, "SELECT 1 FROM tx_id i JOIN tx_height h ON h.seq = i.seq WHERE i.id = ?")
             let byNumber = try FastStatement(db, "SELECT 1 FROM tx_height WHERE seq = ?")
             return try self.found(ids, byID: byID, byNumber: byNumber) { _ in }
@@ -86,7 +86,7 @@ extension SQLiteBlockStore {
         -> Set<TransactionID>
     {
         guard !ids.isEmpty else { return [] }
-        return try await read { db in
+        return try await readByID { db in
             let byID = try FastStatement(db, """
                 SELECT 1 FROM tx_id i JOIN tx_height h ON h.seq = i.seq JOIN tx_body b ON b.seq = i.seq
                 WHERE i.id = ? AND h.height <= ? AND b.chain = ?
