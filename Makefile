@@ -82,5 +82,5 @@ fuzz: fuzz-build
 
 # Litecoin Core side by side with `qbc bench sync` (issue 18): installs litecoind if missing.
 bench-litecoin: release
-	command -v litecoind >/dev/null || (apt-get update && apt-get install -y litecoind)
+	command -v litecoind >/dev/null || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q litecoind)
 	python3 tools/litecoin-sync.py --transactions 100000

@@ -131,8 +131,8 @@ extension NetworkService {
             guard !quants.isEmpty else { return }
             let checked = (quants: quants, verified: try await verifying)
             do { fetched = try await following } catch {
-                // What was fetched and verified is still worth committing.
-                _ = try await receive(checked, on: chain)
+                // What was fetched and verified is still worth committing, unless the node stops.
+                if !(error is CancellationError), !Task.isCancelled { _ = try await receive(checked, on: chain) }
                 throw error
             }
             stored = checked

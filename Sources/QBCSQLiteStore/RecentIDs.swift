@@ -77,6 +77,8 @@ final class RecentIDs: Sendable {
         }
     }
 
+    /// A new body's id, visible to readers at once. (No write removes an id and stores it again;
+    /// if one did, readers would miss the old body until the write commits, never see a wrong one.)
     func stage(_ id: [UInt8], _ seq: Int64) {
         let key = Key(id)
         state.withLock { state in

@@ -40,7 +40,8 @@ extension SQLiteBlockStore {
             let result = try await read(body)
             if recent.flushes - before < 2 { return result }
         }
-        // Flushes every few milliseconds for three reads in a row: take the last answer.
+        // Runs every few milliseconds for three reads in a row: the last answer may miss a
+        // transaction (never name a wrong one), and the writer's own checks decide what is stored.
         return try await read(body)
     }
 }
