@@ -3,10 +3,8 @@ public import QBCCore
 public import QBCStorage
 
 /// Admission batches that arrive while another is being written wait, and are then written
-/// together in one database transaction (group commit). Each batch dirties pages of the
-/// random-keyed id index all over; four batches in one transaction share most of those pages,
-/// and one fsync instead of four makes them durable (issue 18: the store's writer thread was a
-/// fifth of the machine under admission). Each batch gets its own answer; a failed write fails
+/// together in one database transaction (group commit): one fsync instead of four makes them
+/// durable (issue 18: the store's writer thread was a fifth of the machine under admission). Each batch gets its own answer; a failed write fails
 /// every batch of its group, which then stored nothing.
 final class GroupedWrites: Sendable {
     typealias Batch = [Transaction]

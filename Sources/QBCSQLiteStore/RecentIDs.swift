@@ -148,8 +148,6 @@ final class RecentIDs: Sendable {
         }
     }
 
-    var count: Int { state.withLock { $0.current.count } }
-
     /// How many flushes have taken effect.
     var flushes: Int { state.withLock { $0.flushes } }
 }

@@ -44,10 +44,7 @@ extension SQLiteBlockStore {
         var bytes = 0
         // `limit` may be Int.max: no sum with it.
         for seq in seqs[position..<(position + min(limit, seqs.count - position))] {
-            defer { statement.reset() }
-            statement.bind(1, seq)
-            guard try statement.step() else { throw StorageError(.corrupt, "the body of stored transaction \(seq) is missing") }
-            let data = statement.bytes(0)
+            let data = try body(seq, with: statement)
             if !out.isEmpty, bytes + data.count > maxBytes { break }
             bytes += data.count
             out.append(data)
@@ -169,7 +166,7 @@ extension SQLiteBlockStore {
         let kept = Set(branch.flatMap { $0.quant.transactions.map(\.id) })
         return try await write { db in
             // Read once: the removed transactions wait again and are named by the events.
-            let body = try db.cachedStatement(sql: "SELECT body FROM tx_body WHERE seq = ?")
+            let body = try FastStatement(db, "SELECT body FROM tx_body WHERE seq = ?")
             var rows = [(height: Int64, tx: Transaction)]()
             var seqs = [Int64]()
             for row in try Row.fetchAll(
@@ -269,11 +266,12 @@ extension SQLiteBlockStore {
 
     // MARK: Rows
 
-    static func body(_ seq: Int64, with statement: Statement) throws -> Data {
-        guard let data = try Data.fetchOne(statement, arguments: [seq]) else {
-            throw StorageError(.corrupt, "the body of stored transaction \(seq) is missing")
-        }
-        return data
+    /// The stored body numbered `seq`, read with `SELECT body FROM tx_body WHERE seq = ?`.
+    static func body(_ seq: Int64, with statement: FastStatement) throws -> [UInt8] {
+        defer { statement.reset() }
+        statement.bind(1, seq)
+        guard try statement.step() else { throw StorageError(.corrupt, "the body of stored transaction \(seq) is missing") }
+        return statement.bytes(0)
     }
 
     /// The body numbers of the Quant at `height`, in its order (none for a Quant without transactions).

@@ -25,6 +25,15 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     }
 }
 
+extension StoreKind {
+    /// A store in `dir` with `bang`'s chain created.
+    func open(_ dir: TemporaryDirectory, holding bang: Bang) async throws -> any BlockStore {
+        let store = try open(dir)
+        try await store.create(bang)
+        return store
+    }
+}
+
 extension ChainBuilder {
     /// `quant` as the store keeps it on top of `parent`, weighed by the chain's engine.
     func record(_ quant: Quant, parent: StoredHeader?, events: [MemberEvent] = []) -> QuantRecord {
@@ -36,8 +45,7 @@ extension ChainBuilder {
     @Test(arguments: StoreKind.allCases) func commitAndReadBack(_ kind: StoreKind) async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let store = try kind.open(dir)
-        try await store.create(chain.bang)
+        let store = try await kind.open(dir, holding: chain.bang)
         try await store.create(chain.bang)
         #expect(try await store.bangs().map(\.id) == [chain.bang.id])
         #expect(try await store.tip(chain: chain.bang.id) == nil)
@@ -75,8 +83,7 @@ extension ChainBuilder {
     @Test(arguments: StoreKind.allCases) func transactionsArePagedByPositionCountAndBytes(_ kind: StoreKind) async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let store = try kind.open(dir)
-        try await store.create(chain.bang)
+        let store = try await kind.open(dir, holding: chain.bang)
         let txs = (0..<6).map { chain.transaction(String(repeating: "x", count: 100 + $0)) }
         try await store.commit(chain.record(chain.quant(txs, parent: nil), parent: nil))
         let id = chain.bang.id
@@ -94,8 +101,7 @@ extension ChainBuilder {
     @Test(arguments: StoreKind.allCases) func commitRefusesAGapAReplayedHeightOrACommittedTransaction(_ kind: StoreKind) async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let store = try kind.open(dir)
-        try await store.create(chain.bang)
+        let store = try await kind.open(dir, holding: chain.bang)
         let tx = chain.transaction("1")
         let first = chain.record(chain.quant([tx], parent: nil), parent: nil)
         try await store.commit(first)
@@ -112,8 +118,7 @@ extension ChainBuilder {
     @Test(arguments: StoreKind.allCases) func theMempoolNeverTakesACommittedTransaction(_ kind: StoreKind) async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let store = try kind.open(dir)
-        try await store.create(chain.bang)
+        let store = try await kind.open(dir, holding: chain.bang)
         let (a, b) = (chain.transaction("a"), chain.transaction("b"))
         try await store.commit(chain.record(chain.quant([a], parent: nil), parent: nil))
         #expect(try await store.addToMempool([a, b]) == [a.id])
@@ -129,8 +134,7 @@ extension ChainBuilder {
     @Test(arguments: StoreKind.allCases) func aCommittedTransactionIsTheQuantsCopy(_ kind: StoreKind) async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let store = try kind.open(dir)
-        try await store.create(chain.bang)
+        let store = try await kind.open(dir, holding: chain.bang)
         let waiting = chain.transaction("twice signed")
         let other = Transaction(body: waiting.body, signature: Signature(unchecked: waiting.signature.bytes.reversed()))
         #expect(other.id == waiting.id)
@@ -170,8 +174,7 @@ extension ChainBuilder {
     @Test(arguments: StoreKind.allCases) func replaceSwitchesABranchAndRollsBack(_ kind: StoreKind) async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
-        let store = try kind.open(dir)
-        try await store.create(chain.bang)
+        let store = try await kind.open(dir, holding: chain.bang)
         let id = chain.bang.id
         let (shared, mine, theirs, both) = (chain.transaction("shared"), chain.transaction("mine"), chain.transaction("theirs"), chain.transaction("both"))
         let base = chain.record(chain.quant([shared], parent: nil), parent: nil)
@@ -224,8 +227,7 @@ extension ChainBuilder {
     @Test(arguments: StoreKind.allCases) func evidenceKeepsTheLowestHeightPerAuthorityAndBansExpire(_ kind: StoreKind) async throws {
         let dir = try TemporaryDirectory()
         let chain = ChainBuilder(outOfTurnDelay: 500)
-        let store = try kind.open(dir)
-        try await store.create(chain.bang)
+        let store = try await kind.open(dir, holding: chain.bang)
         let authority = chain.authorities[0]
         func evidence(at height: UInt64) throws -> Equivocation {
             let parent = (height - 1, Hash.blake2b([UInt8(height)]))
@@ -251,8 +253,7 @@ extension ChainBuilder {
     @Test(arguments: StoreKind.allCases) func bftCertificatesSignerStateValidProofsAndConflictsRoundTrip(_ kind: StoreKind) async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder(outOfTurnDelay: 500)
-        let store = try kind.open(dir)
-        try await store.create(chain.bang)
+        let store = try await kind.open(dir, holding: chain.bang)
         let id = chain.bang.id
         let keys = chain.authorities
         func certified(_ quant: Quant, round: UInt32) -> Quant {
