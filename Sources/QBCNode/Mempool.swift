@@ -18,23 +18,21 @@ public struct Mempool: Sendable {
     /// The sealing order: timestamp first, then id, the same on every node.
     struct Key: Comparable, Sendable {
         let timestamp: Timestamp
-        /// The id's first 8 bytes, big-endian: most comparisons end here, without the id's array.
-        let prefix: UInt64
-        let id: TransactionID
+        /// Inline words in the id's byte order: a comparison never reads the id's array.
+        let id: HashKey
         init(_ tx: Transaction) {
             timestamp = tx.timestamp
-            id = tx.id
-            prefix = id.bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+            id = HashKey(tx.id)
         }
         static func < (a: Key, b: Key) -> Bool {
             if a.timestamp != b.timestamp { return a.timestamp < b.timestamp }
-            if a.prefix != b.prefix { return a.prefix < b.prefix }
             return a.id < b.id
         }
-        static func == (a: Key, b: Key) -> Bool { a.timestamp == b.timestamp && a.id == b.id }
     }
 
-    private var entries: [TransactionID: Entry] = [:]
+    /// Keyed inline (`HashKey`): with hundreds of thousands waiting, a `Hash` key's array was a
+    /// cache miss on every probe of the commit's and admission's lookups (issue 18).
+    private var entries: [HashKey: Entry] = [:]
     private var ready = Heap<Key>()
     public let capacity: Int
 
@@ -43,8 +41,8 @@ public struct Mempool: Sendable {
     public var count: Int { entries.count }
     /// Encoded bytes of every waiting transaction (`qbc_mempool_bytes`).
     public private(set) var bytes = 0
-    public func contains(_ id: TransactionID) -> Bool { entries[id] != nil }
-    public func transaction(_ id: TransactionID) -> Transaction? { entries[id]?.transaction }
+    public func contains(_ id: TransactionID) -> Bool { entries[HashKey(id)] != nil }
+    public func transaction(_ id: TransactionID) -> Transaction? { entries[HashKey(id)]?.transaction }
     /// Ids of waiting transactions that match `predicate` (for purges after membership changes).
     func ids(where predicate: (Transaction) -> Bool) -> [TransactionID] {
         entries.values.filter { predicate($0.transaction) }.map(\.transaction.id)
@@ -52,8 +50,9 @@ public struct Mempool: Sendable {
 
     /// Reserves a slot for a transaction being persisted; false when it is there already.
     mutating func reserve(_ tx: Transaction) -> Bool {
-        guard entries[tx.id] == nil else { return false }
-        entries[tx.id] = Entry(transaction: tx, state: .pending)
+        let key = HashKey(tx.id)
+        guard entries[key] == nil else { return false }
+        entries[key] = Entry(transaction: tx, state: .pending)
         pendingCount += 1
         bytes += tx.encodedSize
         return true
@@ -71,7 +70,7 @@ public struct Mempool: Sendable {
     /// Removes transactions in any state; their heap keys are skipped when reached.
     mutating func remove(_ ids: some Sequence<TransactionID>) {
         for id in ids {
-            guard let removed = entries.removeValue(forKey: id) else { continue }
+            guard let removed = entries.removeValue(forKey: HashKey(id)) else { continue }
             bytes -= removed.transaction.encodedSize
             switch removed.state {
             case .pending: pendingCount -= 1
@@ -108,12 +107,13 @@ public struct Mempool: Sendable {
     /// every one is ready.
     mutating func take(exactly ids: [TransactionID]) -> [Transaction]? {
         var chosen = [Transaction]()
-        for id in ids {
-            guard let entry = entries[id], entry.state == .ready else { return nil }
+        let keys = ids.map(HashKey.init)
+        for key in keys {
+            guard let entry = entries[key], entry.state == .ready else { return nil }
             chosen.append(entry.transaction)
         }
         // Their heap keys stay behind and are skipped when reached, as for removed ones.
-        for id in ids { entries[id]?.state = .sealing }
+        for key in keys { entries[key]?.state = .sealing }
         sealingCount += ids.count
         return chosen
     }
@@ -123,10 +123,11 @@ public struct Mempool: Sendable {
 
     private mutating func makeReady(_ ids: some Sequence<TransactionID>, from state: State) {
         for id in ids {
-            guard let entry = entries[id], entry.state == state else { continue }
+            let key = HashKey(id)
+            guard let index = entries.index(forKey: key), entries.values[index].state == state else { continue }
             if state == .pending { pendingCount -= 1 } else if state == .sealing { sealingCount -= 1 }
-            entries[id]?.state = .ready
-            ready.insert(Key(entry.transaction))
+            entries.values[index].state = .ready
+            ready.insert(Key(entries.values[index].transaction))
         }
     }
 

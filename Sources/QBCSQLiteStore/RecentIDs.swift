@@ -1,3 +1,4 @@
+import QBCCrypto
 import Synchronization
 
 /// The ids of stored bodies that are not yet in `tx_id`, in memory (storage.md, "Recent ids";
@@ -13,32 +14,7 @@ import Synchronization
 /// snapshot predates a flush still finds what the flush moved; a read during which two flushes
 /// ended is made again (`SQLiteBlockStore.readByID`).
 final class RecentIDs: Sendable {
-    /// A 32-byte id as four big-endian words: hashed and compared without an allocation, and
-    /// ordered as the bytes are.
-    struct Key: Hashable, Comparable, Sendable {
-        let a: UInt64, b: UInt64, c: UInt64, d: UInt64
-
-        /// From an id's 32 bytes (`TransactionID` guarantees the length; missing bytes read as zero).
-        init(_ bytes: [UInt8]) {
-            func word(_ start: Int) -> UInt64 {
-                var value: UInt64 = 0
-                for index in start..<start + 8 { value = value << 8 | UInt64(index < bytes.count ? bytes[index] : 0) }
-                return value
-            }
-            (a, b, c, d) = (word(0), word(8), word(16), word(24))
-        }
-
-        var bytes: [UInt8] {
-            var out = [UInt8]()
-            out.reserveCapacity(32)
-            for word in [a, b, c, d] {
-                for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
-            }
-            return out
-        }
-
-        static func < (lhs: Key, rhs: Key) -> Bool { (lhs.a, lhs.b, lhs.c, lhs.d) < (rhs.a, rhs.b, rhs.c, rhs.d) }
-    }
+    typealias Key = HashKey
 
     private struct State {
         /// Not yet in `tx_id`.

@@ -82,4 +82,25 @@ struct BlakeVector: Decodable, Sendable {
         check(RistrettoScalar.self)
         check(Odd.self)
     }
+
+    /// The inline key of the mempool and the held ids: the same bytes back, equal exactly when
+    /// the hashes are, ordered as their bytes are, and short input read as zero-padded.
+    @Test func hashKeysKeepTheBytesTheirEqualityAndTheirOrder() {
+        var generator = SystemRandomNumberGenerator()
+        let hashes = (0..<200).map { index -> Hash in
+            var bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            // Pairs that share long prefixes, so the later words decide.
+            if index % 4 == 1 { bytes[0..<24] = [UInt8](repeating: 7, count: 24)[...] }
+            return Hash(unchecked: bytes)
+        }
+        for a in hashes {
+            #expect(HashKey(a).bytes == a.bytes)
+            #expect(HashKey(a).hash == a)
+            for b in hashes.prefix(50) {
+                #expect((HashKey(a) == HashKey(b)) == (a == b))
+                #expect((HashKey(a) < HashKey(b)) == a.bytes.lexicographicallyPrecedes(b.bytes))
+            }
+        }
+        #expect(HashKey([1, 2]).bytes == [1, 2] + [UInt8](repeating: 0, count: 30))
+    }
 }

@@ -1,4 +1,5 @@
 import QBCCore
+import QBCCrypto
 import QBCSQLiteStore
 @testable import QBCNode
 import QBCTestSupport
@@ -22,7 +23,8 @@ import Testing
         limits.maxTransactions = 20
         let first = pool.takeForSealing(limits: limits)
         #expect(first.count == 20)
-        let expected = txs.sorted { Mempool.Key($0) < Mempool.Key($1) }
+        // The order every node seals in: timestamp, then the id's bytes (not the mempool's keys).
+        let expected = txs.sorted { $0.timestamp != $1.timestamp ? $0.timestamp < $1.timestamp : $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
         #expect(first.map(\.id) == expected.prefix(20).map(\.id))
         pool.release(first.prefix(5).map(\.id))
         let second = pool.takeForSealing(limits: limits)
