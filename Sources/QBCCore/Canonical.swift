@@ -23,15 +23,13 @@ public struct CanonicalWriter: Sendable {
     }
     /// A length as u16, then the UTF-8 bytes. Callers check the 65535-byte bound first.
     public mutating func string16(_ value: String) {
-        let utf8 = Array(value.utf8)
-        u16(UInt16(truncatingIfNeeded: utf8.count))
-        bytes.append(contentsOf: utf8)
+        u16(UInt16(truncatingIfNeeded: value.utf8.count))
+        bytes.append(contentsOf: value.utf8)
     }
     /// A length as u8, then the UTF-8 bytes. Callers check the 255-byte bound first.
     public mutating func string8(_ value: String) {
-        let utf8 = Array(value.utf8)
-        u8(UInt8(truncatingIfNeeded: utf8.count))
-        bytes.append(contentsOf: utf8)
+        u8(UInt8(truncatingIfNeeded: value.utf8.count))
+        bytes.append(contentsOf: value.utf8)
     }
 
     private mutating func append<T: FixedWidthInteger>(bigEndian value: T) {

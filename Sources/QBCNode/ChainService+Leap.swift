@@ -77,13 +77,19 @@ extension ChainService {
         guard let sealed = await job.seal(prepared, engine: engine, key: sealer, threads: environment.sealingThreads) else {
             return .superseded
         }
-        return .sealed(try await commitOwn(Quant(header: sealed, transactions: batch), on: parent, summary: parentSummary, now: now))
+        // The header's root was computed from `batch` just above: checking it again would hash
+        // the whole tree twice. A re-proposal (`proposeAgain`) rebuilds its list and checks it.
+        return .sealed(try await commitOwn(
+            Quant(header: sealed, transactions: batch), on: parent, summary: parentSummary, now: now,
+            merkleRootChecked: sealed.merkleRoot == header.merkleRoot))
     }
 
     /// What of `taken` may go into a Quant. What may no longer wait is dropped here rather than
     /// refused in the Quant's checks: one such transaction must never stop every later Leap.
     private nonisolated func sealable(_ taken: [Transaction], membership: Membership) async throws(StorageError) -> [Transaction] {
-        let lostRole = Set(taken.lazy.filter { !Self.mayWait($0, membership: membership) }.map(\.id))
+        var roles = RoleCheck(membership)
+        var lostRole = Set<TransactionID>()
+        for tx in taken where !Self.mayWait(tx, &roles) { lostRole.insert(tx.id) }
         // The common case: everything may still be sealed, and no list is rebuilt.
         if lostRole.isEmpty, !taken.contains(where: { $0.contentType == MembershipChange.contentType }) { return taken }
         if !lostRole.isEmpty {
@@ -144,8 +150,9 @@ extension ChainService {
     }
 
     /// Checks and commits a Quant this node sealed, and tells the network.
-    private nonisolated func commitOwn(_ quant: Quant, on parent: StoredHeader?, summary parentSummary: QuantRules.Parent, now: Timestamp)
-        async throws(StorageError) -> StoredHeader
+    private nonisolated func commitOwn(
+        _ quant: Quant, on parent: StoredHeader?, summary parentSummary: QuantRules.Parent, now: Timestamp, merkleRootChecked: Bool = false
+    ) async throws(StorageError) -> StoredHeader
     {
         let membership = self.membership
         // Our own Quant passes the same checks a peer's would (signatures were checked at admission).
@@ -153,7 +160,8 @@ extension ChainService {
         do throws(RuleError) {
             try QuantRules.checkHeader(
                 quant.header, parent: parentSummary, chain: id, rules: rules, membership: membership, now: now, banned: await equivocators)
-            update = try QuantRules.checkBody(quant, rules: rules, membership: membership, payloadsChecked: true)
+            update = try QuantRules.checkBody(
+                quant, rules: rules, membership: membership, payloadsChecked: true, merkleRootChecked: merkleRootChecked)
         } catch {
             throw StorageError(.conflict, "refusing to commit an invalid Quant: \(error)")
         }

@@ -19,8 +19,9 @@ extension ChainService {
     /// and replays against the committed chain. Commits it when all hold. Its transactions leave
     /// the mempool, in whatever state they were. A Leap searching for a seal is stopped, so the
     /// peer's Quant goes first.
-    /// `signaturesVerified`: the caller verified every signature of this very Quant (sync does,
-    /// for the next page while it stores this one); the other rules are all checked here.
+    /// `signaturesVerified`: the caller verified every signature of this very Quant and its
+    /// Merkle root (sync does, for the next page while it stores this one); the other rules are
+    /// all checked here.
     public nonisolated func receive(_ quant: Quant, now: Timestamp, signaturesVerified: Bool = false) async throws(StorageError)
         -> ReceiveOutcome
     {
@@ -68,7 +69,7 @@ extension ChainService {
             try QuantRules.checkHeader(
                 quant.header, parent: parentSummary, chain: id, rules: rules, membership: membership, now: now, banned: banned)
             if certified { try engine.checkCertificate(quant.certificate, of: quant.header, hash: quant.hash, membership: membership) }
-            update = try QuantRules.checkBody(quant, rules: rules, membership: membership)
+            update = try QuantRules.checkBody(quant, rules: rules, membership: membership, merkleRootChecked: signaturesVerified)
             if !signaturesVerified { try await checkSignatures(quant.transactions) }
         } catch {
             return .failure(error)

@@ -131,7 +131,7 @@ public actor ChainService {
         var candidates = [(Int, Transaction)]()
         // Read once: the rules are a sizeable value, copied on every access.
         let rules = self.rules
-        let membership = self.membership
+        var roles = RoleCheck(self.membership)
         for (index, tx) in transactions.enumerated() {
             do throws(RuleError) {
                 guard tx.chain == id else {
@@ -140,7 +140,7 @@ public actor ChainService {
                 try TransactionRules.checkStructure(tx, limits: rules.transactionLimits, now: now)
                 // The role first: membership is public, and a stranger's batch signed by keys
                 // that may not write must not cost a signature check each.
-                guard Self.mayWait(tx, membership: membership) else { throw Self.mayNotWait(tx, rules: rules) }
+                guard Self.mayWait(tx, &roles) else { throw Self.mayNotWait(tx, rules: rules) }
                 // A transaction no Quant of this chain can hold would wait first in line forever.
                 guard tx.encodedSize <= rules.quantLimits.maxBytes else {
                     throw RuleError(
@@ -224,9 +224,9 @@ public actor ChainService {
     ) {
         var reserved = [(Int, Transaction)]()
         var refused = [(Int, Transaction, RuleError)]()
-        let membership = self.membership
+        var roles = RoleCheck(membership)
         for (index, tx) in verified {
-            if !Self.mayWait(tx, membership: membership) {
+            if !Self.mayWait(tx, &roles) {
                 refused.append((index, tx, Self.mayNotWait(tx, rules: rules)))
             } else if mempool.count >= mempool.capacity {
                 refused.append((index, tx, Self.full(mempool.capacity)))
@@ -273,6 +273,7 @@ public actor ChainService {
 
     /// Writers may have transactions waiting, admins membership changes, readers read keys.
     static func mayWait(_ tx: Transaction, membership: Membership) -> Bool { membership.holds(tx.sender, tx.senderRole) }
+    static func mayWait(_ tx: Transaction, _ roles: inout RoleCheck) -> Bool { roles.holds(tx.sender, tx.senderRole) }
 
     /// Returns the ids of confirmed transactions dropped while they were being stored (their
     /// sender lost its role); others missing from the mempool were committed meanwhile.

@@ -38,9 +38,10 @@ extension SQLiteBlockStore {
         UInt64(max(0, try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM chain_event WHERE chain = ?", arguments: [chain]) ?? 0))
     }
 
+    private static let insertEvent = "INSERT INTO chain_event (chain, seq, kind, height, hash, txs) VALUES (?, ?, ?, ?, ?, ?)"
+
     static func insert(_ events: [ChainEvent], chain: ChainID, in db: Database) throws {
-        let statement = try db.cachedStatement(
-            sql: "INSERT INTO chain_event (chain, seq, kind, height, hash, txs) VALUES (?, ?, ?, ?, ?, ?)")
+        let statement = try db.cachedStatement(sql: insertEvent)
         let chainData = Data(chain.bytes)
         for event in events {
             try statement.execute(arguments: [
@@ -52,10 +53,12 @@ extension SQLiteBlockStore {
 
     /// A commit's one event.
     static func connect(_ quant: Quant, in db: Database) throws {
-        let next = try lastEvent(chain: Data(quant.header.chain.bytes), in: db) + 1
-        try insert(
-            [ChainEvent(sequence: next, kind: .connected, height: quant.header.height, hash: quant.hash, transactions: quant.transactions.map(ChainEvent.Entry.init))],
-            chain: quant.header.chain, in: db)
+        let chain = Data(quant.header.chain.bytes)
+        let next = try lastEvent(chain: chain, in: db) + 1
+        try db.cachedStatement(sql: insertEvent).execute(arguments: [
+            chain, Int64(clamping: next), Int64(ChainEvent.Kind.connected.rawValue), Int64(clamping: quant.header.height),
+            Data(quant.hash.bytes), Data(ChainEvent.encode(quant.transactions)),
+        ])
     }
 
     /// The Quants above `base` as the events of a fork switch name them, with `transactions`

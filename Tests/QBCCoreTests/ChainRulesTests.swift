@@ -117,6 +117,24 @@ import Testing
         try QuantRules.checkBody(quant, rules: chain.rules, membership: chain.rules.membership)
     }
 
+    /// Remembering the last sender answers exactly as the members' table does, whatever the mix
+    /// of senders and roles asked.
+    @Test func roleChecksAnswerAsTheMembershipDoes() {
+        let keys = (1...4).map { TestKeys.key($0).publicKey }
+        let membership = Membership([keys[0]: .admin, keys[1]: .writer, keys[2]: [.writer, .reader]])
+        var check = RoleCheck(membership)
+        var generator = SystemRandomNumberGenerator()
+        let roles: [Role] = [.writer, .admin, .reader, [.writer, .reader], []]
+        for _ in 0..<500 {
+            // Runs of one sender, as a client streams, and switches between them.
+            let key = PublicKey(unchecked: keys[Int.random(in: 0..<keys.count, using: &generator)].bytes)
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                let role = roles[Int.random(in: 0..<roles.count, using: &generator)]
+                #expect(check.holds(key, role) == membership.holds(key, role))
+            }
+        }
+    }
+
     @Test func eachBrokenRuleHasItsCode() throws {
         var chain = ChainBuilder(maxTransactions: 3)
         let txs = [chain.transaction("1"), chain.transaction("2")]
