@@ -137,22 +137,27 @@ extension SQLiteBlockStore {
         let rows = try TransactionRows(db, recent: recent)
         var seqs = [UInt8]()
         seqs.reserveCapacity(record.quant.transactions.count * 8)
-        for tx in record.quant.transactions {
-            let id = tx.id.bytes
+        var waiting = [(seq: Int64, index: Int)]()
+        waiting.reserveCapacity(record.quant.transactions.count)
+        for (index, tx) in record.quant.transactions.enumerated() {
             let seq: Int64
-            if let known = try rows.number(of: id) {
-                guard try rows.commitIfWaiting(known, height: height) else {
-                    throw StorageError(.conflict, "transaction \(tx.id.hex) is committed already")
-                }
+            if let known = try rows.number(of: tx.id.bytes) {
                 // An id covers the signed fields, not the signature: a sender can sign one body
                 // twice. A Quant sealed here holds the very copies that wait here; another's may
                 // not, and what is committed is the Quant's copy.
                 if !record.sealedHere { try rows.keepSignature(of: tx, in: known) }
+                waiting.append((known, index))
                 seq = known
             } else {
                 seq = try rows.store(tx, chain: header.chain.bytes, height: height)
             }
             Self.appendBigEndian(seq, to: &seqs)
+        }
+        // Moved in body-number order, not the Quant's (timestamp, id) order: consecutive moves
+        // then touch neighbouring rows of `tx_waiting` and `tx_height`.
+        waiting.sort { $0.seq < $1.seq }
+        for (seq, index) in waiting where try !rows.commitIfWaiting(seq, height: height) {
+            throw StorageError(.conflict, "transaction \(record.quant.transactions[index].id.hex) is committed already")
         }
         try db.execute(sql: "INSERT INTO quant_tx (chain, height, seqs) VALUES (?, ?, ?)", arguments: [chain, height, Data(seqs)])
         try Self.insert(record.events, chain: header.chain, height: header.height, in: db)
