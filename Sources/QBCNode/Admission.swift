@@ -11,22 +11,32 @@ public enum AdmissionOutcome: Sendable {
 /// Verifies Ed25519 signatures on all cores.
 enum ParallelVerifier {
     /// One flag per transaction, in order: true when its signature verifies. Batches of 64 or more
-    /// are split in up to `threads` parts checked on `VerifierPool`'s threads, off the Swift
-    /// concurrency pool and below the priority of the threads that serve requests, so a node
-    /// verifying floods of batches still answers `/health`, reads and peers at once; smaller
-    /// batches (and all with 0 threads) are checked inline.
+    /// are checked by up to `threads` jobs on `VerifierPool`'s threads, off the Swift concurrency
+    /// pool and below the priority of the threads that serve requests, so a node verifying floods
+    /// of batches still answers `/health`, reads and peers at once; smaller batches (and all with
+    /// 0 threads) are checked inline. The jobs claim pieces of the batch in turn rather than a half
+    /// each: the threads that preempt a verifier (a store, a request) land on one core, and with
+    /// halves the other core sat idle until the slowed half was done (a fifth of sync, issue 18).
     static func verify(_ transactions: [Transaction], threads: Int) async -> [Bool] {
-        let chunks = min(threads, transactions.count / 64)
-        guard chunks > 0 else { return transactions.map(\.hasValidSignature) }
-        let size = (transactions.count + chunks - 1) / chunks
-        let state = Mutex((flags: [Bool](repeating: false, count: transactions.count), left: chunks))
+        let count = transactions.count
+        let workers = min(threads, count / 64)
+        guard workers > 0 else { return transactions.map(\.hasValidSignature) }
+        let piece = max(32, min(256, count / (workers * 8)))
+        let state = Mutex((flags: [Bool](repeating: false, count: count), next: 0, left: workers))
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            for chunk in 0..<chunks {
+            for _ in 0..<workers {
                 VerifierPool.shared.run {
-                    let range = chunk * size..<min((chunk + 1) * size, transactions.count)
-                    let valid = transactions[range].map(\.hasValidSignature)
+                    while true {
+                        let start = state.withLock { state in
+                            defer { state.next += piece }
+                            return state.next
+                        }
+                        guard start < count else { break }
+                        let range = start..<min(start + piece, count)
+                        let valid = transactions[range].map(\.hasValidSignature)
+                        state.withLock { $0.flags.replaceSubrange(range, with: valid) }
+                    }
                     let done = state.withLock { state in
-                        state.flags.replaceSubrange(range, with: valid)
                         state.left -= 1
                         return state.left == 0
                     }
