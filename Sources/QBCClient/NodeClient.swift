@@ -73,6 +73,14 @@ public struct NodeClient: Sendable {
             as: InjectBatchJSON.self)
     }
 
+    /// Submits a pre-encoded batch (JSON, or binary when `binary`) and reads only the counts of
+    /// the answer: for benchmarks and load generators.
+    public func submitCounting(encodedBatch: [UInt8], binary: Bool) async throws -> InjectCountsJSON {
+        try await call(
+            "POST", chained("/inject"), body: encodedBatch,
+            headers: binary ? [("Content-Type", Transaction.batchContentType)] : [], as: InjectCountsJSON.self)
+    }
+
     public static func encodeBatch(_ batch: [Transaction]) -> [UInt8] {
         WireJSON.encode(batch.map(TransactionJSON.init))
     }

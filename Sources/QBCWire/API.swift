@@ -43,6 +43,14 @@ public struct InjectBatchJSON: Codable, Sendable {
     }
 }
 
+/// Only the counts of a batch answer (`InjectBatchJSON` without its verdicts), for load
+/// generators: on the node's own machine, decoding a thousand verdicts per answer took CPU from
+/// the node they measure.
+public struct InjectCountsJSON: Decodable, Sendable {
+    public let admitted: Int
+    public let rejected: Int
+}
+
 /// A Quant header with the chain totals up to it.
 public struct QuantHeaderJSON: Codable, Sendable, Equatable {
     public let hash: String

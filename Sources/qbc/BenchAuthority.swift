@@ -52,7 +52,7 @@ struct BenchAuthority: AsyncParsableCommand {
                 if due > elapsed { try await Task.sleep(for: .nanoseconds(Int(due - elapsed))) }
             }
             let sent = DispatchTime.now().uptimeNanoseconds - start
-            _ = try await callNode { try await clients[index % clients.count].submit(encodedBatch: body) }
+            _ = try await callNode { try await clients[index % clients.count].submitCounting(encodedBatch: body, binary: false) }
             tracker.submitted(sample, at: sent)
         }
         while true {

@@ -132,9 +132,7 @@ struct BenchNode: AsyncParsableCommand {
                 group.addTask {
                     var total = 0
                     while let index = next.claim(limit: bodies.count) {
-                        let answer = binary
-                            ? try await client.submit(binaryBatch: bodies[index]) : try await client.submit(encodedBatch: bodies[index])
-                        total += answer.admitted
+                        total += try await client.submitCounting(encodedBatch: bodies[index], binary: binary).admitted
                     }
                     return total
                 }
