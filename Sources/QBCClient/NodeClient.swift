@@ -73,8 +73,9 @@ public struct NodeClient: Sendable {
             as: InjectBatchJSON.self)
     }
 
-    /// Submits a pre-encoded batch (JSON, or binary when `binary`) and reads only the counts of
-    /// the answer: for benchmarks and load generators.
+    /// Submits a pre-encoded batch (a JSON array, or binary when `binary`) and reads only the
+    /// counts of the answer: for benchmarks and load generators. A single JSON object is not a
+    /// batch; its answer has no counts and fails as `bad_response`.
     public func submitCounting(encodedBatch: [UInt8], binary: Bool) async throws -> InjectCountsJSON {
         try await call(
             "POST", chained("/inject"), body: encodedBatch,

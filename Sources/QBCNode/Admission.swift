@@ -22,7 +22,7 @@ enum ParallelVerifier {
         let workers = min(threads, count / 64)
         guard workers > 0 else { return transactions.map(\.hasValidSignature) }
         let piece = max(32, min(256, count / (workers * 8)))
-        let state = Mutex((flags: [Bool](repeating: false, count: count), next: 0, left: workers))
+        let state = Mutex((flags: [Bool](repeating: false, count: count), next: 0, checked: 0))
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             for _ in 0..<workers {
                 VerifierPool.shared.run {
@@ -31,16 +31,18 @@ enum ParallelVerifier {
                             defer { state.next += piece }
                             return state.next
                         }
-                        guard start < count else { break }
+                        // A job that starts after the last piece was claimed has nothing to do.
+                        guard start < count else { return }
                         let range = start..<min(start + piece, count)
                         let valid = transactions[range].map(\.hasValidSignature)
-                        state.withLock { $0.flags.replaceSubrange(range, with: valid) }
+                        // The piece that completes the batch resumes the caller, exactly once.
+                        let complete = state.withLock { state in
+                            state.flags.replaceSubrange(range, with: valid)
+                            state.checked += range.count
+                            return state.checked == count
+                        }
+                        if complete { continuation.resume() }
                     }
-                    let done = state.withLock { state in
-                        state.left -= 1
-                        return state.left == 0
-                    }
-                    if done { continuation.resume() }
                 }
             }
         }

@@ -155,7 +155,8 @@ extension ChainService {
     ) async throws(StorageError) -> StoredHeader
     {
         let membership = self.membership
-        // Our own Quant passes the same checks a peer's would (signatures were checked at admission).
+        // Our own Quant passes the same checks a peer's would (signatures were checked at admission,
+        // and a fresh seal's Merkle root is the one just computed from its batch, D73).
         let update: (membership: Membership, events: [MemberEvent])
         do throws(RuleError) {
             try QuantRules.checkHeader(

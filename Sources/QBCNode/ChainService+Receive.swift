@@ -19,11 +19,12 @@ extension ChainService {
     /// and replays against the committed chain. Commits it when all hold. Its transactions leave
     /// the mempool, in whatever state they were. A Leap searching for a seal is stopped, so the
     /// peer's Quant goes first.
-    /// `signaturesVerified`: the caller verified every signature of this very Quant and its
-    /// Merkle root (sync does, for the next page while it stores this one); the other rules are
-    /// all checked here.
-    public nonisolated func receive(_ quant: Quant, now: Timestamp, signaturesVerified: Bool = false) async throws(StorageError)
-        -> ReceiveOutcome
+    /// `signaturesVerified`: the caller verified every signature of this very Quant;
+    /// `merkleRootChecked`: it computed this very Quant's root from its transactions and found the
+    /// header's (sync does both, for the next page while it stores this one, D73); the other
+    /// rules are all checked here.
+    public nonisolated func receive(_ quant: Quant, now: Timestamp, signaturesVerified: Bool = false, merkleRootChecked: Bool = false)
+        async throws(StorageError) -> ReceiveOutcome
     {
         // Only a Quant that extends the tip stops a running seal: a stale or unrelated one, which
         // any peer can send at no cost, waits for the gate like everything else.
@@ -43,7 +44,9 @@ extension ChainService {
             return .notOnTip(tipHeight: parentHeight)
         }
         let update: (membership: Membership, events: [MemberEvent])
-        switch try await verdict(quant, parent: parent, now: now, certified: true, signaturesVerified: signaturesVerified) {
+        switch try await verdict(
+            quant, parent: parent, now: now, certified: true, signaturesVerified: signaturesVerified, merkleRootChecked: merkleRootChecked)
+        {
         case .failure(let error): return .rejected(error)
         case .success(let checked): update = checked
         }
@@ -58,8 +61,9 @@ extension ChainService {
     /// Every rule for a Quant on `parent`, the tip: header and proof, under BFT the certificate
     /// (`certified`), body, signatures, and replays against the committed chain. Returns the
     /// membership after it and the changes it applies.
-    nonisolated func verdict(_ quant: Quant, parent: StoredHeader?, now: Timestamp, certified: Bool, signaturesVerified: Bool = false)
-        async throws(StorageError) -> Result<(membership: Membership, events: [MemberEvent]), RuleError>
+    nonisolated func verdict(
+        _ quant: Quant, parent: StoredHeader?, now: Timestamp, certified: Bool, signaturesVerified: Bool = false, merkleRootChecked: Bool = false
+    ) async throws(StorageError) -> Result<(membership: Membership, events: [MemberEvent]), RuleError>
     {
         let membership = self.membership
         let parentSummary = try await summary(of: parent)
@@ -69,7 +73,7 @@ extension ChainService {
             try QuantRules.checkHeader(
                 quant.header, parent: parentSummary, chain: id, rules: rules, membership: membership, now: now, banned: banned)
             if certified { try engine.checkCertificate(quant.certificate, of: quant.header, hash: quant.hash, membership: membership) }
-            update = try QuantRules.checkBody(quant, rules: rules, membership: membership, merkleRootChecked: signaturesVerified)
+            update = try QuantRules.checkBody(quant, rules: rules, membership: membership, merkleRootChecked: merkleRootChecked)
             if !signaturesVerified { try await checkSignatures(quant.transactions) }
         } catch {
             return .failure(error)

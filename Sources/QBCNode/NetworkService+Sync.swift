@@ -144,13 +144,24 @@ extension NetworkService {
     /// peer's chain or ours moved, and the next round starts over).
     private func receive(_ page: (quants: [Quant], verified: [Bool]), on chain: ChainService) async throws -> Bool {
         for (quant, verified) in zip(page.quants, page.verified) {
-            switch try await chain.receive(quant, now: now(), signaturesVerified: verified) {
+            // A verified Quant's root was checked too (`verified` checks it before any signature).
+            switch try await chain.receive(quant, now: now(), signaturesVerified: verified, merkleRootChecked: verified) {
             case .committed: continue
             case .notOnTip: return false
             case .rejected(let error): throw SyncError.rejected(error)
             }
         }
         return true
+    }
+
+    /// The leading Quants of a page whose count, size limit and Merkle root hold: the only ones
+    /// whose signatures sync verifies ahead, and whose roots `receive` then takes as checked.
+    static func plausible(_ quants: [Quant], maxTransactions: Int) -> ArraySlice<Quant> {
+        quants.prefix { quant in
+            Int(quant.header.transactionCount) == quant.transactions.count
+                && quant.transactions.count <= maxTransactions
+                && Merkle.root(quant.transactions.map(\.id)) == quant.header.merkleRoot
+        }
     }
 
     /// The peer's page that follows `quants` (none after an empty one).
@@ -171,14 +182,11 @@ extension NetworkService {
     /// Per Quant of a page, whether every signature in it verified (checked here, on every core;
     /// a Quant with a bad one is left for `receive` to refuse with its reason). Only the leading
     /// Quants whose count, size limit and Merkle root hold are verified: a peer cannot make this
-    /// node spend signature checks on a page that cheap checks refuse.
+    /// node spend signature checks on a page that cheap checks refuse. `receive` relies on the
+    /// root check for every Quant flagged true and does not compute the root again (D73).
     private nonisolated func verified(_ quants: [Quant], of chain: ChainService) async throws -> [Bool] {
         try Task.checkCancellation()
-        let plausible = quants.prefix { quant in
-            Int(quant.header.transactionCount) == quant.transactions.count
-                && quant.transactions.count <= chain.rules.quantLimits.maxTransactions
-                && Merkle.root(quant.transactions.map(\.id)) == quant.header.merkleRoot
-        }
+        let plausible = Self.plausible(quants, maxTransactions: chain.rules.quantLimits.maxTransactions)
         let flags = await ParallelVerifier.verify(plausible.flatMap(\.transactions), threads: environment.verifierThreads)
         var verified = [Bool]()
         var start = 0

@@ -156,8 +156,10 @@ extension SQLiteBlockStore {
         // Moved in body-number order, not the Quant's (timestamp, id) order: consecutive moves
         // then touch neighbouring rows of `tx_waiting` and `tx_height`.
         waiting.sort { $0.seq < $1.seq }
-        for (seq, index) in waiting where try !rows.commitIfWaiting(seq, height: height) {
-            throw StorageError(.conflict, "transaction \(record.quant.transactions[index].id.hex) is committed already")
+        for (seq, index) in waiting {
+            guard try rows.commitIfWaiting(seq, height: height) else {
+                throw StorageError(.conflict, "transaction \(record.quant.transactions[index].id.hex) is committed already")
+            }
         }
         try db.execute(sql: "INSERT INTO quant_tx (chain, height, seqs) VALUES (?, ?, ?)", arguments: [chain, height, Data(seqs)])
         try Self.insert(record.events, chain: header.chain, height: header.height, in: db)

@@ -204,7 +204,7 @@ private struct Rounds {
     }
 
     @Test func aLockedNodeKeepsItsQuantAndItsQuorumAcrossACrash() throws {
-        var rounds = Rounds()
+        let rounds = Rounds()
         let authorities = rounds.keys.map(\.publicKey)
         let chain = rounds.machines[0].chain
         let proposerKey = try #require(rounds.keys.first { $0.publicKey == rounds.machines[0].proposer })

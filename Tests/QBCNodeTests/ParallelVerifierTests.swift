@@ -24,6 +24,24 @@ import Testing
         #expect(await ParallelVerifier.verify(Array(txs.prefix(63)), threads: 2) == Array(expected.prefix(63)), "inline below 64")
     }
 
+    /// Sync verifies signatures ahead only for the leading Quants whose root holds, and `receive`
+    /// takes those roots as checked (D73): a Quant whose transactions do not match its root (all
+    /// signatures valid) ends the prefix, so it is checked in full and refused.
+    @Test func onlyQuantsWhoseRootHoldsAreVerifiedAhead() {
+        var chain = ChainBuilder()
+        let first = chain.quant((0..<3).map { chain.transaction("a\($0)") }, parent: nil)
+        let txs = (0..<3).map { chain.transaction("b\($0)") }
+        let honest = chain.quant(txs, parent: nil)
+        let reordered = Quant(header: honest.header, transactions: txs.reversed())
+        let last = chain.quant([chain.transaction("c")], parent: nil)
+        #expect(NetworkService.plausible([first, honest, last], maxTransactions: 10).count == 3)
+        #expect(NetworkService.plausible([first, reordered, last], maxTransactions: 10).count == 1)
+        #expect(NetworkService.plausible([reordered, first], maxTransactions: 10).isEmpty)
+        let short = Quant(header: honest.header, transactions: Array(txs.prefix(2)))
+        #expect(NetworkService.plausible([short], maxTransactions: 10).isEmpty, "the count must match")
+        #expect(NetworkService.plausible([honest], maxTransactions: 2).isEmpty, "the size limit holds")
+    }
+
     /// Sync asks for about 10,000 transactions a page, judged by the page before.
     @Test func syncPagesHoldAboutTenThousandTransactions() {
         var chain = ChainBuilder()
