@@ -1,3 +1,5 @@
+public import QBCCrypto
+
 /// Builds canonical bytes: big-endian integers, fixed-size fields as raw bytes, and
 /// variable fields behind a length prefix. See documentation/protocol.md for every layout.
 public struct CanonicalWriter: Sendable {
@@ -58,6 +60,38 @@ public struct CanonicalReader: Sendable {
     public mutating func u32() throws(DecodingError) -> UInt32 { try integer() }
     public mutating func u64() throws(DecodingError) -> UInt64 { try integer() }
     public mutating func fixed(_ count: Int) throws(DecodingError) -> [UInt8] { Array(try take(count)) }
+
+    /// The next fixed-size value: `previous` itself when its bytes are the same, so a run of
+    /// values that repeat (a batch's chain and sender) shares one array instead of allocating each.
+    public mutating func fixed<T: FixedBytes>(_ type: T.Type, reusing previous: T?) throws(DecodingError) -> T {
+        let raw = try take(T.byteCount)
+        if let previous, Self.equal(previous.bytes, raw) { return previous }
+        return T(unchecked: Array(raw))
+    }
+
+    /// A u8-prefixed UTF-8 string: `previous` itself when its bytes are the same (see `fixed`).
+    public mutating func string8(reusing previous: String?) throws(DecodingError) -> String {
+        let count = Int(try u8())
+        let raw = try take(count)
+        if let previous, previous.utf8.elementsEqual(raw) { return previous }
+        guard let text = String(validating: raw, as: UTF8.self) else { throw .invalidText(at: offset - count) }
+        return text
+    }
+
+    /// BLAKE2b-256 of bytes already read, `range` being offsets into the input: a transaction's id
+    /// is the hash of the signing bytes it was just decoded from, with no second encoding.
+    public func blake2b(_ range: Range<Int>) -> Hash {
+        precondition(range.lowerBound >= 0 && range.upperBound <= offset, "only bytes already read are hashed")
+        var out = [UInt8](repeating: 0, count: Hash.byteCount)
+        bytes.withUnsafeBytes { input in
+            out.withUnsafeMutableBytes { Hash.blake2b(UnsafeRawBufferPointer(rebasing: input[range]), into: $0.baseAddress!) }
+        }
+        return Hash(unchecked: out)
+    }
+
+    private static func equal(_ a: [UInt8], _ b: ArraySlice<UInt8>) -> Bool {
+        a.count == b.count && a.withUnsafeBytes { x in b.withUnsafeBytes { y in x.elementsEqual(y) } }
+    }
 
     /// Skips `count` bytes.
     public mutating func skip(_ count: Int) throws(DecodingError) { _ = try take(count) }

@@ -61,9 +61,7 @@ public enum QuantPage {
             guard transactionCount <= r.remaining / smallestTransaction else { throw .tooLong(at: r.offset, limit: r.remaining / smallestTransaction) }
             total += transactionCount
             guard total <= maxTransactions else { throw .tooLong(at: r.offset, limit: maxTransactions) }
-            var transactions = [Transaction]()
-            transactions.reserveCapacity(transactionCount)
-            for _ in 0..<transactionCount { transactions.append(try Transaction(reading: &r, limits: limits)) }
+            let transactions = try Transaction.decodeRun(transactionCount, from: &r, limits: limits)
             quants.append(Quant(header: header, transactions: transactions, certificate: certificate))
         }
         try r.finish()

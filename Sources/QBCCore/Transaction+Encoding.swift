@@ -2,12 +2,19 @@ import QBCCrypto
 
 extension Transaction {
     /// The stored and binary wire form: the signing bytes followed by the 64-byte signature.
-    public var encoded: [UInt8] { body.signingBytes + signature.bytes }
+    public var encoded: [UInt8] {
+        // One buffer of the final size: stores and pushes build this for every transaction.
+        var w = CanonicalWriter(capacity: encodedSize)
+        body.write(to: &w)
+        w.fixed(signature.bytes)
+        return w.bytes
+    }
 
     /// Decodes `encoded`, refusing fields longer than `limits` allow. Does not verify the signature.
-    public init(decoding bytes: [UInt8], limits: TransactionLimits) throws(CanonicalReader.DecodingError) {
+    /// Fields equal to `previous`'s share its storage (`init(reading:limits:after:)`).
+    public init(decoding bytes: [UInt8], limits: TransactionLimits, after previous: Transaction? = nil) throws(CanonicalReader.DecodingError) {
         var r = CanonicalReader(bytes)
-        try self.init(reading: &r, limits: limits)
+        try self.init(reading: &r, limits: limits, after: previous)
         try r.finish()
     }
 
@@ -29,25 +36,39 @@ extension Transaction {
         var r = CanonicalReader(bytes)
         let count = Int(try r.u32())
         guard count <= maxCount else { throw .tooLong(at: 0, limit: maxCount) }
+        return try decodeRun(count, from: &r, limits: limits, finish: true)
+    }
+
+    /// Reads `count` transactions back to back (a batch, or a Quant's in a page).
+    static func decodeRun(_ count: Int, from r: inout CanonicalReader, limits: TransactionLimits, finish: Bool = false)
+        throws(CanonicalReader.DecodingError) -> [Transaction]
+    {
         var transactions = [Transaction]()
         transactions.reserveCapacity(count)
-        for _ in 0..<count { transactions.append(try Transaction(reading: &r, limits: limits)) }
-        try r.finish()
+        for _ in 0..<count { transactions.append(try Transaction(reading: &r, limits: limits, after: transactions.last)) }
+        if finish { try r.finish() }
         return transactions
     }
 
-    init(reading r: inout CanonicalReader, limits: TransactionLimits) throws(CanonicalReader.DecodingError) {
+    /// Reads one binary form. Fields equal to `previous`'s (chain, sender, content type) share
+    /// its storage: transactions in a batch or a Quant mostly repeat them, and each was an
+    /// allocation to make and free again (issue 18). The id is hashed from the bytes just read.
+    init(reading r: inout CanonicalReader, limits: TransactionLimits, after previous: Transaction? = nil)
+        throws(CanonicalReader.DecodingError)
+    {
+        let start = r.offset
         try r.expect(.transaction)
-        let chain = Hash(unchecked: try r.fixed(Hash.byteCount))
-        let sender = PublicKey(unchecked: try r.fixed(PublicKey.byteCount))
+        let chain = try r.fixed(Hash.self, reusing: previous?.chain)
+        let sender = try r.fixed(PublicKey.self, reusing: previous?.sender)
         let nonce = Nonce(unchecked: try r.fixed(Nonce.byteCount))
         let timestamp = Timestamp(milliseconds: try r.u64())
-        let contentType = try r.string8()
+        let contentType = try r.string8(reusing: previous?.contentType)
         let payload = try r.bytes32(limit: limits.maxPayloadBytes)
+        let id = r.blake2b(start..<r.offset)
         let signature = Signature(unchecked: try r.fixed(Signature.byteCount))
         let body = Body(
             chain: chain, sender: sender, nonce: nonce, timestamp: timestamp, contentType: contentType,
             payload: payload)
-        self.init(body: body, signature: signature)
+        self.init(body: body, signature: signature, id: id)
     }
 }

@@ -46,6 +46,11 @@ public struct Transaction: Sendable, Hashable {
         /// The canonical signing bytes.
         public var signingBytes: [UInt8] {
             var w = CanonicalWriter(capacity: 110 + contentType.utf8.count + payload.count)
+            write(to: &w)
+            return w.bytes
+        }
+
+        func write(to w: inout CanonicalWriter) {
             w.tag(.transaction)
             w.fixed(chain.bytes)
             w.fixed(sender.bytes)
@@ -53,7 +58,6 @@ public struct Transaction: Sendable, Hashable {
             w.u64(timestamp.milliseconds)
             w.string8(contentType)
             w.bytes32(payload)
-            return w.bytes
         }
     }
 
@@ -91,6 +95,12 @@ public struct Transaction: Sendable, Hashable {
     /// Pairs a body with a signature. Call `hasValidSignature` before trusting it.
     public init(body: Body, signature: Signature) {
         storage = Storage(body: body, signature: signature, id: Hash.blake2b(body.signingBytes))
+    }
+
+    /// Pairs a body with a signature and the id its decoder hashed from the very signing bytes it
+    /// read (decoding is canonical: those bytes are what `signingBytes` would build).
+    init(body: Body, signature: Signature, id: TransactionID) {
+        storage = Storage(body: body, signature: signature, id: id)
     }
 
     /// Signs `body` with `key`; the body's sender must be `key.publicKey`.

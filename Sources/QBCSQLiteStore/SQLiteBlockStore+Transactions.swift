@@ -256,7 +256,8 @@ extension SQLiteBlockStore {
                 let body: Data = row["body"]
                 if !out.isEmpty, bytes + body.count > maxBytes { break }
                 bytes += body.count
-                out.append(try Self.transaction(body, limits: limits))
+                // A restart may load a full mempool: neighbours share their chain, sender and type.
+                out.append(try Self.transaction(body, limits: limits, after: out.last))
             }
             return out
         }

@@ -218,13 +218,13 @@ public final class SQLiteBlockStore: BlockStore {
                             cumulativeTransactions: row["cumulative_tx"], certificate: certificate)
     }
 
-    static func transaction(_ data: Data, limits: TransactionLimits) throws -> Transaction {
-        try transaction(Array(data), limits: limits)
+    static func transaction(_ data: Data, limits: TransactionLimits, after previous: Transaction? = nil) throws -> Transaction {
+        try transaction(Array(data), limits: limits, after: previous)
     }
 
-    static func transaction(_ bytes: [UInt8], limits: TransactionLimits) throws -> Transaction {
+    static func transaction(_ bytes: [UInt8], limits: TransactionLimits, after previous: Transaction? = nil) throws -> Transaction {
         // Stored transactions were checked on admission; the absolute ceiling still bounds the decoder.
-        do { return try Transaction(decoding: bytes, limits: limits.ceiling) } catch {
+        do { return try Transaction(decoding: bytes, limits: limits.ceiling, after: previous) } catch {
             throw StorageError(.corrupt, "stored transaction does not decode: \(error)")
         }
     }

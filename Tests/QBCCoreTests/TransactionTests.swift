@@ -25,6 +25,34 @@ import Testing
         #expect(decoded.hasValidSignature)
     }
 
+    /// A batch's decoder shares a field with the transaction before when its bytes are equal and
+    /// hashes each id from the bytes it read: every field and id must still be the transaction's
+    /// own, when neighbours differ in one byte of the chain or sender, or in the content type.
+    @Test func batchDecodingKeepsEachTransactionsOwnFieldsAndID() throws {
+        let senders = [TestKeys.key(7), TestKeys.key(8)]
+        var otherChain = chain.bytes
+        otherChain[31] ^= 1
+        let chains = [chain, Hash(unchecked: otherChain)]
+        let types = ["application/json", "application/jsoN", "text/plain", "application/json"]
+        var batch = [Transaction]()
+        for index in 0..<40 {
+            let body = Transaction.Body(
+                chain: chains[(index / 3) % 2], sender: senders[(index / 5) % 2].publicKey,
+                nonce: Nonce(unchecked: [UInt8](repeating: UInt8(index), count: 16)), timestamp: now,
+                contentType: types[(index / 2) % types.count], payload: Array("\(index)".utf8))
+            batch.append(Transaction(signing: body, with: senders[(index / 5) % 2]))
+        }
+        let decoded = try Transaction.decodeBatch(Transaction.encodeBatch(batch), limits: .standard, maxCount: 40)
+        #expect(decoded.count == batch.count)
+        for (got, sent) in zip(decoded, batch) {
+            #expect(got.body == sent.body)
+            #expect(got.signature == sent.signature)
+            #expect(got.id == sent.id)
+            #expect(got.id == Hash.blake2b(got.signingBytes))
+            #expect(got.encoded == sent.encoded)
+        }
+    }
+
     @Test func everyFieldIsCoveredBySignatureAndID() {
         let tx = make()
         let b = tx.body
