@@ -15,18 +15,19 @@ struct BenchAuthority: AsyncParsableCommand {
     @Option(name: .long, help: "Transactions per POST /inject.") var batch: Int = 500
     @Option(name: .long, help: "Automatic Leap interval of every node, in ms.") var interval: Int = 250
     @Option(name: .long, help: "Target submission rate, transactions per second (0: as fast as admitted).") var rate: Int = 0
+    @Flag(name: .long, help: "Post binary batches (application/vnd.qbc.tx-batch) instead of JSON.") var binary = false
 
     func run() async throws {
         try await Self.measure(
             name: "poa", consensus: ["engine": "poa", "outOfTurnDelayMilliseconds": 1000], nodes: 3, transactions: transactions,
-            batch: batch, interval: interval, rate: rate)
+            batch: batch, interval: interval, rate: rate, binary: binary)
     }
 
     /// Starts `nodes` nodes of a fresh chain under `consensus`, submits pre-signed batches to them
     /// in turn (at `rate` tx/s, or as fast as admitted), and prints each node's committed tx/s and
     /// submit-to-commit latency of sampled transactions, beside raw libsodium verify/s.
     static func measure(
-        name: String, consensus: [String: Any], nodes count: Int, transactions: Int, batch: Int, interval: Int, rate: Int
+        name: String, consensus: [String: Any], nodes count: Int, transactions: Int, batch: Int, interval: Int, rate: Int, binary: Bool
     ) async throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let raw = RawSodiumBaseline.verifyPerSecond(countPerThread: 20_000, messageBytes: 210, threads: cores)
@@ -38,9 +39,9 @@ struct BenchAuthority: AsyncParsableCommand {
             while try await client.stats().peers < count - 1 { try await Task.sleep(for: .milliseconds(20)) }
         }
         let chain = try ChainID(hex: try await clients[0].stats().chain)
-        let batches = Self.presign(count: transactions, batch: batch, chain: chain, writers: setup.writers)
+        let batches = Self.presign(count: transactions, batch: batch, chain: chain, writers: setup.writers, binary: binary)
         let pace = rate > 0 ? "at \(rate) tx/s" : "as fast as admitted"
-        print("qbc bench \(name): \(transactions) transactions in batches of \(batch) to the \(count) nodes in turn, \(pace), \(cores) cores")
+        print("qbc bench \(name): \(transactions) transactions in \(binary ? "binary" : "JSON") batches of \(batch) to the \(count) nodes in turn, \(pace), \(cores) cores")
 
         let tracker = CommitTracker(nodes: clients.count)
         let start = DispatchTime.now().uptimeNanoseconds
@@ -52,7 +53,7 @@ struct BenchAuthority: AsyncParsableCommand {
                 if due > elapsed { try await Task.sleep(for: .nanoseconds(Int(due - elapsed))) }
             }
             let sent = DispatchTime.now().uptimeNanoseconds - start
-            _ = try await callNode { try await clients[index % clients.count].submitCounting(encodedBatch: body, binary: false) }
+            _ = try await callNode { try await clients[index % clients.count].submitCounting(encodedBatch: body, binary: binary) }
             tracker.submitted(sample, at: sent)
         }
         while true {
@@ -78,7 +79,7 @@ struct BenchAuthority: AsyncParsableCommand {
     }
 
     /// Pre-signed, pre-encoded batches, each with the id of one transaction to time.
-    static func presign(count: Int, batch: Int, chain: ChainID, writers: [SigningKey]) -> [([UInt8], TransactionID)] {
+    static func presign(count: Int, batch: Int, chain: ChainID, writers: [SigningKey], binary: Bool) -> [([UInt8], TransactionID)] {
         let batches = (count + batch - 1) / batch
         let results = BenchResults<([UInt8], TransactionID)>(count: batches)
         let now = Timestamp.now()
@@ -90,7 +91,7 @@ struct BenchAuthority: AsyncParsableCommand {
                                    contentType: "application/json", payload: Array(#"{"i":\#(i)}"#.utf8)),
                     with: signer)
             }
-            results.set(b, (NodeClient.encodeBatch(txs), txs[0].id))
+            results.set(b, (binary ? Transaction.encodeBatch(txs) : NodeClient.encodeBatch(txs), txs[0].id))
         }
         return results.values
     }
@@ -144,10 +145,11 @@ struct BenchBFT: AsyncParsableCommand {
     @Option(name: .long, help: "Transactions to submit.") var transactions: Int = 30_000
     @Option(name: .long, help: "Transactions per POST /inject.") var batch: Int = 500
     @Option(name: .long, help: "Target submission rate, transactions per second (0: as fast as admitted).") var rate: Int = 0
+    @Flag(name: .long, help: "Post binary batches (application/vnd.qbc.tx-batch) instead of JSON.") var binary = false
 
     func run() async throws {
         try await BenchAuthority.measure(
             name: "bft", consensus: ["engine": "bft", "timeoutMilliseconds": 1000, "timeoutIncrementMilliseconds": 500, "maxTimeoutMilliseconds": 10_000],
-            nodes: 4, transactions: transactions, batch: batch, interval: 0, rate: rate)
+            nodes: 4, transactions: transactions, batch: batch, interval: 0, rate: rate, binary: binary)
     }
 }
