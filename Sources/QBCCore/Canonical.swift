@@ -61,21 +61,30 @@ public struct CanonicalReader: Sendable {
     public mutating func u64() throws(DecodingError) -> UInt64 { try integer() }
     public mutating func fixed(_ count: Int) throws(DecodingError) -> [UInt8] { Array(try take(count)) }
 
-    /// The next fixed-size value: `previous` itself when its bytes are the same, so a run of
-    /// values that repeat (a batch's chain and sender) shares one array instead of allocating each.
-    public mutating func fixed<T: FixedBytes>(_ type: T.Type, reusing previous: T?) throws(DecodingError) -> T {
+    /// The next fixed-size value: one of `recent` when its bytes are the same, so values that
+    /// repeat (a batch's chain and senders) share one array instead of allocating each. A new
+    /// value goes first in `recent`, which keeps at most `keep`.
+    public mutating func fixed<T: FixedBytes>(_ type: T.Type, among recent: inout [T], keep: Int) throws(DecodingError) -> T {
         let raw = try take(T.byteCount)
-        if let previous, Self.equal(previous.bytes, raw) { return previous }
-        return T(unchecked: Array(raw))
+        if let known = recent.first(where: { Self.equal($0.bytes, raw) }) { return known }
+        let value = T(unchecked: Array(raw))
+        Self.remember(value, in: &recent, keep: keep)
+        return value
     }
 
-    /// A u8-prefixed UTF-8 string: `previous` itself when its bytes are the same (see `fixed`).
-    public mutating func string8(reusing previous: String?) throws(DecodingError) -> String {
+    /// A u8-prefixed UTF-8 string, shared with `recent` as `fixed(_:among:keep:)` does.
+    public mutating func string8(among recent: inout [String], keep: Int) throws(DecodingError) -> String {
         let count = Int(try u8())
         let raw = try take(count)
-        if let previous, previous.utf8.elementsEqual(raw) { return previous }
+        if let known = recent.first(where: { $0.utf8.elementsEqual(raw) }) { return known }
         guard let text = String(validating: raw, as: UTF8.self) else { throw .invalidText(at: offset - count) }
+        Self.remember(text, in: &recent, keep: keep)
         return text
+    }
+
+    private static func remember<T>(_ value: T, in recent: inout [T], keep: Int) {
+        if recent.count >= keep { recent.removeLast() }
+        recent.insert(value, at: 0)
     }
 
     /// BLAKE2b-256 of bytes already read, `range` being offsets into the input: a transaction's id

@@ -62,19 +62,22 @@ public struct Membership: Sendable, Hashable {
     public func members(with role: Role) -> [PublicKey] { sorted.filter { $0.roles.contains(role) }.map(\.key) }
 }
 
-/// Role checks over a run of transactions. Consecutive transactions from one sender (the usual
-/// case: a client streams its own) are answered by comparing the key with the last one, not by
-/// hashing it into the members' table: the lookups were 3–5% of a Leap (issue 18).
+/// Role checks over a run of transactions. The last few senders' roles are remembered and found
+/// by comparing keys, not by hashing each key into the members' table: a run holds a handful of
+/// senders many times over (one client's stream, or a few clients' interleaved), and the lookups
+/// were 3–5% of a Leap (issue 18).
 public struct RoleCheck {
     private let membership: Membership
-    private var last: (key: PublicKey, roles: Role)?
+    private var recent: [(key: PublicKey, roles: Role)] = []
+    private static let keep = 8
 
     public init(_ membership: Membership) { self.membership = membership }
 
     public mutating func holds(_ key: PublicKey, _ role: Role) -> Bool {
-        if let last, last.key == key { return last.roles.isSuperset(of: role) }
+        if let known = recent.first(where: { $0.key == key }) { return known.roles.isSuperset(of: role) }
         let roles = membership.roles(of: key)
-        last = (key, roles)
+        if recent.count >= Self.keep { recent.removeLast() }
+        recent.insert((key, roles), at: 0)
         return roles.isSuperset(of: role)
     }
 }

@@ -11,10 +11,15 @@ extension Transaction {
     }
 
     /// Decodes `encoded`, refusing fields longer than `limits` allow. Does not verify the signature.
-    /// Fields equal to `previous`'s share its storage (`init(reading:limits:after:)`).
-    public init(decoding bytes: [UInt8], limits: TransactionLimits, after previous: Transaction? = nil) throws(CanonicalReader.DecodingError) {
+    public init(decoding bytes: [UInt8], limits: TransactionLimits) throws(CanonicalReader.DecodingError) {
+        var fields = RecentFields()
+        try self.init(decoding: bytes, limits: limits, sharing: &fields)
+    }
+
+    /// The same, sharing fields with transactions decoded before with `fields` (a loader of many).
+    public init(decoding bytes: [UInt8], limits: TransactionLimits, sharing fields: inout RecentFields) throws(CanonicalReader.DecodingError) {
         var r = CanonicalReader(bytes)
-        try self.init(reading: &r, limits: limits, after: previous)
+        try self.init(reading: &r, limits: limits, sharing: &fields)
         try r.finish()
     }
 
@@ -45,24 +50,37 @@ extension Transaction {
     {
         var transactions = [Transaction]()
         transactions.reserveCapacity(count)
-        for _ in 0..<count { transactions.append(try Transaction(reading: &r, limits: limits, after: transactions.last)) }
+        var fields = RecentFields()
+        for _ in 0..<count { transactions.append(try Transaction(reading: &r, limits: limits, sharing: &fields)) }
         if finish { try r.finish() }
         return transactions
     }
 
-    /// Reads one binary form. Fields equal to `previous`'s (chain, sender, content type) share
-    /// its storage: transactions in a batch or a Quant mostly repeat them, and each was an
-    /// allocation to make and free again (issue 18). The id is hashed from the bytes just read.
-    init(reading r: inout CanonicalReader, limits: TransactionLimits, after previous: Transaction? = nil)
+    /// The chains, senders and content types decoded last, for the next transactions to share:
+    /// a batch, a Quant or a mempool holds a few of each many times over, and each copy was an
+    /// allocation to make and free again (issue 18). A handful of senders, not just the last one:
+    /// a node's traffic interleaves its clients.
+    public struct RecentFields: Sendable {
+        var chains: [ChainID] = []
+        var senders: [PublicKey] = []
+        var contentTypes: [String] = []
+        static let keep = 8
+
+        public init() {}
+    }
+
+    /// Reads one binary form, sharing repeated fields through `fields`. The id is hashed from the
+    /// bytes just read.
+    init(reading r: inout CanonicalReader, limits: TransactionLimits, sharing fields: inout RecentFields)
         throws(CanonicalReader.DecodingError)
     {
         let start = r.offset
         try r.expect(.transaction)
-        let chain = try r.fixed(Hash.self, reusing: previous?.chain)
-        let sender = try r.fixed(PublicKey.self, reusing: previous?.sender)
+        let chain = try r.fixed(Hash.self, among: &fields.chains, keep: 2)
+        let sender = try r.fixed(PublicKey.self, among: &fields.senders, keep: RecentFields.keep)
         let nonce = Nonce(unchecked: try r.fixed(Nonce.byteCount))
         let timestamp = Timestamp(milliseconds: try r.u64())
-        let contentType = try r.string8(reusing: previous?.contentType)
+        let contentType = try r.string8(among: &fields.contentTypes, keep: 4)
         let payload = try r.bytes32(limit: limits.maxPayloadBytes)
         let id = r.blake2b(start..<r.offset)
         let signature = Signature(unchecked: try r.fixed(Signature.byteCount))

@@ -252,12 +252,13 @@ extension SQLiteBlockStore {
                     """, arguments: [Data(chain.bytes), limit])
             var out = [Transaction]()
             var bytes = 0
+            // A restart may load a full mempool: its transactions share their chains, senders and types.
+            var fields = Transaction.RecentFields()
             while let row = try rows.next() {
                 let body: Data = row["body"]
                 if !out.isEmpty, bytes + body.count > maxBytes { break }
                 bytes += body.count
-                // A restart may load a full mempool: neighbours share their chain, sender and type.
-                out.append(try Self.transaction(body, limits: limits, after: out.last))
+                out.append(try Self.transaction(Array(body), limits: limits, sharing: &fields))
             }
             return out
         }

@@ -218,13 +218,19 @@ public final class SQLiteBlockStore: BlockStore {
                             cumulativeTransactions: row["cumulative_tx"], certificate: certificate)
     }
 
-    static func transaction(_ data: Data, limits: TransactionLimits, after previous: Transaction? = nil) throws -> Transaction {
-        try transaction(Array(data), limits: limits, after: previous)
+    static func transaction(_ data: Data, limits: TransactionLimits) throws -> Transaction {
+        var fields = Transaction.RecentFields()
+        return try transaction(Array(data), limits: limits, sharing: &fields)
     }
 
-    static func transaction(_ bytes: [UInt8], limits: TransactionLimits, after previous: Transaction? = nil) throws -> Transaction {
+    static func transaction(_ bytes: [UInt8], limits: TransactionLimits) throws -> Transaction {
+        var fields = Transaction.RecentFields()
+        return try transaction(bytes, limits: limits, sharing: &fields)
+    }
+
+    static func transaction(_ bytes: [UInt8], limits: TransactionLimits, sharing fields: inout Transaction.RecentFields) throws -> Transaction {
         // Stored transactions were checked on admission; the absolute ceiling still bounds the decoder.
-        do { return try Transaction(decoding: bytes, limits: limits.ceiling, after: previous) } catch {
+        do { return try Transaction(decoding: bytes, limits: limits.ceiling, sharing: &fields) } catch {
             throw StorageError(.corrupt, "stored transaction does not decode: \(error)")
         }
     }

@@ -120,16 +120,19 @@ import Testing
     /// Remembering the last sender answers exactly as the members' table does, whatever the mix
     /// of senders and roles asked.
     @Test func roleChecksAnswerAsTheMembershipDoes() {
-        let keys = (1...4).map { TestKeys.key($0).publicKey }
-        let membership = Membership([keys[0]: .admin, keys[1]: .writer, keys[2]: [.writer, .reader]])
+        // More senders than it remembers, so some are forgotten and looked up again.
+        let keys = (1...12).map { TestKeys.key($0).publicKey }
+        var roles = [PublicKey: Role]()
+        for (index, key) in keys.enumerated() where index % 4 != 3 { roles[key] = [[.admin], [.writer], [.writer, .reader]][index % 4] }
+        let membership = Membership(roles)
         var check = RoleCheck(membership)
         var generator = SystemRandomNumberGenerator()
-        let roles: [Role] = [.writer, .admin, .reader, [.writer, .reader], []]
-        for _ in 0..<500 {
+        let asked: [Role] = [.writer, .admin, .reader, [.writer, .reader], []]
+        for _ in 0..<2_000 {
             // Runs of one sender, as a client streams, and switches between them.
             let key = PublicKey(unchecked: keys[Int.random(in: 0..<keys.count, using: &generator)].bytes)
             for _ in 0..<Int.random(in: 1...3, using: &generator) {
-                let role = roles[Int.random(in: 0..<roles.count, using: &generator)]
+                let role = asked[Int.random(in: 0..<asked.count, using: &generator)]
                 #expect(check.holds(key, role) == membership.holds(key, role))
             }
         }

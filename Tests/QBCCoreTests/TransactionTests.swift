@@ -29,20 +29,22 @@ import Testing
     /// hashes each id from the bytes it read: every field and id must still be the transaction's
     /// own, when neighbours differ in one byte of the chain or sender, or in the content type.
     @Test func batchDecodingKeepsEachTransactionsOwnFieldsAndID() throws {
-        let senders = [TestKeys.key(7), TestKeys.key(8)]
+        // More senders than the decoder remembers, interleaved, and runs of one.
+        let senders = (7...17).map { TestKeys.key(UInt8($0)) }
         var otherChain = chain.bytes
         otherChain[31] ^= 1
         let chains = [chain, Hash(unchecked: otherChain)]
         let types = ["application/json", "application/jsoN", "text/plain", "application/json"]
         var batch = [Transaction]()
-        for index in 0..<40 {
+        func signer(_ index: Int) -> SigningKey { index < 60 ? senders[index % senders.count] : senders[(index / 5) % 2] }
+        for index in 0..<100 {
             let body = Transaction.Body(
-                chain: chains[(index / 3) % 2], sender: senders[(index / 5) % 2].publicKey,
+                chain: chains[(index / 3) % 2], sender: signer(index).publicKey,
                 nonce: Nonce(unchecked: [UInt8](repeating: UInt8(index), count: 16)), timestamp: now,
                 contentType: types[(index / 2) % types.count], payload: Array("\(index)".utf8))
-            batch.append(Transaction(signing: body, with: senders[(index / 5) % 2]))
+            batch.append(Transaction(signing: body, with: signer(index)))
         }
-        let decoded = try Transaction.decodeBatch(Transaction.encodeBatch(batch), limits: .standard, maxCount: 40)
+        let decoded = try Transaction.decodeBatch(Transaction.encodeBatch(batch), limits: .standard, maxCount: 100)
         #expect(decoded.count == batch.count)
         for (got, sent) in zip(decoded, batch) {
             #expect(got.body == sent.body)
