@@ -279,8 +279,11 @@ public actor ChainService {
     /// sender lost its role); others missing from the mempool were committed meanwhile.
     @discardableResult
     private func settle(confirmed: [Transaction], dropped: Set<TransactionID>) -> Set<TransactionID> {
-        let membership = self.membership
-        let gone = Set(confirmed.lazy.filter { !self.mempool.contains($0.id) && !Self.mayWait($0, membership: membership) }.map(\.id))
+        // The role first: it is remembered per sender, and the mempool is probed only for the
+        // rare transaction whose sender lost it.
+        var roles = RoleCheck(membership)
+        var gone = Set<TransactionID>()
+        for tx in confirmed where !Self.mayWait(tx, &roles) && !mempool.contains(tx.id) { gone.insert(tx.id) }
         mempool.confirm(confirmed.map(\.id))
         mempool.remove(dropped)
         return gone

@@ -51,8 +51,11 @@ public struct Mempool: Sendable {
     /// Reserves a slot for a transaction being persisted; false when it is there already.
     mutating func reserve(_ tx: Transaction) -> Bool {
         let key = HashKey(tx.id)
-        guard entries[key] == nil else { return false }
-        entries[key] = Entry(transaction: tx, state: .pending)
+        // One probe when it is new (the usual case); put back what was there when it was not.
+        if let present = entries.updateValue(Entry(transaction: tx, state: .pending), forKey: key) {
+            entries[key] = present
+            return false
+        }
         pendingCount += 1
         bytes += tx.encodedSize
         return true

@@ -13,19 +13,26 @@ extension InjectBatchJSON {
         for (index, result) in results.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out.append(UInt8(ascii: "{"))
+            // Keys in sorted order, written one by one: a list of them per result was an
+            // allocation per transaction.
             var first = true
-            for (key, value) in [("error", result.error), ("id", result.id), ("message", result.message), ("status", result.status)] {
-                guard let value else { continue }
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                Self.appendString(key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                Self.appendString(value, to: &out)
-            }
+            Self.appendField("error", result.error, first: &first, to: &out)
+            Self.appendField("id", result.id, first: &first, to: &out)
+            Self.appendField("message", result.message, first: &first, to: &out)
+            Self.appendField("status", result.status, first: &first, to: &out)
             out.append(UInt8(ascii: "}"))
         }
         out += "]}".utf8
         return out
+    }
+
+    private static func appendField(_ key: String, _ value: String?, first: inout Bool, to out: inout [UInt8]) {
+        guard let value else { return }
+        if !first { out.append(UInt8(ascii: ",")) }
+        first = false
+        appendString(key, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendString(value, to: &out)
     }
 
     /// A JSON string: quote, backslash and control characters escaped; everything else as its UTF-8.
