@@ -116,8 +116,11 @@ struct ChainController: Sendable {
     {
         var results = [InjectResultJSON?](repeating: nil, count: items.count)
         var parsed = [(Int, Transaction)]()
+        var fields = TransactionJSON.RecentFields()
         for (index, item) in items.enumerated() {
-            do throws(WireError) { parsed.append((index, try item.value.get().transaction(maxPayloadBytes: maxPayloadBytes))) } catch {
+            do throws(WireError) {
+                parsed.append((index, try item.value.get().transaction(maxPayloadBytes: maxPayloadBytes, sharing: &fields)))
+            } catch {
                 let api = APIError(error)
                 let id = try? item.value.get().id
                 results[index] = InjectResultJSON(id: id ?? nil, status: "rejected", error: api.code, message: api.message)

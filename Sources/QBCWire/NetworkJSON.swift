@@ -116,7 +116,8 @@ extension QuantJSON {
         let header = try header.quantHeader()
         var txs = [Transaction]()
         txs.reserveCapacity(transactions.count)
-        for tx in transactions { txs.append(try tx.transaction(maxPayloadBytes: maxPayloadBytes)) }
+        var fields = TransactionJSON.RecentFields()
+        for tx in transactions { txs.append(try tx.transaction(maxPayloadBytes: maxPayloadBytes, sharing: &fields)) }
         return Quant(header: header, transactions: txs, certificate: try self.header.commitCertificate())
     }
 }

@@ -59,9 +59,33 @@ public struct TransactionJSON: Codable, Sendable, Equatable {
         signature = try c.decodeIfPresent(String.self, forKey: .signature)
     }
 
+    /// Chains and senders decoded from their hex recently: a batch names a few many times over,
+    /// and decoding each again was an allocation and 64 hex digits per transaction (issue 18).
+    public struct RecentFields: Sendable {
+        var chains: [(hex: String, value: ChainID)] = []
+        var senders: [(hex: String, value: PublicKey)] = []
+        public init() {}
+
+        static func value<T: FixedBytes>(_ text: String, among recent: inout [(hex: String, value: T)], _ name: String)
+            throws(WireError) -> T
+        {
+            if let known = recent.first(where: { $0.hex == text }) { return known.value }
+            let value = try TransactionJSON.field(text, as: T.self, name)
+            if recent.count >= 8 { recent.removeLast() }
+            recent.insert((text, value), at: 0)
+            return value
+        }
+    }
+
     /// Maps to the core type, checking every field's format and the payload's size
     /// before decoding it. The signature is not verified here.
     public func transaction(maxPayloadBytes: Int) throws(WireError) -> Transaction {
+        var fields = RecentFields()
+        return try transaction(maxPayloadBytes: maxPayloadBytes, sharing: &fields)
+    }
+
+    /// The same, sharing the chain and sender with transactions mapped before with `fields`.
+    public func transaction(maxPayloadBytes: Int, sharing fields: inout RecentFields) throws(WireError) -> Transaction {
         guard let signature else {
             throw .unsigned(
                 "the transaction has no signature: sign it with `qbc tx sign` or `qbc tx submit` (documentation/protocol.md)")
@@ -81,8 +105,8 @@ public struct TransactionJSON: Codable, Sendable, Equatable {
             throw .malformed(error.message)
         }
         let body = Transaction.Body(
-            chain: try Self.field(chain, as: ChainID.self, "chain"),
-            sender: try Self.field(sender, as: PublicKey.self, "sender"),
+            chain: try RecentFields.value(chain, among: &fields.chains, "chain"),
+            sender: try RecentFields.value(sender, among: &fields.senders, "sender"),
             nonce: try Self.field(nonce, as: Nonce.self, "nonce"),
             timestamp: Timestamp(milliseconds: timestamp),
             contentType: contentType,

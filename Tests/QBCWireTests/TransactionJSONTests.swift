@@ -53,6 +53,29 @@ struct TransactionVector: Decodable, Sendable {
         #expect(tx.hasValidSignature)
     }
 
+    /// Mapping a batch shares the chain and sender of earlier transactions when their hex is
+    /// the same: every transaction must still get its own, and a bad one is refused as alone.
+    @Test func batchMappingKeepsEachTransactionsOwnChainAndSender() throws {
+        let builder = ChainBuilder()
+        let keys = (10...21).map { TestKeys.key(UInt8($0)) }
+        let otherChain = Hash.blake2b(Array("other".utf8))
+        let txs = (0..<60).map { index in
+            Transaction.make(
+                chain: index % 7 == 0 ? otherChain : builder.bang.id, contentType: "text/plain", payload: Array("\(index)".utf8),
+                signer: keys[index % keys.count], at: builder.clock)
+        }
+        var fields = TransactionJSON.RecentFields()
+        for tx in txs {
+            let mapped = try TransactionJSON(tx).transaction(maxPayloadBytes: 1024, sharing: &fields)
+            #expect(mapped == tx)
+            #expect(mapped.sender == tx.sender && mapped.chain == tx.chain)
+        }
+        var broken = TransactionJSON(txs[1])
+        broken.sender = String(broken.sender.dropLast()) + "g"
+        #expect(throws: WireError.self) { try broken.transaction(maxPayloadBytes: 1024, sharing: &fields) }
+        #expect(try TransactionJSON(txs[1]).transaction(maxPayloadBytes: 1024, sharing: &fields) == txs[1])
+    }
+
     @Test func malformedInputGetsNamedErrors() throws {
         let cases: [((inout [String: Any]) -> Void, WireError)] = [
             ({ $0["color"] = "red" }, .malformed("unknown field \"color\" in transaction")),
