@@ -10,6 +10,9 @@ enum TransactionFuzz {
         guard let f = FuzzFixtures.shared else { return }
         for limits in [TransactionLimits.standard, FuzzFixtures.ceiling] {
             guard let tx = try? Transaction(decoding: bytes, limits: limits) else { continue }
+            // Decoding is canonical, and the id hashed from the bytes read is the signing bytes' hash.
+            precondition(tx.encoded == bytes, "a decoded transaction encodes to other bytes")
+            precondition(tx.id == Hash.blake2b(tx.signingBytes), "the id hashed while decoding differs")
             check(tx, f)
         }
     }
@@ -19,7 +22,13 @@ enum TransactionFuzz {
         guard let f = FuzzFixtures.shared,
             let transactions = try? Transaction.decodeBatch(bytes, limits: .standard, maxCount: 10_000)
         else { return }
-        for tx in transactions { check(tx, f) }
+        precondition(Transaction.encodeBatch(transactions) == bytes, "a decoded batch encodes to other bytes")
+        for tx in transactions {
+            // Fields shared with earlier transactions of the batch are the transaction's own.
+            let alone = try? Transaction(decoding: tx.encoded, limits: .standard)
+            precondition(alone?.body == tx.body && alone?.id == tx.id, "a batch's transaction differs from itself decoded alone")
+            check(tx, f)
+        }
     }
 
     /// `tx-json`: one JSON transaction, or an array of them, mapped to the core type and checked.
@@ -39,8 +48,13 @@ enum TransactionFuzz {
             check(tx, f)
         }
         if let list = try? WireJSON.decode([TransactionJSON].self, from: bytes, what: "transactions") {
+            var fields = TransactionJSON.RecentFields()
             for json in list {
-                guard let tx = try? json.transaction(maxPayloadBytes: max) else { continue }
+                let shared = try? json.transaction(maxPayloadBytes: max, sharing: &fields)
+                let alone = try? json.transaction(maxPayloadBytes: max)
+                // Sharing decoded chains and senders changes no verdict and no field.
+                precondition(shared?.body == alone?.body && shared?.id == alone?.id, "a batch's mapping differs from the mapping alone")
+                guard let tx = shared else { continue }
                 check(tx, f)
             }
         }
