@@ -82,8 +82,11 @@ public struct CanonicalReader: Sendable {
         return text
     }
 
+    /// Oldest out, not least recently used: a handful of values repeat, and keeping them in
+    /// order of arrival costs no move on a hit.
     private static func remember<T>(_ value: T, in recent: inout [T], keep: Int) {
-        if recent.count >= keep { recent.removeLast() }
+        guard keep > 0 else { return }
+        while recent.count >= keep { recent.removeLast() }
         recent.insert(value, at: 0)
     }
 

@@ -61,7 +61,7 @@ public enum QuantPage {
             guard transactionCount <= r.remaining / smallestTransaction else { throw .tooLong(at: r.offset, limit: r.remaining / smallestTransaction) }
             total += transactionCount
             guard total <= maxTransactions else { throw .tooLong(at: r.offset, limit: maxTransactions) }
-            let transactions = try Transaction.decodeRun(transactionCount, from: &r, limits: limits)
+            let transactions = try Transaction.decodeRun(transactionCount, from: &r, limits: limits, finish: false)
             quants.append(Quant(header: header, transactions: transactions, certificate: certificate))
         }
         try r.finish()

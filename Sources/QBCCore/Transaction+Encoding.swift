@@ -12,7 +12,7 @@ extension Transaction {
 
     /// Decodes `encoded`, refusing fields longer than `limits` allow. Does not verify the signature.
     public init(decoding bytes: [UInt8], limits: TransactionLimits) throws(CanonicalReader.DecodingError) {
-        var fields = RecentFields()
+        var fields = RecentFields.none
         try self.init(decoding: bytes, limits: limits, sharing: &fields)
     }
 
@@ -30,7 +30,10 @@ extension Transaction {
     public static func encodeBatch(_ transactions: [Transaction]) -> [UInt8] {
         var w = CanonicalWriter(capacity: transactions.reduce(4) { $0 + $1.encodedSize })
         w.u32(UInt32(transactions.count))
-        for tx in transactions { w.fixed(tx.encoded) }
+        for tx in transactions {
+            tx.body.write(to: &w)
+            w.fixed(tx.signature.bytes)
+        }
         return w.bytes
     }
 
@@ -45,7 +48,7 @@ extension Transaction {
     }
 
     /// Reads `count` transactions back to back (a batch, or a Quant's in a page).
-    static func decodeRun(_ count: Int, from r: inout CanonicalReader, limits: TransactionLimits, finish: Bool = false)
+    static func decodeRun(_ count: Int, from r: inout CanonicalReader, limits: TransactionLimits, finish: Bool)
         throws(CanonicalReader.DecodingError) -> [Transaction]
     {
         var transactions = [Transaction]()
@@ -64,9 +67,17 @@ extension Transaction {
         var chains: [ChainID] = []
         var senders: [PublicKey] = []
         var contentTypes: [String] = []
-        static let keep = 8
+        /// 8 senders, 2 chains and 4 content types; 0 for a decoder of one transaction, which
+        /// would only pay for the lists.
+        let senderCount: Int
 
-        public init() {}
+        public init() { senderCount = 8 }
+        private init(senderCount: Int) { self.senderCount = senderCount }
+
+        /// Shares nothing and remembers nothing.
+        public static var none: RecentFields { RecentFields(senderCount: 0) }
+        var chainCount: Int { senderCount == 0 ? 0 : 2 }
+        var contentTypeCount: Int { senderCount == 0 ? 0 : 4 }
     }
 
     /// Reads one binary form, sharing repeated fields through `fields`. The id is hashed from the
@@ -76,11 +87,11 @@ extension Transaction {
     {
         let start = r.offset
         try r.expect(.transaction)
-        let chain = try r.fixed(Hash.self, among: &fields.chains, keep: 2)
-        let sender = try r.fixed(PublicKey.self, among: &fields.senders, keep: RecentFields.keep)
+        let chain = try r.fixed(Hash.self, among: &fields.chains, keep: fields.chainCount)
+        let sender = try r.fixed(PublicKey.self, among: &fields.senders, keep: fields.senderCount)
         let nonce = Nonce(unchecked: try r.fixed(Nonce.byteCount))
         let timestamp = Timestamp(milliseconds: try r.u64())
-        let contentType = try r.string8(among: &fields.contentTypes, keep: 4)
+        let contentType = try r.string8(among: &fields.contentTypes, keep: fields.contentTypeCount)
         let payload = try r.bytes32(limit: limits.maxPayloadBytes)
         let id = r.blake2b(start..<r.offset)
         let signature = Signature(unchecked: try r.fixed(Signature.byteCount))

@@ -100,6 +100,8 @@ public struct Transaction: Sendable, Hashable {
     /// Pairs a body with a signature and the id its decoder hashed from the very signing bytes it
     /// read (decoding is canonical: those bytes are what `signingBytes` would build).
     init(body: Body, signature: Signature, id: TransactionID) {
+        // Debug builds (every test run) check what the decoder's canonical form promises.
+        assert(id == Hash.blake2b(body.signingBytes), "an id hashed while decoding differs from the signing bytes' hash")
         storage = Storage(body: body, signature: signature, id: id)
     }
 

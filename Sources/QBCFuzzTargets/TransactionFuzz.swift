@@ -22,11 +22,11 @@ enum TransactionFuzz {
         guard let f = FuzzFixtures.shared,
             let transactions = try? Transaction.decodeBatch(bytes, limits: .standard, maxCount: 10_000)
         else { return }
+        // A field shared wrongly across the batch would encode to other bytes.
         precondition(Transaction.encodeBatch(transactions) == bytes, "a decoded batch encodes to other bytes")
         for tx in transactions {
-            // Fields shared with earlier transactions of the batch are the transaction's own.
             let alone = try? Transaction(decoding: tx.encoded, limits: .standard)
-            precondition(alone?.body == tx.body && alone?.id == tx.id, "a batch's transaction differs from itself decoded alone")
+            precondition(alone?.id == tx.id, "an id hashed while decoding a batch differs from the transaction's own")
             check(tx, f)
         }
     }

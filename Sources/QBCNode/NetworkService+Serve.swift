@@ -38,9 +38,10 @@ extension NetworkService {
     /// Quants from `height` with their transactions: at most `limit` Quants, and past the first,
     /// at most `maxPageTransactions` transactions and `maxPageBytes` bytes, so an answer is bounded.
     public nonisolated func quants(of chain: ChainService, from height: UInt64, limit: Int) async throws(StorageError) -> [Quant] {
-        try await page(of: chain, from: height, limit: limit).map { part throws(StorageError) in
+        var fields = Transaction.RecentFields()
+        return try await page(of: chain, from: height, limit: limit).map { part throws(StorageError) in
             let transactions = try part.transactions.map { bytes throws(StorageError) in
-                do { return try Transaction(decoding: bytes, limits: chain.rules.transactionLimits.ceiling) } catch {
+                do { return try Transaction(decoding: bytes, limits: chain.rules.transactionLimits.ceiling, sharing: &fields) } catch {
                     throw StorageError(.corrupt, "a stored transaction of the Quant at height \(part.header.height) does not decode: \(error)")
                 }
             }

@@ -19,8 +19,9 @@ extension SQLiteBlockStore {
         chain: ChainID, height: UInt64, from position: Int, limit: Int, maxBytes: Int, limits: TransactionLimits
     ) async throws(StorageError) -> [Transaction] {
         try await read { db in
-            try Self.bodies(chain: chain, height: height, from: position, limit: limit, maxBytes: maxBytes, in: db).map { body throws in
-                try Self.transaction(body, limits: limits)
+            var fields = Transaction.RecentFields()
+            return try Self.bodies(chain: chain, height: height, from: position, limit: limit, maxBytes: maxBytes, in: db).map { body throws in
+                try Self.transaction(body, limits: limits, sharing: &fields)
             }
         }
     }
@@ -176,13 +177,14 @@ extension SQLiteBlockStore {
             let body = try FastStatement(db, "SELECT body FROM tx_body WHERE seq = ?")
             var rows = [(height: Int64, tx: Transaction)]()
             var seqs = [Int64]()
+            var fields = Transaction.RecentFields()
             for row in try Row.fetchAll(
                 db, sql: "SELECT height, seqs FROM quant_tx WHERE chain = ? AND height > ? ORDER BY height", arguments: [chainData, base])
             {
                 let height: Int64 = row["height"]
                 for seq in try Self.numbers(row["seqs"]) {
                     seqs.append(seq)
-                    rows.append((height, try Self.transaction(try Self.body(seq, with: body), limits: limits)))
+                    rows.append((height, try Self.transaction(try Self.body(seq, with: body), limits: limits, sharing: &fields)))
                 }
             }
             let removed = rows.map(\.tx)

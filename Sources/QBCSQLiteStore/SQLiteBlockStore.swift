@@ -219,12 +219,12 @@ public final class SQLiteBlockStore: BlockStore {
     }
 
     static func transaction(_ data: Data, limits: TransactionLimits) throws -> Transaction {
-        var fields = Transaction.RecentFields()
+        var fields = Transaction.RecentFields.none
         return try transaction(Array(data), limits: limits, sharing: &fields)
     }
 
     static func transaction(_ bytes: [UInt8], limits: TransactionLimits) throws -> Transaction {
-        var fields = Transaction.RecentFields()
+        var fields = Transaction.RecentFields.none
         return try transaction(bytes, limits: limits, sharing: &fields)
     }
 

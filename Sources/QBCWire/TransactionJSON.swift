@@ -69,7 +69,8 @@ public struct TransactionJSON: Codable, Sendable, Equatable {
         static func value<T: FixedBytes>(_ text: String, among recent: inout [(hex: String, value: T)], _ name: String)
             throws(WireError) -> T
         {
-            if let known = recent.first(where: { $0.hex == text }) { return known.value }
+            // Byte for byte: String's == would also match canonically equivalent text.
+            if let known = recent.first(where: { $0.hex.utf8.elementsEqual(text.utf8) }) { return known.value }
             let value = try TransactionJSON.field(text, as: T.self, name)
             if recent.count >= 8 { recent.removeLast() }
             recent.insert((text, value), at: 0)

@@ -117,8 +117,8 @@ import Testing
         try QuantRules.checkBody(quant, rules: chain.rules, membership: chain.rules.membership)
     }
 
-    /// Remembering the last sender answers exactly as the members' table does, whatever the mix
-    /// of senders and roles asked.
+    /// Remembering the last few senders answers exactly as the members' table does, whatever the
+    /// mix of senders and roles asked.
     @Test func roleChecksAnswerAsTheMembershipDoes() {
         // More senders than it remembers, so some are forgotten and looked up again.
         let keys = (1...12).map { TestKeys.key($0).publicKey }

@@ -25,9 +25,10 @@ import Testing
         #expect(decoded.hasValidSignature)
     }
 
-    /// A batch's decoder shares a field with the transaction before when its bytes are equal and
+    /// A batch's decoder shares a field with earlier transactions when its bytes are equal and
     /// hashes each id from the bytes it read: every field and id must still be the transaction's
-    /// own, when neighbours differ in one byte of the chain or sender, or in the content type.
+    /// own, when neighbours differ in the last byte of the chain, have other senders (more than it
+    /// remembers), or a content type of the same length differing in one letter.
     @Test func batchDecodingKeepsEachTransactionsOwnFieldsAndID() throws {
         // More senders than the decoder remembers, interleaved, and runs of one.
         let senders = (7...17).map { TestKeys.key(UInt8($0)) }

@@ -37,4 +37,32 @@ import Testing
         let one = pool.takeForSealing(limits: limits)
         #expect(one.map(\.id) == [expected[35].id], "the byte limit bounds a Quant")
     }
+
+    /// A second reserve of a waiting transaction changes nothing, whatever its state: pending,
+    /// ready or being sealed (reserve inserts first and puts back what was there).
+    @Test func reservingAgainLeavesEveryStateAsItWas() {
+        var chain = ChainBuilder()
+        let txs = (0..<3).map { chain.transaction("\($0)") }
+        var pool = Mempool(capacity: 10)
+        let reserved = txs.map { pool.reserve($0) }
+        #expect(reserved.allSatisfy { $0 })
+        pool.confirm(txs[1...].map(\.id))
+        var limits = QuantLimits.standard
+        limits.maxTransactions = 1
+        let sealing = pool.takeForSealing(limits: limits)
+        #expect(sealing.count == 1)
+        let (count, bytes, sealable) = (pool.count, pool.bytes, pool.sealableCount)
+        let again = txs.map { pool.reserve($0) }
+        #expect(!again.contains(true), "already waiting")
+        #expect(pool.count == count && pool.bytes == bytes && pool.sealableCount == sealable)
+        // Pending stays pending, ready stays ready, sealing stays sealing.
+        let ready = pool.takeForSealing(limits: .standard)
+        #expect(ready.map(\.id) == txs[1...].map(\.id).filter { $0 != sealing[0].id })
+        pool.release(sealing.map(\.id))
+        let released = pool.takeForSealing(limits: .standard)
+        #expect(released.map(\.id) == sealing.map(\.id))
+        pool.confirm([txs[0].id])
+        let confirmed = pool.takeForSealing(limits: .standard)
+        #expect(confirmed.map(\.id) == [txs[0].id])
+    }
 }
