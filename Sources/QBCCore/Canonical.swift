@@ -62,32 +62,23 @@ public struct CanonicalReader: Sendable {
     public mutating func fixed(_ count: Int) throws(DecodingError) -> [UInt8] { Array(try take(count)) }
 
     /// The next fixed-size value: one of `recent` when its bytes are the same, so values that
-    /// repeat (a batch's chain and senders) share one array instead of allocating each. A new
-    /// value goes first in `recent`, which keeps at most `keep`.
-    public mutating func fixed<T: FixedBytes>(_ type: T.Type, among recent: inout [T], keep: Int) throws(DecodingError) -> T {
+    /// repeat (a batch's chain and senders) share one array instead of allocating each.
+    public mutating func fixed<T: FixedBytes>(_ type: T.Type, among recent: inout RecentValues<T>) throws(DecodingError) -> T {
         let raw = try take(T.byteCount)
         if let known = recent.first(where: { Self.equal($0.bytes, raw) }) { return known }
         let value = T(unchecked: Array(raw))
-        Self.remember(value, in: &recent, keep: keep)
+        recent.remember(value)
         return value
     }
 
-    /// A u8-prefixed UTF-8 string, shared with `recent` as `fixed(_:among:keep:)` does.
-    public mutating func string8(among recent: inout [String], keep: Int) throws(DecodingError) -> String {
+    /// A u8-prefixed UTF-8 string, shared with `recent` as `fixed(_:among:)` does.
+    public mutating func string8(among recent: inout RecentValues<String>) throws(DecodingError) -> String {
         let count = Int(try u8())
         let raw = try take(count)
         if let known = recent.first(where: { $0.utf8.elementsEqual(raw) }) { return known }
         guard let text = String(validating: raw, as: UTF8.self) else { throw .invalidText(at: offset - count) }
-        Self.remember(text, in: &recent, keep: keep)
+        recent.remember(text)
         return text
-    }
-
-    /// Oldest out, not least recently used: a handful of values repeat, and keeping them in
-    /// order of arrival costs no move on a hit.
-    private static func remember<T>(_ value: T, in recent: inout [T], keep: Int) {
-        guard keep > 0 else { return }
-        while recent.count >= keep { recent.removeLast() }
-        recent.insert(value, at: 0)
     }
 
     /// BLAKE2b-256 of bytes already read, `range` being offsets into the input: a transaction's id

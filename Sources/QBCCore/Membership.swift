@@ -62,22 +62,20 @@ public struct Membership: Sendable, Hashable {
     public func members(with role: Role) -> [PublicKey] { sorted.filter { $0.roles.contains(role) }.map(\.key) }
 }
 
-/// Role checks over a run of transactions. The last few senders' roles are remembered and found
+/// Role checks over a run of transactions. The last 8 senders' roles are remembered and found
 /// by comparing keys, not by hashing each key into the members' table: a run holds a handful of
 /// senders many times over (one client's stream, or a few clients' interleaved), and the lookups
 /// were 3–5% of a Leap (issue 18).
 public struct RoleCheck {
     private let membership: Membership
-    private var recent: [(key: PublicKey, roles: Role)] = []
-    private static let keep = 8
+    private var recent = RecentValues<(key: PublicKey, roles: Role)>(capacity: 8)
 
     public init(_ membership: Membership) { self.membership = membership }
 
     public mutating func holds(_ key: PublicKey, _ role: Role) -> Bool {
         if let known = recent.first(where: { $0.key == key }) { return known.roles.isSuperset(of: role) }
         let roles = membership.roles(of: key)
-        if recent.count >= Self.keep { recent.removeLast() }
-        recent.insert((key, roles), at: 0)
+        recent.remember((key, roles))
         return roles.isSuperset(of: role)
     }
 }

@@ -64,20 +64,22 @@ extension Transaction {
     /// allocation to make and free again (issue 18). A handful of senders, not just the last one:
     /// a node's traffic interleaves its clients.
     public struct RecentFields: Sendable {
-        var chains: [ChainID] = []
-        var senders: [PublicKey] = []
-        var contentTypes: [String] = []
-        /// 8 senders, 2 chains and 4 content types; 0 for a decoder of one transaction, which
-        /// would only pay for the lists.
-        let senderCount: Int
+        var chains: RecentValues<ChainID>
+        var senders: RecentValues<PublicKey>
+        var contentTypes: RecentValues<String>
 
-        public init() { senderCount = 8 }
-        private init(senderCount: Int) { self.senderCount = senderCount }
+        /// 2 chains, 8 senders and 4 content types.
+        public init() { self.init(chains: 2, senders: 8, contentTypes: 4) }
 
-        /// Shares nothing and remembers nothing.
-        public static var none: RecentFields { RecentFields(senderCount: 0) }
-        var chainCount: Int { senderCount == 0 ? 0 : 2 }
-        var contentTypeCount: Int { senderCount == 0 ? 0 : 4 }
+        private init(chains: Int, senders: Int, contentTypes: Int) {
+            self.chains = RecentValues(capacity: chains)
+            self.senders = RecentValues(capacity: senders)
+            self.contentTypes = RecentValues(capacity: contentTypes)
+        }
+
+        /// Shares and remembers nothing: for a decoder of one transaction, which would only pay
+        /// for the lists.
+        public static var none: RecentFields { RecentFields(chains: 0, senders: 0, contentTypes: 0) }
     }
 
     /// Reads one binary form, sharing repeated fields through `fields`. The id is hashed from the
@@ -87,11 +89,11 @@ extension Transaction {
     {
         let start = r.offset
         try r.expect(.transaction)
-        let chain = try r.fixed(Hash.self, among: &fields.chains, keep: fields.chainCount)
-        let sender = try r.fixed(PublicKey.self, among: &fields.senders, keep: fields.senderCount)
+        let chain = try r.fixed(Hash.self, among: &fields.chains)
+        let sender = try r.fixed(PublicKey.self, among: &fields.senders)
         let nonce = Nonce(unchecked: try r.fixed(Nonce.byteCount))
         let timestamp = Timestamp(milliseconds: try r.u64())
-        let contentType = try r.string8(among: &fields.contentTypes, keep: fields.contentTypeCount)
+        let contentType = try r.string8(among: &fields.contentTypes)
         let payload = try r.bytes32(limit: limits.maxPayloadBytes)
         let id = r.blake2b(start..<r.offset)
         let signature = Signature(unchecked: try r.fixed(Signature.byteCount))

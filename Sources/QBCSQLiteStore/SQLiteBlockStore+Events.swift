@@ -38,27 +38,28 @@ extension SQLiteBlockStore {
         UInt64(max(0, try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM chain_event WHERE chain = ?", arguments: [chain]) ?? 0))
     }
 
-    private static let insertEvent = "INSERT INTO chain_event (chain, seq, kind, height, hash, txs) VALUES (?, ?, ?, ?, ?, ?)"
-
     static func insert(_ events: [ChainEvent], chain: ChainID, in db: Database) throws {
-        let statement = try db.cachedStatement(sql: insertEvent)
         let chainData = Data(chain.bytes)
         for event in events {
-            try statement.execute(arguments: [
-                chainData, Int64(clamping: event.sequence), Int64(event.kind.rawValue), Int64(clamping: event.height),
-                Data(event.hash.bytes), Data(ChainEvent.encode(event.transactions)),
-            ])
+            try insertEvent(
+                chain: chainData, sequence: event.sequence, kind: event.kind, height: event.height, hash: event.hash,
+                entries: ChainEvent.encode(event.transactions), in: db)
         }
+    }
+
+    private static func insertEvent(
+        chain: Data, sequence: UInt64, kind: ChainEvent.Kind, height: UInt64, hash: Hash, entries: [UInt8], in db: Database
+    ) throws {
+        try db.cachedStatement(sql: "INSERT INTO chain_event (chain, seq, kind, height, hash, txs) VALUES (?, ?, ?, ?, ?, ?)").execute(
+            arguments: [chain, Int64(clamping: sequence), Int64(kind.rawValue), Int64(clamping: height), Data(hash.bytes), Data(entries)])
     }
 
     /// A commit's one event.
     static func connect(_ quant: Quant, in db: Database) throws {
         let chain = Data(quant.header.chain.bytes)
-        let next = try lastEvent(chain: chain, in: db) + 1
-        try db.cachedStatement(sql: insertEvent).execute(arguments: [
-            chain, Int64(clamping: next), Int64(ChainEvent.Kind.connected.rawValue), Int64(clamping: quant.header.height),
-            Data(quant.hash.bytes), Data(ChainEvent.encode(quant.transactions)),
-        ])
+        try insertEvent(
+            chain: chain, sequence: try lastEvent(chain: chain, in: db) + 1, kind: .connected, height: quant.header.height,
+            hash: quant.hash, entries: ChainEvent.encode(quant.transactions), in: db)
     }
 
     /// The Quants above `base` as the events of a fork switch name them, with `transactions`

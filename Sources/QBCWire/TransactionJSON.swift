@@ -62,18 +62,26 @@ public struct TransactionJSON: Codable, Sendable, Equatable {
     /// Chains and senders decoded from their hex recently: a batch names a few many times over,
     /// and decoding each again was an allocation and 64 hex digits per transaction (issue 18).
     public struct RecentFields: Sendable {
-        var chains: [(hex: String, value: ChainID)] = []
-        var senders: [(hex: String, value: PublicKey)] = []
-        public init() {}
+        var chains: RecentValues<(hex: String, value: ChainID)>
+        var senders: RecentValues<(hex: String, value: PublicKey)>
 
-        static func value<T: FixedBytes>(_ text: String, among recent: inout [(hex: String, value: T)], _ name: String)
+        /// The last 8 of each.
+        public init() { self.init(capacity: 8) }
+        private init(capacity: Int) {
+            chains = RecentValues(capacity: capacity)
+            senders = RecentValues(capacity: capacity)
+        }
+
+        /// Shares and remembers nothing: for one transaction mapped alone.
+        public static var none: RecentFields { RecentFields(capacity: 0) }
+
+        static func value<T: FixedBytes>(_ text: String, among recent: inout RecentValues<(hex: String, value: T)>, _ name: String)
             throws(WireError) -> T
         {
             // Byte for byte: String's == would also match canonically equivalent text.
             if let known = recent.first(where: { $0.hex.utf8.elementsEqual(text.utf8) }) { return known.value }
             let value = try TransactionJSON.field(text, as: T.self, name)
-            if recent.count >= 8 { recent.removeLast() }
-            recent.insert((text, value), at: 0)
+            recent.remember((text, value))
             return value
         }
     }
@@ -81,7 +89,7 @@ public struct TransactionJSON: Codable, Sendable, Equatable {
     /// Maps to the core type, checking every field's format and the payload's size
     /// before decoding it. The signature is not verified here.
     public func transaction(maxPayloadBytes: Int) throws(WireError) -> Transaction {
-        var fields = RecentFields()
+        var fields = RecentFields.none
         return try transaction(maxPayloadBytes: maxPayloadBytes, sharing: &fields)
     }
 

@@ -138,6 +138,20 @@ import Testing
         }
     }
 
+    /// The lists behind role checks and shared decoded fields keep the newest values, at most
+    /// their capacity, and none at capacity 0.
+    @Test func recentValuesKeepTheNewestUpToTheirCapacity() {
+        var recent = RecentValues<Int>(capacity: 3)
+        for value in 1...5 { recent.remember(value) }
+        #expect(recent.first { $0 == 5 } == 5)
+        #expect(recent.first { $0 == 3 } == 3)
+        #expect(recent.first { $0 == 2 } == nil, "the oldest go first")
+        #expect(recent.first { $0 > 0 } == 5, "newest first")
+        var none = RecentValues<Int>(capacity: 0)
+        none.remember(1)
+        #expect(none.first { _ in true } == nil)
+    }
+
     @Test func eachBrokenRuleHasItsCode() throws {
         var chain = ChainBuilder(maxTransactions: 3)
         let txs = [chain.transaction("1"), chain.transaction("2")]
