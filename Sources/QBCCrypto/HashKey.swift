@@ -29,13 +29,13 @@ public struct HashKey: Hashable, Comparable, Sendable {
 
     @inlinable public init(_ hash: Hash) { self.init(hash.bytes) }
 
-    public var bytes: [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(32)
-        for word in [a, b, c, d] {
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
-        }
-        return out
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// The 32 bytes, without making an array (a flush binds 50,000 of them).
+    @inlinable public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        // A homogeneous tuple is laid out as its elements in order.
+        let words = (a.bigEndian, b.bigEndian, c.bigEndian, d.bigEndian)
+        return try Swift.withUnsafeBytes(of: words, body)
     }
 
     public var hash: Hash { Hash(unchecked: bytes) }

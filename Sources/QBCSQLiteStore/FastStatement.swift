@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import QBCCrypto
 
 /// A prepared statement stepped through SQLite's C interface. The per-transaction loops of a
 /// commit and of admission run one of these per transaction, where GRDB's argument arrays and
@@ -17,11 +18,12 @@ struct FastStatement {
 
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
     func bindNull(_ index: Int32) { sqlite3_bind_null(handle, index) }
-    func bind(_ index: Int32, _ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { raw in
-            // SQLITE_TRANSIENT: SQLite copies the bytes before this returns.
-            _ = sqlite3_bind_blob(handle, index, raw.baseAddress, Int32(raw.count), Self.transient)
-        }
+    func bind(_ index: Int32, _ bytes: [UInt8]) { bytes.withUnsafeBytes { bind(index, raw: $0) } }
+    func bind(_ index: Int32, _ key: HashKey) { key.withUnsafeBytes { bind(index, raw: $0) } }
+
+    private func bind(_ index: Int32, raw: UnsafeRawBufferPointer) {
+        // SQLITE_TRANSIENT: SQLite copies the bytes before this returns.
+        _ = sqlite3_bind_blob(handle, index, raw.baseAddress, Int32(raw.count), Self.transient)
     }
 
     /// Steps once: true when a row is there to read, false when the statement is done.

@@ -73,11 +73,12 @@ final class RecentIDs: Sendable {
     /// What the open write's flush writes, sorted by id (outside the lock readers take); the
     /// flush takes effect with the write.
     func takeForFlush() -> [(key: Key, seq: Int64)] {
-        let held = state.withLock { state in
+        var held = state.withLock { state in
             state.flushStaged = true
-            return state.current.filter { !state.removed.contains($0.key) }
+            return state.current.compactMap { state.removed.contains($0.key) ? nil : (key: $0.key, seq: $0.value) }
         }
-        return held.map { (key: $0.key, seq: $0.value) }.sorted { $0.key < $1.key }
+        held.sort { $0.key < $1.key }
+        return held
     }
 
     /// The open write committed: its removals (and its flush) take effect.
@@ -88,8 +89,10 @@ final class RecentIDs: Sendable {
                 state.previous.removeValue(forKey: key)
             }
             if state.flushStaged {
-                state.previous = state.current
-                state.current = [:]
+                // The old generation's table is reused: a new one would grow through every size
+                // up to `flushAt` again, rehashing all it holds each time (half a percent of a sync).
+                swap(&state.previous, &state.current)
+                state.current.removeAll(keepingCapacity: true)
                 state.flushes += 1
             }
             state.added = []

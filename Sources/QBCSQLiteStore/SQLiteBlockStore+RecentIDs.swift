@@ -24,7 +24,7 @@ extension SQLiteBlockStore {
     func flushRecentIDs(in db: Database) throws {
         let insert = try FastStatement(db, "INSERT INTO tx_id (id, seq) VALUES (?, ?)")
         for entry in recent.takeForFlush() {
-            insert.bind(1, entry.key.bytes)
+            insert.bind(1, entry.key)
             insert.bind(2, entry.seq)
             try insert.run()
         }
