@@ -10,10 +10,18 @@ struct BenchCompare: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract: "Runs node, sync, locks and poa benchmarks and prints every figure next to its target.",
-        discussion: "Build with -c release. Takes about two minutes on two cores.")
+        discussion: "Build with -c release. Takes about two minutes a round on two cores.")
 
     @Option(name: .long, help: "Transactions for the node and sync runs.")
     var transactions = 100_000
+
+    @Option(name: .long, help: "Rounds of every benchmark (1-20); each figure is then the median, with its range.")
+    var runs = 1
+
+    func validate() throws {
+        guard (1...20).contains(runs) else { throw ValidationError("--runs must be 1 to 20") }
+        guard transactions > 0 else { throw ValidationError("--transactions must be positive") }
+    }
 
     /// A figure read from a benchmark's output: the row that starts with `label`, the column
     /// given (0 = first number after the label).
@@ -47,24 +55,46 @@ struct BenchCompare: AsyncParsableCommand {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qbc-bench-compare-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        var outputs = [[String]: String]()
-        print(Self.row("figure (ratios are to raw libsodium verify/s, same run)", "QBC", "target", "met"))
-        for figure in figures {
-            if outputs[figure.arguments] == nil {
-                outputs[figure.arguments] = try Self.run(executable, ["bench"] + figure.arguments, folder: folder, index: outputs.count)
+        // Rounds run every benchmark once each, so a slow phase of the machine falls on all of them.
+        var values = [[Double]](repeating: [], count: figures.count)
+        for round in 0..<runs {
+            if runs > 1 { print("round \(round + 1) of \(runs)") }
+            var outputs = [[String]: String]()
+            for (index, figure) in figures.enumerated() {
+                if outputs[figure.arguments] == nil {
+                    outputs[figure.arguments] = try Self.run(
+                        executable, ["bench"] + figure.arguments, folder: folder, index: "\(round + 1).\(outputs.count)")
+                }
+                if let value = outputs[figure.arguments].flatMap({ Self.number(in: $0, row: figure.label, column: figure.column) }) {
+                    values[index].append(value)
+                }
             }
-            let value = outputs[figure.arguments].flatMap { Self.number(in: $0, row: figure.label, column: figure.column) }
-            let shown = value.map { $0 >= 100 ? BenchTable.format($0) : String(format: "%.3f", $0) } ?? "—"
-            print(Self.row(figure.name, shown, figure.target, value.map { figure.meets($0) ? "yes" : "no" } ?? "no figure"))
+        }
+        print(Self.row("figure (ratios are to raw libsodium verify/s, same run)", runs > 1 ? "median" : "QBC", "target", "met"))
+        for (figure, found) in zip(figures, values) {
+            let median = Self.median(found)
+            var shown = median.map(Self.format) ?? "—"
+            if found.count > 1, let low = found.min(), let high = found.max() { shown += " (\(Self.format(low))–\(Self.format(high)))" }
+            print(Self.row(figure.name, shown, figure.target, median.map { figure.meets($0) ? "yes" : "no" } ?? "no figure"))
         }
         print("each benchmark's full output (with its raw libsodium figures): \(folder)")
+    }
+
+    static func format(_ value: Double) -> String { value >= 100 ? BenchTable.format(value) : String(format: "%.3f", value) }
+
+    /// The middle value (the mean of the two middle ones for an even count); nil for none.
+    static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
     static func row(_ name: String, _ value: String, _ target: String, _ met: String) -> String {
         name.padding(toLength: 58, withPad: " ", startingAt: 0) + BenchTable.pad(value) + "  " + target.padding(toLength: 24, withPad: " ", startingAt: 0) + met
     }
 
-    static func run(_ executable: String, _ arguments: [String], folder: String, index: Int) throws -> String {
+    static func run(_ executable: String, _ arguments: [String], folder: String, index: String) throws -> String {
         let out = "\(folder)/\(index)-\(arguments.joined(separator: "-")).txt"
         let process = try ChildProcess(
             executable: executable, arguments: arguments, environment: ProcessInfo.processInfo.environment, stdout: out, stderr: out + ".stderr")
