@@ -221,8 +221,20 @@ public struct NodeClient: Sendable {
         _ = try await call("POST", "/peer/chains/\(chain.hex)/consensus", body: body, as: PeerQuantResultJSON.self)
     }
 
+    /// What a peer's answers may hold (D75): a tip with its evidence (64 pairs of headers at
+    /// most), a page of headers, a page of Quants (the binary form is bounded by its decoder).
+    public enum PeerAnswerBounds {
+        public static let tipBytes = 1 << 20
+        public static let tipValues = 20_000
+        public static let headersBytes = 16 << 20
+        public static let headersValues = 1_000_000
+        public static let pageBytes = 64 << 20
+        public static let pageValues = 1_000_000
+    }
+
     public func peerTip(chain: ChainID) async throws -> PeerTipJSON {
-        try await call("GET", "/peer/chains/\(chain.hex)/tip", as: PeerTipJSON.self)
+        try await call("GET", "/peer/chains/\(chain.hex)/tip", as: PeerTipJSON.self,
+                       maxBytes: PeerAnswerBounds.tipBytes, maxValues: PeerAnswerBounds.tipValues)
     }
 
     public func peerQuants(chain: ChainID, from: UInt64, limit: Int) async throws -> ChainPageJSON {
@@ -233,10 +245,11 @@ public struct NodeClient: Sendable {
     /// JSON (before 0.4) is read as before.
     public func peerQuantPage(chain: ChainID, from: UInt64, limit: Int, limits: TransactionLimits) async throws -> [Quant] {
         let path = "/peer/chains/\(chain.hex)/quants?from=\(from)&limit=\(limit)"
-        let (bytes, contentType, status) = try await exchange("GET", path, body: nil, headers: [("Accept", "\(QuantPage.contentType), application/json")])
+        let (bytes, contentType, status) = try await exchange(
+            "GET", path, body: nil, headers: [("Accept", "\(QuantPage.contentType), application/json")], maxBytes: PeerAnswerBounds.pageBytes)
         guard contentType == QuantPage.contentType else {
             let page: ChainPageJSON
-            do { page = try WireJSON.decode(ChainPageJSON.self, from: bytes, what: "response") } catch {
+            do { page = try WireJSON.decode(ChainPageJSON.self, from: bytes, what: "response", maxValues: PeerAnswerBounds.pageValues) } catch {
                 throw NodeClientError(status: status, code: "bad_response", message: "\(error)")
             }
             return try page.quants.map { try $0.quant(maxPayloadBytes: limits.maxPayloadBytes) }
@@ -247,7 +260,8 @@ public struct NodeClient: Sendable {
     }
 
     public func peerHeaders(chain: ChainID, from: UInt64, limit: Int) async throws -> HeadersPageJSON {
-        try await call("GET", "/peer/chains/\(chain.hex)/headers?from=\(from)&limit=\(limit)", as: HeadersPageJSON.self)
+        try await call("GET", "/peer/chains/\(chain.hex)/headers?from=\(from)&limit=\(limit)", as: HeadersPageJSON.self,
+                       maxBytes: PeerAnswerBounds.headersBytes, maxValues: PeerAnswerBounds.headersValues)
     }
 
     public func peerPush(bang: Bang) async throws {
@@ -317,19 +331,24 @@ public struct NodeClient: Sendable {
     func chained(_ path: String) -> String { chainPrefix + path }
 
     /// One request to `path` as given: JSON in, JSON out; non-2xx answers become `NodeClientError` with the node's message.
+    /// `maxBytes` and `maxValues` bound what a peer's answer may make this node hold (D75).
     public func call<T: Decodable>(
-        _ method: String, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = [], as type: T.Type
+        _ method: String, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = [], as type: T.Type,
+        maxBytes: Int = maxResponseBytes, maxValues: Int = .max
     ) async throws -> T {
-        let (bytes, _, status) = try await exchange(method, path, body: body, headers: headers)
-        do { return try WireJSON.decode(T.self, from: bytes, what: "response") } catch {
+        let (bytes, _, status) = try await exchange(method, path, body: body, headers: headers, maxBytes: maxBytes)
+        do { return try WireJSON.decode(T.self, from: bytes, what: "response", maxValues: maxValues) } catch {
             throw NodeClientError(status: status, code: "bad_response", message: "\(error)")
         }
     }
 
     /// One request; the body and content type of a 2xx answer, else `NodeClientError` with the node's message.
-    func exchange(_ method: String, _ path: String, body: [UInt8]?, headers: [(String, String)]) async throws
-        -> (body: [UInt8], contentType: String?, status: Int)
+    /// The client's timeout covers the whole exchange, the answer's body included: a peer that
+    /// sends its answer a byte at a time holds nobody for longer. An answer past `maxBytes` is refused.
+    func exchange(_ method: String, _ path: String, body: [UInt8]?, headers: [(String, String)], maxBytes: Int = maxResponseBytes)
+        async throws -> (body: [UInt8], contentType: String?, status: Int)
     {
+        let deadline = NIODeadline.now() + timeout
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -347,7 +366,7 @@ public struct NodeClient: Sendable {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response: HTTPClientResponse
-        do { response = try await http.execute(request, timeout: timeout) } catch {
+        do { response = try await http.execute(request, deadline: deadline) } catch {
             if "\(error)".contains("CERTIFICATE_VERIFY_FAILED") {
                 throw NodeClientError(
                     status: nil, code: "untrusted_certificate",
@@ -355,7 +374,7 @@ public struct NodeClient: Sendable {
             }
             throw NodeClientError(status: nil, code: "unreachable", message: "cannot reach \(baseURL): \(explain(error))")
         }
-        let bytes = Array(try await response.body.collect(upTo: Self.maxResponseBytes).readableBytesView)
+        let bytes = try await Self.collect(response, upTo: maxBytes, by: deadline, from: baseURL)
         guard (200..<300).contains(Int(response.status.code)) else {
             let failure = try? WireJSON.decode(ErrorJSON.self, from: bytes, what: "error")
             throw NodeClientError(
@@ -363,5 +382,34 @@ public struct NodeClient: Sendable {
                 message: failure?.message ?? String(decoding: bytes.prefix(200), as: UTF8.self))
         }
         return (bytes, response.headers.first(name: "Content-Type"), Int(response.status.code))
+    }
+
+    private enum Collected: Sendable { case bytes([UInt8]), tooLarge, late }
+
+    /// The answer's body, at most `maxBytes`, read by `deadline`; else a `NodeClientError`.
+    /// AsyncHTTPClient's deadline ends with the answer's head; reading the body stops when its
+    /// task is cancelled.
+    static func collect(_ response: HTTPClientResponse, upTo maxBytes: Int, by deadline: NIODeadline, from node: String) async throws -> [UInt8] {
+        let left = Duration.nanoseconds(max(0, (deadline - NIODeadline.now()).nanoseconds))
+        let collected = try await withThrowingTaskGroup(of: Collected.self) { group in
+            group.addTask {
+                do { return .bytes(Array(try await response.body.collect(upTo: maxBytes).readableBytesView)) } catch is NIOTooManyBytesError {
+                    return .tooLarge
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: left)
+                return .late
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? .late
+        }
+        switch collected {
+        case .bytes(let bytes): return bytes
+        case .tooLarge:
+            throw NodeClientError(status: Int(response.status.code), code: "too_large", message: "\(node) answered more than \(maxBytes) bytes")
+        case .late:
+            throw NodeClientError(status: Int(response.status.code), code: "timeout", message: "\(node) did not finish its answer in time")
+        }
     }
 }

@@ -100,9 +100,14 @@ public final class LocalNode: @unchecked Sendable {
     public var isRunning: Bool { process.isRunning }
 
     /// Resident memory of the node in bytes (Linux `/proc`), or nil.
-    public var residentBytes: Int? {
+    public var residentBytes: Int? { statusBytes("VmRSS:") }
+
+    /// The most resident memory the node has held since it started, in bytes, or nil.
+    public var peakResidentBytes: Int? { statusBytes("VmHWM:") }
+
+    private func statusBytes(_ field: String) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
             let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
         else { return nil }
         return kilobytes * 1024

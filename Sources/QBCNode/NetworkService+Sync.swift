@@ -203,7 +203,11 @@ extension NetworkService {
         async throws -> [Quant]
     {
         guard height <= top else { return [] }
-        return try Self.checkPage(try await transport.quants(chain: chain, from: height, limit: limit, of: peer), chain: chain, from: height, limit: limit)
+        let quants: [Quant]
+        do { quants = try await transport.quants(chain: chain, from: height, limit: limit, of: peer) } catch let error as PeerAnswerError {
+            throw SyncError.badPage(error.description)
+        }
+        return try Self.checkPage(quants, chain: chain, from: height, limit: limit)
     }
 
     /// Fetches the peer's branch above `ancestor` and lets the chain switch to it if it is valid

@@ -40,6 +40,13 @@ public struct PreparedPush: Sendable {
     }
 }
 
+/// A peer answered, but with what no honest node sends: an answer that does not decode, or one
+/// past the bounds on what this node reads. Sync charges the peer for it, as for a wrong page.
+public struct PeerAnswerError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// How the node reaches other nodes. QBCNode declares it; the server implements it over HTTP
 /// with every request signed (`qbc/peer-request/v1`), the simulator over a simulated network.
 /// Every call has a timeout.

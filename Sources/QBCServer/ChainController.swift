@@ -96,11 +96,8 @@ struct ChainController: Sendable {
         }
         // Each element is judged on its own; only a body that is not a JSON array is refused whole.
         let items: [EachDecoded<TransactionJSON>]
-        do throws(WireError) { items = try TransactionJSON.list(from: bytes) } catch {
+        do throws(WireError) { items = try TransactionJSON.list(from: bytes, maxCount: APILimits.maxTransactionsPerRequest) } catch {
             throw APIError(error)
-        }
-        guard items.count <= APILimits.maxTransactionsPerRequest else {
-            throw APIError(.contentTooLarge, "too_large", "at most \(APILimits.maxTransactionsPerRequest) transactions per request")
         }
         var (results, parsed) = Self.judge(items, maxPayloadBytes: maxPayload)
         for result in results { if let reason = result?.error { metrics.refused(reason, chain: chain, source: .client) } }

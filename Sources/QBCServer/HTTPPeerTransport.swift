@@ -66,6 +66,10 @@ struct HTTPPeerTransport: PeerTransport {
     func quants(chain: ChainID, from height: UInt64, limit: Int, of peer: Registration) async throws -> [Quant] {
         var limits = TransactionLimits.standard
         limits.maxPayloadBytes = maxPayloadBytes
-        return try await client(peer.address).peerQuantPage(chain: chain, from: height, limit: limit, limits: limits)
+        do { return try await client(peer.address).peerQuantPage(chain: chain, from: height, limit: limit, limits: limits) } catch let error
+            as NodeClientError where error.code == "bad_response" || error.code == "too_large"
+        {
+            throw PeerAnswerError("the peer's page of Quants: \(error.message)")
+        }
     }
 }

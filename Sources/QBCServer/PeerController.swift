@@ -61,11 +61,8 @@ struct PeerController: Sendable {
             parsed = Array(transactions.enumerated())
         } else {
             let items: [EachDecoded<TransactionJSON>]
-            do throws(WireError) { items = try TransactionJSON.list(from: body) } catch {
+            do throws(WireError) { items = try TransactionJSON.list(from: body, maxCount: APILimits.maxTransactionsPerRequest) } catch {
                 throw APIError(error)
-            }
-            guard items.count <= APILimits.maxTransactionsPerRequest else {
-                throw APIError(.contentTooLarge, "too_large", "at most \(APILimits.maxTransactionsPerRequest) transactions per request")
             }
             // One verdict per element, in order, as for /inject.
             (results, parsed) = ChainController.judge(items, maxPayloadBytes: chain.rules.transactionLimits.maxPayloadBytes)

@@ -149,21 +149,23 @@ public enum WireJSON {
         do { return try JSONDecoder().decode(T.self, from: Data(bytes)) } catch { throw describe(error, what: what) }
     }
 
-    /// One readable `WireError` for a failure to decode `what`.
-    public static func describe(_ error: any Error, what: String) -> WireError {
+    /// One readable `WireError` for a failure to decode `what`; `index`: the failure was in that
+    /// element of an array decoded one element at a time (named as decoding the whole array would).
+    public static func describe(_ error: any Error, what: String, at index: Int? = nil) -> WireError {
         switch error {
         case let error as WireError: error
         case DecodingError.keyNotFound(let key, _): .malformed("\(what) is missing the field \"\(key.stringValue)\"")
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            .malformed("\(what) field \"\(path(context))\" has the wrong type")
+            .malformed("\(what) field \"\(path(context, at: index))\" has the wrong type")
         case DecodingError.dataCorrupted(let context):
-            path(context).isEmpty ? .malformed("\(what) is not valid JSON") : .malformed("\(what) field \"\(path(context))\" is invalid")
+            path(context, at: index).isEmpty
+                ? .malformed("\(what) is not valid JSON") : .malformed("\(what) field \"\(path(context, at: index))\" is invalid")
         default: .malformed("\(what) could not be read: \(error)")
         }
     }
 
-    private static func path(_ context: DecodingError.Context) -> String {
-        context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    private static func path(_ context: DecodingError.Context, at index: Int?) -> String {
+        ((index.map { ["[\($0)]"] } ?? []) + context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }).joined(separator: ".")
     }
 }
 
@@ -180,29 +182,87 @@ public struct EachDecoded<T: Decodable & Sendable>: Decodable, Sendable {
 }
 
 extension TransactionJSON {
+    /// The values a transaction's JSON can hold: the object, and a key and a value for each
+    /// field, with room to spare. A large element with more is refused without Foundation parsing it.
+    public static let maxValues = 64
+
+    /// Bodies (and array elements) up to this size go to Foundation as they are, for its exact
+    /// verdict; larger ones are first counted by the linear pass (D75).
+    static let foundationWholeBytes = 64 * 1024
+
     /// The transactions of a JSON array as `WireJSON.decode` would give them, read by `PlainJSON`
     /// when every element is a plain object of the known fields (the form every client sends), else
-    /// by Foundation, whose errors and leniencies stay the reference.
-    public static func list(from bytes: [UInt8]) throws(WireError) -> [EachDecoded<TransactionJSON>] {
-        if let plain = plainList(bytes) { return plain.map { EachDecoded(.success($0)) } }
-        return try WireJSON.decode([EachDecoded<TransactionJSON>].self, from: bytes, what: "transaction list")
+    /// one element at a time by Foundation, whose errors and leniencies stay the reference. An array
+    /// of more than `maxCount` elements is refused (`tooLarge`) before its elements are read.
+    public static func list(from bytes: [UInt8], maxCount: Int) throws(WireError) -> [EachDecoded<TransactionJSON>] {
+        if let plain = plainList(bytes, maxCount: maxCount) { return plain.map { EachDecoded(.success($0)) } }
+        return try elementwise(bytes, maxCount: maxCount)
     }
 
-    /// One transaction, as `WireJSON.decode` would give it.
+    /// The array's elements, each judged alone (D75): Foundation parses one element at a time, so
+    /// what it holds at once is one element's values: at most 64 KiB's worth, or `maxValues`.
+    static func elementwise(_ bytes: [UInt8], maxCount: Int) throws(WireError) -> [EachDecoded<TransactionJSON>] {
+        let elements: [JSONShape.Element]
+        switch JSONShape.arrayElements(bytes, maxCount: maxCount) {
+        case .elements(let found): elements = found
+        case .tooMany: throw WireError.tooLarge("at most \(maxCount) transactions per request")
+        case .unreadable:
+            guard bytes.count <= foundationWholeBytes else { throw WireError.malformed("transaction list is not valid JSON") }
+            let items = try WireJSON.decode([EachDecoded<TransactionJSON>].self, from: bytes, what: "transaction list")
+            guard items.count <= maxCount else { throw WireError.tooLarge("at most \(maxCount) transactions per request") }
+            return items
+        }
+        var items = [EachDecoded<TransactionJSON>]()
+        items.reserveCapacity(elements.count)
+        for (index, element) in elements.enumerated() {
+            // A small element goes to Foundation even with many values: what it holds while parsing
+            // one is bounded by its size, and its verdict stays the reference.
+            guard element.values <= maxValues || element.range.count <= foundationWholeBytes else {
+                items.append(EachDecoded(.failure(.malformed(
+                    "transaction [\(index)] holds \(element.values) JSON values; a transaction holds at most \(maxValues)"))))
+                continue
+            }
+            let slice = Array(bytes[element.range])
+            var reader = PlainJSON(slice)
+            if let plain = plainObject(&reader), reader.isAtEnd {
+                items.append(EachDecoded(.success(plain)))
+                continue
+            }
+            do {
+                items.append(EachDecoded(.success(try JSONDecoder().decode(TransactionJSON.self, from: Data(slice)))))
+            } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+                // Not JSON: as when Foundation parses the whole array, the whole body is refused.
+                throw WireError.malformed("transaction list is not valid JSON")
+            } catch {
+                items.append(EachDecoded(.failure(WireJSON.describe(error, what: "transaction", at: index))))
+            }
+        }
+        return items
+    }
+
+    /// One transaction, as `WireJSON.decode` would give it. A large body is first counted: more
+    /// values than a transaction holds are refused before Foundation parses them (D75).
     public static func one(from bytes: [UInt8]) throws(WireError) -> TransactionJSON {
         var reader = PlainJSON(bytes)
         if let plain = plainObject(&reader), reader.isAtEnd { return plain }
+        if bytes.count > foundationWholeBytes {
+            guard let values = JSONShape.documentValues(bytes) else { throw WireError.malformed("transaction is not valid JSON") }
+            guard values <= maxValues else {
+                throw WireError.malformed("the transaction holds \(values) JSON values; a transaction holds at most \(maxValues)")
+            }
+        }
         return try WireJSON.decode(TransactionJSON.self, from: bytes, what: "transaction")
     }
 
     /// The plain reading alone: nil when some part is not plain (then Foundation decides).
-    public static func plainList(_ bytes: [UInt8]) -> [TransactionJSON]? {
+    public static func plainList(_ bytes: [UInt8], maxCount: Int = .max) -> [TransactionJSON]? {
         var reader = PlainJSON(bytes)
         guard reader.take(UInt8(ascii: "[")) else { return nil }
         var out = [TransactionJSON]()
         if !reader.take(UInt8(ascii: "]")) {
             repeat {
-                guard let tx = plainObject(&reader) else { return nil }
+                // Past the count, the linear pass refuses the array without reading the rest.
+                guard out.count < maxCount, let tx = plainObject(&reader) else { return nil }
                 out.append(tx)
             } while reader.take(UInt8(ascii: ","))
             guard reader.take(UInt8(ascii: "]")) else { return nil }

@@ -160,6 +160,6 @@ import Testing
 /// Ids of admitted transactions, from the load task.
 final class Admitted: Sendable {
     private let ids = Locked(Set<String>())
-    func add(_ id: String) { ids.withValue { $0.insert(id) } }
+    func add(_ id: String) { ids.withValue { _ = $0.insert(id) } }
     var all: Set<String> { ids.value }
 }

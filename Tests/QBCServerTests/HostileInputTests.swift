@@ -91,6 +91,42 @@ import Testing
         #expect(notJSON.status == 400, "a body that is not JSON is refused whole")
     }
 
+    /// D75: Foundation spent about 135 bytes per element of a JSON array on /inject and judged
+    /// every element before counting them: one 63 MiB array of zeros took 8.5 GB. The array is now
+    /// counted first and each element parsed alone, with a bound on its values.
+    @Test func jsonArraysAndObjectsOfManyValuesAreRefusedBeforeTheyAreParsed() async throws {
+        try await HeavyTests.oneAtATime {
+            let t = try await TestNode()
+            let url = t.node.url + "/inject"
+            let zeros = Array(("[" + String(repeating: "0,", count: 16 << 20) + "0]").utf8)
+            let many = try await raw("POST", url, body: zeros)
+            #expect(many.status == 413, "\(many.status) \(String(decoding: many.bytes.prefix(200), as: UTF8.self))")
+            #expect(String(decoding: many.bytes, as: UTF8.self).contains("at most 10000 transactions per request"))
+            // Small elements of many values are parsed one at a time; a large one is refused uncounted.
+            let nested = "{\"x\":[" + Array(repeating: "0", count: 100).joined(separator: ",") + "]}"
+            let large = "{\"x\":[" + Array(repeating: "0", count: 40_000).joined(separator: ",") + "]}"
+            let elements = Array(repeating: nested, count: 9_999) + [large]
+            let heavy = try await raw("POST", url, body: Array(("[" + elements.joined(separator: ",") + "]").utf8))
+            #expect(heavy.status == 200)
+            let verdicts = try JSONDecoder().decode(InjectBatchJSON.self, from: Data(heavy.bytes))
+            #expect(verdicts.results.count == 10_000)
+            #expect(verdicts.results.allSatisfy { $0.status == "rejected" && $0.error == "malformed" })
+            #expect(verdicts.results.first?.message == "unknown field \"x\" in transaction")
+            #expect(verdicts.results.last?.message == "transaction [9999] holds 40003 JSON values; a transaction holds at most 64")
+            let object = Array(("{\"x\":[" + String(repeating: "0,", count: 8 << 20) + "0]}").utf8)
+            let one = try await raw("POST", url, body: object)
+            #expect(one.status == 400)
+            #expect(String(decoding: one.bytes, as: UTF8.self).contains("holds 8388612 JSON values"))
+            let cutOff = try await raw("POST", url, body: Array(zeros.dropLast()))
+            #expect(cutOff.status == 413, "counted before the end is read")
+            let broken = Array(("{\"x\":[" + String(repeating: "0,", count: 1 << 20)).utf8)
+            #expect(try await raw("POST", url, body: broken).status == 400)
+            #expect(try await t.client.stats().mempool == 0)
+            let peak = try #require(t.node.peakResidentBytes)
+            #expect(peak < 600 << 20, "the node's peak memory was \(peak >> 20) MiB")
+        }
+    }
+
     /// Request heads the HTTP parser refuses used to get 400 with an empty body; they get the
     /// JSON error too, and the connection is closed.
     @Test func requestsThatAreNotHTTPGetAJSONError() async throws {

@@ -44,21 +44,9 @@ import Testing
 
     @Test func pushesToANodeBefore04FallBackToJSON() async throws {
         let dir = try TemporaryDirectory()
-        try Self.server.write(toFile: dir.file("older.py"), atomically: true, encoding: .utf8)
-        let process = try ChildProcess(
-            executable: "/usr/bin/env", arguments: ["python3", dir.file("older.py"), dir.file("requests.log")],
-            environment: ProcessInfo.processInfo.environment, stdout: dir.file("port"), stderr: dir.file("stderr"))
-        defer {
-            process.signal(SIGKILL)
-            _ = process.waitUntilExit()
-        }
-        var port: Int?
-        for _ in 0..<200 where port == nil {
-            port = (try? String(contentsOfFile: dir.file("port"), encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            if port == nil { try await Task.sleep(for: .milliseconds(25)) }
-        }
-        let listening = try #require(port, "the stand-in server did not start: \((try? String(contentsOfFile: dir.file("stderr"), encoding: .utf8)) ?? "")")
-        let client = NodeClient(baseURL: "http://127.0.0.1:\(listening)", peerKey: TestKeys.key(3), clock: { Timestamp.now() })
+        let server = try await StandInServer.start(Self.server, in: dir, arguments: [dir.file("requests.log")])
+        defer { server.stop() }
+        let client = NodeClient(baseURL: server.url, peerKey: TestKeys.key(3), clock: { Timestamp.now() })
 
         var chain = ChainBuilder()
         let txs = (0..<3).map { chain.transaction("t\($0)") }

@@ -120,3 +120,35 @@ func rawWithHeaders(_ method: String, _ url: String, headers: [(String, String)]
     for header in response.headers { fields[header.name.lowercased()] = header.value }
     return (Int(response.status.code), fields, bytes)
 }
+
+/// A stand-in HTTP server written in Python's standard library (the suite's outside peers): the
+/// script prints its port, and is killed when the server is stopped.
+struct StandInServer {
+    struct NotStarted: Error, CustomStringConvertible { let description: String }
+
+    let port: Int
+    private let process: ChildProcess
+
+    static func start(_ script: String, in dir: TemporaryDirectory, arguments: [String] = []) async throws -> StandInServer {
+        try script.write(toFile: dir.file("server.py"), atomically: true, encoding: .utf8)
+        let process = try ChildProcess(
+            executable: "/usr/bin/env", arguments: ["python3", dir.file("server.py")] + arguments,
+            environment: ProcessInfo.processInfo.environment, stdout: dir.file("port"), stderr: dir.file("stderr"))
+        for _ in 0..<200 {
+            if let port = (try? String(contentsOfFile: dir.file("port"), encoding: .utf8)).flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+                return StandInServer(port: port, process: process)
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        process.signal(SIGKILL)
+        _ = process.waitUntilExit()
+        throw NotStarted(description: "the stand-in server did not start: \((try? String(contentsOfFile: dir.file("stderr"), encoding: .utf8)) ?? "")")
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    func stop() {
+        process.signal(SIGKILL)
+        _ = process.waitUntilExit()
+    }
+}
