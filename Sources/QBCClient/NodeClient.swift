@@ -32,10 +32,16 @@ public struct NodeClient: Sendable {
 
     /// One client for the process, like `HTTPClient.shared`, but with a short connect timeout:
     /// AsyncHTTPClient retries refused connections until the connect timeout, and an
-    /// unreachable node should be reported in seconds, not minutes.
-    public static let sharedHTTPClient = HTTPClient(
-        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-        configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(3), read: .seconds(120))))
+    /// unreachable node should be reported in seconds, not minutes. Idle connections are let go
+    /// after 10 s: a node closes a connection that sends no request for 15 s (`QBC_HEAD_TIMEOUT_MS`),
+    /// and a request sent on one it is closing that moment fails ("closed the connection at once").
+    public static let sharedHTTPClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: sharedConfiguration)
+
+    static var sharedConfiguration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(3), read: .seconds(120)))
+        configuration.connectionPool.idleTimeout = .seconds(10)
+        return configuration
+    }
 
     public init(
         baseURL: String, chain: String? = nil, http: HTTPClient = NodeClient.sharedHTTPClient, timeoutSeconds: Int64 = 60,

@@ -21,7 +21,8 @@ public enum TrustedClients {
         guard !certificates.isEmpty else { throw CAFileError(description: "CA file \(caFile) holds no PEM certificate") }
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(certificates)
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(3), read: .seconds(120)))
+        var configuration = NodeClient.sharedConfiguration
+        configuration.tlsConfiguration = tls
         configuration.httpVersion = .http1Only
         let made = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         return clients.withLock { table in

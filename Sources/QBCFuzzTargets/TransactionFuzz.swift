@@ -38,6 +38,12 @@ enum TransactionFuzz {
         if let plain = TransactionJSON.plainList(bytes) {
             precondition((try? WireJSON.decode([TransactionJSON].self, from: bytes, what: "transactions")) == plain, "plain reading differs")
         }
+        // Arrays read one element at a time (D75) read exactly as Foundation reads the whole array.
+        if bytes.count <= 64 * 1024 {
+            let whole = try? WireJSON.decode([EachDecoded<TransactionJSON>].self, from: bytes, what: "transaction list")
+            let alone = try? TransactionJSON.list(from: bytes, maxCount: .max)
+            precondition(alone?.map(\.value) == whole?.map(\.value), "element-wise reading differs")
+        }
         if PlainJSON.isPlainlyValid(bytes) {
             precondition(JSONValue.parse(bytes) != nil, "plainly valid JSON that Foundation refuses")
         }
