@@ -1,6 +1,7 @@
 public import AsyncHTTPClient
 import Foundation
 import NIOCore
+import Synchronization
 import NIOHTTP1
 public import QBCCore
 import QBCCrypto
@@ -229,13 +230,18 @@ public struct NodeClient: Sendable {
 
     /// What a peer's answers may hold (D75): a tip with its evidence (64 pairs of headers at
     /// most), a page of headers, a page of Quants (the binary form is bounded by its decoder).
+    /// A page is bounded by the largest Quant a chain may allow (256 MiB, served whole) and, as
+    /// JSON from a node before 0.4, by the values of 100,000 transactions; anything else a peer
+    /// answers (registrations, a Bang, the answer to a push) is far smaller.
     public enum PeerAnswerBounds {
         public static let tipBytes = 1 << 20
         public static let tipValues = 20_000
-        public static let headersBytes = 16 << 20
-        public static let headersValues = 1_000_000
-        public static let pageBytes = 64 << 20
-        public static let pageValues = 1_000_000
+        public static let headersBytes = 64 << 20
+        public static let headersValues = 2_000_000
+        public static let pageBytes = maxResponseBytes
+        public static let pageValues = 2_500_000
+        public static let otherBytes = 16 << 20
+        public static let otherValues = 1_000_000
     }
 
     public func peerTip(chain: ChainID) async throws -> PeerTipJSON {
@@ -337,20 +343,24 @@ public struct NodeClient: Sendable {
     func chained(_ path: String) -> String { chainPrefix + path }
 
     /// One request to `path` as given: JSON in, JSON out; non-2xx answers become `NodeClientError` with the node's message.
-    /// `maxBytes` and `maxValues` bound what a peer's answer may make this node hold (D75).
+    /// `maxBytes` and `maxValues` bound what a peer's answer may make this node hold (D75); a
+    /// node-to-node call (signed with `peerKey`) that names neither gets `PeerAnswerBounds.other`.
     public func call<T: Decodable>(
         _ method: String, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = [], as type: T.Type,
-        maxBytes: Int = maxResponseBytes, maxValues: Int = .max
+        maxBytes: Int? = nil, maxValues: Int? = nil
     ) async throws -> T {
-        let (bytes, _, status) = try await exchange(method, path, body: body, headers: headers, maxBytes: maxBytes)
-        do { return try WireJSON.decode(T.self, from: bytes, what: "response", maxValues: maxValues) } catch {
+        let bytes = maxBytes ?? (peerKey == nil ? Self.maxResponseBytes : PeerAnswerBounds.otherBytes)
+        let values = maxValues ?? (peerKey == nil ? .max : PeerAnswerBounds.otherValues)
+        let (answer, _, status) = try await exchange(method, path, body: body, headers: headers, maxBytes: bytes)
+        do { return try WireJSON.decode(T.self, from: answer, what: "response", maxValues: values) } catch {
             throw NodeClientError(status: status, code: "bad_response", message: "\(error)")
         }
     }
 
     /// One request; the body and content type of a 2xx answer, else `NodeClientError` with the node's message.
-    /// The client's timeout covers the whole exchange, the answer's body included: a peer that
-    /// sends its answer a byte at a time holds nobody for longer. An answer past `maxBytes` is refused.
+    /// The client's timeout covers the whole exchange, the answer's body included (with the time
+    /// `minimumBodyRate` allows for what has arrived): a peer that sends its answer a byte at a
+    /// time holds nobody for longer. An answer past `maxBytes` is refused.
     func exchange(_ method: String, _ path: String, body: [UInt8]?, headers: [(String, String)], maxBytes: Int = maxResponseBytes)
         async throws -> (body: [UInt8], contentType: String?, status: Int)
     {
@@ -392,20 +402,42 @@ public struct NodeClient: Sendable {
 
     private enum Collected: Sendable { case bytes([UInt8]), tooLarge, late }
 
-    /// The answer's body, at most `maxBytes`, read by `deadline`; else a `NodeClientError`.
-    /// AsyncHTTPClient's deadline ends with the answer's head; reading the body stops when its
-    /// task is cancelled.
+    /// Bytes of an answer's body received so far, shared by its reader and its watchdog.
+    private final class Progress: Sendable {
+        let received = Atomic<Int>(0)
+    }
+
+    /// After the client's timeout, an answer's body must keep arriving at this rate on average:
+    /// a slow link (4 Mbit/s) still delivers a page of any size, a peer that trickles is cut off.
+    public static let minimumBodyRate = 512 * 1024
+
+    /// The answer's body, at most `maxBytes`, read by `deadline` plus the time `minimumBodyRate`
+    /// allows for what has arrived; else a `NodeClientError`. AsyncHTTPClient's deadline ends
+    /// with the answer's head; reading the body stops when its task is cancelled.
     static func collect(_ response: HTTPClientResponse, upTo maxBytes: Int, by deadline: NIODeadline, from node: String) async throws -> [UInt8] {
-        let left = Duration.nanoseconds(max(0, (deadline - NIODeadline.now()).nanoseconds))
+        let progress = Progress()
         let collected = try await withThrowingTaskGroup(of: Collected.self) { group in
             group.addTask {
-                do { return .bytes(Array(try await response.body.collect(upTo: maxBytes).readableBytesView)) } catch is NIOTooManyBytesError {
+                var buffer = ByteBuffer()
+                do {
+                    for try await part in response.body {
+                        guard buffer.readableBytes + part.readableBytes <= maxBytes else { return .tooLarge }
+                        var part = part
+                        buffer.writeBuffer(&part)
+                        progress.received.store(buffer.readableBytes, ordering: .relaxed)
+                    }
+                } catch is NIOTooManyBytesError {
                     return .tooLarge
                 }
+                return .bytes(Array(buffer.readableBytesView))
             }
             group.addTask {
-                try await Task.sleep(for: left)
-                return .late
+                while true {
+                    let allowed = deadline + .nanoseconds(Int64(progress.received.load(ordering: .relaxed)) * 1_000_000_000 / Int64(minimumBodyRate))
+                    let now = NIODeadline.now()
+                    if now >= allowed { return .late }
+                    try await Task.sleep(for: .nanoseconds(min(250_000_000, (allowed - now).nanoseconds)))
+                }
             }
             defer { group.cancelAll() }
             return try await group.next() ?? .late

@@ -67,8 +67,9 @@ struct HTTPPeerTransport: PeerTransport {
         var limits = TransactionLimits.standard
         limits.maxPayloadBytes = maxPayloadBytes
         do { return try await client(peer.address).peerQuantPage(chain: chain, from: height, limit: limit, limits: limits) } catch let error
-            as NodeClientError where error.code == "bad_response" || error.code == "too_large"
+            as NodeClientError where (error.code == "bad_response" || error.code == "too_large") && (200..<300).contains(error.status ?? 0)
         {
+            // A 2xx answer this node cannot read; a peer's own error answer (4xx/5xx) is no offence.
             throw PeerAnswerError("the peer's page of Quants: \(error.message)")
         }
     }

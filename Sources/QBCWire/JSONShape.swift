@@ -68,30 +68,30 @@ enum JSONShape {
     /// One value from `index` (not white space), and past it; nil when it is cut off, a separator
     /// stands where a value should, a literal is not `true`, `false`, `null` or a JSON number, a
     /// string holds a control character, a bad escape or bytes that are not UTF-8, or it nests
-    /// deeper than `maxDepth`. Strings and scalars are checked here because Foundation, asked for
+    /// deeper than `maxDepth`, or a bracket closes another kind. Strings and scalars are checked here because Foundation, asked for
     /// a transaction, reads them only when it decodes them: parsed alone, an element would get a
     /// verdict where parsing the whole array refuses the body.
     private static func value(_ bytes: [UInt8], _ index: inout Int) -> Element? {
         let first = index
-        var depth = 0
+        // The open brackets, innermost last: each closes with its own kind.
+        var open = [UInt8]()
         var values = 0
         repeat {
             guard index < bytes.count else { return nil }
             switch bytes[index] {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                depth += 1
-                guard depth <= maxDepth else { return nil }
+                guard open.count < maxDepth else { return nil }
+                open.append(bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]"))
                 values += 1
                 index += 1
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                guard depth > 0 else { return nil }
-                depth -= 1
+                guard open.popLast() == bytes[index] else { return nil }
                 index += 1
             case UInt8(ascii: "\""):
                 values += 1
                 guard skipString(bytes, &index) else { return nil }
             case UInt8(ascii: ","), UInt8(ascii: ":"):
-                guard depth > 0 else { return nil }
+                guard !open.isEmpty else { return nil }
                 index += 1
             case let byte where isSpace(byte):
                 index += 1
@@ -101,7 +101,7 @@ enum JSONShape {
                 while index < bytes.count, isLiteral(bytes[index]) { index += 1 }
                 guard isScalar(bytes[literal..<index]) else { return nil }
             }
-        } while depth > 0
+        } while !open.isEmpty
         return Element(range: first..<index, values: values)
     }
 

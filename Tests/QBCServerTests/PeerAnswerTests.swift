@@ -26,14 +26,14 @@ import Testing
                         self.wfile.write(bytes([byte]))
                         self.wfile.flush()
                         time.sleep(0.5)
-                elif route == "headers":
-                    # 1.5 million JSON values in 3 MiB.
-                    body = b'{"headers":[' + b"0," * 1_500_000 + b'0]}'
-                    self.head(len(body))
-                    self.wfile.write(body)
                 else:
-                    # A JSON page of 65 MiB.
-                    body = b'{"quants":[' + b" " * (65 << 20) + b']}'
+                    body = {
+                        # 2.5 million JSON values in 5 MiB, 3 million in 6 MiB.
+                        "headers": b'{"headers":[' + b"0," * 2_500_000 + b'0]}',
+                        "quants": b'{"quants":[' + b"0," * 3_000_000 + b'0]}',
+                        # 17 MiB.
+                        "bang": b'{"bang":"' + b"0" * (17 << 20) + b'"}',
+                    }[route]
                     self.head(len(body))
                     self.wfile.write(body)
             def head(self, length):
@@ -77,9 +77,11 @@ import Testing
         let patient = NodeClient(baseURL: server.url, timeoutSeconds: 60, peerKey: TestKeys.key(3), clock: { Timestamp.now() })
         let (heavy, _) = await failure { _ = try await patient.peerHeaders(chain: chain, from: 1, limit: 10) }
         #expect(heavy?.code == "bad_response")
-        #expect(heavy?.message.contains("holds 1500004 JSON values; at most 1000000 are read") == true, "\(String(describing: heavy))")
-
-        let (huge, _) = await failure { _ = try await patient.peerQuantPage(chain: chain, from: 1, limit: 10, limits: .standard) }
-        #expect(huge?.code == "too_large", "\(String(describing: huge))")
+        #expect(heavy?.message.contains("holds 2500004 JSON values; at most 2000000 are read") == true, "\(String(describing: heavy))")
+        let (page, _) = await failure { _ = try await patient.peerQuantPage(chain: chain, from: 1, limit: 10, limits: .standard) }
+        #expect(page?.code == "bad_response")
+        #expect(page?.message.contains("holds 3000004 JSON values; at most 2500000 are read") == true, "\(String(describing: page))")
+        let (huge, _) = await failure { _ = try await patient.peerBang(chain: chain) }
+        #expect(huge?.code == "too_large", "any other answer of a peer is bounded too: \(String(describing: huge))")
     }
 }

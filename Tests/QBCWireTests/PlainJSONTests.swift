@@ -116,7 +116,7 @@ import Testing
         #expect(values(#"["\ud83d\ude00", "é", -0.5e+3, 0, false]"#) == [1, 1, 1, 1, 1], "a surrogate pair, UTF-8, numbers")
         // Foundation reads these only when it decodes them: the pass refuses them, so the whole
         // array goes to Foundation (or, large, is refused as not JSON).
-        for notJSON in [#"["\udc00"]"#, #"["\ud800"]"#, #"["\ud800\u0041"]"#, "[\"\u{01}\"]", #"["\x"]"#, "[01]", "[1.]", "[-]", "[tru]", "[2x]"] {
+        for notJSON in [#"["\udc00"]"#, #"["\ud800"]"#, #"["\ud800\u0041"]"#, "[\"\u{01}\"]", #"["\x"]"#, "[01]", "[1.]", "[-]", "[tru]", "[2x]", #"[{"a":[1}]]"#, "[[}]"] {
             #expect(shape(notJSON) == .unreadable, "\(notJSON.debugDescription)")
         }
         #expect(JSONShape.arrayElements([UInt8(ascii: "["), UInt8(ascii: "\""), 0xC3, UInt8(ascii: "\""), UInt8(ascii: "]")], maxCount: 1) == .unreadable, "cut-off UTF-8")
