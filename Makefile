@@ -68,6 +68,7 @@ FUZZ_TARGETS := tx-binary:4096 tx-batch:8192 tx-json:4096 quant-json:12288 quant
 fuzz-build: deps
 	swift build -c release --sanitize=fuzzer -Xswiftc -DQBC_FUZZING --product qbc-fuzz --scratch-path .build-fuzz
 
+# Swift's backtracer would catch a crash's signal first and libFuzzer would save no input: it is off.
 fuzz: fuzz-build
 	@set -e; for pair in $(FUZZ_TARGETS); do \
 		t=$${pair%%:*}; len=$${pair##*:}; \
@@ -75,7 +76,7 @@ fuzz: fuzz-build
 		mkdir -p .build-fuzz/corpus/$$t Fuzz/Regressions/$$t; \
 		cp Fuzz/Corpus/$$t/* .build-fuzz/corpus/$$t/; \
 		echo "== fuzz $$t: $(FUZZ_SECONDS) s, max_len $$len"; \
-		QBC_FUZZ_TARGET=$$t .build-fuzz/release/qbc-fuzz .build-fuzz/corpus/$$t Fuzz/Corpus/$$t \
+		SWIFT_BACKTRACE=enable=no QBC_FUZZ_TARGET=$$t .build-fuzz/release/qbc-fuzz .build-fuzz/corpus/$$t Fuzz/Corpus/$$t \
 			-max_total_time=$(FUZZ_SECONDS) -max_len=$$len -timeout=10 \
 			-artifact_prefix=Fuzz/Regressions/$$t/ -print_final_stats=1; \
 	done
