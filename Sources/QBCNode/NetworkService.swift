@@ -44,6 +44,10 @@ public actor NetworkService: Service {
         case link(PeerLink)
         /// Catch up with the peer that pushed a Quant not on this node's tip, after answering it.
         case catchUp(ChainService, Registration)
+        /// Register with a peer that has just registered here for the first time: until this node
+        /// is known there, the peer refuses its signed calls (tips, pages), which would otherwise
+        /// wait for the next round of `registrationLoop`, up to 30 s.
+        case registerBack(String)
     }
 
     nonisolated var logger: Logger { environment.logger }
@@ -114,6 +118,8 @@ public actor NetworkService: Service {
                             await self.catchUp(chain, from: [peer])
                             await self.caughtUp(chain.id)
                         }
+                    case .registerBack(let address):
+                        group.addTask { _ = await self.register(at: address, as: await self.ownRegistration()) }
                     }
                 }
                 group.cancelAll()
@@ -188,8 +194,10 @@ public actor NetworkService: Service {
             throw RuleError(.notAuthorized, "node \(registration.node.hex) is banned for misbehaviour")
         }
         try registration.checkAdmission(now: now()) { directory.chain($0)?.membership }
+        let known = book.peers[registration.node] != nil
         guard book.admit(registration) else { throw RuleError(.mempoolFull, "this node's peer book is full") }
         logger.debug("peer admitted", metadata: ["peer": "\(registration.node.hex)", "address": "\(registration.address)"])
+        if !known { spawnSink.yield(.registerBack(registration.address)) }
         return await peerList()
     }
 
@@ -235,22 +243,27 @@ public actor NetworkService: Service {
         while let address = queue.first, visited.count <= PeerBook.capacity {
             queue.removeFirst()
             guard visited.insert(address).inserted else { continue }
-            do {
-                let list = try await transport.register(own, at: address)
-                // Only addresses of entries that verify: a peer's list must not make this node
-                // call whatever URLs it names.
-                queue += learn(list).map(\.address).filter { !visited.contains($0) }
-                if unreachable.remove(address) != nil { logger.notice("registered again", metadata: ["address": "\(address)"]) }
-            } catch {
-                if let peer = book.registrations.first(where: { $0.address == address }) { book.failed(peer.node, now: now()) }
-                // Once per address until it answers again: the operator learns of a wrong --peer, a
-                // peer down or a certificate not trusted, without a line every 30 s.
-                if unreachable.count < 1024, unreachable.insert(address).inserted {
-                    logger.warning("cannot register with a peer; retrying every 30 s", metadata: ["address": "\(address)", "error": "\(error)"])
-                } else {
-                    logger.debug("registration failed", metadata: ["address": "\(address)", "error": "\(error)"])
-                }
+            queue += await register(at: address, as: own).filter { !visited.contains($0) }
+        }
+    }
+
+    /// Registers with the node at `address`; the addresses of the verifiable entries of its peer
+    /// list (a peer's list must not make this node call whatever URLs it names).
+    private func register(at address: String, as own: Registration) async -> [String] {
+        do {
+            let list = try await transport.register(own, at: address)
+            if unreachable.remove(address) != nil { logger.notice("registered again", metadata: ["address": "\(address)"]) }
+            return learn(list).map(\.address)
+        } catch {
+            if let peer = book.registrations.first(where: { $0.address == address }) { book.failed(peer.node, now: now()) }
+            // Once per address until it answers again: the operator learns of a wrong --peer, a
+            // peer down or a certificate not trusted, without a line every 30 s.
+            if unreachable.count < 1024, unreachable.insert(address).inserted {
+                logger.warning("cannot register with a peer; retrying every 30 s", metadata: ["address": "\(address)", "error": "\(error)"])
+            } else {
+                logger.debug("registration failed", metadata: ["address": "\(address)", "error": "\(error)"])
             }
+            return []
         }
     }
 

@@ -98,6 +98,30 @@ func eventually(_ what: String, _ condition: () async throws -> Bool, sourceLoca
         #expect(try await verifyWholeChain(net.client(2), chain: net.chain) == 4)
     }
 
+    /// A node that a peer registers with registers back at once: until it is known there, the
+    /// peer refuses its signed calls, and it used to wait for its own next round of registrations
+    /// (up to 30 s) before it could sync from the peer that found it.
+    @Test func aNodeFoundByAPeerRegistersBackAndSyncsAtOnce() async throws {
+        let dir = try TemporaryDirectory()
+        let holder = try await TestNetwork.start(1, dir: dir, peer: nil)
+        let holding = NodeClient(baseURL: holder.url)
+        let chain = try ChainID(hex: holder.chainID)
+        let writer = try Keys.load("writer1")
+        for i in 0..<3 {
+            _ = try await holding.submit(signed(#"{"i":\#(i)}"#, chain: chain, by: writer))
+            _ = try await holding.leap()
+        }
+        let tip = try await holding.stats()
+        let fresh = try await TestNetwork.start(2, dir: dir, peer: nil)
+        let freshClient = NodeClient(baseURL: fresh.url)
+        // The holder's own registration, as it would send it: the fresh node admits it.
+        let registration = try #require(try await holding.discover().registrations().first)
+        _ = try await freshClient.register(registration)
+        try await eventually("the fresh node synced from the peer that found it, well before 30 s") {
+            try await freshClient.stats().tipHash == tip.tipHash
+        }
+    }
+
     /// Issue 12: pushes to all peers used to be awaited together, so a peer that accepts
     /// connections and never answers held every later push for its 10 s timeout. Each peer now
     /// has its own queue; live peers get every push at once.
