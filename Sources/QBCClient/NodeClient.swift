@@ -250,7 +250,8 @@ public struct NodeClient: Sendable {
     }
 
     public func peerQuants(chain: ChainID, from: UInt64, limit: Int) async throws -> ChainPageJSON {
-        try await call("GET", "/peer/chains/\(chain.hex)/quants?from=\(from)&limit=\(limit)", as: ChainPageJSON.self)
+        try await call("GET", "/peer/chains/\(chain.hex)/quants?from=\(from)&limit=\(limit)", as: ChainPageJSON.self,
+                       maxBytes: PeerAnswerBounds.pageBytes, maxValues: PeerAnswerBounds.pageValues)
     }
 
     /// The same page in its binary form (`QuantPage`), decoded under `limits`; a node that answers
