@@ -417,18 +417,17 @@ public struct NodeClient: Sendable {
     /// with the answer's head; reading the body stops when its task is cancelled.
     static func collect(_ response: HTTPClientResponse, upTo maxBytes: Int, by deadline: NIODeadline, from node: String) async throws -> [UInt8] {
         let progress = Progress()
+        // An announced length past the bound is refused before anything is read.
+        let announced = response.headers.first(name: "Content-Length").flatMap { Int($0) } ?? 0
         let collected = try await withThrowingTaskGroup(of: Collected.self) { group in
             group.addTask {
+                guard announced <= maxBytes else { return .tooLarge }
                 var buffer = ByteBuffer()
-                do {
-                    for try await part in response.body {
-                        guard buffer.readableBytes + part.readableBytes <= maxBytes else { return .tooLarge }
-                        var part = part
-                        buffer.writeBuffer(&part)
-                        progress.received.store(buffer.readableBytes, ordering: .relaxed)
-                    }
-                } catch is NIOTooManyBytesError {
-                    return .tooLarge
+                for try await part in response.body {
+                    guard buffer.readableBytes + part.readableBytes <= maxBytes else { return .tooLarge }
+                    var part = part
+                    buffer.writeBuffer(&part)
+                    progress.received.store(buffer.readableBytes, ordering: .relaxed)
                 }
                 return .bytes(Array(buffer.readableBytesView))
             }

@@ -8,6 +8,10 @@
 /// lets through is still parsed by Foundation, element by element, which checks the rest. Like
 /// Foundation it takes a UTF-8 byte-order mark and trailing commas.
 enum JSONShape {
+    /// Bodies (and array elements) up to this size go to Foundation as they are, for its exact
+    /// verdict; larger ones are first counted by this pass.
+    static let wholeBytes = 64 * 1024
+
     struct Element: Equatable {
         let range: Range<Int>
         let values: Int
@@ -222,12 +226,18 @@ enum JSONShape {
 }
 
 extension WireJSON {
-    /// `decode`, with the document's values counted first when it is large: past `maxValues`,
-    /// or when the linear pass cannot follow it, it is refused before Foundation parses it (D75).
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], what: String, maxValues: Int) throws(WireError) -> T {
-        if maxValues < .max, bytes.count > TransactionJSON.foundationWholeBytes {
+    /// `decode`, with the document's values counted first when it is large: past `maxValues`
+    /// (`refusal` names the error), or when the linear pass cannot follow it, it is refused before
+    /// Foundation parses it (D75).
+    public static func decode<T: Decodable>(
+        _ type: T.Type, from bytes: [UInt8], what: String, maxValues: Int,
+        refusal: ((Int) -> WireError)? = nil
+    ) throws(WireError) -> T {
+        if maxValues < .max, bytes.count > JSONShape.wholeBytes {
             guard let values = JSONShape.documentValues(bytes) else { throw WireError.malformed("\(what) is not valid JSON") }
-            guard values <= maxValues else { throw WireError.tooLarge("\(what) holds \(values) JSON values; at most \(maxValues) are read") }
+            guard values <= maxValues else {
+                throw refusal?(values) ?? .tooLarge("\(what) holds \(values) JSON values; at most \(maxValues) are read")
+            }
         }
         return try decode(type, from: bytes, what: what)
     }

@@ -186,10 +186,6 @@ extension TransactionJSON {
     /// field, with room to spare. A large element with more is refused without Foundation parsing it.
     public static let maxValues = 64
 
-    /// Bodies (and array elements) up to this size go to Foundation as they are, for its exact
-    /// verdict; larger ones are first counted by the linear pass (D75).
-    static let foundationWholeBytes = 64 * 1024
-
     /// The transactions of a JSON array as `WireJSON.decode` would give them, read by `PlainJSON`
     /// when every element is a plain object of the known fields (the form every client sends), else
     /// one element at a time by Foundation, whose errors and leniencies stay the reference. An array
@@ -207,7 +203,7 @@ extension TransactionJSON {
         case .elements(let found): elements = found
         case .tooMany: throw WireError.tooLarge("at most \(maxCount) transactions per request")
         case .unreadable:
-            guard bytes.count <= foundationWholeBytes else { throw WireError.malformed("transaction list is not valid JSON") }
+            guard bytes.count <= JSONShape.wholeBytes else { throw WireError.malformed("transaction list is not valid JSON") }
             let items = try WireJSON.decode([EachDecoded<TransactionJSON>].self, from: bytes, what: "transaction list")
             guard items.count <= maxCount else { throw WireError.tooLarge("at most \(maxCount) transactions per request") }
             return items
@@ -217,7 +213,7 @@ extension TransactionJSON {
         for (index, element) in elements.enumerated() {
             // A small element goes to Foundation even with many values: what it holds while parsing
             // one is bounded by its size, and its verdict stays the reference.
-            guard element.values <= maxValues || element.range.count <= foundationWholeBytes else {
+            guard element.values <= maxValues || element.range.count <= JSONShape.wholeBytes else {
                 items.append(EachDecoded(.failure(.malformed(
                     "transaction [\(index)] holds \(element.values) JSON values; a transaction holds at most \(maxValues)"))))
                 continue
@@ -245,13 +241,9 @@ extension TransactionJSON {
     public static func one(from bytes: [UInt8]) throws(WireError) -> TransactionJSON {
         var reader = PlainJSON(bytes)
         if let plain = plainObject(&reader), reader.isAtEnd { return plain }
-        if bytes.count > foundationWholeBytes {
-            guard let values = JSONShape.documentValues(bytes) else { throw WireError.malformed("transaction is not valid JSON") }
-            guard values <= maxValues else {
-                throw WireError.malformed("the transaction holds \(values) JSON values; a transaction holds at most \(maxValues)")
-            }
+        return try WireJSON.decode(TransactionJSON.self, from: bytes, what: "transaction", maxValues: maxValues) { values in
+            .malformed("the transaction holds \(values) JSON values; a transaction holds at most \(maxValues)")
         }
-        return try WireJSON.decode(TransactionJSON.self, from: bytes, what: "transaction")
     }
 
     /// The plain reading alone: nil when some part is not plain (then Foundation decides).
