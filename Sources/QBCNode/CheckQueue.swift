@@ -28,6 +28,9 @@ public final class CheckQueue: Sendable {
         self.patience = patience
     }
 
+    /// Callers waiting for a turn now.
+    public var waitingCount: Int { state.withLock { $0.waiting.count } }
+
     /// True with a turn held (call `leave()` after the check); false when `source` already
     /// waits, too many wait, or no turn came within `patience`.
     public func enter(source: String) async -> Bool {

@@ -57,7 +57,8 @@ public func buildApplication(
         chains: runtime.directory, interval: runtime.settings.leapIntervalMilliseconds, threshold: runtime.settings.leapThreshold,
         environment: environment))
     let connections = ConnectionTable(limits: ConnectionLimits(
-        maximum: runtime.settings.maxConnections, headTimeout: .milliseconds(Int64(runtime.settings.requestHeadTimeoutMilliseconds))))
+        maximum: runtime.settings.maxConnections, headTimeout: .milliseconds(Int64(runtime.settings.requestHeadTimeoutMilliseconds)),
+        bodyPause: .milliseconds(Int64(runtime.settings.requestBodyPauseMilliseconds))))
     let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(table: connections)]))
     return Application(
         router: router,

@@ -11,11 +11,11 @@ struct ConnectionLimits: Sendable {
     /// How long a connection may wait before sending a request head (a new one, or between
     /// requests on a kept-alive one).
     var headTimeout: TimeAmount
-    /// How long a request body may take to arrive once its head did.
-    var bodyTimeout: TimeAmount = .seconds(60)
     /// How long a body may pause between two of its parts (a pause holds its share of the
     /// node's body budget for nothing).
-    var bodyPause: TimeAmount = .seconds(10)
+    var bodyPause: TimeAmount
+    /// How long a request body may take to arrive once its head did.
+    var bodyTimeout: TimeAmount = .seconds(60)
     /// How long the client may take to read a response.
     var responseTimeout: TimeAmount = .seconds(120)
 }

@@ -15,6 +15,7 @@ struct NodeConfigFile: Decodable {
         var logFormat: String?
         var maxConnections: Int?
         var requestHeadTimeoutMilliseconds: Int?
+        var requestBodyPauseMilliseconds: Int?
     }
 
     struct Leap: Decodable {
@@ -83,6 +84,9 @@ struct NodeConfigFile: Decodable {
             if let v = n.requestHeadTimeoutMilliseconds {
                 s.requestHeadTimeoutMilliseconds = try NodeSettings.integer("\(v)", "node.requestHeadTimeoutMilliseconds", 100...3_600_000)
             }
+            if let v = n.requestBodyPauseMilliseconds {
+                s.requestBodyPauseMilliseconds = try NodeSettings.integer("\(v)", "node.requestBodyPauseMilliseconds", 100...3_600_000)
+            }
         }
         if let a = api {
             if let v = a.corsOrigins { s.corsOrigins = v }
@@ -110,7 +114,7 @@ struct NodeConfigFile: Decodable {
         "api": ["corsOrigins", "readyMaxLag", "explorer", "finalDepth", "tlsCertificate", "tlsKey"],
         "network": ["peers", "advertise", "chainCreators", "caFile"],
         "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "verifierTasks", "logLevel", "logFormat", "maxConnections",
-                 "requestHeadTimeoutMilliseconds"],
+                 "requestHeadTimeoutMilliseconds", "requestBodyPauseMilliseconds"],
         "leap": ["intervalMilliseconds", "allowLoopback", "threshold"],
     ]
 }

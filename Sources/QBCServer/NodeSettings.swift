@@ -25,6 +25,8 @@ public struct NodeSettings: Sendable {
     public var maxConnections = 1024
     /// How long a connection may wait before sending a request head, in milliseconds.
     public var requestHeadTimeoutMilliseconds = 15_000
+    /// How long a request body may pause between two of its parts, in milliseconds.
+    public var requestBodyPauseMilliseconds = 10_000
     public var logLevel = "info"
     /// `text` (one line a message, swift-log's format) or `json` (one JSON object a line).
     public var logFormat = "text"
@@ -74,6 +76,9 @@ public struct NodeSettings: Sendable {
         if let v = environment["QBC_MAX_CONNECTIONS"] { maxConnections = try Self.integer(v, "QBC_MAX_CONNECTIONS", 16...1_000_000) }
         if let v = environment["QBC_HEAD_TIMEOUT_MS"] {
             requestHeadTimeoutMilliseconds = try Self.integer(v, "QBC_HEAD_TIMEOUT_MS", 100...3_600_000)
+        }
+        if let v = environment["QBC_BODY_PAUSE_MS"] {
+            requestBodyPauseMilliseconds = try Self.integer(v, "QBC_BODY_PAUSE_MS", 100...3_600_000)
         }
         if let v = environment["QBC_ALLOW_LOOPBACK_LEAP"] { allowLoopbackLeap = v == "1" || v == "true" }
         if let v = environment["QBC_PEERS"] { peers = v.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }

@@ -236,7 +236,7 @@ import Testing
         }
         #expect(statuses.allSatisfy { $0 == 200 || $0 == 503 }, "\(statuses)")
         #expect(statuses.contains(200))
-        #expect(await client.isHealthy())
+        #expect(await client.answersHealth())
     }
 }
 
