@@ -7,7 +7,7 @@ import QBCTestSupport
 import Testing
 
 @Suite struct MiningTests {
-    @Test func aPeersQuantStopsMiningAtOnce() async throws {
+    @Test(.timeLimit(.minutes(2))) func aPeersQuantStopsMiningAtOnce() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder(difficultyBits: 40)
         // One mining thread: the search still runs until stopped, and the parallel test suite keeps a core.
@@ -16,7 +16,11 @@ import Testing
         _ = try await service.admit([tx], now: chain.clock)
         let now = chain.clock
         let leap = Task { try await service.leap(now: now) }
-        try await Task.sleep(for: .milliseconds(200))
+        // The Quant must arrive while the Leap holds the commit gate: arriving first, it would be
+        // refused, and the Leap would then search for days and hold the whole run.
+        let deadline = Date().addingTimeInterval(60)
+        while service.commitGate.holder != "Leap", Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(service.commitGate.holder == "Leap", "the Leap took the commit gate")
         // Any Quant from a peer takes the commit lock from the miner; this one is unmined, so it is refused.
         let header = QuantHeader(
             chain: chain.bang.id, height: 1, previous: chain.bang.id, timestamp: now, merkleRoot: Merkle.root([tx.id]),

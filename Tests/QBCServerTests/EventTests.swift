@@ -91,8 +91,17 @@ func decoded(_ event: ServerEvent) throws -> EventQuantJSON { try JSONDecoder().
         #expect(whole.map(\.id) == Array(start.map(\.id).prefix(2)) + resumed.map(\.id))
         // From the middle of one event's finals, and from now on.
         #expect(try await collect(again.client.events(from: "4:2")) { $0.count >= 2 }.map(\.id) == ["5", "5:3"])
+        // The stream must be open at the node before the next commit: the node's count of open
+        // streams must grow (a fixed pause was not enough on a loaded machine). The earlier
+        // streams are counted until the node next writes to them, a heartbeat 15 s after opening.
+        func open() async throws -> Double {
+            let text = String(decoding: try await raw("GET", again.node.url + "/metrics").bytes, as: UTF8.self)
+            let line = text.split(separator: "\n").first { $0.hasPrefix("qbc_event_streams ") }
+            return try #require(line.flatMap { Double($0.dropFirst("qbc_event_streams ".count)) })
+        }
+        let before = try await open()
         let fromNow = again.client.events()
-        try await Task.sleep(for: .milliseconds(500))  // the stream opens before the next commit
+        try await eventually("the new stream is open at the node") { try await open() > before }
         try await seal(6, on: again.client)
         #expect(try await collect(fromNow) { $0.count >= 2 }.map(\.id) == ["6", "6:4"])
     }

@@ -134,7 +134,9 @@ struct StandInServer {
         let process = try ChildProcess(
             executable: "/usr/bin/env", arguments: ["python3", dir.file("server.py")] + arguments,
             environment: ProcessInfo.processInfo.environment, stdout: dir.file("port"), stderr: dir.file("stderr"))
-        for _ in 0..<200 {
+        // Python starts in well under a second alone; the parallel suite can make it many.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
             if let port = (try? String(contentsOfFile: dir.file("port"), encoding: .utf8)).flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
                 return StandInServer(port: port, process: process)
             }

@@ -438,7 +438,8 @@ extension ChainBuilder {
     /// Opens the store again once the last one has let go of the folder: the task that wrote the
     /// last admission group may hold it a moment after its caller has its answer.
     private func reopen(_ dir: TemporaryDirectory, recentIDs: Int) async throws -> SQLiteBlockStore {
-        for _ in 0..<100 {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
             if let store = try? SQLiteBlockStore(directory: dir.path, recentIDs: recentIDs) { return store }
             try await Task.sleep(for: .milliseconds(20))
         }
