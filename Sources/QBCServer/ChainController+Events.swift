@@ -50,7 +50,12 @@ extension ChainController {
             status: .ok, headers: [.contentType: EventStreamFormat.contentType, .cacheControl: "no-cache"],
             body: ResponseBody { writer in
                 defer { subscribers.leave() }
-                try await stream.run(from: start, writer: &writer)
+                // A consumer that goes away ends its stream at once, not at the next write (a
+                // heartbeat up to 15 s later, and a write to a closed socket may still succeed):
+                // otherwise a stranger opening and dropping streams kept all 4,096 taken.
+                try await request.body.consumeWithCancellationOnInboundClose { _ in
+                    try await stream.run(from: start, writer: &writer)
+                }
                 try await writer.finish(nil)
             })
     }

@@ -36,7 +36,40 @@ func collect(
 func decoded(_ event: ServerEvent) throws -> EventQuantJSON { try JSONDecoder().decode(EventQuantJSON.self, from: Data(event.data.utf8)) }
 
 /// The event stream (events.md) on real node processes.
+/// The node's count of open event streams (its `qbc_event_streams` gauge).
+func openStreams(at url: String) async throws -> Double {
+    let text = String(decoding: try await raw("GET", url + "/metrics").bytes, as: UTF8.self)
+    let line = text.split(separator: "\n").first { $0.hasPrefix("qbc_event_streams ") }
+    return try #require(line.flatMap { Double($0.dropFirst("qbc_event_streams ".count)) })
+}
+
 @Suite(.serialized) struct EventTests {
+    /// A stream whose consumer went away used to be counted until the node next wrote to it (a
+    /// heartbeat 15 s later, or the one after): a stranger opening and dropping streams at a few
+    /// hundred a second kept all 4,096 taken, and every real consumer got 503.
+    @Test func aConsumerThatGoesAwayIsForgottenAtOnce() async throws {
+        let t = try await TestNode()
+        let port = t.node.port
+        let heads = await onOwnThread { () -> [String?] in
+            let sockets = ConnectionFloodTests.idleConnections(to: port, count: 100)
+            defer { for fd in sockets { close(fd) } }
+            let request = Array("GET /events HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+            for fd in sockets { _ = send(fd, request, request.count, Int32(MSG_NOSIGNAL)) }
+            // The first bytes only: the stream never pauses long enough to end `answer`'s read.
+            return sockets.map { fd in
+                var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&descriptor, 1, 10_000) > 0 else { return nil }
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                let read = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+                return read > 0 ? String(decoding: buffer.prefix(read), as: UTF8.self) : nil
+            }
+        }
+        #expect(heads.count == 100 && heads.allSatisfy { $0?.hasPrefix("HTTP/1.1 200") == true }, "every stream opened: \(heads.prefix(3))")
+        let dropped = Date()
+        try await eventually("the node forgot the 100 dropped streams", within: 10) { try await openStreams(at: t.node.url) == 0 }
+        #expect(Date().timeIntervalSince(dropped) < 10, "well before the 15 s heartbeat")
+    }
+
     /// Proof of authority: node 1 sealed height 1 out of turn, node 2 in turn; when they meet node
     /// 1 switches. Its consumer sees its Quant connected, disconnected, the winner's connected, and
     /// its transaction connected again at height 2: each once, in order.
@@ -91,17 +124,11 @@ func decoded(_ event: ServerEvent) throws -> EventQuantJSON { try JSONDecoder().
         #expect(whole.map(\.id) == Array(start.map(\.id).prefix(2)) + resumed.map(\.id))
         // From the middle of one event's finals, and from now on.
         #expect(try await collect(again.client.events(from: "4:2")) { $0.count >= 2 }.map(\.id) == ["5", "5:3"])
-        // The stream must be open at the node before the next commit: the node's count of open
-        // streams must grow (a fixed pause was not enough on a loaded machine). The earlier
-        // streams are counted until the node next writes to them, a heartbeat 15 s after opening.
-        func open() async throws -> Double {
-            let text = String(decoding: try await raw("GET", again.node.url + "/metrics").bytes, as: UTF8.self)
-            let line = text.split(separator: "\n").first { $0.hasPrefix("qbc_event_streams ") }
-            return try #require(line.flatMap { Double($0.dropFirst("qbc_event_streams ".count)) })
-        }
-        let before = try await open()
+        // The stream must be open at the node before the next commit (a fixed pause was not
+        // enough on a loaded machine): the earlier streams are gone, then this one counts.
+        try await eventually("the earlier streams ended at the node") { try await openStreams(at: again.node.url) == 0 }
         let fromNow = again.client.events()
-        try await eventually("the new stream is open at the node") { try await open() > before }
+        try await eventually("the new stream is open at the node") { try await openStreams(at: again.node.url) == 1 }
         try await seal(6, on: again.client)
         #expect(try await collect(fromNow) { $0.count >= 2 }.map(\.id) == ["6", "6:4"])
     }
