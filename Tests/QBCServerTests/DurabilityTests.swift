@@ -47,20 +47,27 @@ import Testing
         let writer = try Keys.load("writer2")
         var first: TestNode? = try await TestNode(dir: dir)
         let t = try #require(first)
-        // Load: batches admitted while Leaps commit; remember every Quant the node confirmed.
+        // Load: batches admitted while Leaps commit; remember every Quant the node confirmed. Both
+        // go on until eight Quants are sealed (or a minute passes): with a fixed number of
+        // batches, a starved Leap task could find them all gone into one Quant.
+        let sealed = Locked(0)
+        let deadline = Date().addingTimeInterval(60)
         let confirmed = try await withThrowingTaskGroup(of: [String].self) { group in
             group.addTask {
-                for round in 0..<40 {
+                var round = 0
+                while sealed.value < 8, Date() < deadline {
                     let batch = (0..<100).map { signed(#"{"r":\#(round),"i":\#($0)}"#, chain: t.chain, by: writer) }
                     _ = try? await t.client.submit(batch: batch)
+                    round += 1
                 }
                 return []
             }
             group.addTask {
                 var hashes = [String]()
-                for _ in 0..<2000 where hashes.count < 8 {
+                while hashes.count < 8, Date() < deadline {
                     if let quant = try? await t.client.leap().quant {
                         hashes.append(quant.hash)
+                        sealed.value = hashes.count
                     } else {
                         try? await Task.sleep(for: .milliseconds(5))
                     }
