@@ -55,15 +55,23 @@ public enum CommandRunner {
 }
 
 extension CommandRunner {
-    /// `qbc` on a thread of its own: a command that runs for seconds (a browser, a Leap it waits
-    /// for) must not hold one of the two cooperative threads every other test needs meanwhile.
-    public static func qbcOffPool(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) async throws -> Result {
-        try await onOwnThread { Swift.Result { try qbc(arguments, environment: environment, directory: directory) } }.get()
+    /// In async code, `qbc` runs on a thread of its own: waiting for a command that takes
+    /// seconds (a node start, a browser, a Leap) must not hold one of the two cooperative
+    /// threads every other test of the parallel suite needs meanwhile.
+    public static func qbc(
+        _ arguments: [String], environment: [String: String] = [:], stdin: [UInt8]? = nil, directory: String? = nil
+    ) async throws -> Result {
+        try await onOwnThread { Swift.Result { try qbc(arguments, environment: environment, stdin: stdin, directory: directory) } }.get()
     }
 
-    /// Any program on a thread of its own (see `qbcOffPool`).
-    public static func runOffPool(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
-        try await onOwnThread { Swift.Result { try run(executable, arguments, environment: environment) } }.get()
+    /// Any program, the same way in async code.
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: [UInt8]? = nil,
+        directory: String? = nil
+    ) async throws -> Result {
+        try await onOwnThread {
+            Swift.Result { try run(executable, arguments, environment: environment, stdin: stdin, directory: directory) }
+        }.get()
     }
 }
 

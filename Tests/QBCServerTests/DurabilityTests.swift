@@ -36,7 +36,7 @@ import Testing
 
     @Test func twoNodesCannotShareADataFolder() async throws {
         let t = try await TestNode()
-        let second = try CommandRunner.qbc(["node", "--port", "0", "--data", t.dir.file("data")])
+        let second = try await CommandRunner.qbc(["node", "--port", "0", "--data", t.dir.file("data")])
         #expect(second.status != 0)
         #expect(second.stderr.contains("in use by another qbc node"), "\(second.stderr)")
         #expect(try await t.client.stats().height == 0)

@@ -15,19 +15,19 @@ struct TestCA {
     var certificate: String { dir.file("node.pem") }
     var key: String { dir.file("node.key") }
 
-    init() throws {
+    init() async throws {
         dir = try TemporaryDirectory()
-        try Self.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+        try await Self.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
                           "-subj", "/CN=QBC test CA", "-keyout", dir.file("ca.key"), "-out", dir.file("ca.pem")])
-        try Self.openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=qbc node",
+        try await Self.openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=qbc node",
                           "-keyout", dir.file("node.key"), "-out", dir.file("node.csr")])
         try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: dir.file("san"), atomically: true, encoding: .utf8)
-        try Self.openssl(["x509", "-req", "-in", dir.file("node.csr"), "-CA", dir.file("ca.pem"), "-CAkey", dir.file("ca.key"),
+        try await Self.openssl(["x509", "-req", "-in", dir.file("node.csr"), "-CA", dir.file("ca.pem"), "-CAkey", dir.file("ca.key"),
                           "-CAcreateserial", "-days", "2", "-extfile", dir.file("san"), "-out", dir.file("node.pem")])
     }
 
-    static func openssl(_ arguments: [String]) throws {
-        let result = try CommandRunner.run("/usr/bin/env", ["openssl"] + arguments)
+    static func openssl(_ arguments: [String]) async throws {
+        let result = try await CommandRunner.run("/usr/bin/env", ["openssl"] + arguments)
         guard result.status == 0 else { throw OpenSSLFailure(description: "openssl \(arguments[0]) failed: \(result.stderr)") }
     }
 }
@@ -38,7 +38,7 @@ struct OpenSSLFailure: Error, CustomStringConvertible {
 
 @Suite(.serialized) struct TLSNetworkTests {
     @Test func threeNodesOverHTTPSWithTheirOwnCA() async throws {
-        let ca = try TestCA()
+        let ca = try await TestCA()
         let tls = ["--tls-cert", ca.certificate, "--tls-key", ca.key, "--ca-file", ca.caFile]
         let net = try await TestNetwork(count: 3, extra: tls)
         #expect(net.nodes.allSatisfy { $0.url.hasPrefix("https://") })
@@ -67,13 +67,13 @@ struct OpenSSLFailure: Error, CustomStringConvertible {
 
         // Clients: without the CA the certificate is refused, with it (flag or environment) read.
         let url = net.nodes[0].url
-        let untrusted = try CommandRunner.qbc(["stats", "--node", url])
+        let untrusted = try await CommandRunner.qbc(["stats", "--node", url])
         #expect(untrusted.status != 0)
         #expect(untrusted.stderr.contains("does not trust") && untrusted.stderr.contains("--ca-file"), "\(untrusted.stderr)")
-        let trusted = try CommandRunner.qbc(["stats", "--node", url, "--ca-file", ca.caFile])
+        let trusted = try await CommandRunner.qbc(["stats", "--node", url, "--ca-file", ca.caFile])
         #expect(trusted.status == 0 && trusted.stdout.contains(net.chain.hex), "\(trusted.stderr)")
-        #expect(try CommandRunner.qbc(["stats", "--node", url], environment: ["QBC_CA_FILE": ca.caFile]).status == 0)
-        let badCA = try CommandRunner.qbc(["stats", "--node", url, "--ca-file", ca.key])
+        #expect(try await CommandRunner.qbc(["stats", "--node", url], environment: ["QBC_CA_FILE": ca.caFile]).status == 0)
+        let badCA = try await CommandRunner.qbc(["stats", "--node", url, "--ca-file", ca.key])
         #expect(badCA.status != 0 && badCA.stderr.contains("holds no PEM certificate"), "\(badCA.stderr)")
         // Plain HTTP to the HTTPS port gets no answer.
         let plain = url.replacingOccurrences(of: "https://", with: "http://")
@@ -81,14 +81,14 @@ struct OpenSSLFailure: Error, CustomStringConvertible {
     }
 
     @Test func halfATLSConfigurationIsRefusedBeforeAnythingIsWritten() async throws {
-        let ca = try TestCA()
+        let ca = try await TestCA()
         let dir = try TemporaryDirectory()
         let otherKey = ca.dir.file("ca.key")  // a key, but not the certificate's
         for arguments in [
             ["--tls-cert", ca.certificate], ["--tls-cert", ca.key, "--tls-key", ca.key], ["--tls-cert", ca.certificate, "--tls-key", ca.caFile],
             ["--tls-cert", ca.certificate, "--tls-key", otherKey],
         ] {
-            let result = try CommandRunner.qbc(["node", "--port", "0", "--data", dir.file("data")] + arguments)
+            let result = try await CommandRunner.qbc(["node", "--port", "0", "--data", dir.file("data")] + arguments)
             #expect(result.status != 0)
             #expect(result.stderr.contains("TLS") || result.stderr.contains("HTTPS"), "\(result.stderr)")
             #expect(!FileManager.default.fileExists(atPath: dir.file("data")), "nothing written to the data folder")

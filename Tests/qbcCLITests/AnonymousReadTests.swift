@@ -35,7 +35,7 @@ import Testing
                                                "--member", AnonymousReadTests.writer2, "--role", "reader"])
             try await Self.waitForRoles(["reader"], of: "2abbe9470d77d34e1fd256cfbf3a0fa17278f31e136c42cfd606815d10150d8a",
                                         on: NodeClient(baseURL: node.url, chain: name))
-            let python = try await CommandRunner.runOffPool("/usr/bin/env", [
+            let python = try await CommandRunner.run("/usr/bin/env", [
                 "python3", NodeProcess.repositoryRoot + "/documentation/examples/qbc_anon.py", "register", node.url,
                 try NodeCommandTests.seed(of: "reader"), chain.hex,
             ])
@@ -102,31 +102,31 @@ import Testing
         }
         // The CLI's --anonymous on tx get, chain, watch; the node's log names no reader.
         let cli = ["--chain", "vault", "--reader", Self.reader, "--anonymous"]
-        let got = try await CommandRunner.qbcOffPool(["tx", "get", vault.committed] + cli, environment: ["QBC_NODE": vault.node.url])
+        let got = try await CommandRunner.qbc(["tx", "get", vault.committed] + cli, environment: ["QBC_NODE": vault.node.url])
         #expect(got.status == 0 && got.stdout.contains(vault.committed), "\(got.stderr)")
-        let page = try await CommandRunner.qbcOffPool(["chain"] + cli, environment: ["QBC_NODE": vault.node.url])
+        let page = try await CommandRunner.qbc(["chain"] + cli, environment: ["QBC_NODE": vault.node.url])
         #expect(page.status == 0 && page.stdout.contains("\"quants\""), "\(page.stderr)")
-        let watched = try await CommandRunner.qbcOffPool(["watch", "--from", "0", "--max-events", "1"] + cli, environment: ["QBC_NODE": vault.node.url])
+        let watched = try await CommandRunner.qbc(["watch", "--from", "0", "--max-events", "1"] + cli, environment: ["QBC_NODE": vault.node.url])
         #expect(watched.status == 0 && watched.stdout.contains("\"quant\""), "\(watched.stderr)")
         // tx submit --wait reads the transaction back: with a reader's key, or refused before submitting.
-        let waited = try await CommandRunner.qbcOffPool(
+        let waited = try await CommandRunner.qbc(
             ["tx", "submit", "--chain", "vault", "--key", Self.writer, "--data", #"{"w":1}"#, "--wait", "committed", "--reader", Self.reader],
             environment: ["QBC_NODE": vault.node.url])
         #expect(waited.status == 0 && waited.stdout.contains("committed at height"), "\(waited.stderr)")
-        let unwaited = try await CommandRunner.qbcOffPool(
+        let unwaited = try await CommandRunner.qbc(
             ["tx", "submit", "--chain", "vault", "--key", Self.writer, "--data", #"{"w":2}"#, "--wait", "committed"],
             environment: ["QBC_NODE": vault.node.url])
         #expect(unwaited.status != 0 && unwaited.stderr.contains("give --reader FILE") && unwaited.stdout.isEmpty, "\(unwaited.stderr)")
-        let keyless = try await CommandRunner.qbcOffPool(["tx", "get", vault.committed, "--chain", "vault", "--anonymous"],
+        let keyless = try await CommandRunner.qbc(["tx", "get", vault.committed, "--chain", "vault", "--anonymous"],
                                                          environment: ["QBC_NODE": vault.node.url])
         #expect(keyless.status != 0 && keyless.stderr.contains("give --reader FILE"), "\(keyless.stderr)")
         // A key outside the set cannot even make a proof; the client says so.
-        let outsider = try await CommandRunner.qbcOffPool(["tx", "get", vault.committed, "--chain", "vault", "--reader", Self.writer, "--anonymous"],
+        let outsider = try await CommandRunner.qbc(["tx", "get", vault.committed, "--chain", "vault", "--reader", Self.writer, "--anonymous"],
                                             environment: ["QBC_NODE": vault.node.url])
         #expect(outsider.status != 0 && outsider.stderr.contains("not in the chain's key set"), "\(outsider.stderr)")
 
         // The Python client written from the docs makes proofs the node accepts.
-        let python = try await CommandRunner.runOffPool("/usr/bin/env", [
+        let python = try await CommandRunner.run("/usr/bin/env", [
             "python3", NodeProcess.repositoryRoot + "/documentation/examples/qbc_anon.py", "read", vault.node.url,
             try NodeCommandTests.seed(of: "writer2"), vault.chain.hex, "/chains/\(vault.chain.hex)/tx/\(vault.committed)",
         ])
@@ -142,7 +142,7 @@ import Testing
             "set": set.hash.hex, "proof": Hex.encode(proof.encoded),
         ]
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: file))
-        let verify = try await CommandRunner.runOffPool("/usr/bin/env", ["python3", NodeProcess.repositoryRoot + "/documentation/examples/qbc_anon.py", "verify", file])
+        let verify = try await CommandRunner.run("/usr/bin/env", ["python3", NodeProcess.repositoryRoot + "/documentation/examples/qbc_anon.py", "verify", file])
         #expect(verify.stdout.hasPrefix("ok"), "\(verify.stdout)\(verify.stderr)")
     }
 

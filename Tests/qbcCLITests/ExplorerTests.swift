@@ -41,7 +41,7 @@ import Testing
         /// Runs a qbc command against the node; its first output line (an id, for tx submit).
         @discardableResult
         static func qbc(_ node: LocalNode, _ arguments: [String]) async throws -> String {
-            let run = try await CommandRunner.qbcOffPool(arguments, environment: ["QBC_NODE": node.url], directory: NodeProcess.repositoryRoot)
+            let run = try await CommandRunner.qbc(arguments, environment: ["QBC_NODE": node.url], directory: NodeProcess.repositoryRoot)
             guard run.status == 0 else { throw CommandFailed(command: arguments.joined(separator: " "), output: run.stderr) }
             return String(run.stdout.split(separator: "\n").first ?? "")
         }
@@ -135,7 +135,7 @@ import Testing
         try await HeavyTests.oneAtATime {
             let scene = try await Scene()
             let screenshot = ProcessInfo.processInfo.environment["QBC_EXPLORER_SCREENSHOT"] ?? scene.dir.file("explorer.png")
-            let check = try await CommandRunner.runOffPool("/usr/bin/env", [
+            let check = try await CommandRunner.run("/usr/bin/env", [
                 "python3", NodeProcess.repositoryRoot + "/Tests/browser/explorer_check.py", "--node", scene.node.url,
                 "--chain", scene.node.chainID, "--seed", try NodeCommandTests.seed(of: "writer1"), "--locked-tx", scene.locked,
                 "--secret", Scene.secret, "--readers-only", "vault", "--screenshot", screenshot,

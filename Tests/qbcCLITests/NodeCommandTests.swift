@@ -13,57 +13,57 @@ import Testing
         let dir = try TemporaryDirectory()
         let node = try await NodeProcess.start(dataDirectory: dir.file("data"))
         let writer = NodeProcess.demoKey("writer1")
-        let submitted = try CommandRunner.qbc(["tx", "submit", "--node", node.url, "--key", writer, "--data", #"{"cli":1}"#])
+        let submitted = try await CommandRunner.qbc(["tx", "submit", "--node", node.url, "--key", writer, "--data", #"{"cli":1}"#])
         #expect(submitted.status == 0, "\(submitted.stderr)")
         let id = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(id.count == 64)
-        let waiting = try CommandRunner.qbc(["tx", "get", id, "--node", node.url])
+        let waiting = try await CommandRunner.qbc(["tx", "get", id, "--node", node.url])
         #expect(waiting.stdout.contains("\"status\" : \"waiting\""))
-        let leap = try CommandRunner.qbc(["leap", "--node", node.url])
+        let leap = try await CommandRunner.qbc(["leap", "--node", node.url])
         #expect(leap.status == 0, "\(leap.stderr)")
         #expect(leap.stdout.contains("sealed Quant 1 with 1 transactions"))
-        let committed = try CommandRunner.qbc(["tx", "get", id, "--node", node.url])
+        let committed = try await CommandRunner.qbc(["tx", "get", id, "--node", node.url])
         #expect(committed.stdout.contains("\"status\" : \"committed\""))
         #expect(committed.stdout.contains("\"payloadJSON\""), "a JSON payload is shown decoded: \(committed.stdout)")
         #expect(committed.stdout.contains("\"cli\" : 1"), "\(committed.stdout)")
-        let chains = try CommandRunner.qbc(["chains", "--node", node.url])
+        let chains = try await CommandRunner.qbc(["chains", "--node", node.url])
         #expect(chains.status == 0 && chains.stdout.contains("\"name\" : \"dev\""), "\(chains.stdout)")
-        let peers = try CommandRunner.qbc(["peers", "--node", node.url])
+        let peers = try await CommandRunner.qbc(["peers", "--node", node.url])
         #expect(peers.status == 0 && peers.stdout.contains("\"address\""), "\(peers.stdout)")
-        let noScheme = try CommandRunner.qbc(["stats", "--node", "127.0.0.1:\(node.port)"])
+        let noScheme = try await CommandRunner.qbc(["stats", "--node", "127.0.0.1:\(node.port)"])
         #expect(noScheme.status != 0 && noScheme.stderr.contains("has no scheme"), "\(noScheme.stderr)")
-        let stats = try CommandRunner.qbc(["stats", "--node", node.url])
+        let stats = try await CommandRunner.qbc(["stats", "--node", node.url])
         #expect(stats.stdout.contains("\"height\" : 1"))
-        let chain = try CommandRunner.qbc(["chain", "--node", node.url, "--from", "1"])
+        let chain = try await CommandRunner.qbc(["chain", "--node", node.url, "--from", "1"])
         #expect(chain.stdout.contains(id))
-        let signedLeap = try CommandRunner.qbc(["leap", "--node", node.url, "--key", NodeProcess.demoKey("admin")])
+        let signedLeap = try await CommandRunner.qbc(["leap", "--node", node.url, "--key", NodeProcess.demoKey("admin")])
         #expect(signedLeap.stdout.contains("nothing to seal"))
         // --json: one object a line, for scripts.
-        let jsonSubmit = try CommandRunner.qbc([
+        let jsonSubmit = try await CommandRunner.qbc([
             "tx", "submit", "--node", node.url, "--key", writer, "--data", #"{"cli":2}"#, "--json",
         ])
         let submittedObject = try JSONSerialization.jsonObject(with: Data(jsonSubmit.stdout.utf8)) as? [String: Any]
         #expect(submittedObject?["status"] as? String == "admitted" && (submittedObject?["id"] as? String)?.count == 64, "\(jsonSubmit.stdout)")
-        let jsonLeap = try CommandRunner.qbc(["leap", "--node", node.url, "--json"])
+        let jsonLeap = try await CommandRunner.qbc(["leap", "--node", node.url, "--json"])
         let leapObject = try JSONSerialization.jsonObject(with: Data(jsonLeap.stdout.utf8)) as? [String: Any]
         #expect(leapObject?["sealed"] as? Bool == true && leapObject?["height"] as? Int == 2, "\(jsonLeap.stdout)")
-        let jsonKey = try CommandRunner.qbc(["key", "show", writer, "--json"])
+        let jsonKey = try await CommandRunner.qbc(["key", "show", writer, "--json"])
         #expect((try JSONSerialization.jsonObject(with: Data(jsonKey.stdout.utf8)) as? [String: Any])?["encrypted"] as? Bool == false, "\(jsonKey.stdout)")
 
-        let refused = try CommandRunner.qbc(
+        let refused = try await CommandRunner.qbc(
             ["tx", "submit", "--node", node.url, "--key", NodeProcess.demoKey("reader"), "--data", "{}"])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("403 not_authorized"))
-        let unreachable = try CommandRunner.qbc(["stats", "--node", "http://127.0.0.1:1"])
+        let unreachable = try await CommandRunner.qbc(["stats", "--node", "http://127.0.0.1:1"])
         #expect(unreachable.status == 69, "unreachable: \(unreachable.status)")
         #expect(unreachable.stderr.contains("cannot reach") && unreachable.stderr.contains("connection refused"), "\(unreachable.stderr)")
         // Exit codes tell failures apart (README, "Exit codes").
         #expect(refused.status == 65)
-        let missing = try CommandRunner.qbc(["tx", "get", String(repeating: "ab", count: 32), "--node", node.url])
+        let missing = try await CommandRunner.qbc(["tx", "get", String(repeating: "ab", count: 32), "--node", node.url])
         #expect(missing.status == 66, "not found: \(missing.status) \(missing.stderr)")
-        let usage = try CommandRunner.qbc(["stats", "--no-such-flag"])
+        let usage = try await CommandRunner.qbc(["stats", "--no-such-flag"])
         #expect(usage.status == 64)
-        let notAKey = try CommandRunner.qbc(["tx", "submit", "--node", node.url, "--key", NodeProcess.repositoryRoot + "/README.md", "--data", "{}"])
+        let notAKey = try await CommandRunner.qbc(["tx", "submit", "--node", node.url, "--key", NodeProcess.repositoryRoot + "/README.md", "--data", "{}"])
         #expect(notAKey.status == 77, "bad key: \(notAKey.status) \(notAKey.stderr)")
     }
 
@@ -71,7 +71,7 @@ import Testing
         let dir = try TemporaryDirectory()
         let node = try await NodeProcess.start(dataDirectory: dir.file("data"))
         let out = dir.file("tx.json")
-        let signed = try CommandRunner.qbc(
+        let signed = try await CommandRunner.qbc(
             ["tx", "sign", "--key", NodeProcess.demoKey("writer2"), "--chain", node.chainID, "--data", #"{"test":"test2"}"#, "--out", out])
         #expect(signed.status == 0, "\(signed.stderr)")
         let url = try #require(URL(string: node.url + "/inject"))
@@ -92,7 +92,7 @@ import Testing
         let node = try await NodeProcess.start(dataDirectory: dir.file("data"))
         let script = NodeProcess.repositoryRoot + "/documentation/examples/qbc_client.py"
         let seed = try Self.seed(of: "writer1")
-        let run = try CommandRunner.run("/usr/bin/env", ["python3", script, "submit", node.url, seed, node.chainID, #"{"from":"python"}"#])
+        let run = try await CommandRunner.run("/usr/bin/env", ["python3", script, "submit", node.url, seed, node.chainID, #"{"from":"python"}"#])
         let text = run.stdout + run.stderr
         #expect(run.status == 0, "python client failed (is PyNaCl installed? make test installs it): \(text)")
         #expect(text.contains("202"))
@@ -137,17 +137,17 @@ import Testing
         }
         #expect(messages.count == lines.count && !lines.isEmpty, "\(lines)")
         #expect(messages.contains { $0.hasPrefix("shutting down") } && messages.contains("stopped"), "\(messages)")
-        let format = try CommandRunner.qbc(["node", "--data", dir.file("b"), "--log-format", "xml"])
+        let format = try await CommandRunner.qbc(["node", "--data", dir.file("b"), "--log-format", "xml"])
         #expect(format.status == 1 && format.stderr.contains("is not text or json"), "\(format.stderr)")
 
         for arguments in [["--peer", "notaurl"], ["--advertise", "ftp://somewhere"]] {
-            let refused = try CommandRunner.qbc(["node", "--data", dir.file("b")] + arguments)
+            let refused = try await CommandRunner.qbc(["node", "--data", dir.file("b")] + arguments)
             #expect(refused.status == 1 && refused.stderr.contains("is not a node address"), "\(refused.stderr)")
         }
         let bad = dir.file("bad.json")
         let config = #"{"chain":{"bangCreatorKey":"\#(NodeProcess.demoKey("admin"))","members":[{"key":"zz","roles":["writer"]}]}}"#
         try Data(config.utf8).write(to: URL(fileURLWithPath: bad))
-        let badMember = try CommandRunner.qbc(["node", "--config", bad, "--data", dir.file("b")])
+        let badMember = try await CommandRunner.qbc(["node", "--config", bad, "--data", dir.file("b")])
         #expect(badMember.status == 1 && badMember.stderr.contains("member key zz"), "\(badMember.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.file("b")), "nothing is written before the settings are checked")
     }
@@ -155,9 +155,9 @@ import Testing
     /// The Python client reproduces the vectors the Swift code makes (QBCWireTests compares Swift
     /// with the same files): BFT messages, and a Bang, a fork Bang and a membership change.
     @Test(arguments: [("bft-vectors", "bft"), ("chain-vectors", "chains")])
-    func pythonReproducesTheVectors(_ command: String, _ file: String) throws {
+    func pythonReproducesTheVectors(_ command: String, _ file: String) async throws {
         let script = NodeProcess.repositoryRoot + "/documentation/examples/qbc_client.py"
-        let run = try CommandRunner.run("/usr/bin/env", ["python3", script, command])
+        let run = try await CommandRunner.run("/usr/bin/env", ["python3", script, command])
         #expect(run.status == 0, "\(run.stderr)")
         let fromPython = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? NSDictionary
         let stored = try JSONSerialization.jsonObject(
@@ -172,17 +172,17 @@ import Testing
         return seed
     }
 
-    @Test func configErrorsAreOneLine() throws {
+    @Test func configErrorsAreOneLine() async throws {
         let dir = try TemporaryDirectory()
         let bad = dir.file("bad.json")
         try Data(#"{"node":{"prot":5000}}"#.utf8).write(to: URL(fileURLWithPath: bad))
-        let unknown = try CommandRunner.qbc(["node", "--config", bad, "--data", dir.file("d")])
+        let unknown = try await CommandRunner.qbc(["node", "--config", bad, "--data", dir.file("d")])
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("unknown setting \"node.prot\""), "\(unknown.stderr)")
-        let env = try CommandRunner.qbc(["node", "--data", dir.file("d")], environment: ["QBC_PORT": "http"])
+        let env = try await CommandRunner.qbc(["node", "--data", dir.file("d")], environment: ["QBC_PORT": "http"])
         #expect(env.status != 0)
         #expect(env.stderr.contains("QBC_PORT must be an integer"))
-        let missing = try CommandRunner.qbc(["node", "--config", dir.file("absent.json")])
+        let missing = try await CommandRunner.qbc(["node", "--config", dir.file("absent.json")])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("cannot read config file"))
     }

@@ -7,7 +7,7 @@ import Testing
 /// change that breaks it fails here; `make test` then builds the package whole, in its own
 /// build folder, as another package depending on QBC would.
 @Suite struct SDKExampleTests {
-    @Test func theSDKExampleCompilesAgainstTheLibrary() throws {
+    @Test func theSDKExampleCompilesAgainstTheLibrary() async throws {
         let root = NodeProcess.repositoryRoot
         let build = URL(fileURLWithPath: CommandRunner.qbcPath).deletingLastPathComponent().path
         let files = FileManager.default
@@ -25,7 +25,7 @@ import Testing
                 if files.fileExists(atPath: include) { arguments += ["-Xcc", "-I" + include] }
             }
         }
-        let result = try CommandRunner.run("/usr/bin/env", arguments)
+        let result = try await CommandRunner.run("/usr/bin/env", arguments)
         #expect(result.status == 0, "the example does not compile against the SDK:\n\(result.stderr.prefix(4000))")
     }
 }
