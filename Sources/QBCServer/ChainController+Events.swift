@@ -40,7 +40,7 @@ extension ChainController {
         } else {
             start = try await read { try await EventStream.now(chain: chain.id, store: store, finalDepth: depth) }
         }
-        guard subscribers.enter() else {
+        guard subscribers.current < SubscriberCount.maximum else {
             throw APIError(.serviceUnavailable, "too_many_subscribers", "this node serves \(SubscriberCount.maximum) event streams at most; retry later")
         }
         let stream = EventStream(
@@ -49,6 +49,14 @@ extension ChainController {
         return Response(
             status: .ok, headers: [.contentType: EventStreamFormat.contentType, .cacheControl: "no-cache"],
             body: ResponseBody { writer in
+                // Counted while the stream runs, not from the handler on: when the connection is
+                // gone before the answer's head is written (a reset right after the request), this
+                // never runs, and a place taken in the handler was never given back (D76). Past
+                // the cap by a race with other streams starting, the stream ends at once, empty.
+                guard subscribers.enter() else {
+                    try await writer.finish(nil)
+                    return
+                }
                 defer { subscribers.leave() }
                 // A consumer that goes away ends its stream at once, not at the next write (a
                 // heartbeat up to 15 s later, and a write to a closed socket may still succeed):

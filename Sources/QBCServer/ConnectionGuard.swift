@@ -97,6 +97,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var streaming = false
     /// Set once this guard answered a parser error itself: whatever Hummingbird writes after is dropped.
     private var answeredError = false
+    /// A request for an event stream is in flight: its answer never ends, so nothing pipelined
+    /// behind it can be answered.
+    private var eventStreamAsked = false
+    /// Set once such a pipelined request closed the connection: the rest of what was read is dropped.
+    private var dropping = false
 
     init(table: ConnectionTable) { self.table = table }
 
@@ -117,8 +122,20 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !dropping else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
+            // A request pipelined behind an event stream would wait for ever, and reading it
+            // takes the stream's watch on its connection away, so a consumer that then goes away
+            // would hold its place until a write fails (D76): the connection is closed instead.
+            guard !eventStreamAsked else {
+                dropping = true
+                context.close(promise: nil)
+                return
+            }
+            if head.method == .get, let path = head.path?.split(separator: "?", maxSplits: 1).first, path.hasSuffix("/events") {
+                eventStreamAsked = true
+            }
             if head.method == .connect { closeAfterAnswer = true }
             inFlight += 1
             receivingBody = true
@@ -152,6 +169,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             answering = false
             inFlight = max(0, inFlight - 1)
             if inFlight == 0 {
+                eventStreamAsked = false
                 table.mark(context.channel, busy: false)
                 arm(table.limits.headTimeout, context: context)
             } else {

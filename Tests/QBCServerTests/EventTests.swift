@@ -68,6 +68,38 @@ func openStreams(at url: String) async throws -> Double {
         let dropped = Date()
         try await eventually("the node forgot the 100 dropped streams", within: 10) { try await openStreams(at: t.node.url) == 0 }
         #expect(Date().timeIntervalSince(dropped) < 10, "well before the 15 s heartbeat")
+        // A request pipelined behind a stream used to hide the consumer's leaving from it.
+        let closedByNode = await onOwnThread { () -> Int in
+            let sockets = ConnectionFloodTests.idleConnections(to: port, count: 50)
+            defer { for fd in sockets { close(fd) } }
+            let request = Array("GET /events HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+            for fd in sockets { _ = send(fd, request, request.count, Int32(MSG_NOSIGNAL)) }
+            return sockets.filter { fd in
+                // Whatever the node wrote first, it ends with the connection closed.
+                let deadline = Date().addingTimeInterval(10)
+                while Date() < deadline {
+                    var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    guard poll(&descriptor, 1, 1_000) > 0 else { continue }
+                    var buffer = [UInt8](repeating: 0, count: 4096)
+                    let read = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+                    if read == 0 || (read < 0 && errno == ECONNRESET) { return true }
+                }
+                return false
+            }.count
+        }
+        #expect(closedByNode == 50, "the node closed every connection with a request pipelined behind a stream")
+        try await eventually("and holds none of their streams", within: 10) { try await openStreams(at: t.node.url) == 0 }
+        // A request and a reset at once: the place taken for the stream used to be kept for ever.
+        await onOwnThread {
+            for fd in ConnectionFloodTests.idleConnections(to: port, count: 200) {
+                let request = Array("GET /events HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+                _ = send(fd, request, request.count, Int32(MSG_NOSIGNAL))
+                var reset = linger(l_onoff: 1, l_linger: 0)
+                _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
+                close(fd)
+            }
+        }
+        try await eventually("the node holds none of 200 streams reset at once", within: 10) { try await openStreams(at: t.node.url) == 0 }
     }
 
     /// Proof of authority: node 1 sealed height 1 out of turn, node 2 in turn; when they meet node
