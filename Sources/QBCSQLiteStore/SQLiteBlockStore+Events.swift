@@ -6,12 +6,19 @@ public import QBCStorage
 
 /// The event log (`chain_event`), written inside the same transactions as the commits it tells of.
 extension SQLiteBlockStore {
-    public func events(chain: ChainID, after sequence: UInt64, limit: Int) async throws(StorageError) -> [ChainEvent] {
+    public func events(chain: ChainID, after sequence: UInt64, limit: Int, maxTransactions: Int) async throws(StorageError) -> [ChainEvent] {
         try await read { db in
-            try Row.fetchAll(
+            let rows = try Row.fetchCursor(
                 db, sql: "SELECT seq, kind, height, hash, txs FROM chain_event WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?",
-                arguments: [Data(chain.bytes), Int64(clamping: sequence), max(0, limit)]
-            ).map(Self.event)
+                arguments: [Data(chain.bytes), Int64(clamping: sequence), max(0, limit)])
+            var events = [ChainEvent]()
+            var transactions = 0
+            while transactions < maxTransactions || events.isEmpty, let row = try rows.next() {
+                let event = try Self.event(row)
+                transactions += event.transactions.count
+                events.append(event)
+            }
+            return events
         }
     }
 

@@ -100,6 +100,9 @@ struct EventStream {
     /// reader removed from the chain stops receiving (an anonymous reader: any change of the key set).
     let access: ReadAccess
     static let pageSize = 256
+    /// Transactions a page names at most (its first event whatever its size): a stream's page
+    /// of 256 events of big Quants held hundreds of megabytes while its consumer did not read.
+    static let pageTransactions = 4096
     /// A consumer that has caught up once and then falls this many events behind is cut off.
     static let maxLiveLag: UInt64 = 4096
     static let heartbeat = Duration.seconds(15)
@@ -146,11 +149,11 @@ struct EventStream {
                 try await writer.write(EventStreamFormat.frame(id: nil, event: "cutoff", data: EventCutoffJSON(resume: cursor.id, message: lost)))
                 return
             }
-            var page = try await recent.events(after: cursor.sequence, limit: Self.pageSize)
+            var page = try await recent.events(after: cursor.sequence, limit: Self.pageSize, maxTransactions: Self.pageTransactions)
             if page.isEmpty {
                 // A shared read may have begun just before the change that woke this stream: ask
                 // the store itself before sleeping.
-                page = try await store.events(chain: chain.id, after: cursor.sequence, limit: Self.pageSize)
+                page = try await store.events(chain: chain.id, after: cursor.sequence, limit: Self.pageSize, maxTransactions: Self.pageTransactions)
             }
             guard let last = page.last else {
                 live = true
@@ -165,7 +168,8 @@ struct EventStream {
                 try await writeFinals(after: event.sequence, through: highest, declared: &finalThrough, writer: &writer, latest: event)
                 cursor = EventCursor(sequence: event.sequence, finalThrough: finalThrough)
             }
-            if live, page.count == Self.pageSize, try await recent.last() - last.sequence > Self.maxLiveLag {
+            let full = page.count == Self.pageSize || page.reduce(0, { $0 + $1.transactions.count }) >= Self.pageTransactions
+            if live, full, try await recent.last() - last.sequence > Self.maxLiveLag {
                 try await writer.write(EventStreamFormat.frame(id: nil, event: "cutoff", data: EventCutoffJSON(
                     resume: cursor.id, message: "this consumer fell more than \(Self.maxLiveLag) events behind; reconnect from the resume cursor")))
                 return

@@ -10,7 +10,10 @@ import Synchronization
 /// SQLite. Filled from the store by whichever stream first asks for an event it lacks; streams
 /// that are far behind read their pages from the store as before.
 final class RecentEvents: Sendable {
+    /// Events held at most, and transactions named by them: a window of 2,048 events of big
+    /// Quants held gigabytes (decisions D76).
     static let capacity = 2048
+    static let capacityTransactions = 65_536
     private let chain: ChainID
     private let store: any BlockStore
     /// Consecutive events, oldest first.
@@ -20,8 +23,9 @@ final class RecentEvents: Sendable {
         let sequence: UInt64
         let filter: EventFilter
     }
-    private let frames = Mutex<[FrameKey: ByteBuffer?]>([:])
+    private let frames = Mutex<(table: [FrameKey: ByteBuffer?], bytes: Int)>(([:], 0))
     static let maxFrames = 1024
+    static let maxFrameBytes = 32 << 20
     /// The store read of new events in progress, if any.
     private let inflight = Mutex<Task<Void, any Error>?>(nil)
 
@@ -30,10 +34,12 @@ final class RecentEvents: Sendable {
         self.store = store
     }
 
-    /// Up to `limit` events after `sequence`, from memory when the window covers them. Streams
-    /// woken by the same commit share one store read of the new events.
-    func events(after sequence: UInt64, limit: Int) async throws(StorageError) -> [ChainEvent] {
-        if let cached = cachedSlice(after: sequence, limit: limit) { return cached }
+    /// Up to `limit` events after `sequence`, naming `maxTransactions` transactions at most (the
+    /// first whatever its size), from memory when the window covers them. Streams woken by the
+    /// same commit share one store read of the new events.
+    func events(after sequence: UInt64, limit: Int, maxTransactions: Int) async throws(StorageError) -> [ChainEvent] {
+        let bounds = (limit, maxTransactions)
+        if let cached = cachedSlice(after: sequence, bounds) { return cached }
         let tail = window.withLock { $0.last?.sequence }
         if tail == nil || tail == sequence {
             // At the live edge: one read for everyone waiting here.
@@ -42,7 +48,8 @@ final class RecentEvents: Sendable {
                 let from = tail ?? sequence
                 let task = Task { [store, chain] in
                     defer { self.inflight.withLock { $0 = nil } }
-                    self.remember(try await store.events(chain: chain, after: from, limit: Self.capacity / 4))
+                    self.remember(try await store.events(
+                        chain: chain, after: from, limit: Self.capacity / 4, maxTransactions: Self.capacityTransactions / 4))
                 }
                 current = task
                 return task
@@ -50,18 +57,18 @@ final class RecentEvents: Sendable {
             do { try await read.value } catch let error as StorageError { throw error } catch {
                 throw StorageError(.io, "reading events failed: \(error)")
             }
-            if let cached = cachedSlice(after: sequence, limit: limit) { return cached }
+            if let cached = cachedSlice(after: sequence, bounds) { return cached }
             if window.withLock({ $0.last?.sequence ?? 0 }) <= sequence { return [] }
         }
         // Outside the window: a page of its own. Kept only where it extends the window or the
         // window is stale (`remember` never lets an older page push the live edge out).
-        let read = try await store.events(chain: chain, after: sequence, limit: limit)
+        let read = try await store.events(chain: chain, after: sequence, limit: limit, maxTransactions: maxTransactions)
         remember(read)
         return read
     }
 
-    private func cachedSlice(after sequence: UInt64, limit: Int) -> [ChainEvent]? {
-        window.withLock { Self.slice($0, after: sequence, limit: limit) }.flatMap { $0.isEmpty ? nil : $0 }
+    private func cachedSlice(after sequence: UInt64, _ bounds: (limit: Int, maxTransactions: Int)) -> [ChainEvent]? {
+        window.withLock { Self.slice($0, after: sequence, bounds) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// The hash of the Quant connected at `height` by the events through `sequence`, from memory
@@ -81,15 +88,22 @@ final class RecentEvents: Sendable {
     /// nil when the filter leaves none of its transactions.
     func frame(of event: ChainEvent, filter: EventFilter) -> ByteBuffer? {
         let key = FrameKey(sequence: event.sequence, filter: filter)
-        if let known = frames.withLock({ $0[key] }) { return known }
+        if let known = frames.withLock({ $0.table[key] }) { return known }
         let entries = filter.isEmpty ? event.transactions : event.transactions.filter(filter.matches)
         let made = filter.isEmpty || !entries.isEmpty ? EventStream.frame(of: event, chain: chain, entries: entries) : nil
+        let size = made?.readableBytes ?? 0
         frames.withLock { frames in
-            // Bounded: past the limit, the frames of the oldest event go first.
-            if frames.count >= Self.maxFrames, let oldest = frames.keys.map(\.sequence).min() {
-                frames = frames.filter { $0.key.sequence != oldest }
+            // Bounded in count and bytes: past either, the frames of the oldest events go first.
+            while !frames.table.isEmpty, frames.table.count >= Self.maxFrames || frames.bytes + size > Self.maxFrameBytes,
+                let oldest = frames.table.keys.map(\.sequence).min()
+            {
+                for (key, frame) in frames.table where key.sequence == oldest {
+                    frames.bytes -= frame?.readableBytes ?? 0
+                    frames.table.removeValue(forKey: key)
+                }
             }
-            frames[key] = made
+            if let old = frames.table.updateValue(made, forKey: key) { frames.bytes -= old?.readableBytes ?? 0 }
+            frames.bytes += size
         }
         return made
     }
@@ -109,13 +123,27 @@ final class RecentEvents: Sendable {
                 events = read
             }
             if events.count > Self.capacity { events.removeFirst(events.count - Self.capacity) }
+            // The newest events are kept whole; older ones go until the rest names few enough.
+            var kept = 0
+            var from = events.count
+            while from > 0, from == events.count || kept + events[from - 1].transactions.count <= Self.capacityTransactions {
+                kept += events[from - 1].transactions.count
+                from -= 1
+            }
+            if from > 0 { events.removeFirst(from) }
         }
     }
 
-    private static func slice(_ events: [ChainEvent], after sequence: UInt64, limit: Int) -> [ChainEvent]? {
+    private static func slice(_ events: [ChainEvent], after sequence: UInt64, _ bounds: (limit: Int, maxTransactions: Int)) -> [ChainEvent]? {
         guard let first = events.first, let last = events.last, sequence + 1 >= first.sequence, sequence < last.sequence else { return nil }
-        let start = Int(sequence + 1 - first.sequence)
-        return Array(events[start...].prefix(limit))
+        var page = [ChainEvent]()
+        var transactions = 0
+        for event in events[Int(sequence + 1 - first.sequence)...].prefix(bounds.limit) {
+            guard transactions < bounds.maxTransactions || page.isEmpty else { break }
+            transactions += event.transactions.count
+            page.append(event)
+        }
+        return page
     }
 }
 

@@ -92,9 +92,9 @@ final class CrashableStore: BlockStore {
         try await alive()
         return try await base.equivocators(chain: chain)
     }
-    func events(chain: ChainID, after sequence: UInt64, limit: Int) async throws(StorageError) -> [ChainEvent] {
+    func events(chain: ChainID, after sequence: UInt64, limit: Int, maxTransactions: Int) async throws(StorageError) -> [ChainEvent] {
         try await alive()
-        return try await base.events(chain: chain, after: sequence, limit: limit)
+        return try await base.events(chain: chain, after: sequence, limit: limit, maxTransactions: maxTransactions)
     }
     func lastEvent(chain: ChainID) async throws(StorageError) -> UInt64 {
         try await alive()

@@ -48,9 +48,11 @@ public protocol BlockStore: Sendable {
     func replace(above ancestor: StoredHeader?, chain: ChainID, with branch: [QuantRecord], limits: TransactionLimits)
         async throws(StorageError) -> [Transaction]
 
-    /// Up to `limit` of the chain's events numbered above `sequence`, in order. Every commit,
-    /// fork switch and rollback stores its events in the same atomic step as itself.
-    func events(chain: ChainID, after sequence: UInt64, limit: Int) async throws(StorageError) -> [ChainEvent]
+    /// Up to `limit` of the chain's events numbered above `sequence`, in order, and no more once
+    /// they name `maxTransactions` transactions between them (the first is returned whatever its
+    /// size): a page of big Quants' events is bounded in memory, not only in count. Every
+    /// commit, fork switch and rollback stores its events in the same atomic step as itself.
+    func events(chain: ChainID, after sequence: UInt64, limit: Int, maxTransactions: Int) async throws(StorageError) -> [ChainEvent]
     /// The chain's last event number, 0 before any.
     func lastEvent(chain: ChainID) async throws(StorageError) -> UInt64
     /// The highest height connected by the events numbered up to `sequence`, and the hash of the

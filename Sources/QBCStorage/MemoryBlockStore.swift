@@ -198,11 +198,17 @@ public final class MemoryBlockStore: BlockStore {
 
     // MARK: Events
 
-    public func events(chain: ChainID, after sequence: UInt64, limit: Int) async throws(StorageError) -> [ChainEvent] {
+    public func events(chain: ChainID, after sequence: UInt64, limit: Int, maxTransactions: Int) async throws(StorageError) -> [ChainEvent] {
         try withState { s in
             let log = s.chains[chain]?.log ?? []
             guard sequence < UInt64(log.count) else { return [] }
-            return Array(log[Int(sequence)...].prefix(max(0, limit)))
+            var events = [ChainEvent]()
+            var transactions = 0
+            for event in log[Int(sequence)...].prefix(max(0, limit)) where transactions < maxTransactions || events.isEmpty {
+                transactions += event.transactions.count
+                events.append(event)
+            }
+            return events
         }
     }
 

@@ -102,8 +102,8 @@ public final class PausingStore: BlockStore {
     public func record(_ evidence: Equivocation) async throws(StorageError) { try await base.record(evidence) }
     public func equivocations(chain: ChainID) async throws(StorageError) -> [Equivocation] { try await base.equivocations(chain: chain) }
     public func equivocators(chain: ChainID) async throws(StorageError) -> Equivocators { try await base.equivocators(chain: chain) }
-    public func events(chain: ChainID, after sequence: UInt64, limit: Int) async throws(StorageError) -> [ChainEvent] {
-        try await base.events(chain: chain, after: sequence, limit: limit)
+    public func events(chain: ChainID, after sequence: UInt64, limit: Int, maxTransactions: Int) async throws(StorageError) -> [ChainEvent] {
+        try await base.events(chain: chain, after: sequence, limit: limit, maxTransactions: maxTransactions)
     }
     public func lastEvent(chain: ChainID) async throws(StorageError) -> UInt64 { try await base.lastEvent(chain: chain) }
     public func connected(chain: ChainID, height: UInt64, through sequence: UInt64) async throws(StorageError) -> (highest: UInt64, hash: Hash?) {

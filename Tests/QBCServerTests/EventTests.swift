@@ -44,6 +44,45 @@ func openStreams(at url: String) async throws -> Double {
 }
 
 @Suite(.serialized) struct EventTests {
+    /// A stream holds one page of events while its consumer does not read: pages were bounded
+    /// only in events (256), so on a chain of big Quants each such stream held hundreds of MB
+    /// (a stranger's dozen took a node to 2.8 GB). Pages now name 4,096 transactions at most.
+    @Test func streamsThatDoNotReadHoldLittleEachOnAChainOfBigQuants() async throws {
+        try await HeavyTests.oneAtATime {
+            let t = try await TestNode()
+            let writers = try ["writer1", "writer2"].map(Keys.load)
+            for quant in 0..<40 {
+                let batch = (0..<1500).map { signed(#"{"q":\#(quant),"i":\#($0)}"#, chain: t.chain, by: writers[$0 % 2]) }
+                #expect(try await t.client.submit(batch: batch).results.allSatisfy { $0.status == "admitted" })
+                #expect(try await t.client.leap().quant != nil)
+            }
+            // A consumer near the tip puts the shared window there: streams from the start read
+            // pages of their own.
+            #expect(try await collect(t.client.events(from: "38")) { $0.count >= 2 }.count == 2)
+            let before = try #require(t.node.residentBytes)
+            let port = t.node.port
+            // 24 consumers from the start of the chain that never read: each stream stops at a
+            // full socket with its page in hand.
+            let sockets = await onOwnThread { () -> [Int32] in
+                let sockets = ConnectionFloodTests.idleConnections(to: port, count: 24)
+                let request = Array("GET /events?from=0 HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+                for fd in sockets {
+                    var small: Int32 = 4096
+                    _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+                    _ = send(fd, request, request.count, Int32(MSG_NOSIGNAL))
+                }
+                return sockets
+            }
+            defer { for fd in sockets { close(fd) } }
+            try await eventually("the 24 streams are open") { try await openStreams(at: t.node.url) == 24 }
+            try await Task.sleep(for: .seconds(3))
+            let held = try #require(t.node.residentBytes) - before
+            // Pages of all 40 Quants (60,000 transactions) held 370 MiB here; pages of 4,096
+            // transactions, with the frames the streams share (32 MiB at most), 53 MiB.
+            #expect(held < 150 << 20, "24 streams that do not read hold \(held >> 20) MiB")
+        }
+    }
+
     /// A stream whose consumer went away used to be counted until the node next wrote to it (a
     /// heartbeat 15 s later, or the one after): a stranger opening and dropping streams at a few
     /// hundred a second kept all 4,096 taken, and every real consumer got 503.

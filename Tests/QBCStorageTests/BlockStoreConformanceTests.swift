@@ -207,15 +207,28 @@ extension ChainBuilder {
         #expect(try await store.mempool(chain: id, limit: 10, limits: .standard).count == 4)
 
         // The event log tells each change once, in the order the store made it.
-        let events = try await store.events(chain: id, after: 0, limit: 100)
+        let events = try await store.events(chain: id, after: 0, limit: 100, maxTransactions: .max)
         let told = events.map { "\($0.sequence)\($0.kind == .connected ? "+" : "-")\($0.height)" }
         #expect(told == ["1+1", "2+2", "3-2", "4+2", "5+3", "6-3", "7-2"])
         #expect(events[1].hash == ours.quant.hash && events[2].hash == ours.quant.hash && events[3].hash == branch1.quant.hash)
         #expect(events[2].transactions.map(\.id) == [mine.id, both.id], "a disconnected Quant names its transactions")
         #expect(events[2].transactions.first?.sender == mine.sender)
         #expect(events[2].transactions.first?.contentType == mine.body.contentType)
-        #expect(try await store.events(chain: id, after: 5, limit: 1).map(\.sequence) == [6])
-        #expect(try await store.events(chain: id, after: 7, limit: 10).isEmpty)
+        #expect(try await store.events(chain: id, after: 5, limit: 1, maxTransactions: .max).map(\.sequence) == [6])
+        #expect(try await store.events(chain: id, after: 7, limit: 10, maxTransactions: .max).isEmpty)
+        // A page stops once its events name the budget of transactions, the first whatever its size.
+        let counts = events.map(\.transactions.count)
+        #expect(Set(counts).count > 1, "events of different sizes: \(counts)")
+        for budget in [0, 1, 2, 3, 4, 6] {
+            let page = try await store.events(chain: id, after: 0, limit: 100, maxTransactions: budget)
+            var expected = 0
+            var named = 0
+            while expected < counts.count, named < budget || expected == 0 {
+                named += counts[expected]
+                expected += 1
+            }
+            #expect(page.map(\.sequence) == events.prefix(expected).map(\.sequence), "budget \(budget) of \(counts)")
+        }
         #expect(try await store.lastEvent(chain: id) == 7)
         #expect(try await store.lastEvent(chain: Hash.zero) == 0)
         let asOfThree = try await store.connected(chain: id, height: 2, through: 3)
@@ -331,7 +344,7 @@ extension ChainBuilder {
             try queue.close()
         }
         let store = try SQLiteBlockStore(directory: dir.path)
-        let events = try await store.events(chain: chain.bang.id, after: 0, limit: 10)
+        let events = try await store.events(chain: chain.bang.id, after: 0, limit: 10, maxTransactions: .max)
         #expect(events.map(\.sequence) == [1, 2])
         #expect(events.map(\.hash) == [first.quant.hash, second.quant.hash])
         #expect(events[1].transactions.map(\.id) == [txs[1].id, txs[2].id])
