@@ -3,28 +3,40 @@ import Synchronization
 
 /// The bytes of request bodies the node holds at once, over every connection. Each route bounds
 /// one body; without a bound on all of them together, a stranger sending sixty 64 MiB bodies at
-/// once made a node take 4 GB. A body that would pass the budget is refused with 503 `busy`.
+/// once made a node take 4 GB. One address may hold half of it: five slow bodies from a stranger
+/// used to fill it all, and members' submissions got 503 for as long as it kept them coming
+/// (decisions D77). A body that would pass either bound is refused with 503 `busy`.
 final class BodyBudget: Sendable {
-    /// Four of the largest bodies (`APILimits.maxRequestBytes`) at once.
+    /// Four of the largest bodies (`APILimits.maxRequestBytes`) at once, two of them from one address.
     static let shared = BodyBudget(limit: 4 * APILimits.maxRequestBytes)
 
     let limit: Int
-    private let used = Mutex(0)
+    var perSource: Int { limit / 2 }
+    /// Bytes held in all, and by each address holding any (as many entries as requests at most).
+    private let used = Mutex((total: 0, bySource: [String: Int]()))
 
     init(limit: Int) { self.limit = limit }
 
-    func take(_ bytes: Int) -> Bool {
+    func take(_ bytes: Int, source: String) -> Bool {
         used.withLock { used in
-            guard bytes <= limit - used else { return false }
-            used += bytes
+            let mine = used.bySource[source, default: 0]
+            guard bytes <= limit - used.total, bytes <= perSource - mine else { return false }
+            used.total += bytes
+            used.bySource[source] = mine + bytes
             return true
         }
     }
 
-    func give(_ bytes: Int) { used.withLock { $0 = max(0, $0 - bytes) } }
+    func give(_ bytes: Int, source: String) {
+        used.withLock { used in
+            used.total = max(0, used.total - bytes)
+            let left = used.bySource[source, default: 0] - bytes
+            used.bySource[source] = left > 0 ? left : nil
+        }
+    }
 
     /// Bytes held now (the `qbc_request_body_bytes` gauge).
-    var inUse: Int { used.withLock { $0 } }
+    var inUse: Int { used.withLock { $0.total } }
 }
 
 /// What one request has taken from the budget; all of it goes back when the request's handler
@@ -34,17 +46,22 @@ final class BodyLease: Sendable {
     @TaskLocal static var current: BodyLease?
 
     private let budget: BodyBudget
+    /// The address the request came from: its share of the budget is bounded.
+    private let source: String
     private let held = Mutex(0)
 
-    init(budget: BodyBudget) { self.budget = budget }
+    init(budget: BodyBudget, source: String) {
+        self.budget = budget
+        self.source = source
+    }
 
     func take(_ bytes: Int) -> Bool {
-        guard budget.take(bytes) else { return false }
+        guard budget.take(bytes, source: source) else { return false }
         held.withLock { $0 += bytes }
         return true
     }
 
-    func settle() { budget.give(held.withLock { held in defer { held = 0 }; return held }) }
+    func settle() { budget.give(held.withLock { held in defer { held = 0 }; return held }, source: source) }
 }
 
 /// Gives every request a lease on the body budget, and returns it when the handler ends.
@@ -53,7 +70,7 @@ struct BodyBudgetMiddleware: RouterMiddleware {
     let budget: BodyBudget
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let lease = BodyLease(budget: budget)
+        let lease = BodyLease(budget: budget, source: context.source)
         defer { lease.settle() }
         return try await BodyLease.$current.withValue(lease) { try await next(request, context) }
     }

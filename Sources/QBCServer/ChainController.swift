@@ -226,7 +226,7 @@ struct ChainController: Sendable {
             guard BodyLease.current?.take(chunk.readableBytes) ?? true else {
                 throw APIError(
                     .serviceUnavailable, "busy",
-                    "the node is receiving \(BodyBudget.shared.limit >> 20) MiB of request bodies already; retry shortly")
+                    "the node is receiving \(BodyBudget.shared.limit >> 20) MiB of request bodies already, or \(BodyBudget.shared.perSource >> 20) MiB from this address; retry shortly")
             }
             collected.writeImmutableBuffer(chunk)
         }
