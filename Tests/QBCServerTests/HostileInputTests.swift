@@ -128,6 +128,23 @@ import Testing
         }
     }
 
+    /// A Content-Length of 2^63 or more (the HTTP parser takes up to 2^64 − 1) skipped the early
+    /// 413: the node read the bytes sent and waited for the rest until its pause closed the
+    /// connection, answering nothing.
+    @Test func aContentLengthPastAnyIntegerIsRefusedAtOnce() async throws {
+        let t = try await TestNode()
+        let port = t.node.port
+        let text = await onOwnThread { () -> String? in
+            guard let fd = ConnectionFloodTests.idleConnections(to: port, count: 1).first else { return nil }
+            defer { close(fd) }
+            let head = "POST /inject HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 9223372036854775808\r\n\r\n[]"
+            _ = send(fd, head, head.utf8.count, Int32(MSG_NOSIGNAL))
+            return answer(on: fd, within: 30_000)
+        }
+        #expect(text?.hasPrefix("HTTP/1.1 413") == true, "\((text ?? "nothing").prefix(200).debugDescription)")
+        #expect(text?.contains("too_large") == true)
+    }
+
     /// Request heads the HTTP parser refuses used to get 400 with an empty body; they get the
     /// JSON error too, and the connection is closed.
     @Test func requestsThatAreNotHTTPGetAJSONError() async throws {
