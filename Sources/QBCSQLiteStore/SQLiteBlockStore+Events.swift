@@ -11,6 +11,7 @@ extension SQLiteBlockStore {
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT seq, kind, height, hash, txs FROM chain_event WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?",
                 arguments: [Data(chain.bytes), Int64(clamping: sequence), max(0, limit)])
+            // `ChainEvent.page`'s rule, on a cursor: no row past the budget is decoded.
             var events = [ChainEvent]()
             var transactions = 0
             while transactions < maxTransactions || events.isEmpty, let row = try rows.next() {

@@ -136,14 +136,7 @@ final class RecentEvents: Sendable {
 
     private static func slice(_ events: [ChainEvent], after sequence: UInt64, _ bounds: (limit: Int, maxTransactions: Int)) -> [ChainEvent]? {
         guard let first = events.first, let last = events.last, sequence + 1 >= first.sequence, sequence < last.sequence else { return nil }
-        var page = [ChainEvent]()
-        var transactions = 0
-        for event in events[Int(sequence + 1 - first.sequence)...].prefix(bounds.limit) {
-            guard transactions < bounds.maxTransactions || page.isEmpty else { break }
-            transactions += event.transactions.count
-            page.append(event)
-        }
-        return page
+        return ChainEvent.page(of: events[Int(sequence + 1 - first.sequence)...].prefix(bounds.limit), maxTransactions: bounds.maxTransactions)
     }
 }
 

@@ -83,6 +83,19 @@ public struct ChainEvent: Sendable, Equatable {
         w.string8(contentType)
     }
 
+    /// The leading `events` up to the one that brings the transactions they name to
+    /// `maxTransactions`, and always the first: a page bounded in memory, not only in count.
+    public static func page(of events: some Sequence<ChainEvent>, maxTransactions: Int) -> [ChainEvent] {
+        var page = [ChainEvent]()
+        var transactions = 0
+        for event in events {
+            guard transactions < maxTransactions || page.isEmpty else { break }
+            transactions += event.transactions.count
+            page.append(event)
+        }
+        return page
+    }
+
     public static func decode(_ bytes: [UInt8]) throws(StorageError) -> [Entry] {
         var r = CanonicalReader(bytes)
         var entries = [Entry]()

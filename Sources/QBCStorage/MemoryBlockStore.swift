@@ -202,13 +202,7 @@ public final class MemoryBlockStore: BlockStore {
         try withState { s in
             let log = s.chains[chain]?.log ?? []
             guard sequence < UInt64(log.count) else { return [] }
-            var events = [ChainEvent]()
-            var transactions = 0
-            for event in log[Int(sequence)...].prefix(max(0, limit)) where transactions < maxTransactions || events.isEmpty {
-                transactions += event.transactions.count
-                events.append(event)
-            }
-            return events
+            return ChainEvent.page(of: log[Int(sequence)...].prefix(max(0, limit)), maxTransactions: maxTransactions)
         }
     }
 

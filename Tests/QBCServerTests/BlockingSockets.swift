@@ -20,6 +20,16 @@ func answer(on fd: Int32, within milliseconds: Int32, limit: Int = 1 << 16) -> S
     return String(decoding: bytes, as: UTF8.self)
 }
 
+/// The first bytes the node sent on `fd` within `milliseconds`, nil if none came (for answers that
+/// never pause long enough to end `answer`'s read, such as an event stream).
+func firstBytes(on fd: Int32, within milliseconds: Int32) -> String? {
+    var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    guard poll(&descriptor, 1, milliseconds) > 0 else { return nil }
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let read = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+    return read > 0 ? String(decoding: buffer.prefix(read), as: UTF8.self) : nil
+}
+
 /// `GET path` on a new loopback connection, blocking; the whole answer, "" if there was none.
 func blockingGet(port: Int, path: String) -> String {
     guard let fd = ConnectionFloodTests.idleConnections(to: port, count: 1).first else { return "" }

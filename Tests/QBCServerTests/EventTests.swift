@@ -94,14 +94,7 @@ func openStreams(at url: String) async throws -> Double {
             defer { for fd in sockets { close(fd) } }
             let request = Array("GET /events HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
             for fd in sockets { _ = send(fd, request, request.count, Int32(MSG_NOSIGNAL)) }
-            // The first bytes only: the stream never pauses long enough to end `answer`'s read.
-            return sockets.map { fd in
-                var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                guard poll(&descriptor, 1, 10_000) > 0 else { return nil }
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                let read = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
-                return read > 0 ? String(decoding: buffer.prefix(read), as: UTF8.self) : nil
-            }
+            return sockets.map { firstBytes(on: $0, within: 10_000) }
         }
         #expect(heads.count == 100 && heads.allSatisfy { $0?.hasPrefix("HTTP/1.1 200") == true }, "every stream opened: \(heads.prefix(3))")
         let dropped = Date()
