@@ -37,10 +37,24 @@ extension NetworkService {
     func caughtUp(_ chain: ChainID) { catchUpsScheduled.remove(chain) }
 
     /// Asks peers for their tips (all at once), takes any new evidence they hold, and follows the
-    /// one whose chain fork choice prefers over this node's, whatever its height.
+    /// one whose chain fork choice prefers over this node's, whatever its height. Asked while a
+    /// catch-up of the chain runs, it makes that one ask every peer once more when it ends: the
+    /// running one may have asked before the peer or its news was known, and dropping the request
+    /// left the node behind until the sync loop's next round.
     func catchUp(_ chain: ChainService, from candidates: [Registration]? = nil) async {
-        guard syncing.insert(chain.id).inserted else { return }
+        guard syncing.insert(chain.id).inserted else {
+            catchUpAgain.insert(chain.id)
+            return
+        }
         defer { syncing.remove(chain.id) }
+        var candidates = candidates
+        repeat {
+            await catchUpRound(chain, from: candidates)
+            candidates = nil
+        } while catchUpAgain.remove(chain.id) != nil && !Task.isCancelled
+    }
+
+    private func catchUpRound(_ chain: ChainService, from candidates: [Registration]?) async {
         let transport = self.transport
         let tips = await withTaskGroup(of: (Registration, PeerTip?).self) { group in
             for peer in candidates ?? peers(serving: chain.id) {

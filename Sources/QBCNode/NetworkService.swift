@@ -20,6 +20,8 @@ public actor NetworkService: Service {
     /// not bind): nothing waits for an address that will never come.
     nonisolated let addressGate = AddressGate()
     var syncing: Set<ChainID> = []
+    /// Chains asked to catch up while a catch-up of theirs ran: it runs once more.
+    var catchUpAgain: Set<ChainID> = []
     /// What the last full round of sync learned of each chain's peers (`/ready`, `qbc_sync_lag`).
     var peerViews: [ChainID: PeerView] = [:]
     /// Addresses whose registration failed since it last succeeded (bootstrap peers and verified
@@ -46,8 +48,9 @@ public actor NetworkService: Service {
         case catchUp(ChainService, Registration)
         /// Register with a peer that has just registered here for the first time: until this node
         /// is known there, the peer refuses its signed calls (tips, pages), which would otherwise
-        /// wait for the next round of `registrationLoop`, up to 30 s.
-        case registerBack(String)
+        /// wait for the next round of `registrationLoop`, up to 30 s. Once known there, catch up
+        /// with it.
+        case registerBack(Registration)
     }
 
     nonisolated var logger: Logger { environment.logger }
@@ -118,8 +121,10 @@ public actor NetworkService: Service {
                             await self.catchUp(chain, from: [peer])
                             await self.caughtUp(chain.id)
                         }
-                    case .registerBack(let address):
-                        group.addTask { _ = await self.register(at: address, as: await self.ownRegistration()) }
+                    case .registerBack(let peer):
+                        group.addTask {
+                            if await self.register(at: peer.address, as: await self.ownRegistration()) != nil { await self.catchUpSoon(with: peer) }
+                        }
                     }
                 }
                 group.cancelAll()
@@ -162,8 +167,8 @@ public actor NetworkService: Service {
         return queued
     }
 
-    /// Checks every chain against its peers every second, and pushes waiting transactions again
-    /// where a chain has stalled.
+    /// Checks every chain against its peers every `syncInterval` (a second by default), and pushes
+    /// waiting transactions again where a chain has stalled.
     private func syncLoop() async {
         while !Task.isCancelled {
             for chain in directory.all {
@@ -171,7 +176,7 @@ public actor NetworkService: Service {
                 let stalled = await chain.stalled(now: now())
                 if !stalled.isEmpty { relay(.transactions(stalled, chain: chain.id), chain: chain.id) }
             }
-            do { try await environment.clock.sleep(for: .seconds(1)) } catch { return }
+            do { try await environment.clock.sleep(for: environment.syncInterval) } catch { return }
         }
     }
 
@@ -197,7 +202,7 @@ public actor NetworkService: Service {
         let known = book.peers[registration.node] != nil
         guard book.admit(registration) else { throw RuleError(.mempoolFull, "this node's peer book is full") }
         logger.debug("peer admitted", metadata: ["peer": "\(registration.node.hex)", "address": "\(registration.address)"])
-        if !known { spawnSink.yield(.registerBack(registration.address)) }
+        if !known { spawnSink.yield(.registerBack(registration)) }
         return await peerList()
     }
 
@@ -243,13 +248,13 @@ public actor NetworkService: Service {
         while let address = queue.first, visited.count <= PeerBook.capacity {
             queue.removeFirst()
             guard visited.insert(address).inserted else { continue }
-            queue += await register(at: address, as: own).filter { !visited.contains($0) }
+            queue += (await register(at: address, as: own) ?? []).filter { !visited.contains($0) }
         }
     }
 
     /// Registers with the node at `address`; the addresses of the verifiable entries of its peer
-    /// list (a peer's list must not make this node call whatever URLs it names).
-    private func register(at address: String, as own: Registration) async -> [String] {
+    /// list (a peer's list must not make this node call whatever URLs it names); nil when it failed.
+    private func register(at address: String, as own: Registration) async -> [String]? {
         do {
             let list = try await transport.register(own, at: address)
             if unreachable.remove(address) != nil { logger.notice("registered again", metadata: ["address": "\(address)"]) }
@@ -263,7 +268,7 @@ public actor NetworkService: Service {
             } else {
                 logger.debug("registration failed", metadata: ["address": "\(address)", "error": "\(error)"])
             }
-            return []
+            return nil
         }
     }
 
@@ -281,18 +286,23 @@ public actor NetworkService: Service {
                 guard book.admit(registration) else { continue }
                 book.succeeded(registration.node, now: now())
                 kept.append(registration)
-                // A peer just met may hold a better chain: ask it now, not at the next tick of
-                // the sync loop (a fresh node otherwise waited a second before its first sync).
-                if isNew {
-                    for chain in registration.chains.compactMap(directory.chain) where catchUpsScheduled.insert(chain.id).inserted {
-                        spawnSink.yield(.catchUp(chain, registration))
-                    }
-                }
+                if isNew { catchUpSoon(with: registration) }
             } catch {
                 logger.warning("ignored a forged peer-list entry", metadata: ["node": "\(registration.node.hex)"])
             }
         }
         return kept
+    }
+
+    /// A peer just met, whichever way (its list answered this node's registration, or it
+    /// registered here first and this node has registered back, so the peer answers its calls),
+    /// may hold a better chain: it is asked now, not at the sync loop's next round. A fresh node
+    /// used to wait for that round whenever the peer's registration back arrived before the answer
+    /// to its own: the peer was then known, not new, by either path.
+    private func catchUpSoon(with registration: Registration) {
+        for chain in registration.chains.compactMap(directory.chain) where catchUpsScheduled.insert(chain.id).inserted {
+            spawnSink.yield(.catchUp(chain, registration))
+        }
     }
 
     // MARK: Conduct

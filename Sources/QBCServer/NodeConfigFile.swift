@@ -28,6 +28,7 @@ struct NodeConfigFile: Decodable {
         var peers: [String]?
         var advertise: String?
         var chainCreators: [String]?
+        var syncIntervalMilliseconds: Int?
         var caFile: String?
     }
 
@@ -101,6 +102,9 @@ struct NodeConfigFile: Decodable {
             if let v = n.advertise { s.advertise = v }
             if let v = n.chainCreators { s.chainCreators = v }
             if let v = n.caFile { s.caFile = v }
+            if let v = n.syncIntervalMilliseconds {
+                s.syncIntervalMilliseconds = try NodeSettings.integer("\(v)", "network.syncIntervalMilliseconds", 100...3_600_000)
+            }
         }
         if let l = leap {
             if let v = l.intervalMilliseconds { s.leapIntervalMilliseconds = try NodeSettings.integer("\(v)", "leap.intervalMilliseconds", 0...86_400_000) }
@@ -112,7 +116,7 @@ struct NodeConfigFile: Decodable {
     static let knownFields: [String: Set<String>] = [
         "": ["node", "api", "leap", "chain", "network"],
         "api": ["corsOrigins", "readyMaxLag", "explorer", "finalDepth", "tlsCertificate", "tlsKey"],
-        "network": ["peers", "advertise", "chainCreators", "caFile"],
+        "network": ["peers", "advertise", "chainCreators", "caFile", "syncIntervalMilliseconds"],
         "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "verifierTasks", "logLevel", "logFormat", "maxConnections",
                  "requestHeadTimeoutMilliseconds", "requestBodyPauseMilliseconds"],
         "leap": ["intervalMilliseconds", "allowLoopback", "threshold"],

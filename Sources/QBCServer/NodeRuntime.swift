@@ -62,8 +62,9 @@ public final class NodeRuntime: Sendable {
         if stale > 0 {
             logger.warning("removed committed transactions left in the stored mempool by an earlier version", metadata: ["count": "\(stale)"])
         }
-        let environment = NodeEnvironment(
+        var environment = NodeEnvironment(
             clock: clock, sealingThreads: settings.verifierTasks, verifierThreads: settings.verifierTasks, logger: logger)
+        environment.syncInterval = .milliseconds(Int64(settings.syncIntervalMilliseconds))
         let directory = ChainDirectory(
             store: store, nodeKey: nodeKey, mempoolCapacity: settings.mempoolCapacity, environment: environment, creators: creators)
         // Parents before forks is not needed: a stored fork was checked when it was adopted.

@@ -32,6 +32,9 @@ public struct NodeSettings: Sendable {
     public var logFormat = "text"
     /// Base URLs of nodes to register with at start (`network.peers`, `QBC_PEERS`, `--peer`).
     public var peers: [String] = []
+    /// How often each chain asks its peers for their tips, in milliseconds (a peer met for the
+    /// first time is asked at once).
+    public var syncIntervalMilliseconds = 1000
     /// The URL other nodes reach this one at; default `http://HOST:PORT` once bound.
     public var advertise: String?
     /// Public keys (hex) that may create chains on this node besides the admins of the chains it
@@ -79,6 +82,9 @@ public struct NodeSettings: Sendable {
         }
         if let v = environment["QBC_BODY_PAUSE_MS"] {
             requestBodyPauseMilliseconds = try Self.integer(v, "QBC_BODY_PAUSE_MS", 100...3_600_000)
+        }
+        if let v = environment["QBC_SYNC_INTERVAL_MS"] {
+            syncIntervalMilliseconds = try Self.integer(v, "QBC_SYNC_INTERVAL_MS", 100...3_600_000)
         }
         if let v = environment["QBC_ALLOW_LOOPBACK_LEAP"] { allowLoopbackLeap = v == "1" || v == "true" }
         if let v = environment["QBC_PEERS"] { peers = v.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }

@@ -22,14 +22,16 @@ struct TestNetwork {
     }
 
     static func start(
-        _ index: Int, dir: TemporaryDirectory, peer: String?, key: String? = nil, config: String? = nil, extra: [String] = []
+        _ index: Int, dir: TemporaryDirectory, peer: String?, key: String? = nil, config: String? = nil, extra: [String] = [],
+        environment: [String: String] = [:]
     ) async throws -> LocalNode {
         // The config files name fixed ports and peers; tests use free ports and their own peers.
         var arguments = ["--config", config ?? NodeProcess.repositoryRoot + "/config/node\(index).json"] + extra
         if let peer { arguments += ["--peer", peer] }
         if let key { arguments += ["--key", key] }
         return try await NodeProcess.start(
-            dataDirectory: dir.file("node\(index)"), arguments: arguments, environment: ["QBC_PEERS": "", "QBC_ADVERTISE": ""])
+            dataDirectory: dir.file("node\(index)"), arguments: arguments,
+            environment: ["QBC_PEERS": "", "QBC_ADVERTISE": ""].merging(environment) { $1 })
     }
 
     /// config/nodeN.json with another consensus section (e.g. proof of authority), written to `dir`.
@@ -111,11 +113,12 @@ func eventually(
         #expect(try await verifyWholeChain(net.client(2), chain: net.chain) == 4)
     }
 
-    /// A node that a peer registers with registers back at once: until it is known there, the
-    /// peer refuses its signed calls, and it used to wait for its own next round of registrations
-    /// (up to 30 s) before it could sync from the peer that found it.
-    @Test func aNodeFoundByAPeerRegistersBackAndSyncsAtOnce() async throws {
-        let dir = try TemporaryDirectory()
+    /// A fresh node's sync loop asks its peers every `network.syncIntervalMilliseconds`; these
+    /// tests make that ten minutes, so only asking a peer met for the first time at once can sync.
+    static let noSyncLoop = ["QBC_SYNC_INTERVAL_MS": "600000"]
+
+    /// Node 1 alone, holding three Quants, and its stats then.
+    static func nodeWithThreeQuants(in dir: TemporaryDirectory) async throws -> (LocalNode, StatsJSON) {
         let holder = try await TestNetwork.start(1, dir: dir, peer: nil)
         let holding = NodeClient(baseURL: holder.url)
         let chain = try ChainID(hex: holder.chainID)
@@ -124,17 +127,40 @@ func eventually(
             _ = try await holding.submit(signed(#"{"i":\#(i)}"#, chain: chain, by: writer))
             _ = try await holding.leap()
         }
-        let tip = try await holding.stats()
+        return (holder, try await holding.stats())
+    }
+
+    /// A node that a peer registers with registers back at once: until it is known there, the
+    /// peer refuses its signed calls, and it used to wait for its own next round of registrations
+    /// (up to 30 s) before it could sync from the peer that found it. It then asks that peer for
+    /// its tip at once: it used to learn of it only from its sync loop's next round, because the
+    /// peer was no longer new when the answer to its registration back named it.
+    @Test func aNodeFoundByAPeerRegistersBackAndSyncsAtOnce() async throws {
+        let dir = try TemporaryDirectory()
+        let (holder, tip) = try await Self.nodeWithThreeQuants(in: dir)
+        let holding = NodeClient(baseURL: holder.url)
         // The fresh node's own next round of registrations comes 30 s after it starts: the sync
         // must come before it to show the registration back did it.
         let started = Date()
-        let fresh = try await TestNetwork.start(2, dir: dir, peer: nil)
+        let fresh = try await TestNetwork.start(2, dir: dir, peer: nil, environment: Self.noSyncLoop)
         let freshClient = NodeClient(baseURL: fresh.url)
         // The holder's own registration, as it would send it: the fresh node admits it.
         let registration = try #require(try await holding.discover().registrations().first)
         _ = try await freshClient.register(registration)
         try await eventually("the fresh node synced from the peer that found it, before its own round at 30 s",
                              within: 28 - Date().timeIntervalSince(started)) {
+            try await freshClient.stats().tipHash == tip.tipHash
+        }
+    }
+
+    /// A fresh node started with a peer syncs from it without waiting for its sync loop, whichever
+    /// comes first: the answer to its registration or the peer's registration back.
+    @Test func aFreshNodeSyncsFromItsPeerWithoutWaitingForItsSyncLoop() async throws {
+        let dir = try TemporaryDirectory()
+        let (holder, tip) = try await Self.nodeWithThreeQuants(in: dir)
+        let fresh = try await TestNetwork.start(2, dir: dir, peer: holder.url, environment: Self.noSyncLoop)
+        let freshClient = NodeClient(baseURL: fresh.url)
+        try await eventually("the fresh node synced from its peer, with its sync loop's next round ten minutes away") {
             try await freshClient.stats().tipHash == tip.tipHash
         }
     }
