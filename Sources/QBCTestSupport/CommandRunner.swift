@@ -99,3 +99,12 @@ public final class TemporaryDirectory: @unchecked Sendable {
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
+
+extension LocalNode {
+    /// SIGTERM and wait until the node has shut down, on a thread of its own: the graceful stop
+    /// may take a while, and a test waiting on a cooperative thread held one of the pool's two.
+    public func stop() async { await onOwnThread { self.stop() } }
+
+    /// SIGKILL and wait, on a thread of its own.
+    public func kill() async { await onOwnThread { self.kill() } }
+}

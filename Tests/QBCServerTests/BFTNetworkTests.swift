@@ -83,7 +83,7 @@ import Testing
         #expect(quant.header.final == true)
 
         // One authority killed: the other three go on.
-        nodes[3].kill()
+        await nodes[3].kill()
         let second = (0..<10).map { signed(#"{"one-down":\#($0)}"#, chain: chain, by: writer) }
         _ = try await clients[1].submit(batch: second)
         try await eventually("three authorities committed without the fourth") {
@@ -92,7 +92,7 @@ import Testing
         }
 
         // Two killed: no quorum, so nothing commits, and the two left stay on one chain.
-        nodes[2].kill()
+        await nodes[2].kill()
         let height = try await clients[0].stats().height
         let third = (0..<5).map { signed(#"{"two-down":\#($0)}"#, chain: chain, by: writer) }
         _ = try await clients[0].submit(batch: third)
@@ -111,7 +111,7 @@ import Testing
             return stats.allSatisfy { $0.transactions == 35 && $0.tipHash == stats[0].tipHash && $0.mempool == 0 }
         }
         #expect(try await verifyWholeChain(back, chain: chain) == 35)
-        for node in nodes { node.stop() }
+        for node in nodes { await node.stop() }
     }
 
     @Test func badVotesAndUncertifiedQuantsAreRefusedAndCostTheSender() async throws {
@@ -147,7 +147,7 @@ import Testing
         // Three strikes: the sender is banned, even for an honest vote.
         await expectRefusal(403, "not_authorized") { try await push(votes([honest])) }
         #expect(try await NodeClient(baseURL: one.url).stats().height == 0)
-        two.stop()
-        one.stop()
+        await two.stop()
+        await one.stop()
     }
 }

@@ -105,7 +105,7 @@ import Testing
         // Another Bang under a taken name is refused.
         let again = try testBang("alpha", nodes: [nodeKey], writers: [writer])
         await expectRefusal(422, "invalid_bang") { try await running.client.create(again) }
-        running.node.stop()
+        await running.node.stop()
         first = nil
 
         let restarted = try await TestNode(dir: dir)

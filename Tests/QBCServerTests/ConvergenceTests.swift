@@ -116,7 +116,7 @@ import Testing
             let killed = (round + 1) % 3
             nodes[paused].pause()
             try await Task.sleep(for: .seconds(5))
-            nodes[killed].kill()
+            await nodes[killed].kill()
             try await Task.sleep(for: .seconds(3))
             // It comes back on a new port and registers with the node neither paused nor killed.
             nodes[killed] = try await start(killed + 1, peer: nodes[3 - paused - killed].url)

@@ -106,7 +106,7 @@ import Testing
         let running = try await CommandRunner.qbc(["import", "--in", archive, "--data", t.dir.file("data")])
         #expect(running.status != 0 && running.stderr.contains("in use"), "\(running.stderr)")
         let named = try await TestNode(arguments: ["--leap-interval-ms", "0"])
-        named.node.stop()
+        await named.node.stop()
         let sameName = try await CommandRunner.qbc(["import", "--in", archive, "--data", named.dir.file("data")])
         #expect(sameName.status != 0 && sameName.stderr.contains("another chain named dev"), "\(sameName.stderr)")
         let notAnArchive = try await CommandRunner.qbc(["import", "--in", tampered + "x", "--data", other.file("data2")])

@@ -19,7 +19,7 @@ import Testing
         let waiting = signed(#"{"later":true}"#, chain: t.chain, by: writer)
         _ = try await t.client.submit(waiting)
         let before = try await t.client.stats()
-        t.node.stop()
+        await t.node.stop()
         first = nil
 
         let again = try await TestNode(dir: dir)
@@ -88,7 +88,7 @@ import Testing
             }
         }
         try await Task.sleep(for: .milliseconds(300))
-        t.node.kill()
+        await t.node.kill()
         inFlight.cancel()
         first = nil
 
@@ -114,7 +114,7 @@ import Testing
             committed = signed(#"{"before":true}"#, chain: t.chain, by: writer)
             _ = try await t.client.submit(committed)
             #expect(try await t.client.leap().sealed)
-            t.node.stop()
+            await t.node.stop()
         }
         try EarlierLayout.rewind(directory: dir.file("data"), addingWaiting: [committed])
         let t = try await TestNode(dir: dir)

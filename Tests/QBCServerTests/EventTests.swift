@@ -179,7 +179,7 @@ func openStreams(at url: String) async throws -> Double {
         #expect(start.map(\.event) == ["quant", "quant", "quant", "final"])
         #expect(try decoded(start[3]).hash == (try await t.client.quant("1").header.hash))
         // The consumer had read through event 2 when the node went down.
-        t.node.stop()
+        await t.node.stop()
         let again = try await TestNode(environment: environment, dir: t.dir)
         for n in 4...5 { try await seal(n, on: again.client) }
         let resumed = try await collect(again.client.events(from: "2")) { $0.count >= 6 }

@@ -285,7 +285,7 @@ import Testing
         let valid = quant([signed(#"{"good":1}"#, chain: net.chain, by: writer)])
         await expectRefusal(403, "not_authorized") { try await asNode2.peerPush(quant: valid) }
 
-        net.nodes[0].stop()
+        await net.nodes[0].stop()
         net.nodes[0] = try await TestNetwork.start(1, dir: net.dir, peer: nil)
         let restarted = NodeClient(baseURL: net.nodes[0].url, peerKey: key, clock: { now() })
         let registration = Registration(key: key, address: net.nodes[1].url, chains: [net.chain], timestamp: now())

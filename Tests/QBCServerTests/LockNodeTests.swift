@@ -66,7 +66,7 @@ import Testing
         #expect(try reopened.open(with: [reader, other], chain: back.chain, sender: back.sender) == Array(Self.marker.utf8))
         #expect(throws: LockError.self) { try reopened.open(with: [reader], chain: back.chain, sender: back.sender) }
 
-        t.node.stop()
+        await t.node.stop()
         let disk = try Self.dataFolderBytes(t)
         #expect(disk.count > 10_000)
         #expect(!occurs(Array(Self.marker.utf8), in: disk), "no plaintext marker in the node's files")

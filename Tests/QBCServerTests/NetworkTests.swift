@@ -100,7 +100,7 @@ func eventually(
     @Test func aStoppedNodeCatchesUpWhenRestarted() async throws {
         var net = try await TestNetwork()
         try await eventually("the mesh formed") { try await net.client(2).stats().peers == 2 }
-        net.nodes[2].stop()
+        await net.nodes[2].stop()
         let writer = try Keys.load("writer2")
         for i in 0..<4 {
             _ = try await net.client(0).submit(signed(#"{"i":\#(i)}"#, chain: net.chain, by: writer))

@@ -80,7 +80,7 @@ import Testing
         let net = try await TestNetwork(count: 2)
         try await eventually("the node with a live peer becomes ready") { try await raw("GET", net.nodes[1].url + "/ready").status == 200 }
         // Its only peer gone, it can no longer tell whether it is current.
-        net.nodes[0].stop()
+        await net.nodes[0].stop()
         try await eventually("the node whose peer stopped is not ready") {
             let answer = try await raw("GET", net.nodes[1].url + "/ready")
             return answer.status == 503 && answer.error?.message.contains("no peer answered") == true

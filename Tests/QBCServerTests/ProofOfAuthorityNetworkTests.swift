@@ -34,7 +34,7 @@ import Testing
         #expect(try await verifyWholeChain(clients[1], chain: chain) == 20)
 
         // One authority stops; the other two keep sealing, out of turn when its turn comes.
-        nodes[0].stop()
+        await nodes[0].stop()
         let before = try await clients[1].stats().height
         for round in 0..<4 {
             _ = try await clients[1].submit(signed(#"{"after":\#(round)}"#, chain: chain, by: writer))

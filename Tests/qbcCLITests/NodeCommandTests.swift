@@ -115,7 +115,7 @@ import Testing
         })
         #expect(badHost.status == 1, "status \(badHost.status): \(badHost.stderr)")
         #expect(badHost.stderr.contains("cannot listen on no.such.host.invalid"), "\(badHost.stderr)")
-        first.stop()
+        await first.stop()
     }
 
     /// SIGHUP is ignored; SIGTERM stops the node with its start and end in the log, exit 0. And
