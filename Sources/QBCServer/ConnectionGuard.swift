@@ -6,7 +6,7 @@ import Synchronization
 
 /// Limits on the HTTP connections a node keeps open (documentation/configuration.md).
 struct ConnectionLimits: Sendable {
-    /// Open connections at most; past it the oldest idle one is closed for each new one.
+    /// Open connections at most; past it one is closed for each new one (`ConnectionTable.opened`).
     var maximum: Int
     /// How long a connection may wait before sending a request head (a new one, or between
     /// requests on a kept-alive one).
@@ -20,53 +20,68 @@ struct ConnectionLimits: Sendable {
     var responseTimeout: TimeAmount = .seconds(120)
 }
 
-/// Every open connection and whether it is in the middle of a request, so that a flood of
-/// connections costs the node only its oldest idle ones.
+/// Every open connection, the address it comes from and whether it is in the middle of a
+/// request, so that a flood of connections costs the node only its oldest idle ones, and then
+/// the flooding address's own.
 final class ConnectionTable: Sendable {
     private struct Entry {
         let channel: any Channel
+        let source: String
         var busy: Bool
         var since: NIODeadline
     }
 
-    private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
+    private struct State {
+        var entries: [ObjectIdentifier: Entry] = [:]
+        /// Open connections by address (an entry per address holding any).
+        var bySource: [String: Int] = [:]
+    }
+
+    private let state = Mutex(State())
     let limits: ConnectionLimits
 
     init(limits: ConnectionLimits) { self.limits = limits }
 
-    var count: Int { entries.withLock { $0.count } }
+    var count: Int { state.withLock { $0.entries.count } }
 
-    /// Registers a new connection. Over the maximum, the oldest idle connection is closed; when
-    /// every one is busy, the one whose request started first is: a request that has taken
-    /// longest is the likeliest to be a slow sender holding its place, and closing the new
-    /// connection instead let 1,025 slow bodies lock every client out.
+    /// Registers a new connection. Over the maximum one is closed: an idle one before any busy
+    /// one; among those, one from the address holding the most connections; among its, the one
+    /// that has waited or worked longest. Closing the new connection instead let 1,025 slow bodies
+    /// lock every client out; closing the oldest busy one whatever its address let a stranger's
+    /// flood from one address close the longest event streams of other clients (D78).
     func opened(_ channel: any Channel) {
-        let victim: (any Channel)? = entries.withLock { table in
+        let source = channel.remoteAddress?.ipAddress ?? "unknown"
+        let victim: (any Channel)? = state.withLock { state in
             let new = ObjectIdentifier(channel)
-            table[new] = Entry(channel: channel, busy: false, since: .now())
-            guard table.count > limits.maximum else { return nil }
-            var oldestIdle: (key: ObjectIdentifier, since: NIODeadline)?
-            var oldestBusy: (key: ObjectIdentifier, since: NIODeadline)?
-            for (key, entry) in table where key != new {
-                if entry.busy {
-                    if entry.since < oldestBusy?.since ?? .distantFuture { oldestBusy = (key, entry.since) }
-                } else if entry.since < oldestIdle?.since ?? .distantFuture {
-                    oldestIdle = (key, entry.since)
-                }
+            state.entries[new] = Entry(channel: channel, source: source, busy: false, since: .now())
+            state.bySource[source, default: 0] += 1
+            guard state.entries.count > limits.maximum else { return nil }
+            var chosen: (key: ObjectIdentifier, rank: (Int, Int, NIODeadline))?
+            for (key, entry) in state.entries where key != new {
+                // Smaller is closed first: idle before busy, then the most connections, then the oldest.
+                let rank = (entry.busy ? 1 : 0, -(state.bySource[entry.source] ?? 0), entry.since)
+                if chosen.map({ rank < $0.rank }) ?? true { chosen = (key, rank) }
             }
-            return (oldestIdle ?? oldestBusy).flatMap { table.removeValue(forKey: $0.key)?.channel }
+            return chosen.flatMap { Self.remove($0.key, from: &state)?.channel }
         }
         victim?.close(promise: nil)
     }
 
+    private static func remove(_ key: ObjectIdentifier, from state: inout State) -> Entry? {
+        guard let entry = state.entries.removeValue(forKey: key) else { return nil }
+        let left = (state.bySource[entry.source] ?? 1) - 1
+        state.bySource[entry.source] = left > 0 ? left : nil
+        return entry
+    }
+
     func mark(_ channel: any Channel, busy: Bool) {
-        entries.withLock { table in
-            table[ObjectIdentifier(channel)]?.busy = busy
-            table[ObjectIdentifier(channel)]?.since = .now()
+        state.withLock { state in
+            state.entries[ObjectIdentifier(channel)]?.busy = busy
+            state.entries[ObjectIdentifier(channel)]?.since = .now()
         }
     }
 
-    func closed(_ channel: any Channel) { _ = entries.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) } }
+    func closed(_ channel: any Channel) { _ = state.withLock { Self.remove(ObjectIdentifier(channel), from: &$0) } }
 }
 
 /// One connection's guard: closes it when a request head, a body or the reading of a response

@@ -46,3 +46,17 @@ func bodyBytesHeld(port: Int) -> Int? {
         .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
         .map { Int($0) }
 }
+
+/// Whether the node closes `fd` within `milliseconds`, reading and dropping whatever it sends
+/// before (an open event stream sends nothing between its heartbeats).
+func closes(_ fd: Int32, within milliseconds: Int) -> Bool {
+    let deadline = Date().addingTimeInterval(Double(milliseconds) / 1000)
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while Date() < deadline {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000))) > 0 else { return false }
+        let read = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+        if read == 0 || (read < 0 && errno == ECONNRESET) { return true }
+    }
+    return false
+}
