@@ -13,11 +13,13 @@ deps:
 
 # The tests also run the PyNaCl client of documentation/examples against a live node, make a
 # test CA with the openssl command for the HTTPS network test, and drive the explorer in
-# Debian's Chromium with Playwright for Python (its own browser downloads are not used).
+# Debian's Chromium with Playwright for Python (its own browser downloads are not used). The
+# partition test puts nodes in network namespaces of its own with iproute2's `ip`.
 test-deps: deps
 	@python3 -c "import nacl" 2>/dev/null || python3 -m pip install -q pynacl || \
 		{ $(SUDO) apt-get install -y -q python3-nacl; }
 	@command -v openssl >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q openssl; }
+	@command -v ip >/dev/null || [ -x /usr/sbin/ip ] || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q iproute2; }
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 	@python3 -c "import playwright" 2>/dev/null || python3 -m pip install -q playwright || \
 		python3 -m pip install -q --break-system-packages playwright

@@ -87,9 +87,12 @@ public final class LocalNode: @unchecked Sendable {
         var scheme = "http"
         for line in text.split(separator: "\n") {
             if line.hasPrefix("chain "), let id = line.split(separator: " ").last { chain = String(id) }
+            // Whatever host it listens on (a node in a network namespace of a test listens on all).
             for candidate in ["http", "https"] {
-                guard let range = line.range(of: "listening on \(candidate)://127.0.0.1:") else { continue }
-                port = Int(line[range.upperBound...])
+                guard let range = line.range(of: "listening on \(candidate)://"), let colon = line.lastIndex(of: ":"),
+                    colon >= range.upperBound
+                else { continue }
+                port = Int(line[line.index(after: colon)...])
                 scheme = candidate
             }
         }
