@@ -34,13 +34,19 @@ extension NetworkService {
         return outcome
     }
 
-    func caughtUp(_ chain: ChainID) { catchUpsScheduled.remove(chain) }
+    /// A scheduled catch-up ended; true when another was asked for since (it asks every peer).
+    func caughtUp(_ chain: ChainID) -> Bool {
+        catchUpsScheduled.remove(chain)
+        return catchUpAgain.contains(chain)
+    }
 
     /// Asks peers for their tips (all at once), takes any new evidence they hold, and follows the
     /// one whose chain fork choice prefers over this node's, whatever its height. Asked while a
     /// catch-up of the chain runs, it makes that one ask every peer once more when it ends: the
     /// running one may have asked before the peer or its news was known, and dropping the request
-    /// left the node behind until the sync loop's next round.
+    /// left the node behind until the sync loop's next round. At most `maxRepeats` rounds more
+    /// in a row, so pushes that keep coming cannot hold the sync loop on one chain; a request
+    /// left after them waits for the next call, which any round asking every peer answers.
     func catchUp(_ chain: ChainService, from candidates: [Registration]? = nil) async {
         guard syncing.insert(chain.id).inserted else {
             catchUpAgain.insert(chain.id)
@@ -48,11 +54,16 @@ extension NetworkService {
         }
         defer { syncing.remove(chain.id) }
         var candidates = candidates
-        repeat {
+        for _ in 0...Self.maxRepeats {
+            if candidates == nil { catchUpAgain.remove(chain.id) }
             await catchUpRound(chain, from: candidates)
+            guard catchUpAgain.contains(chain.id), !Task.isCancelled else { return }
             candidates = nil
-        } while catchUpAgain.remove(chain.id) != nil && !Task.isCancelled
+        }
     }
+
+    /// Rounds a catch-up makes again at most when asked while it runs.
+    static let maxRepeats = 2
 
     private func catchUpRound(_ chain: ChainService, from candidates: [Registration]?) async {
         let transport = self.transport

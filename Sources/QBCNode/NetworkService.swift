@@ -20,7 +20,8 @@ public actor NetworkService: Service {
     /// not bind): nothing waits for an address that will never come.
     nonisolated let addressGate = AddressGate()
     var syncing: Set<ChainID> = []
-    /// Chains asked to catch up while a catch-up of theirs ran: it runs once more.
+    /// Chains asked to catch up while a catch-up of theirs ran or was scheduled: it asks every
+    /// peer once more (`catchUp`).
     var catchUpAgain: Set<ChainID> = []
     /// What the last full round of sync learned of each chain's peers (`/ready`, `qbc_sync_lag`).
     var peerViews: [ChainID: PeerView] = [:]
@@ -119,7 +120,7 @@ public actor NetworkService: Service {
                     case .catchUp(let chain, let peer):
                         group.addTask {
                             await self.catchUp(chain, from: [peer])
-                            await self.caughtUp(chain.id)
+                            if await self.caughtUp(chain.id) { await self.catchUp(chain) }
                         }
                     case .registerBack(let peer):
                         group.addTask {
@@ -299,9 +300,15 @@ public actor NetworkService: Service {
     /// may hold a better chain: it is asked now, not at the sync loop's next round. A fresh node
     /// used to wait for that round whenever the peer's registration back arrived before the answer
     /// to its own: the peer was then known, not new, by either path.
+    /// With a catch-up of the chain already scheduled (a list naming two new peers, or a push),
+    /// that one asks every peer again when it ends (`catchUp`): a second new peer was dropped.
     private func catchUpSoon(with registration: Registration) {
-        for chain in registration.chains.compactMap(directory.chain) where catchUpsScheduled.insert(chain.id).inserted {
-            spawnSink.yield(.catchUp(chain, registration))
+        for chain in registration.chains.compactMap(directory.chain) {
+            if catchUpsScheduled.insert(chain.id).inserted {
+                spawnSink.yield(.catchUp(chain, registration))
+            } else {
+                catchUpAgain.insert(chain.id)
+            }
         }
     }
 

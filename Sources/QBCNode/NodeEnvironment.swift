@@ -35,7 +35,7 @@ public struct NodeEnvironment: Sendable {
     public var logger: Logger
     /// Told what each chain commits, drops and detects (the simulator's invariants; nil on a node).
     public var observer: (any ChainObserver)?
-    /// How often every chain asks its peers for their tips (`node.syncIntervalMilliseconds`). A
+    /// How often every chain asks its peers for their tips (`network.syncIntervalMilliseconds`). A
     /// peer met for the first time is asked at once, whatever this is.
     public var syncInterval: Duration = .seconds(1)
 

@@ -120,14 +120,19 @@ func eventually(
     /// Node 1 alone, holding three Quants, and its stats then.
     static func nodeWithThreeQuants(in dir: TemporaryDirectory) async throws -> (LocalNode, StatsJSON) {
         let holder = try await TestNetwork.start(1, dir: dir, peer: nil)
-        let holding = NodeClient(baseURL: holder.url)
-        let chain = try ChainID(hex: holder.chainID)
+        return (holder, try await threeQuants(on: holder))
+    }
+
+    /// Seals three Quants of a transaction each on `node`; its stats then.
+    static func threeQuants(on node: LocalNode) async throws -> StatsJSON {
+        let holding = NodeClient(baseURL: node.url)
+        let chain = try ChainID(hex: node.chainID)
         let writer = try Keys.load("writer1")
         for i in 0..<3 {
             _ = try await holding.submit(signed(#"{"i":\#(i)}"#, chain: chain, by: writer))
             _ = try await holding.leap()
         }
-        return (holder, try await holding.stats())
+        return try await holding.stats()
     }
 
     /// A node that a peer registers with registers back at once: until it is known there, the
@@ -153,14 +158,20 @@ func eventually(
         }
     }
 
-    /// A fresh node started with a peer syncs from it without waiting for its sync loop, whichever
-    /// comes first: the answer to its registration or the peer's registration back.
-    @Test func aFreshNodeSyncsFromItsPeerWithoutWaitingForItsSyncLoop() async throws {
+    /// A fresh node started with peers syncs from them without waiting for its sync loop, whichever
+    /// comes first: the answer to its registration or a peer's registration back. It registers
+    /// with its peers in address order, here an empty one first: the catch-up with the peer that
+    /// holds the chain used to be dropped while the one with the empty peer was scheduled.
+    @Test func aFreshNodeSyncsFromItsPeersWithoutWaitingForItsSyncLoop() async throws {
         let dir = try TemporaryDirectory()
-        let (holder, tip) = try await Self.nodeWithThreeQuants(in: dir)
-        let fresh = try await TestNetwork.start(2, dir: dir, peer: holder.url, environment: Self.noSyncLoop)
+        let one = try await TestNetwork.start(1, dir: dir, peer: nil)
+        let three = try await TestNetwork.start(3, dir: dir, peer: nil)
+        let (empty, holder) = one.url < three.url ? (one, three) : (three, one)
+        let tip = try await Self.threeQuants(on: holder)
+        let fresh = try await TestNetwork.start(
+            2, dir: dir, peer: empty.url, extra: ["--peer", holder.url], environment: Self.noSyncLoop)
         let freshClient = NodeClient(baseURL: fresh.url)
-        try await eventually("the fresh node synced from its peer, with its sync loop's next round ten minutes away") {
+        try await eventually("the fresh node synced from its peers, with its sync loop's next round ten minutes away") {
             try await freshClient.stats().tipHash == tip.tipHash
         }
     }
