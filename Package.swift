@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "QBCServerTests",
             dependencies: [
-                "QBCClient", "QBCWire", "QBCCore", "QBCCrypto", "QBCTestSupport", "QBCHarness", "QBCNode",
+                "QBCClient", "QBCWire", "QBCCore", "QBCCrypto", "QBCTestSupport", "QBCHarness", "QBCNode", "QBCServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),

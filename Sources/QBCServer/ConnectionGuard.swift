@@ -50,7 +50,7 @@ final class ConnectionTable: Sendable {
     /// lock every client out; closing the oldest busy one whatever its address let a stranger's
     /// flood from one address close the longest event streams of other clients (D78).
     func opened(_ channel: any Channel) {
-        let source = channel.remoteAddress?.ipAddress ?? "unknown"
+        let source = ClientAddress.share(of: channel.remoteAddress)
         let victim: (any Channel)? = state.withLock { state in
             let new = ObjectIdentifier(channel)
             state.entries[new] = Entry(channel: channel, source: source, busy: false, since: .now())
