@@ -59,6 +59,11 @@ struct NodeConfigFile: Decodable {
             let decoder = JSONDecoder()
             file = try decoder.decode(NodeConfigFile.self, from: data)
         } catch let error as DecodingError {
+            // Foundation says only "not valid JSON" of a number that is no Int (100.5, 1e30), in
+            // JSON that `check` has just parsed: name the setting instead.
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, let name = fractionalSetting(in: data) {
+                throw SettingsError("config file \(path): \"\(name)\" must be a whole number")
+            }
             throw SettingsError("config file \(path): \(ConfigFields.describe(error))")
         } catch {
             throw SettingsError("config file \(path): \(error)")
@@ -69,6 +74,21 @@ struct NodeConfigFile: Decodable {
             guard let object = chain as? [String: Any] else { throw SettingsError("config file \(path): \"chain\" must be an object") }
             try settings.chain.apply(object, section: "chain", path: path)
         }
+    }
+
+    /// The first setting outside `chain` whose value is a number but no integer (every such
+    /// setting is an integer; the chain section is read apart, with its own checks).
+    private static func fractionalSetting(in data: Data) -> String? {
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        for (section, value) in root.sorted(by: { $0.key < $1.key }) where section != "chain" {
+            guard let fields = value as? [String: Any] else { continue }
+            for (field, value) in fields.sorted(by: { $0.key < $1.key }) {
+                guard let number = value as? NSNumber else { continue }  // true and false are 1 and 0: whole
+                let double = number.doubleValue
+                if double.rounded() != double || abs(double) >= 9.2e18 { return "\(section).\(field)" }
+            }
+        }
+        return nil
     }
 
     func apply(to s: inout NodeSettings) throws(SettingsError) {
