@@ -2,6 +2,8 @@ import Hummingbird
 import NIOCore
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The request context of every QBC route: Hummingbird's core storage plus the peer address,
