@@ -25,9 +25,7 @@ extension NetworkService {
         case .notOnTip:
             // After the answer: a long catch-up inside the request would time the sender out,
             // and it would back off from this node.
-            if let peer = book.peers[sender]?.registration, catchUpsScheduled.insert(chain.id).inserted {
-                spawnSink.yield(.catchUp(chain, peer))
-            }
+            if let peer = book.peers[sender]?.registration { scheduleCatchUp(chain, with: peer) }
         case .committed:
             break
         }

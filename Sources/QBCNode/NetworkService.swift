@@ -303,13 +303,18 @@ public actor NetworkService: Service {
     /// With a catch-up of the chain already scheduled (a list naming two new peers, or a push),
     /// that one asks every peer again when it ends (`catchUp`): a second new peer was dropped.
     private func catchUpSoon(with registration: Registration) {
-        for chain in registration.chains.compactMap(directory.chain) {
-            if catchUpsScheduled.insert(chain.id).inserted {
-                spawnSink.yield(.catchUp(chain, registration))
-            } else {
-                catchUpAgain.insert(chain.id)
-            }
+        for chain in registration.chains.compactMap(directory.chain) where !scheduleCatchUp(chain, with: registration) {
+            catchUpAgain.insert(chain.id)
         }
+    }
+
+    /// Schedules a catch-up of `chain` with `peer` (run by `run`'s group, after the caller's answer)
+    /// unless one is scheduled already; true when it did.
+    @discardableResult
+    func scheduleCatchUp(_ chain: ChainService, with peer: Registration) -> Bool {
+        guard catchUpsScheduled.insert(chain.id).inserted else { return false }
+        spawnSink.yield(.catchUp(chain, peer))
+        return true
     }
 
     // MARK: Conduct

@@ -117,12 +117,6 @@ func eventually(
     /// tests make that ten minutes, so only asking a peer met for the first time at once can sync.
     static let noSyncLoop = ["QBC_SYNC_INTERVAL_MS": "600000"]
 
-    /// Node 1 alone, holding three Quants, and its stats then.
-    static func nodeWithThreeQuants(in dir: TemporaryDirectory) async throws -> (LocalNode, StatsJSON) {
-        let holder = try await TestNetwork.start(1, dir: dir, peer: nil)
-        return (holder, try await threeQuants(on: holder))
-    }
-
     /// Seals three Quants of a transaction each on `node`; its stats then.
     static func threeQuants(on node: LocalNode) async throws -> StatsJSON {
         let holding = NodeClient(baseURL: node.url)
@@ -142,7 +136,8 @@ func eventually(
     /// peer was no longer new when the answer to its registration back named it.
     @Test func aNodeFoundByAPeerRegistersBackAndSyncsAtOnce() async throws {
         let dir = try TemporaryDirectory()
-        let (holder, tip) = try await Self.nodeWithThreeQuants(in: dir)
+        let holder = try await TestNetwork.start(1, dir: dir, peer: nil)
+        let tip = try await Self.threeQuants(on: holder)
         let holding = NodeClient(baseURL: holder.url)
         // The fresh node's own next round of registrations comes 30 s after it starts: the sync
         // must come before it to show the registration back did it.
