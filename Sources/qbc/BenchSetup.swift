@@ -4,6 +4,7 @@ import QBCCore
 import QBCCrypto
 import QBCWire
 import QBCHarness
+import Synchronization
 
 /// Nodes a benchmark runs against: nodes of a fresh chain of its own, or an external node.
 struct BenchSetup {
@@ -24,6 +25,7 @@ struct BenchSetup {
         external = nil
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("qbc-bench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        BenchFolders.removeAtExit(directory)
         let admin = SigningKey()
         writers = (0..<4).map { _ in SigningKey() }
         let nodeSigners = (0..<count).map { _ in SigningKey() }
@@ -86,5 +88,33 @@ struct BenchSetup {
         let seconds = BenchNode.seconds(since: start)
         let stats = try await client.stats()
         print("restart to serving: \(String(format: "%.3f", seconds)) s with \(stats.transactions) transactions stored; RSS after restart \((again.residentBytes ?? 0) / (1024 * 1024)) MiB")
+    }
+}
+
+/// Benchmark folders, removed when the process exits: a chain of 100,000 transactions takes
+/// about 400 MB on disk. Not sooner, because a node started on one may outlive its setup's last
+/// use; by exit every node is gone (a `LocalNode` kills its process when released).
+/// `QBC_BENCH_KEEP=1` keeps them, and says where, for reading the nodes' logs.
+enum BenchFolders {
+    private static let made = Mutex<[String]>([])
+
+    static func removeAtExit(_ path: String) {
+        let first = made.withLock { folders in
+            folders.append(path)
+            return folders.count == 1
+        }
+        if first { atexit { BenchFolders.removeAll() } }
+    }
+
+    private static func removeAll() {
+        let folders = made.withLock { $0 }
+        let keep = ProcessInfo.processInfo.environment["QBC_BENCH_KEEP"] == "1"
+        for folder in folders {
+            if keep {
+                FileHandle.standardError.write(Data("benchmark folder kept: \(folder)\n".utf8))
+            } else {
+                try? FileManager.default.removeItem(atPath: folder)
+            }
+        }
     }
 }
