@@ -117,6 +117,20 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var eventStreamAsked = false
     /// Set once such a pipelined request closed the connection: the rest of what was read is dropped.
     private var dropping = false
+    /// Set once a request came past `pipelineLimit`: it and all after it are dropped unanswered,
+    /// nothing more is read, the answers owed are written, and then the connection ends.
+    private var overflowed = false
+
+    /// Unanswered requests past which the rest are dropped and the connection ends: a client
+    /// that pipelined requests and never read the answers made the node read on and hold every
+    /// request it sent, about 6 MB per connection (6 GB over 1,024 connections). Holding reads
+    /// instead would not bound it: one read can bring thousands of small requests.
+    static let pipelineLimit = 256
+    /// How long a connection whose output has ended stays open, reading nothing, before it is
+    /// closed: closing it with unread bytes resets it, and a reset would cut off answers the
+    /// client has not read yet. (Reading on to drop what it sent cost the node about 0.8 MB per
+    /// such client, in parsing alone.)
+    static let linger = TimeAmount.seconds(2)
 
     init(table: ConnectionTable) { self.table = table }
 
@@ -137,7 +151,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !dropping else { return }
+        guard !dropping, !overflowed else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
             // A request pipelined behind an event stream would wait for ever, and reading it
@@ -146,6 +160,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             guard !eventStreamAsked else {
                 dropping = true
                 context.close(promise: nil)
+                return
+            }
+            guard inFlight < Self.pipelineLimit else {
+                overflowed = true
                 return
             }
             if head.method == .get, let path = head.path?.split(separator: "?", maxSplits: 1).first, path.hasSuffix("/events") {
@@ -183,6 +201,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         if case .end = unwrapOutboundIn(data) {
             answering = false
             inFlight = max(0, inFlight - 1)
+            if overflowed, inFlight == 0 {
+                endAfter(data, promise: promise, context: context)
+                return
+            }
             if inFlight == 0 {
                 eventStreamAsked = false
                 table.mark(context.channel, busy: false)
@@ -196,6 +218,23 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             context.flush()
             context.close(promise: nil)
         }
+    }
+
+    /// Writes the last answer owed, then ends the connection's output and, after the linger, the
+    /// connection (at once where the channel cannot end its output alone).
+    private func endAfter(_ last: NIOAny, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.cascade(to: promise)
+        let channel = context.channel
+        written.futureResult.whenComplete { _ in
+            channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
+        }
+        arm(Self.linger, context: context)
+        context.writeAndFlush(last, promise: written)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if !overflowed { context.read() }
     }
 
     /// A request the HTTP parser refuses (its head, or the framing of its body) gets the JSON

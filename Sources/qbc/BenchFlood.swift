@@ -10,21 +10,26 @@ import QBCWire
 struct BenchFlood: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flood",
-        abstract: "/health latency with a full mempool under a submission flood, and node memory under concurrent big reads.",
+        abstract: "/health latency with a full mempool under a submission flood; node memory under concurrent big reads and under pipelining clients that never read.",
         discussion: """
             Part 1 fills a fresh node's mempool (capacity --capacity) with pre-signed transactions, then floods it with \
             more (all refused as mempool_full) and with GET /mempool while timing /health. Part 2 commits --big \
             transactions of 64 KiB and has 4 readers page through GET /chain?limit=1000 at once while sampling the \
-            node's RSS. Raw libsodium verify/s from the same run is printed for reference. Build with -c release.
+            node's RSS. Part 3 has --pipelining clients send pipelined GET /health for --pipelining-seconds without \
+            reading an answer while sampling the node's RSS. Raw libsodium verify/s from the same run is printed for reference. Build with -c release.
             """)
 
     @Option(name: .long, help: "Mempool capacity of the node (filled completely).") var capacity: Int = 200_000
     @Option(name: .long, help: "/health samples taken during the flood.") var samples: Int = 1000
     @Option(name: .long, help: "64 KiB transactions committed for the big reads.") var big: Int = 4000
     @Option(name: .long, help: "Concurrent big readers.") var readers: Int = 4
+    @Option(name: .long, help: "Clients pipelining requests without reading (part 3).") var pipelining: Int = 100
+    @Option(name: .long, help: "Seconds the pipelining clients send for.") var pipeliningSeconds: Int = 10
 
     func validate() throws {
-        guard capacity >= 1000, samples > 0, big > 0, readers > 0 else { throw ValidationError("counts must be positive; --capacity at least 1000") }
+        guard capacity >= 1000, samples > 0, big > 0, readers > 0, (1...10_000).contains(pipelining), (1...600).contains(pipeliningSeconds) else {
+            throw ValidationError("counts must be positive; --capacity at least 1000, --pipelining at most 10,000, --pipelining-seconds at most 600")
+        }
     }
 
     func run() async throws {
@@ -34,6 +39,7 @@ struct BenchFlood: AsyncParsableCommand {
         print("raw libsodium Ed25519 verify/s on \(cores) cores (same run): \(BenchTable.format(raw))")
         try await fullMempool()
         try await bigReads()
+        try await pipeliners()
     }
 
     /// Part 1: /health while the mempool is full and a flood keeps coming.

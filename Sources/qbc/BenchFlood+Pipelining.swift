@@ -1,0 +1,34 @@
+import Foundation
+import QBCHarness
+
+/// Part 3 of `qbc bench flood`: clients that pipeline requests and never read the answers.
+extension BenchFlood {
+    func pipeliners() async throws {
+        var setup = try BenchSetup(difficulty: 8, capacity: 1000)
+        let node = try setup.start(0)
+        let port = node.port
+        let before = node.residentBytes ?? 0
+        let (peak, ended) = await Task.detached { () -> (Int, Int) in
+            let sockets = (0..<pipelining).compactMap { _ in LoopbackConnection.open(to: port, receiveBuffer: 4096) }
+            defer { for fd in sockets { close(fd) } }
+            let request = Array("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+            let chunk = [UInt8]((0..<(65536 / request.count)).map { _ in request }.joined())
+            var peak = before
+            var ended = Set<Int32>()
+            let deadline = Date().addingTimeInterval(Double(pipeliningSeconds))
+            while Date() < deadline {
+                for fd in sockets where !ended.contains(fd) {
+                    if send(fd, chunk, chunk.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) < 0, errno != EAGAIN, errno != EWOULDBLOCK {
+                        ended.insert(fd)
+                    }
+                }
+                peak = max(peak, node.residentBytes ?? 0)
+                usleep(10_000)
+            }
+            return (peak, ended.count)
+        }.value
+        print(String(format: "%d clients pipelining GET /health for %d s, reading nothing: node RSS %d MiB before, peak %d MiB (%.2f MiB per client); %d connections ended by the node",
+                     pipelining, pipeliningSeconds, before >> 20, peak >> 20, Double(peak - before) / Double(1 << 20) / Double(max(1, pipelining)), ended))
+        node.stop()
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import QBCHarness
+import QBCTestSupport
+import Testing
+
+/// A client that pipelines requests and never reads the answers used to make the node read on
+/// and hold every request it sent: about 6 MB per connection. A connection now holds at most
+/// 256 unanswered requests; past them the rest are dropped, the answers owed are written, and the
+/// connection ends. (What such clients cost the node's memory is measured by `qbc bench flood`:
+/// in a debug build the growth is too slow to tell one from the other within a test.)
+extension ConnectionFloodTests {
+    static let health = Array("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+
+    @Test func aPipelinedBurstGetsTheFirst256AnswersThenTheConnectionEnds() async throws {
+        let t = try await TestNode()
+        let port = t.node.port
+        // A client that pipelines within the limit gets every answer, and keeps its connection.
+        let (within, open) = await onOwnThread { () -> (Int, Bool) in
+            guard let fd = Self.idleConnections(to: port, count: 1).first else { return (0, false) }
+            defer { close(fd) }
+            var answers = 0
+            for _ in 0..<3 {
+                let requests = [UInt8]((0..<200).map { _ in Self.health }.joined())
+                _ = send(fd, requests, requests.count, Int32(MSG_NOSIGNAL))
+                var received = [UInt8]()
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                while Self.count("HTTP/1.1 200", in: received) < 200 {
+                    var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    guard poll(&descriptor, 1, 10_000) > 0 else { break }
+                    let read = recv(fd, &buffer, buffer.count, 0)
+                    guard read > 0 else { break }
+                    received += buffer.prefix(read)
+                }
+                answers += Self.count("HTTP/1.1 200", in: received)
+            }
+            return (answers, !Self.isGone(fd, within: 500))
+        }
+        #expect(within == 600, "three bursts of 200 pipelined requests were all answered")
+        #expect(open, "and the connection stayed open")
+        let (answers, ended) = await onOwnThread { () -> (Int, Bool) in
+            guard let fd = Self.idleConnections(to: port, count: 1).first else { return (0, false) }
+            defer { close(fd) }
+            // 20,000 requests arrive far faster than a node answers them; all are sent before
+            // any answer is read, as a client that does not read would.
+            let burst = [UInt8]((0..<20_000).map { _ in Self.health }.joined())
+            var sent = 0
+            while sent < burst.count {
+                let wrote = burst[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                guard wrote > 0 else { break }
+                sent += wrote
+            }
+            var received = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline {
+                var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&descriptor, 1, 1_000) > 0 else { continue }
+                let read = recv(fd, &buffer, buffer.count, 0)
+                guard read > 0 else { return (Self.count("HTTP/1.1 200", in: received), true) }
+                received += buffer.prefix(read)
+            }
+            return (Self.count("HTTP/1.1 200", in: received), false)
+        }
+        #expect(answers == 256, "the first 256 requests were answered, the rest dropped")
+        #expect(ended, "the connection ended after the answers owed")
+        #expect(await t.client.answersHealth(), "the node answers a new connection")
+    }
+
+    static func count(_ text: String, in bytes: [UInt8]) -> Int {
+        String(decoding: bytes, as: UTF8.self).components(separatedBy: text).count - 1
+    }
+}
