@@ -55,6 +55,8 @@ public final class ChainDirectory: Sendable {
     /// name no other chain here has, and for a fork, sit on a Quant this node holds, created by an
     /// admin of the parent at that height. Returns the chain and whether it is new here.
     public func adopt(_ bang: Bang) async throws(AdoptionError) -> (chain: ChainService, created: Bool) {
+        // A stranger's Bang is refused before it waits for the gate or costs a signature check.
+        if chain(bang.id) == nil { try creatorMayCreate(bang) }
         await adopting.enter("adoption")
         defer { adopting.leave() }
         return try await adoptAlone(bang)
@@ -62,10 +64,8 @@ public final class ChainDirectory: Sendable {
 
     private func adoptAlone(_ bang: Bang) async throws(AdoptionError) -> (chain: ChainService, created: Bool) {
         if let known = chain(bang.id) { return (known, false) }
+        try creatorMayCreate(bang)
         do throws(RuleError) { try bang.check() } catch { throw .rule(error) }
-        guard mayCreate(bang.creator) else {
-            throw .rule(RuleError(.notAuthorized, "\(bang.creator.hex) may not create chains on this node: its operator lists creators in network.chainCreators, and admins of the chains it serves may create more (documentation/chains.md)"))
-        }
         guard bang.rules.membership.holds(nodeKey.publicKey, .node) else {
             throw .rule(RuleError(.notAuthorized, "this node (\(nodeKey.publicKey.hex)) does not hold the node role in chain \(bang.rules.name); send the Bang to a node that does"))
         }
@@ -85,6 +85,14 @@ public final class ChainDirectory: Sendable {
         state.withLock { $0.append(service) }
         additionsSink.yield(service)
         return (service, true)
+    }
+
+    /// Refuses a Bang whose creator may not create chains here (checked again once adopting:
+    /// the chains served, and so their admins, may have changed while it waited).
+    private func creatorMayCreate(_ bang: Bang) throws(AdoptionError) {
+        guard mayCreate(bang.creator) else {
+            throw .rule(RuleError(.notAuthorized, "\(bang.creator.hex) may not create chains on this node: its operator lists creators in network.chainCreators, and admins of the chains it serves may create more (documentation/chains.md)"))
+        }
     }
 
     /// Who may create a chain here: a key the operator named, or an admin (at the tip) of a chain

@@ -215,6 +215,10 @@ import Testing
         let node = try ChainsNodeTests.nodeKey(t)
         let squat = try testBang("orders", nodes: [node], writers: [], admins: [stranger])
         await expectRefusal(403, "not_authorized") { try await t.client.create(squat) }
+        // Refused by its creator before its signature is checked: a stranger's Bangs cost a lookup.
+        var forged = squat.encoded
+        forged[forged.count - 1] ^= 0x01
+        await expectRefusal(403, "not_authorized") { try await t.client.create(try Bang(decoding: forged)) }
         #expect(try await t.client.chains().count == 1, "nothing was created")
         // An admin of a chain the node serves may create one.
         #expect(try await t.client.create(try testBang("orders", nodes: [node], writers: [])).status == "created")
