@@ -194,8 +194,8 @@ struct PeerController: Sendable {
         }
     }
 
-    /// Verifies the peer-request signature, then asks the network service whether the sender may
-    /// be served (an admitted peer, with the node role in the chain for a chain's routes).
+    /// Asks the network service whether the node the request names may be served (an admitted
+    /// peer, with the node role in the chain for a chain's routes), then verifies its signature.
     func authenticate(_ request: Request, limit: Int, chain: ChainService? = nil, type: BodyType = .json) async throws -> (PublicKey, [UInt8]) {
         do { return try await verify(request, limit: limit, chain: chain, type: type) } catch let error as APIError
             where error.status == .unauthorized || error.status == .forbidden
@@ -207,7 +207,6 @@ struct PeerController: Sendable {
     }
 
     private func verify(_ request: Request, limit: Int, chain: ChainService?, type: BodyType) async throws -> (PublicKey, [UInt8]) {
-        let body = limit > 0 ? try await ChainController.body(request, limit: limit, type: type) : []
         func header(_ name: String) -> String? {
             request.headers.first { $0.name.canonicalName == name.lowercased() }?.value
         }
@@ -218,6 +217,10 @@ struct PeerController: Sendable {
         else {
             throw APIError(.unauthorized, "missing_signature", "node-to-node requests must be signed (qbc/peer-request/v1, headers QBC-Node, QBC-Timestamp, QBC-Signature)")
         }
+        // The node the headers name is looked up first: a stranger's request is refused before
+        // its body is read or its signature checked.
+        try await authorize(node, chain: chain)
+        let body = limit > 0 ? try await ChainController.body(request, limit: limit, type: type) : []
         do throws(RuleError) {
             try PeerRequest.check(
                 node: node, timestamp: Timestamp(milliseconds: milliseconds), signature: signature,
@@ -225,16 +228,6 @@ struct PeerController: Sendable {
         } catch {
             // Stale or badly signed: the request is not authenticated, whatever the rule.
             throw APIError(.unauthorized, error.code.rawValue, error.message)
-        }
-        do { try await network.authorize(node, chain: chain) } catch {
-            switch error {
-            case .notAdmitted(let key):
-                throw APIError(.forbidden, "not_authorized", "node \(key.hex) is not an admitted peer: register first (POST /discover)")
-            case .banned(let key, let until):
-                throw APIError(.forbidden, "not_authorized", "node \(key.hex) is banned for misbehaviour until \(until.milliseconds) (ms since the epoch)")
-            case .notANode(let key, let name):
-                throw APIError(.forbidden, "not_authorized", "node \(key.hex) does not hold the node role in chain \(name)")
-            }
         }
         switch replays.check(signature, by: node, signedAt: Timestamp(milliseconds: milliseconds), now: clock.now()) {
         case .fresh:
@@ -247,5 +240,18 @@ struct PeerController: Sendable {
                 "node \(node.hex) sent more than \(ReplayGuard.perPeer) signed requests in 30 s; slow down")
         }
         return (node, body)
+    }
+
+    private func authorize(_ node: PublicKey, chain: ChainService?) async throws {
+        do { try await network.authorize(node, chain: chain) } catch {
+            switch error {
+            case .notAdmitted(let key):
+                throw APIError(.forbidden, "not_authorized", "node \(key.hex) is not an admitted peer: register first (POST /discover)")
+            case .banned(let key, let until):
+                throw APIError(.forbidden, "not_authorized", "node \(key.hex) is banned for misbehaviour until \(until.milliseconds) (ms since the epoch)")
+            case .notANode(let key, let name):
+                throw APIError(.forbidden, "not_authorized", "node \(key.hex) does not hold the node role in chain \(name)")
+            }
+        }
     }
 }

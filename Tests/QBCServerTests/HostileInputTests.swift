@@ -263,6 +263,26 @@ import Testing
         let fresh = NodeClient(baseURL: net.nodes[0].url, peerKey: key, clock: { now() })
         #expect(try await fresh.peerTip(chain: net.chain).height == 0)
     }
+
+    /// A stranger's push is refused by the node it names, before its body is read: it used to be
+    /// read whole (up to the route's cap) and its signature checked first.
+    @Test func aStrangersPeerRequestIsRefusedBeforeItsBodyArrives() async throws {
+        let t = try await TestNode()
+        let port = t.node.port
+        let path = "/peer/chains/\(t.chain.hex)/transactions"
+        let head = "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n"
+            + "\(QBCHeader.node): \(SigningKey().publicKey.hex)\r\n\(QBCHeader.timestamp): \(now().milliseconds)\r\n"
+            + "\(QBCHeader.signature): \(String(repeating: "ab", count: 64))\r\n\r\n["
+        let answer = await onOwnThread { () -> String? in
+            guard let fd = ConnectionFloodTests.idleConnections(to: port, count: 1).first else { return nil }
+            defer { close(fd) }
+            let bytes = Array(head.utf8)
+            _ = send(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL))
+            return QBCServerTests.answer(on: fd, within: 5_000)
+        }
+        #expect(answer?.hasPrefix("HTTP/1.1 403") == true, "refused at once, with 50 MB still to come: \(answer ?? "no answer")")
+        #expect(answer?.contains("not_authorized") == true)
+    }
 }
 
 /// A ban outlives a restart: the banned peer cannot register again or push a Quant.
