@@ -137,6 +137,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         table.opened(context.channel)
         arm(table.limits.headTimeout, context: context)
+        // Hummingbird adds handlers only after its conversion to HTTP types, which drops the version.
+        let pipeline = context.pipeline.syncOperations
+        if let parser = try? pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) {
+            try? pipeline.addHandler(HTTP10Answers(), position: .after(parser))
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

@@ -183,6 +183,30 @@ import Testing
         #expect(closed.1, "and the connection is closed")
         #expect(await t.client.answersHealth())
     }
+
+    /// An HTTP/1.0 client cannot read a chunked body, and answers of unknown length (streamed
+    /// pages) were chunked: they now say HTTP/1.0 and end with the connection.
+    @Test func http10ClientsGetAnswersTheyCanRead() async throws {
+        let t = try await TestNode()
+        let port = t.node.port
+        for path in ["/chain?limit=10", "/health"] {
+            let (text, gone) = await onOwnThread { () -> (String?, Bool) in
+                guard let fd = ConnectionFloodTests.idleConnections(to: port, count: 1).first else { return (nil, false) }
+                defer { close(fd) }
+                let head = "GET \(path) HTTP/1.0\r\n\r\n"
+                _ = send(fd, head, head.utf8.count, Int32(MSG_NOSIGNAL))
+                return (answer(on: fd, within: 10_000), ConnectionFloodTests.isGone(fd, within: 5_000))
+            }
+            let parts = (text ?? "").components(separatedBy: "\r\n\r\n")
+            let said = "\(path): \((text ?? "nothing").prefix(300).debugDescription)"
+            #expect(parts[0].hasPrefix("HTTP/1.0 200"), "\(said)")
+            #expect(!parts[0].lowercased().contains("transfer-encoding"), "\(said)")
+            #expect(parts[0].lowercased().contains("connection: close"), "\(said)")
+            #expect(parts.count == 2 && (try? JSONSerialization.jsonObject(with: Data(parts[1].utf8))) != nil, "the body is the JSON itself: \(said)")
+            #expect(gone, "and the connection ends: \(path)")
+        }
+        #expect(await t.client.answersHealth(), "HTTP/1.1 clients are answered as before")
+    }
 }
 
 /// Floods that need no key take nothing a member needs.
