@@ -33,7 +33,7 @@ extension NodeClient {
                 do {
                     var headers = [(String, String)]()
                     if let reader { headers = try await proofHeaders(path: path, reader: reader, anonymous: anonymous) }
-                    var request = HTTPClientRequest(url: baseURL + path)
+                    var request = try self.request(path)
                     for (name, value) in headers { request.headers.add(name: name, value: value) }
                     let response: HTTPClientResponse
                     do { response = try await http.execute(request, timeout: .hours(24 * 365)) } catch {

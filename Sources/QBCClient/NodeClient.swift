@@ -28,6 +28,8 @@ public struct NodeClient: Sendable {
     /// Signs every request as this node (`qbc/peer-request/v1`), for node-to-node calls.
     let peerKey: SigningKey?
     let clock: @Sendable () -> Timestamp
+    /// Why `baseURL` cannot be asked, or nil (`addressProblem`); every request throws it.
+    let unusable: String?
 
     public static let maxResponseBytes = 256 * 1024 * 1024
 
@@ -56,6 +58,26 @@ public struct NodeClient: Sendable {
         timeout = .seconds(timeoutSeconds)
         self.peerKey = peerKey
         self.clock = clock
+        unusable = Self.addressProblem(base)
+    }
+
+    /// Why `url` cannot be a node's address, or nil: it must be http:// or https:// with a host,
+    /// and a port, when it names one, of 1 to 65535 (AsyncHTTPClient traps on an IP address with
+    /// a larger one, so it is refused before any request).
+    public static func addressProblem(_ url: String) -> String? {
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = parts.host, !host.isEmpty
+        else { return "\"\(url.prefix(200))\" is not a node address: use http://HOST:PORT or https://HOST:PORT" }
+        if let port = parts.port, !(1...65535).contains(port) {
+            return "\"\(url.prefix(200))\" names port \(port): a port is 1 to 65535"
+        }
+        return nil
+    }
+
+    /// A request for `path` on the node, or `bad_address` when its address cannot be used.
+    func request(_ path: String) throws(NodeClientError) -> HTTPClientRequest {
+        if let unusable { throw NodeClientError(status: nil, code: "bad_address", message: unusable) }
+        return HTTPClientRequest(url: baseURL + path)
     }
 
     /// Submits one transaction; throws the node's refusal.
@@ -311,7 +333,7 @@ public struct NodeClient: Sendable {
     /// True when `/health` answers 200.
     /// True when `/health` answers 200 within `timeoutSeconds`.
     public func isHealthy(timeoutSeconds: Int64 = 2) async -> Bool {
-        var request = HTTPClientRequest(url: baseURL + "/health")
+        guard var request = try? self.request("/health") else { return false }
         request.method = .GET
         guard let response = try? await http.execute(request, timeout: .seconds(timeoutSeconds)) else { return false }
         _ = try? await response.body.collect(upTo: 4096)
@@ -331,7 +353,7 @@ public struct NodeClient: Sendable {
 
     /// A text answer (`/metrics`), as it comes.
     public func rawText(_ path: String) async throws -> String {
-        var request = HTTPClientRequest(url: baseURL + path)
+        var request = try self.request(path)
         request.method = .GET
         let response: HTTPClientResponse
         do { response = try await http.execute(request, timeout: timeout) } catch {
@@ -366,7 +388,7 @@ public struct NodeClient: Sendable {
         async throws -> (body: [UInt8], contentType: String?, status: Int)
     {
         let deadline = NIODeadline.now() + timeout
-        var request = HTTPClientRequest(url: baseURL + path)
+        var request = try self.request(path)
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let peerKey {

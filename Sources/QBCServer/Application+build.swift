@@ -67,7 +67,7 @@ public func buildApplication(
         services: services,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? runtime.settings.port
-            await network.serverBound(address: "\(settings.scheme)://\(settings.host):\(port)")
+            await network.serverBound(address: settings.url(port: port))
             await onRunning(port)
         },
         logger: environment.logger)

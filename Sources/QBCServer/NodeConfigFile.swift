@@ -94,10 +94,10 @@ struct NodeConfigFile: Decodable {
     func apply(to s: inout NodeSettings) throws(SettingsError) {
         if let n = node {
             if let v = n.host { s.host = v }
-            if let v = n.port { s.port = try NodeSettings.integer("\(v)", "node.port", 0...65535) }
+            if let v = n.port { s.port = try NodeSettings.integer("\(v)", "node.port", NodeSettings.portRange) }
             if let v = n.dataDirectory { s.dataDirectory = v }
             if let v = n.key { s.nodeKey = v }
-            if let v = n.mempoolCapacity { s.mempoolCapacity = try NodeSettings.integer("\(v)", "node.mempoolCapacity", 1...5_000_000) }
+            if let v = n.mempoolCapacity { s.mempoolCapacity = try NodeSettings.integer("\(v)", "node.mempoolCapacity", NodeSettings.mempoolCapacityRange) }
             if let v = n.verifierTasks { s.verifierTasks = try NodeSettings.integer("\(v)", "node.verifierTasks", 1...256) }
             if let v = n.logLevel { s.logLevel = v }
             if let v = n.logFormat { s.logFormat = v }
@@ -127,9 +127,9 @@ struct NodeConfigFile: Decodable {
             }
         }
         if let l = leap {
-            if let v = l.intervalMilliseconds { s.leapIntervalMilliseconds = try NodeSettings.integer("\(v)", "leap.intervalMilliseconds", 0...86_400_000) }
+            if let v = l.intervalMilliseconds { s.leapIntervalMilliseconds = try NodeSettings.integer("\(v)", "leap.intervalMilliseconds", NodeSettings.leapIntervalRange) }
             if let v = l.allowLoopback { s.allowLoopbackLeap = v }
-            if let v = l.threshold { s.leapThreshold = try NodeSettings.integer("\(v)", "leap.threshold", 1...100_000) }
+            if let v = l.threshold { s.leapThreshold = try NodeSettings.integer("\(v)", "leap.threshold", NodeSettings.leapThresholdRange) }
         }
     }
 

@@ -59,6 +59,21 @@ public struct NodeSettings: Sendable {
 
     public init() {}
 
+    /// The ranges of the settings a flag of `qbc node` can also set; every source is held to them.
+    public static let portRange = 0...65535
+    public static let mempoolCapacityRange = 1...5_000_000
+    public static let leapThresholdRange = 1...100_000
+    public static let leapIntervalRange = 0...86_400_000
+    public static let difficultyRange = 0...40
+
+    /// A flag's value within `range`, else one line naming the flag.
+    public static func flag(_ value: Int, _ name: String, _ range: ClosedRange<Int>) throws(SettingsError) -> Int {
+        guard range.contains(value) else {
+            throw SettingsError("\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), got \(value)")
+        }
+        return value
+    }
+
     /// Applies a JSON config file (documentation/configuration.md).
     public mutating func apply(configFile path: String) throws(SettingsError) {
         try NodeConfigFile.apply(path: path, to: &self)
@@ -67,13 +82,13 @@ public struct NodeSettings: Sendable {
     /// Applies `QBC_*` variables. Unknown values are errors, not silently ignored.
     public mutating func apply(environment: [String: String]) throws(SettingsError) {
         if let v = environment["QBC_HOST"] { host = v }
-        if let v = environment["QBC_PORT"] { port = try Self.integer(v, "QBC_PORT", 0...65535) }
+        if let v = environment["QBC_PORT"] { port = try Self.integer(v, "QBC_PORT", Self.portRange) }
         if let v = environment["QBC_DATA"] { dataDirectory = v }
         if let v = environment["QBC_NODE_KEY"] { nodeKey = v }
-        if let v = environment["QBC_MEMPOOL_CAPACITY"] { mempoolCapacity = try Self.integer(v, "QBC_MEMPOOL_CAPACITY", 1...5_000_000) }
-        if let v = environment["QBC_LEAP_THRESHOLD"] { leapThreshold = try Self.integer(v, "QBC_LEAP_THRESHOLD", 1...100_000) }
-        if let v = environment["QBC_LEAP_INTERVAL_MS"] { leapIntervalMilliseconds = try Self.integer(v, "QBC_LEAP_INTERVAL_MS", 0...86_400_000) }
-        if let v = environment["QBC_DIFFICULTY"] { chain.consensus["difficultyBits"] = UInt64(try Self.integer(v, "QBC_DIFFICULTY", 0...40)) }
+        if let v = environment["QBC_MEMPOOL_CAPACITY"] { mempoolCapacity = try Self.integer(v, "QBC_MEMPOOL_CAPACITY", Self.mempoolCapacityRange) }
+        if let v = environment["QBC_LEAP_THRESHOLD"] { leapThreshold = try Self.integer(v, "QBC_LEAP_THRESHOLD", Self.leapThresholdRange) }
+        if let v = environment["QBC_LEAP_INTERVAL_MS"] { leapIntervalMilliseconds = try Self.integer(v, "QBC_LEAP_INTERVAL_MS", Self.leapIntervalRange) }
+        if let v = environment["QBC_DIFFICULTY"] { chain.consensus["difficultyBits"] = UInt64(try Self.integer(v, "QBC_DIFFICULTY", Self.difficultyRange)) }
         if let v = environment["QBC_LOG_LEVEL"] { logLevel = v }
         if let v = environment["QBC_LOG_FORMAT"] { logFormat = v }
         if let v = environment["QBC_MAX_CONNECTIONS"] { maxConnections = try Self.integer(v, "QBC_MAX_CONNECTIONS", 16...1_000_000) }
@@ -143,6 +158,11 @@ public struct NodeSettings: Sendable {
 
     /// `https` with TLS, else `http`.
     public var scheme: String { tlsCertificate == nil ? "http" : "https" }
+
+    /// The node's URL once it listens on `port`: an IPv6 host goes in brackets (`http://[::1]:5000`).
+    public func url(port: Int) -> String {
+        "\(scheme)://\(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host):\(port)"
+    }
 
     static func integer(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws(SettingsError) -> Int {
         guard let value = Int(text), range.contains(value) else {

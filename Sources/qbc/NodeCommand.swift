@@ -44,14 +44,16 @@ struct NodeCommand: AsyncParsableCommand {
             if let path = config ?? environment["QBC_CONFIG"] { try settings.apply(configFile: path) }
             try settings.apply(environment: environment)
         } catch { throw CLIError("\(error)") }
+        do {
+            if let port { settings.port = try NodeSettings.flag(port, "--port", NodeSettings.portRange) }
+            if let leapIntervalMs { settings.leapIntervalMilliseconds = try NodeSettings.flag(leapIntervalMs, "--leap-interval-ms", NodeSettings.leapIntervalRange) }
+            if let leapThreshold { settings.leapThreshold = try NodeSettings.flag(leapThreshold, "--leap-threshold", NodeSettings.leapThresholdRange) }
+            if let difficulty { settings.chain.consensus["difficultyBits"] = UInt64(try NodeSettings.flag(Int(difficulty), "--difficulty", NodeSettings.difficultyRange)) }
+            if let mempoolCapacity { settings.mempoolCapacity = try NodeSettings.flag(mempoolCapacity, "--mempool-capacity", NodeSettings.mempoolCapacityRange) }
+        } catch { throw CLIError("\(error)") }
         if let host { settings.host = host }
-        if let port { settings.port = port }
         if let data { settings.dataDirectory = data }
         if let key { settings.nodeKey = key }
-        if let leapIntervalMs { settings.leapIntervalMilliseconds = leapIntervalMs }
-        if let leapThreshold { settings.leapThreshold = leapThreshold }
-        if let difficulty { settings.chain.consensus["difficultyBits"] = UInt64(difficulty) }
-        if let mempoolCapacity { settings.mempoolCapacity = mempoolCapacity }
         if let logLevel { settings.logLevel = logLevel }
         if let logFormat { settings.logFormat = logFormat }
         if !peers.isEmpty { settings.peers = peers }
@@ -83,13 +85,13 @@ struct NodeCommand: AsyncParsableCommand {
         } catch { throw CLIError("\(error)") }
         let chain = runtime.defaultChain
         let host = settings.host
-        let scheme = settings.scheme
+        let listening = settings
         // Unbuffered lines: tests and scripts read the port from the last one.
         Self.say("qbc node \(runtime.nodeKey.publicKey.hex)")
         Self.say("chain \(chain.rules.name) \(chain.id.hex)")
         do {
             try await runNode(runtime: runtime) { port in
-                Self.say("qbc node listening on \(scheme)://\(host):\(port)")
+                Self.say("qbc node listening on \(listening.url(port: port))")
             }
         } catch let error as ListenError {
             // A port in use or an address this machine does not have: one line, and out at once.

@@ -17,6 +17,7 @@ struct NodeOptions: ParsableArguments {
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
             throw CLIError("node address \"\(url)\" has no scheme: use http://HOST:PORT or https://HOST:PORT")
         }
+        if let problem = NodeClient.addressProblem(url) { throw CLIError(problem) }
         do {
             let http = try TrustedClients.client(caFile: caFile ?? ProcessInfo.processInfo.environment["QBC_CA_FILE"])
             return NodeClient(baseURL: url, chain: chain, http: http)

@@ -32,6 +32,15 @@ import Testing
         #expect(peers.status == 0 && peers.stdout.contains("\"address\""), "\(peers.stdout)")
         let noScheme = try await CommandRunner.qbc(["stats", "--node", "127.0.0.1:\(node.port)"])
         #expect(noScheme.status != 0 && noScheme.stderr.contains("has no scheme"), "\(noScheme.stderr)")
+        // A port past 65535 on an IP address trapped inside the HTTP client (exit 132).
+        for address in ["http://127.0.0.1:99999", "https://127.0.0.1:65536", "http://127.0.0.1:0"] {
+            let badPort = try await CommandRunner.qbc(["stats", "--node", address])
+            #expect(badPort.status == 1 && badPort.stderr.contains("a port is 1 to 65535"), "\(address): \(badPort.status) \(badPort.stderr)")
+            #expect(badPort.stderr.split(separator: "\n").count == 1, "one line: \(badPort.stderr)")
+        }
+        // The SDK refuses it too, before any request.
+        await #expect(throws: NodeClientError.self) { try await NodeClient(baseURL: "http://127.0.0.1:70000").stats() }
+        #expect(await !NodeClient(baseURL: "http://[::1]:65536").isHealthy())
         let stats = try await CommandRunner.qbc(["stats", "--node", node.url])
         #expect(stats.stdout.contains("\"height\" : 1"))
         let chain = try await CommandRunner.qbc(["chain", "--node", node.url, "--from", "1"])
@@ -198,6 +207,17 @@ import Testing
         let missing = try await CommandRunner.qbc(["node", "--config", dir.file("absent.json")])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("cannot read config file"))
+        // Flags are held to the ranges the config file and QBC_* are: --port 99999 listened on
+        // 34463, and a mempool capacity of -1 refused every transaction.
+        let flags: [(String, String, String)] = [
+            ("--port", "99999", "0...65535"), ("--mempool-capacity", "-1", "1...5000000"), ("--mempool-capacity", "0", "1...5000000"),
+            ("--leap-interval-ms", "-5", "0...86400000"), ("--leap-threshold", "0", "1...100000"), ("--difficulty", "41", "0...40"),
+        ]
+        for (flag, value, range) in flags {
+            let refused = try await CommandRunner.qbc(["node", "--data", dir.file("d"), "\(flag)=\(value)"])
+            #expect(refused.status == 1, "\(flag) \(value): \(refused.status)")
+            #expect(refused.stderr.contains("\(flag) must be an integer in \(range), got \(value)"), "\(flag) \(value): \(refused.stderr)")
+        }
     }
 
     @Test func sharedConfigGivesEveryNodeTheSameChain() async throws {
