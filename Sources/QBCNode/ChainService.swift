@@ -34,7 +34,20 @@ public actor ChainService {
     var abandoned: [UInt64: [QuantHeader]] = [:]
     var abandonedCount = 0
     static let rememberedHeaders = 1024
-    var mempool: Mempool
+    var mempool: Mempool {
+        // A simple didSet (no oldValue) keeps mutations in place.
+        didSet {
+            let now = mempool.bytes
+            if now != budgeted {
+                environment.mempoolBudget.add(now - budgeted)
+                budgeted = now
+            }
+        }
+    }
+    /// This chain's share of the node's mempool budget, as last told to it.
+    private var budgeted = 0
+
+    deinit { environment.mempoolBudget.add(-budgeted) }
     /// Membership at the tip, readable without the actor (peer authentication reads it per request).
     private nonisolated let membershipState: Mutex<Membership>
     var leapsCompleted = 0
@@ -95,6 +108,8 @@ public actor ChainService {
         let unwelcome = Self.wait(
             waiting.filter { $0.encodedSize <= bang.rules.quantLimits.maxBytes }, in: &mempool, membership: membership)
         self.mempool = mempool
+        environment.mempoolBudget.add(mempool.bytes)
+        budgeted = mempool.bytes
         for (dropped, reason) in [(unwelcome, DropReason.removedRole), (unfit, .tooLarge)] where !dropped.isEmpty {
             try await store.removeFromMempool(dropped)
             environment.observer?.dropped(dropped, on: bang.id, reason: reason)
@@ -165,8 +180,9 @@ public actor ChainService {
         }
         // A full mempool refuses at once: verifying what cannot wait would only burn the cores.
         if await isFull {
+            let full = await fullError
             for (index, tx) in candidates {
-                outcomes[index] = .rejected(tx.id, Self.full(mempoolCapacity))
+                outcomes[index] = .rejected(tx.id, full)
             }
             candidates = []
         }
@@ -207,7 +223,7 @@ public actor ChainService {
         }
     }
 
-    private var isFull: Bool { mempool.count >= mempool.capacity }
+    private var isFull: Bool { mempool.count >= mempool.capacity || !environment.mempoolBudget.hasRoom(for: 1) }
 
     private func waitingAmong(_ ids: [TransactionID]) -> Set<TransactionID> { Set(ids.lazy.filter(mempool.contains)) }
 
@@ -217,6 +233,15 @@ public actor ChainService {
 
     static func full(_ capacity: Int) -> RuleError {
         RuleError(.mempoolFull, "the mempool holds \(capacity) transactions; retry after the next Leap")
+    }
+
+    static func fullOfBytes(_ budget: MempoolBudget) -> RuleError {
+        RuleError(.mempoolFull, "the node's mempools hold \(budget.limit) bytes of transactions (node.mempoolBytes); retry after the next Leap")
+    }
+
+    /// Why a mempool full by count or by bytes refuses.
+    private var fullError: RuleError {
+        mempool.count >= mempool.capacity ? Self.full(mempool.capacity) : Self.fullOfBytes(environment.mempoolBudget)
     }
 
     private func reserve(_ verified: [(Int, Transaction)]) -> (
@@ -230,6 +255,8 @@ public actor ChainService {
                 refused.append((index, tx, Self.mayNotWait(tx, rules: rules)))
             } else if mempool.count >= mempool.capacity {
                 refused.append((index, tx, Self.full(mempool.capacity)))
+            } else if !environment.mempoolBudget.hasRoom(for: tx.encodedSize) {
+                refused.append((index, tx, Self.fullOfBytes(environment.mempoolBudget)))
             } else if !mempool.reserve(tx) {
                 refused.append((index, tx, Self.alreadyWaiting(tx.id)))
             } else {

@@ -38,6 +38,8 @@ public struct NodeEnvironment: Sendable {
     /// How often every chain asks its peers for their tips (`network.syncIntervalMilliseconds`). A
     /// peer met for the first time is asked at once, whatever this is.
     public var syncInterval: Duration = .seconds(1)
+    /// The bytes every chain's mempool on this node may hold together (`node.mempoolBytes`).
+    public var mempoolBudget = MempoolBudget()
 
     public init(
         clock: any NodeClock = SystemClock(), sealingThreads: Int, verifierThreads: Int, logger: Logger,

@@ -10,6 +10,7 @@ struct NodeConfigFile: Decodable {
         var dataDirectory: String?
         var key: String?
         var mempoolCapacity: Int?
+        var mempoolBytes: Int?
         var verifierTasks: Int?
         var logLevel: String?
         var logFormat: String?
@@ -98,6 +99,7 @@ struct NodeConfigFile: Decodable {
             if let v = n.dataDirectory { s.dataDirectory = v }
             if let v = n.key { s.nodeKey = v }
             if let v = n.mempoolCapacity { s.mempoolCapacity = try NodeSettings.integer("\(v)", "node.mempoolCapacity", NodeSettings.mempoolCapacityRange) }
+            if let v = n.mempoolBytes { s.mempoolBytes = try NodeSettings.integer("\(v)", "node.mempoolBytes", NodeSettings.mempoolBytesRange) }
             if let v = n.verifierTasks { s.verifierTasks = try NodeSettings.integer("\(v)", "node.verifierTasks", 1...256) }
             if let v = n.logLevel { s.logLevel = v }
             if let v = n.logFormat { s.logFormat = v }
@@ -137,7 +139,7 @@ struct NodeConfigFile: Decodable {
         "": ["node", "api", "leap", "chain", "network"],
         "api": ["corsOrigins", "readyMaxLag", "explorer", "finalDepth", "tlsCertificate", "tlsKey"],
         "network": ["peers", "advertise", "chainCreators", "caFile", "syncIntervalMilliseconds"],
-        "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "verifierTasks", "logLevel", "logFormat", "maxConnections",
+        "node": ["host", "port", "dataDirectory", "key", "mempoolCapacity", "mempoolBytes", "verifierTasks", "logLevel", "logFormat", "maxConnections",
                  "requestHeadTimeoutMilliseconds", "requestBodyPauseMilliseconds"],
         "leap": ["intervalMilliseconds", "allowLoopback", "threshold"],
     ]

@@ -65,6 +65,7 @@ public final class NodeRuntime: Sendable {
         var environment = NodeEnvironment(
             clock: clock, sealingThreads: settings.verifierTasks, verifierThreads: settings.verifierTasks, logger: logger)
         environment.syncInterval = .milliseconds(Int64(settings.syncIntervalMilliseconds))
+        environment.mempoolBudget = MempoolBudget(limit: settings.mempoolBytes)
         let directory = ChainDirectory(
             store: store, nodeKey: nodeKey, mempoolCapacity: settings.mempoolCapacity, environment: environment, creators: creators)
         // Parents before forks is not needed: a stored fork was checked when it was adopted.

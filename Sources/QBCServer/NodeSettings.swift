@@ -14,6 +14,8 @@ public struct NodeSettings: Sendable {
     /// The node's key file; nil means `DATA/node.key`, created on first start.
     public var nodeKey: String?
     public var mempoolCapacity = 200_000
+    /// Bytes of waiting transactions every chain's mempool may hold together (encoded sizes).
+    public var mempoolBytes = 256 << 20
     /// Automatic Leap interval in milliseconds; 0 turns automatic Leaps off.
     public var leapIntervalMilliseconds = 1000
     /// Also seal as soon as this many transactions wait (nil: by interval only).
@@ -62,6 +64,7 @@ public struct NodeSettings: Sendable {
     /// The ranges of the settings a flag of `qbc node` can also set; every source is held to them.
     public static let portRange = 0...65535
     public static let mempoolCapacityRange = 1...5_000_000
+    public static let mempoolBytesRange = (1 << 20)...(1 << 40)
     public static let leapThresholdRange = 1...100_000
     public static let leapIntervalRange = 0...86_400_000
     public static let difficultyRange = 0...40
@@ -86,6 +89,7 @@ public struct NodeSettings: Sendable {
         if let v = environment["QBC_DATA"] { dataDirectory = v }
         if let v = environment["QBC_NODE_KEY"] { nodeKey = v }
         if let v = environment["QBC_MEMPOOL_CAPACITY"] { mempoolCapacity = try Self.integer(v, "QBC_MEMPOOL_CAPACITY", Self.mempoolCapacityRange) }
+        if let v = environment["QBC_MEMPOOL_BYTES"] { mempoolBytes = try Self.integer(v, "QBC_MEMPOOL_BYTES", Self.mempoolBytesRange) }
         if let v = environment["QBC_LEAP_THRESHOLD"] { leapThreshold = try Self.integer(v, "QBC_LEAP_THRESHOLD", Self.leapThresholdRange) }
         if let v = environment["QBC_LEAP_INTERVAL_MS"] { leapIntervalMilliseconds = try Self.integer(v, "QBC_LEAP_INTERVAL_MS", Self.leapIntervalRange) }
         if let v = environment["QBC_DIFFICULTY"] { chain.consensus["difficultyBits"] = UInt64(try Self.integer(v, "QBC_DIFFICULTY", Self.difficultyRange)) }

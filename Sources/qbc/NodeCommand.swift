@@ -26,6 +26,7 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Also Leap as soon as this many transactions wait.") var leapThreshold: Int?
     @Option(name: .long, help: "Proof-of-work difficulty in bits for a chain created now.") var difficulty: UInt8?
     @Option(name: .long, help: "Maximum waiting transactions.") var mempoolCapacity: Int?
+    @Option(name: .long, help: "Maximum bytes of waiting transactions, all chains together.") var mempoolBytes: Int?
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
     @Option(name: .long, help: "text (the default) or json (one object a line).") var logFormat: String?
     @Option(name: .customLong("peer"), help: "A node to register with at start (repeatable).") var peers: [String] = []
@@ -50,6 +51,7 @@ struct NodeCommand: AsyncParsableCommand {
             if let leapThreshold { settings.leapThreshold = try NodeSettings.flag(leapThreshold, "--leap-threshold", NodeSettings.leapThresholdRange) }
             if let difficulty { settings.chain.consensus["difficultyBits"] = UInt64(try NodeSettings.flag(Int(difficulty), "--difficulty", NodeSettings.difficultyRange)) }
             if let mempoolCapacity { settings.mempoolCapacity = try NodeSettings.flag(mempoolCapacity, "--mempool-capacity", NodeSettings.mempoolCapacityRange) }
+            if let mempoolBytes { settings.mempoolBytes = try NodeSettings.flag(mempoolBytes, "--mempool-bytes", NodeSettings.mempoolBytesRange) }
         } catch { throw CLIError("\(error)") }
         if let host { settings.host = host }
         if let data { settings.dataDirectory = data }
