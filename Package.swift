@@ -172,7 +172,7 @@ let package = Package(
         ),
         .testTarget(
             name: "qbcCLITests",
-            dependencies: ["QBCCrypto", "QBCClient", "QBCHarness", "QBCTestSupport"],
+            dependencies: ["QBCCrypto", "QBCClient", "QBCWire", "QBCHarness", "QBCTestSupport"],
             swiftSettings: upcoming
         ),
         .testTarget(

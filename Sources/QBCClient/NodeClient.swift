@@ -53,13 +53,17 @@ public struct NodeClient: Sendable {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
-        chainPrefix = chain.map { "/chains/\($0)" } ?? ""
+        // A name is the user's text: encoded, so that `?` or `/` in it cannot change the path.
+        chainPrefix = chain.map { "/chains/\($0.addingPercentEncoding(withAllowedCharacters: Self.segment) ?? $0)" } ?? ""
         self.http = http
         timeout = .seconds(timeoutSeconds)
         self.peerKey = peerKey
         self.clock = clock
         unusable = Self.addressProblem(base)
     }
+
+    /// What may stand unencoded in one path segment.
+    static let segment = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#%;"))
 
     /// Why `url` cannot be a node's address, or nil: it must be http:// or https:// with a host,
     /// and a port, when it names one, of 1 to 65535 (AsyncHTTPClient traps on an IP address with

@@ -12,7 +12,9 @@ struct CrossOriginMiddleware: RouterMiddleware {
     let origins: Set<String>
 
     static let methods = "GET, HEAD, POST"
-    static let headers = ["Content-Type", QBCHeader.reader, QBCHeader.nonce, QBCHeader.proof, "Last-Event-ID"].joined(separator: ", ")
+    static let headers = [
+        "Content-Type", QBCHeader.reader, QBCHeader.nonce, QBCHeader.proof, QBCHeader.keySet, QBCHeader.anonymousProof, "Last-Event-ID",
+    ].joined(separator: ", ")
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let origin = request.headers[.origin], let allowed = allowed(origin) else {

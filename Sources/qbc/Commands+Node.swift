@@ -29,6 +29,11 @@ struct TxSubmit: AsyncParsableCommand {
 
     enum WaitFor: String, ExpressibleByArgument, CaseIterable { case committed, final }
 
+    /// Before anything is sent: a timeout that cannot be met used to fail after the submission.
+    func validate() throws {
+        guard (1...86_400).contains(timeout) else { throw ValidationError("--timeout must be 1 to 86400 seconds, got \(timeout)") }
+    }
+
     func run() async throws {
         var bytes = try payload.payload()
         let signer = try key.load()

@@ -9,6 +9,10 @@ enum Files {
         if path == "-" {
             handle = FileHandle.standardInput
         } else {
+            var folder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &folder), folder.boolValue {
+                throw CLIError("cannot read \(path): it is a folder, not a file")
+            }
             guard let h = FileHandle(forReadingAtPath: path) else {
                 throw CLIError("cannot read \(path): \(FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")")
             }

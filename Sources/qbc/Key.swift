@@ -16,7 +16,7 @@ struct Key: AsyncParsableCommand {
         func run() async throws {
             let bytes = try Files.read(file, limit: 64 * 1024)
             let summary: KeyFile.Summary
-            do { summary = try KeyFile.summary(of: bytes) } catch { throw CLIError("\(file): \(error)") }
+            do { summary = try KeyFile.summary(of: bytes) } catch { throw CLIError("\(file): \(error)", kind: .badKey) }
             output.emit(
                 """
                 public key: \(summary.publicKey.hex)

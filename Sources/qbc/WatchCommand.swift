@@ -21,6 +21,10 @@ struct WatchCommand: AsyncParsableCommand {
     @OptionGroup var read: ReaderOptions
     @Option(name: .long, help: "Stop after this many events.") var maxEvents: Int?
 
+    func validate() throws {
+        if let maxEvents, maxEvents < 1 { throw ValidationError("--max-events must be at least 1, got \(maxEvents)") }
+    }
+
     func run() async throws {
         let client = try node.client(chain: chain)
         let readerKey = try read.load()

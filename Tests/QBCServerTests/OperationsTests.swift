@@ -113,6 +113,10 @@ import Testing
         #expect(preflight.headers["access-control-allow-origin"] == "https://app.example")
         #expect(preflight.headers["access-control-allow-methods"]?.contains("POST") == true)
         #expect(preflight.headers["access-control-allow-headers"]?.contains("Content-Type") == true)
+        // Every header a read proof uses, anonymous ones included (a page could not send those).
+        for header in ["QBC-Reader", "QBC-Nonce", "QBC-Proof", "QBC-Key-Set", "QBC-Anonymous-Proof", "Last-Event-ID"] {
+            #expect(preflight.headers["access-control-allow-headers"]?.contains(header) == true, "\(header)")
+        }
         let read = try await rawWithHeaders("GET", t.node.url + "/stats", headers: [origin])
         #expect(read.headers["access-control-allow-origin"] == "https://app.example")
         let refusal = try await rawWithHeaders("GET", t.node.url + "/tx/zz", headers: [origin])

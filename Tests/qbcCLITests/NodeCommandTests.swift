@@ -6,6 +6,7 @@ import QBCClient
 import QBCCrypto
 import QBCHarness
 import QBCTestSupport
+import QBCWire
 import Testing
 
 @Suite struct NodeCommandTests {
@@ -58,6 +59,19 @@ import Testing
         #expect(leapObject?["sealed"] as? Bool == true && leapObject?["height"] as? Int == 2, "\(jsonLeap.stdout)")
         let jsonKey = try await CommandRunner.qbc(["key", "show", writer, "--json"])
         #expect((try JSONSerialization.jsonObject(with: Data(jsonKey.stdout.utf8)) as? [String: Any])?["encrypted"] as? Bool == false, "\(jsonKey.stdout)")
+        // Found by the attack review: each of these is one line and the right status.
+        let folder = try await CommandRunner.qbc(["key", "show", NodeProcess.repositoryRoot])
+        #expect(folder.status == 1 && folder.stderr.contains("it is a folder, not a file"), "\(folder.stderr)")
+        let shownNotAKey = try await CommandRunner.qbc(["key", "show", NodeProcess.repositoryRoot + "/README.md"])
+        #expect(shownNotAKey.status == 77, "not a key file is exit 77, as for tx sign: \(shownNotAKey.status) \(shownNotAKey.stderr)")
+        let before = try await NodeClient(baseURL: node.url).stats().mempool
+        let noTime = try await CommandRunner.qbc(["tx", "submit", "--node", node.url, "--key", writer, "--data", "{}", "--wait", "committed", "--timeout=-1"])
+        #expect(noTime.status == 64 && noTime.stderr.contains("--timeout must be 1 to 86400"), "\(noTime.status) \(noTime.stderr)")
+        #expect(try await NodeClient(baseURL: node.url).stats().mempool == before, "refused before anything was sent")
+        let noEvents = try await CommandRunner.qbc(["watch", "--node", node.url, "--max-events=0"])
+        #expect(noEvents.status == 64 && noEvents.stderr.contains("--max-events must be at least 1"), "\(noEvents.stderr)")
+        let oddChain = try await CommandRunner.qbc(["stats", "--node", node.url, "--chain", "?x=1"])
+        #expect(oddChain.status == 66 && oddChain.stderr.contains("unknown_chain"), "the name stays in its path segment: \(oddChain.stderr)")
 
         let refused = try await CommandRunner.qbc(
             ["tx", "submit", "--node", node.url, "--key", NodeProcess.demoKey("reader"), "--data", "{}"])
