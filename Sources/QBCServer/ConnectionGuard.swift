@@ -140,7 +140,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         // Hummingbird adds handlers only after its conversion to HTTP types, which drops the version.
         let pipeline = context.pipeline.syncOperations
         if let parser = try? pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) {
-            try? pipeline.addHandler(HTTP10Answers(), position: .after(parser))
+            try? pipeline.addHandler(HTTPMessageRules(), position: .after(parser))
         }
     }
 

@@ -184,6 +184,36 @@ import Testing
         #expect(await t.client.answersHealth())
     }
 
+    /// Requests the node would misread are refused at their heads (D82): they used to be answered
+    /// 200, and a gzip body was parsed as if it were plain.
+    @Test func requestsWithoutOneHostOrWithCodedBodiesAreRefused() async throws {
+        let t = try await TestNode()
+        let port = t.node.port
+        let inject = "POST /inject HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        let cases: [(String, String)] = [
+            ("GET /health HTTP/1.1\r\n\r\n", "HTTP/1.1 400"),
+            ("GET /health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", "HTTP/1.1 400"),
+            (inject + "Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n", "HTTP/1.1 501"),
+            (inject + "Content-Encoding: gzip\r\nContent-Length: 2\r\n\r\n[]", "HTTP/1.1 415"),
+            // Behind a request it must answer first: that answer, then the refusal.
+            ("GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\n\r\n", "HTTP/1.1 200"),
+        ]
+        for (request, status) in cases {
+            let (text, gone) = await onOwnThread { () -> (String?, Bool) in
+                guard let fd = ConnectionFloodTests.idleConnections(to: port, count: 1).first else { return (nil, false) }
+                defer { close(fd) }
+                _ = send(fd, request, request.utf8.count, Int32(MSG_NOSIGNAL))
+                return (answer(on: fd, within: 10_000), ConnectionFloodTests.isGone(fd, within: 5_000))
+            }
+            let said = "\(request.prefix(60).debugDescription): \((text ?? "nothing").prefix(300).debugDescription)"
+            #expect(text?.hasPrefix(status) == true, "\(said)")
+            #expect(text?.contains(#"{"error":""#) == true && text?.lowercased().contains("connection: close") == true, "\(said)")
+            #expect(gone, "and the connection is closed: \(said)")
+        }
+        #expect(try await t.client.stats().mempool == 0, "nothing was admitted")
+        #expect(await t.client.answersHealth())
+    }
+
     /// An HTTP/1.0 client cannot read a chunked body, and answers of unknown length (streamed
     /// pages) were chunked: they now say HTTP/1.0 and end with the connection.
     @Test func http10ClientsGetAnswersTheyCanRead() async throws {

@@ -1,0 +1,115 @@
+import NIOCore
+import NIOHTTP1
+
+/// What HTTP/1.x asks of a server that Hummingbird's handlers cannot see: they get requests after
+/// a conversion to HTTP types that drops the version and folds the `Host` header away, so this
+/// sits between the HTTP parser and that conversion (placed by the connection guard).
+///
+/// - Answers to HTTP/1.0 requests say HTTP/1.0 (D80). A client of that version cannot read a
+///   chunked body (RFC 9112 6.1 forbids sending it one), and the encoder chunks every answer of
+///   unknown length (streamed pages, event streams) that says HTTP/1.1, as Hummingbird's all do.
+///   Such an answer's body ends when the connection does, and every answer to an HTTP/1.0 request
+///   closes it (`Connection: close`: the old keep-alive extension is not offered).
+/// - A request the node cannot read as meant is refused at its head, with the JSON error every
+///   refusal gets, and the connection closed once the answers owed before it are written (D82):
+///   an HTTP/1.1 request without exactly one `Host` (400, RFC 9112 3.2), a body whose last
+///   transfer coding is not chunked (400, 6.3), in another transfer coding besides (501, 6.1), or
+///   in a content coding (415, RFC 9110 15.5.16): such a body was read as if it were plain.
+final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// The versions of requests passed on and not yet answered, in order; no more than a
+    /// connection may have waiting (`ConnectionGuard.pipelineLimit`): later ones are dropped.
+    private var versions = CircularBuffer<HTTPVersion>()
+    /// Requests passed on whose answers have not ended.
+    private var owed = 0
+    private var closeAtEnd = false
+    /// A refused request's answer, written once the answers owed before it are; nothing after the
+    /// refused request is read or passed on.
+    private var refusal: (version: HTTPVersion, status: HTTPResponseStatus, error: String, message: String)?
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard refusal == nil else { return }
+        if case .head(let head) = unwrapInboundIn(data) {
+            if let (status, error, message) = Self.problem(with: head) {
+                refusal = (head.version, status, error, message)
+                if owed == 0 { refuse(context: context) }
+                return
+            }
+            if versions.count <= ConnectionGuard.pipelineLimit { versions.append(head.version) }
+            owed += 1
+        }
+        context.fireChannelRead(data)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if refusal == nil { context.read() }
+    }
+
+    /// Why the node cannot take a request as its head stands, or nil.
+    static func problem(with head: HTTPRequestHead) -> (HTTPResponseStatus, String, String)? {
+        if head.version.major == 1, head.version.minor >= 1, head.headers[canonicalForm: "host"].count != 1 {
+            return (.badRequest, "malformed", "an HTTP/1.1 request carries exactly one Host header")
+        }
+        let transfer = head.headers[canonicalForm: "transfer-encoding"].map { $0.lowercased() }
+        if let last = transfer.last, last != "chunked" {
+            // RFC 9112 6.3: the body's length cannot be known.
+            return (.badRequest, "malformed", "a request's last transfer coding must be chunked")
+        }
+        if transfer.count > 1 {
+            return (.notImplemented, "not_implemented", "the only transfer coding this node reads is chunked")
+        }
+        if head.headers[canonicalForm: "content-encoding"].contains(where: { $0.lowercased() != "identity" }) {
+            return (.unsupportedMediaType, "unsupported_media_type", "this node reads request bodies only without a content coding (no Content-Encoding)")
+        }
+        return nil
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(var head) where head.status.code >= 200:
+            guard versions.popFirst() == .http1_0 else { break }
+            head.version = .http1_0
+            head.headers.replaceOrAdd(name: "connection", value: "close")
+            closeAtEnd = true
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
+            return
+        case .end:
+            owed = max(0, owed - 1)
+            if closeAtEnd {
+                Self.writeLast(data, promise: promise, context: context)
+                return
+            }
+            context.write(data, promise: promise)
+            if refusal != nil, owed == 0 { refuse(context: context) }
+            return
+        default:
+            break
+        }
+        context.write(data, promise: promise)
+    }
+
+    /// Writes the refusal, then closes the connection.
+    private func refuse(context: ChannelHandlerContext) {
+        guard let refusal else { return }
+        let body = ByteBuffer(string: #"{"error":"\#(refusal.error)","message":"\#(refusal.message)"}"#)
+        var headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", "\(body.readableBytes)"), ("Connection", "close")])
+        headers.add(name: "Server", value: "qbc")
+        let version: HTTPVersion = refusal.version == .http1_0 ? .http1_0 : .http1_1
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: refusal.status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        Self.writeLast(wrapOutboundOut(.end(nil)), promise: nil, context: context)
+    }
+
+    /// Writes an answer's end and closes the connection once it is written.
+    private static func writeLast(_ end: NIOAny, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+        let channel = context.channel
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.cascade(to: promise)
+        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        context.writeAndFlush(end, promise: written)
+    }
+}
