@@ -5,6 +5,7 @@ import NIOHTTP1
 /// a conversion to HTTP types that drops the version and folds the `Host` header away, so this
 /// sits between the HTTP parser and that conversion (placed by the connection guard).
 ///
+/// - An answer to HEAD does not claim `Content-Length: 0` for a body GET would stream.
 /// - Answers to HTTP/1.0 requests say HTTP/1.0 (D80). A client of that version cannot read a
 ///   chunked body (RFC 9112 6.1 forbids sending it one), and the encoder chunks every answer of
 ///   unknown length (streamed pages, event streams) that says HTTP/1.1, as Hummingbird's all do.
@@ -21,9 +22,9 @@ final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// The versions of requests passed on and not yet answered, in order; no more than a
-    /// connection may have waiting (`ConnectionGuard.pipelineLimit`): later ones are dropped.
-    private var versions = CircularBuffer<HTTPVersion>()
+    /// The versions and methods of requests passed on and not yet answered, in order; no more
+    /// than a connection may have waiting (`ConnectionGuard.pipelineLimit`): later ones are dropped.
+    private var asked = CircularBuffer<(version: HTTPVersion, method: HTTPMethod)>()
     /// Requests passed on whose answers have not ended.
     private var owed = 0
     private var closeAtEnd = false
@@ -39,7 +40,7 @@ final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
                 if owed == 0 { refuse(context: context) }
                 return
             }
-            if versions.count <= ConnectionGuard.pipelineLimit { versions.append(head.version) }
+            if asked.count <= ConnectionGuard.pipelineLimit { asked.append((head.version, head.method)) }
             owed += 1
         }
         context.fireChannelRead(data)
@@ -71,10 +72,18 @@ final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var head) where head.status.code >= 200:
-            guard versions.popFirst() == .http1_0 else { break }
-            head.version = .http1_0
-            head.headers.replaceOrAdd(name: "connection", value: "close")
-            closeAtEnd = true
+            guard let request = asked.popFirst() else { break }
+            // Hummingbird answers HEAD by running GET and dropping the body, and says
+            // `Content-Length: 0` for a body it would have streamed (no answer here is empty):
+            // left out, as RFC 9110 9.3.2 allows for a length known only while writing.
+            if request.method == .HEAD, head.status == .ok, head.headers[canonicalForm: "content-length"] == ["0"] {
+                head.headers.remove(name: "content-length")
+            }
+            if request.version == .http1_0 {
+                head.version = .http1_0
+                head.headers.replaceOrAdd(name: "connection", value: "close")
+                closeAtEnd = true
+            }
             context.write(wrapOutboundOut(.head(head)), promise: promise)
             return
         case .end:

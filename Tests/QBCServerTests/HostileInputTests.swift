@@ -214,6 +214,23 @@ import Testing
         #expect(await t.client.answersHealth())
     }
 
+    /// HEAD on a streamed route said `Content-Length: 0`, which is not what GET sends.
+    @Test func headOfAStreamedRouteClaimsNoEmptyBody() async throws {
+        let t = try await TestNode()
+        let port = t.node.port
+        let text = await onOwnThread { () -> String? in
+            guard let fd = ConnectionFloodTests.idleConnections(to: port, count: 1).first else { return nil }
+            defer { close(fd) }
+            let requests = "HEAD /chain HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+            _ = send(fd, requests, requests.utf8.count, Int32(MSG_NOSIGNAL))
+            return answer(on: fd, within: 10_000)
+        }
+        let answers = (text ?? "").components(separatedBy: "HTTP/1.1 200 OK")
+        #expect(answers.count == 3, "two answers: \((text ?? "nothing").debugDescription)")
+        #expect(answers.count == 3 && !answers[1].lowercased().contains("content-length: 0"), "\((text ?? "").debugDescription)")
+        #expect(answers.last?.hasSuffix(#"{"status":"ok"}"#) == true, "the answer after it is framed right: \((text ?? "").debugDescription)")
+    }
+
     /// An HTTP/1.0 client cannot read a chunked body, and answers of unknown length (streamed
     /// pages) were chunked: they now say HTTP/1.0 and end with the connection.
     @Test func http10ClientsGetAnswersTheyCanRead() async throws {
