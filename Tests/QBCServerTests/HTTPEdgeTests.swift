@@ -1,0 +1,208 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import QBCClient
+import QBCCore
+import QBCCrypto
+import QBCHarness
+import QBCTestSupport
+import QBCWire
+import Testing
+
+/// Every refusal carries the JSON error body; methods a route does not take get 405 with Allow.
+@Suite struct HTTPEdgeTests {
+    @Test func unknownPathsAndMethodsGetJSONErrors() async throws {
+        let t = try await TestNode()
+        let unknown = try await raw("GET", t.node.url + "/no/such/route")
+        #expect(unknown.status == 404)
+        #expect(unknown.error?.error == "not_found")
+        for (method, path, allowed) in [
+            ("PUT", "/inject", "POST"), ("DELETE", "/stats", "GET, HEAD"), ("PATCH", "/chain", "GET, HEAD"),
+            ("OPTIONS", "/tx/\(String(repeating: "0", count: 64))", "GET, HEAD"), ("TRACE", "/leap", "GET, POST, HEAD"),
+            ("DELETE", "/chains/\(t.chain.hex)/inject", "POST"),
+        ] {
+            var request = HTTPClientRequest(url: t.node.url + path)
+            request.method = .init(rawValue: method)
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let bytes = Array(try await response.body.collect(upTo: 1 << 20).readableBytesView)
+            #expect(response.status.code == 405, "\(method) \(path)")
+            #expect(response.headers["Allow"].first == allowed, "\(method) \(path): \(response.headers["Allow"])")
+            #expect((try? JSONDecoder().decode(ErrorJSON.self, from: Data(bytes)))?.error == "method_not_allowed", "\(method) \(path)")
+        }
+        var head = HTTPClientRequest(url: t.node.url + "/stats")
+        head.method = .HEAD
+        let response = try await HTTPClient.shared.execute(head, timeout: .seconds(10))
+        #expect(response.status == .ok)
+        #expect(try await response.body.collect(upTo: 1 << 20).readableBytes == 0)
+    }
+
+    @Test func bodiesMustBeOfATypeTheRouteTakes() async throws {
+        let t = try await TestNode()
+        let tx = signed(#"{"typed":1}"#, chain: t.chain, by: try Keys.load("writer1"))
+        let batch = Transaction.encodeBatch([tx])
+        let lookalike = try await raw("POST", t.node.url + "/inject", body: batch, headers: [("Content-Type", Transaction.batchContentType + "XYZ")])
+        #expect(lookalike.status == 415)
+        #expect(lookalike.error?.error == "unsupported_media_type")
+        let text = try await raw("POST", t.node.url + "/inject", body: WireJSON.encode(TransactionJSON(tx)), headers: [("Content-Type", "text/plain")])
+        #expect(text.status == 415)
+        #expect(try await t.client.stats().mempool == 0, "nothing was admitted")
+        let withParameter = try await raw(
+            "POST", t.node.url + "/inject", body: batch, headers: [("Content-Type", Transaction.batchContentType + "; version=1")])
+        #expect(withParameter.status == 200)
+        #expect(try await t.client.stats().mempool == 1)
+    }
+
+    /// openapi.yaml: an array gets a verdict per element; one broken element refuses only itself.
+    @Test func aJSONArrayWithOneMalformedElementGetsAVerdictPerElement() async throws {
+        let t = try await TestNode()
+        let writer = try Keys.load("writer1")
+        let good = (0..<2).map { signed(#"{"n":\#($0)}"#, chain: t.chain, by: writer) }
+        var elements = good.map { String(decoding: WireJSON.encode(TransactionJSON($0)), as: UTF8.self) }
+        elements.insert(#"{"chain":"zz","nonsense":true}"#, at: 1)
+        let answer = try await raw("POST", t.node.url + "/inject", body: Array("[\(elements.joined(separator: ","))]".utf8))
+        #expect(answer.status == 200)
+        let verdicts = try JSONDecoder().decode(InjectBatchJSON.self, from: Data(answer.bytes))
+        #expect(verdicts.results.map(\.status) == ["admitted", "rejected", "admitted"])
+        #expect(verdicts.results[1].error == "malformed")
+        let notJSON = try await raw("POST", t.node.url + "/inject", body: Array("[{".utf8))
+        #expect(notJSON.status == 400, "a body that is not JSON is refused whole")
+    }
+
+    /// D75: Foundation spent about 135 bytes per element of a JSON array on /inject and judged
+    /// every element before counting them: one 63 MiB array of zeros took 8.5 GB. The array is now
+    /// counted first and each element parsed alone, with a bound on its values.
+    @Test func jsonArraysAndObjectsOfManyValuesAreRefusedBeforeTheyAreParsed() async throws {
+        try await HeavyTests.oneAtATime {
+            let t = try await TestNode()
+            let url = t.node.url + "/inject"
+            // 8 MiB: before D75 such an array took 1.1 GB (the limit below), 63 MiB took 8.5 GB.
+            let zeros = Array(("[" + String(repeating: "0,", count: 4 << 20) + "0]").utf8)
+            let many = try await raw("POST", url, body: zeros)
+            #expect(many.status == 413, "\(many.status) \(String(decoding: many.bytes.prefix(200), as: UTF8.self))")
+            #expect(String(decoding: many.bytes, as: UTF8.self).contains("at most 10000 transactions per request"))
+            // Small elements of many values are parsed one at a time; a large one is refused uncounted.
+            let nested = "{\"x\":[" + Array(repeating: "0", count: 100).joined(separator: ",") + "]}"
+            let large = "{\"x\":[" + Array(repeating: "0", count: 40_000).joined(separator: ",") + "]}"
+            let elements = Array(repeating: nested, count: 9_999) + [large]
+            let heavy = try await raw("POST", url, body: Array(("[" + elements.joined(separator: ",") + "]").utf8))
+            #expect(heavy.status == 200)
+            let verdicts = try JSONDecoder().decode(InjectBatchJSON.self, from: Data(heavy.bytes))
+            #expect(verdicts.results.count == 10_000)
+            #expect(verdicts.results.allSatisfy { $0.status == "rejected" && $0.error == "malformed" })
+            #expect(verdicts.results.first?.message == "unknown field \"x\" in transaction")
+            #expect(verdicts.results.last?.message == "transaction [9999] holds 40003 JSON values; a transaction holds at most 64")
+            let object = Array(("{\"x\":[" + String(repeating: "0,", count: 1 << 20) + "0]}").utf8)
+            let one = try await raw("POST", url, body: object)
+            #expect(one.status == 400)
+            #expect(String(decoding: one.bytes, as: UTF8.self).contains("holds 1048580 JSON values"))
+            let cutOff = try await raw("POST", url, body: Array(zeros.dropLast()))
+            #expect(cutOff.status == 413, "counted before the end is read")
+            let broken = Array(("{\"x\":[" + String(repeating: "0,", count: 1 << 20)).utf8)
+            #expect(try await raw("POST", url, body: broken).status == 400)
+            #expect(try await t.client.stats().mempool == 0)
+            let peak = try #require(t.node.peakResidentBytes)
+            #expect(peak < 600 << 20, "the node's peak memory was \(peak >> 20) MiB")
+        }
+    }
+
+    /// A Content-Length of 2^63 or more (the HTTP parser takes up to 2^64 − 1) skipped the early
+    /// 413: the node read the bytes sent and waited for the rest until its pause closed the
+    /// connection, answering nothing.
+    @Test func aContentLengthPastAnyIntegerIsRefusedAtOnce() async throws {
+        let t = try await TestNode()
+        let port = t.node.port
+        let text = await onOwnThread { () -> String? in
+            guard let fd = ConnectionFloodTests.idleConnections(to: port, count: 1).first else { return nil }
+            defer { close(fd) }
+            let head = "POST /inject HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 9223372036854775808\r\n\r\n[]"
+            _ = send(fd, head, head.utf8.count, Int32(MSG_NOSIGNAL))
+            return answer(on: fd, within: 30_000)
+        }
+        #expect(text?.hasPrefix("HTTP/1.1 413") == true, "\((text ?? "nothing").prefix(200).debugDescription)")
+        #expect(text?.contains("too_large") == true)
+    }
+
+    /// Request heads the HTTP parser refuses used to get 400 with an empty body; they get the
+    /// JSON error too, and the connection is closed.
+    @Test func requestsThatAreNotHTTPGetAJSONError() async throws {
+        let t = try await TestNode()
+        let port = t.node.port
+        let heads = [
+            "GARBAGE\r\n\r\n", "GET /health HTTP/1.1\nHost: x\n\n", "GET /health\r\n\r\n",
+            "GET /\(String(repeating: "a", count: 200_000)) HTTP/1.1\r\nHost: x\r\n\r\n",
+            // Bodies whose framing is broken: the head was fine, so a handler is already waiting.
+            "POST /inject HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n\r\n{}",
+            "POST /inject HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n",
+        ]
+        for head in heads {
+            let text = await onOwnThread { exchange(head, port: port).answer }
+            let said = "\(head.prefix(24).debugDescription): \((text ?? "nothing").prefix(200).debugDescription)"
+            #expect(text?.hasPrefix("HTTP/1.1 400") == true, "\(said)")
+            #expect(text?.contains(#"{"error":"malformed","#) == true, "\(said)")
+            #expect(text?.lowercased().contains("connection: close") == true, "\(said)")
+        }
+        // CONNECT: the parser reads nothing after it and the answer can carry no body, so the
+        // node answers and closes instead of leaving the client waiting for a body.
+        // Closed within 5 s: before the 15 s head timeout would close it anyway.
+        let closed = await onOwnThread { exchange("CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n", port: port) }
+        #expect(closed.answer?.hasPrefix("HTTP/1.1 4") == true, "CONNECT is refused: \((closed.answer ?? "nothing").debugDescription)")
+        #expect(closed.closed, "and the connection is closed")
+        #expect(await t.client.answersHealth())
+    }
+
+    /// Requests the node would misread are refused at their heads (D82): they used to be answered
+    /// 200, and a gzip body was parsed as if it were plain.
+    @Test func requestsWithoutOneHostOrWithCodedBodiesAreRefused() async throws {
+        let t = try await TestNode()
+        let port = t.node.port
+        let inject = "POST /inject HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        let cases: [(String, String)] = [
+            ("GET /health HTTP/1.1\r\n\r\n", "HTTP/1.1 400"),
+            ("GET /health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", "HTTP/1.1 400"),
+            (inject + "Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n", "HTTP/1.1 501"),
+            (inject + "Content-Encoding: gzip\r\nContent-Length: 2\r\n\r\n[]", "HTTP/1.1 415"),
+            // Behind a request it must answer first: that answer, then the refusal.
+            ("GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\n\r\n", "HTTP/1.1 200"),
+        ]
+        for (request, status) in cases {
+            let (text, gone) = await onOwnThread { exchange(request, port: port) }
+            let said = "\(request.prefix(60).debugDescription): \((text ?? "nothing").prefix(300).debugDescription)"
+            #expect(text?.hasPrefix(status) == true, "\(said)")
+            #expect(text?.contains(#"{"error":""#) == true && text?.lowercased().contains("connection: close") == true, "\(said)")
+            #expect(gone, "and the connection is closed: \(said)")
+        }
+        #expect(try await t.client.stats().mempool == 0, "nothing was admitted")
+        #expect(await t.client.answersHealth())
+    }
+
+    /// HEAD on a streamed route said `Content-Length: 0`, which is not what GET sends.
+    @Test func headOfAStreamedRouteClaimsNoEmptyBody() async throws {
+        let t = try await TestNode()
+        let port = t.node.port
+        let requests = "HEAD /chain HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        let text = await onOwnThread { exchange(requests, port: port).answer }
+        let answers = (text ?? "").components(separatedBy: "HTTP/1.1 200 OK")
+        #expect(answers.count == 3, "two answers: \((text ?? "nothing").debugDescription)")
+        #expect(answers.count == 3 && !answers[1].lowercased().contains("content-length: 0"), "\((text ?? "").debugDescription)")
+        #expect(answers.last?.hasSuffix(#"{"status":"ok"}"#) == true, "the answer after it is framed right: \((text ?? "").debugDescription)")
+    }
+
+    /// An HTTP/1.0 client cannot read a chunked body, and answers of unknown length (streamed
+    /// pages) were chunked: they now say HTTP/1.0 and end with the connection.
+    @Test func http10ClientsGetAnswersTheyCanRead() async throws {
+        let t = try await TestNode()
+        let port = t.node.port
+        for path in ["/chain?limit=10", "/health"] {
+            let (text, gone) = await onOwnThread { exchange("GET \(path) HTTP/1.0\r\n\r\n", port: port) }
+            let parts = (text ?? "").components(separatedBy: "\r\n\r\n")
+            let said = "\(path): \((text ?? "nothing").prefix(300).debugDescription)"
+            #expect(parts[0].hasPrefix("HTTP/1.0 200"), "\(said)")
+            #expect(!parts[0].lowercased().contains("transfer-encoding"), "\(said)")
+            #expect(parts[0].lowercased().contains("connection: close"), "\(said)")
+            #expect(parts.count == 2 && (try? JSONSerialization.jsonObject(with: Data(parts[1].utf8))) != nil, "the body is the JSON itself: \(said)")
+            #expect(gone, "and the connection ends: \(path)")
+        }
+        #expect(await t.client.answersHealth(), "HTTP/1.1 clients are answered as before")
+    }
+}
