@@ -73,6 +73,10 @@ public final class ChainDirectory: Sendable {
         guard all.count < Self.maxChains else {
             throw .rule(RuleError(.invalidBang, "this node already serves its maximum of \(Self.maxChains) chains"))
         }
+        // Valid names by the chain's rules, but `/chains/../stats` is `/stats` to curl and browsers.
+        guard bang.rules.name != ".", bang.rules.name != ".." else {
+            throw .rule(RuleError(.invalidBang, "this node does not adopt chains named \".\" or \"..\": clients normalise them out of URL paths"))
+        }
         if let other = chain(named: bang.rules.name), other.id != bang.id {
             throw .rule(RuleError(.invalidBang, "this node already serves another chain named \(bang.rules.name) (\(other.id.hex))"))
         }

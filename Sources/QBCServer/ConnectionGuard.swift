@@ -118,7 +118,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// Set once such a pipelined request closed the connection: the rest of what was read is dropped.
     private var dropping = false
     /// Set once a request came past `pipelineLimit`: it and all after it are dropped unanswered,
-    /// nothing more is read, the answers owed are written, and then the connection ends.
+    /// nothing more is parsed, the answers owed are written, and then the connection ends
+    /// (`GracefulEnd`).
     private var overflowed = false
 
     /// Unanswered requests past which the rest are dropped and the connection ends: a client
@@ -126,11 +127,6 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// request it sent, about 6 MB per connection (6 GB over 1,024 connections). Holding reads
     /// instead would not bound it: one read can bring thousands of small requests.
     static let pipelineLimit = 256
-    /// How long a connection whose output has ended stays open, reading nothing, before it is
-    /// closed: closing it with unread bytes resets it, and a reset would cut off answers the
-    /// client has not read yet. (Reading on to drop what it sent cost the node about 0.8 MB per
-    /// such client, in parsing alone.)
-    static let linger = TimeAmount.seconds(2)
 
     init(table: ConnectionTable) { self.table = table }
 
@@ -140,7 +136,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         // Hummingbird adds handlers only after its conversion to HTTP types, which drops the version.
         let pipeline = context.pipeline.syncOperations
         if let parser = try? pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) {
-            try? pipeline.addHandler(HTTPMessageRules(), position: .after(parser))
+            try? pipeline.addHandler(HTTPMessageRules(endTimeout: table.limits.responseTimeout), position: .after(parser))
         }
     }
 
@@ -207,7 +203,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             answering = false
             inFlight = max(0, inFlight - 1)
             if overflowed, inFlight == 0 {
-                endAfter(data, promise: promise, context: context)
+                deadline?.cancel()
+                GracefulEnd.after(data, promise: promise, timeout: table.limits.responseTimeout, context: context)
                 return
             }
             if inFlight == 0 {
@@ -225,19 +222,6 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Writes the last answer owed, then ends the connection's output and, after the linger, the
-    /// connection (at once where the channel cannot end its output alone).
-    private func endAfter(_ last: NIOAny, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
-        let written = context.eventLoop.makePromise(of: Void.self)
-        written.futureResult.cascade(to: promise)
-        let channel = context.channel
-        written.futureResult.whenComplete { _ in
-            channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
-        }
-        arm(Self.linger, context: context)
-        context.writeAndFlush(last, promise: written)
-    }
-
     func read(context: ChannelHandlerContext) {
         if !overflowed { context.read() }
     }
@@ -253,7 +237,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireErrorCaught(error)
             return
         }
-        let body = ByteBuffer(string: #"{"error":"malformed","message":"the request is not valid HTTP/1.1"}"#)
+        let body = ByteBuffer(string: #"{"error":"malformed","message":"the request is not valid HTTP/1.1 or 1.0"}"#)
         let head = HTTPResponse(status: .badRequest, headerFields: [
             .contentType: "application/json", .contentLength: "\(body.readableBytes)", .connection: "close",
         ])

@@ -12,8 +12,9 @@ import NIOHTTP1
 ///   Such an answer's body ends when the connection does, and every answer to an HTTP/1.0 request
 ///   closes it (`Connection: close`: the old keep-alive extension is not offered).
 /// - A request the node cannot read as meant is refused at its head, with the JSON error every
-///   refusal gets, and the connection closed once the answers owed before it are written (D82):
-///   an HTTP/1.1 request without exactly one `Host` (400, RFC 9112 3.2), a body whose last
+///   refusal gets, and the connection ended once the answers owed before it are written (D82):
+///   a request with two `Host` headers or a list in one, or an HTTP/1.1 request without one
+///   (400, RFC 9112 3.2), a body whose last
 ///   transfer coding is not chunked (400, 6.3), in another transfer coding besides (501, 6.1), or
 ///   in a content coding (415, RFC 9110 15.5.16): such a body was read as if it were plain.
 final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
@@ -22,38 +23,69 @@ final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// The versions and methods of requests passed on and not yet answered, in order; no more
-    /// than a connection may have waiting (`ConnectionGuard.pipelineLimit`): later ones are dropped.
-    private var asked = CircularBuffer<(version: HTTPVersion, method: HTTPMethod)>()
+    /// What is known of the requests passed on and not yet answered, in order; no more than a
+    /// connection may have waiting (`ConnectionGuard.pipelineLimit`): later ones are dropped.
+    private var asked = CircularBuffer<(version: HTTPVersion, method: HTTPMethod, eventStream: Bool)>()
     /// Requests passed on whose answers have not ended.
     private var owed = 0
     private var closeAtEnd = false
+    /// An HTTP/1.0 request was passed on whole: the connection ends with its answer, so nothing
+    /// after it is read or parsed (bytes behind it made the parser's error answer land inside
+    /// that answer's close-delimited body).
+    private var lastRequestRead = false
+    /// The connection's last answer is written: anything written after it is dropped.
+    private var finished = false
     /// A refused request's answer, written once the answers owed before it are; nothing after the
     /// refused request is read or passed on.
     private var refusal: (version: HTTPVersion, status: HTTPResponseStatus, error: String, message: String)?
+    /// How long an ended connection waits for the client to read its answers (`GracefulEnd`).
+    private let endTimeout: TimeAmount
+
+    init(endTimeout: TimeAmount) { self.endTimeout = endTimeout }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard refusal == nil else { return }
-        if case .head(let head) = unwrapInboundIn(data) {
+        guard refusal == nil, !lastRequestRead else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
             if let (status, error, message) = Self.problem(with: head) {
                 refusal = (head.version, status, error, message)
-                if owed == 0 { refuse(context: context) }
+                // Behind an event stream, whose answer never ends, the refusal could never be
+                // written: the connection is closed instead, as for any request there (D76).
+                if asked.contains(where: \.eventStream) {
+                    context.close(promise: nil)
+                } else if owed == 0 {
+                    refuse(context: context)
+                }
                 return
             }
-            if asked.count <= ConnectionGuard.pipelineLimit { asked.append((head.version, head.method)) }
+            let eventStream = head.method == .GET && (head.uri.split(separator: "?", maxSplits: 1).first?.hasSuffix("/events") ?? false)
+            if asked.count <= ConnectionGuard.pipelineLimit { asked.append((head.version, head.method, eventStream)) }
             owed += 1
+            closeAtEnd = closeAtEnd || head.version == .http1_0
+        case .end:
+            if closeAtEnd { lastRequestRead = true }
+        case .body:
+            break
         }
         context.fireChannelRead(data)
     }
 
     func read(context: ChannelHandlerContext) {
-        if refusal == nil { context.read() }
+        if refusal == nil, !lastRequestRead { context.read() }
     }
 
-    /// Why the node cannot take a request as its head stands, or nil.
+    /// Parser errors in bytes the connection will not read are nobody's concern.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard refusal == nil, !lastRequestRead else { return }
+        context.fireErrorCaught(error)
+    }
+
+    /// Why the node cannot take a request as its head stands, or nil. RFC 9112 3.2: an HTTP/1.1
+    /// request carries a Host header, and no request carries two or one holding a list.
     static func problem(with head: HTTPRequestHead) -> (HTTPResponseStatus, String, String)? {
-        if head.version.major == 1, head.version.minor >= 1, head.headers[canonicalForm: "host"].count != 1 {
-            return (.badRequest, "malformed", "an HTTP/1.1 request carries exactly one Host header")
+        let hosts = head.headers.filter { $0.name.lowercased() == "host" }.map(\.value)
+        if hosts.count > 1 || hosts.contains(where: { $0.contains(",") }) || (hosts.isEmpty && (head.version.major, head.version.minor) >= (1, 1)) {
+            return (.badRequest, "malformed", "a request carries at most one Host header, of one host, and an HTTP/1.1 request exactly one")
         }
         let transfer = head.headers[canonicalForm: "transfer-encoding"].map { $0.lowercased() }
         if let last = transfer.last, last != "chunked" {
@@ -70,6 +102,10 @@ final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard !finished else {
+            promise?.fail(ChannelError.outputClosed)
+            return
+        }
         switch unwrapOutboundIn(data) {
         case .head(var head) where head.status.code >= 200:
             guard let request = asked.popFirst() else { break }
@@ -82,14 +118,13 @@ final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
             if request.version == .http1_0 {
                 head.version = .http1_0
                 head.headers.replaceOrAdd(name: "connection", value: "close")
-                closeAtEnd = true
             }
             context.write(wrapOutboundOut(.head(head)), promise: promise)
             return
         case .end:
             owed = max(0, owed - 1)
-            if closeAtEnd {
-                Self.writeLast(data, promise: promise, context: context)
+            if lastRequestRead, owed == 0 {
+                writeLast(data, promise: promise, context: context)
                 return
             }
             context.write(data, promise: promise)
@@ -110,15 +145,12 @@ final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
         let version: HTTPVersion = refusal.version == .http1_0 ? .http1_0 : .http1_1
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: refusal.status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        Self.writeLast(wrapOutboundOut(.end(nil)), promise: nil, context: context)
+        writeLast(wrapOutboundOut(.end(nil)), promise: nil, context: context)
     }
 
-    /// Writes an answer's end and closes the connection once it is written.
-    private static func writeLast(_ end: NIOAny, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
-        let channel = context.channel
-        let written = context.eventLoop.makePromise(of: Void.self)
-        written.futureResult.cascade(to: promise)
-        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
-        context.writeAndFlush(end, promise: written)
+    /// Writes the connection's last answer's end, then ends the connection (`GracefulEnd`).
+    private func writeLast(_ end: NIOAny, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+        finished = true
+        GracefulEnd.after(end, promise: promise, timeout: endTimeout, context: context)
     }
 }

@@ -14,21 +14,30 @@ extension BenchFlood {
             let request = Array("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
             let chunk = [UInt8]((0..<(65536 / request.count)).map { _ in request }.joined())
             var peak = before
-            var ended = Set<Int32>()
             let deadline = Date().addingTimeInterval(Double(pipeliningSeconds))
             while Date() < deadline {
-                for fd in sockets where !ended.contains(fd) {
-                    if send(fd, chunk, chunk.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) < 0, errno != EAGAIN, errno != EWOULDBLOCK {
-                        ended.insert(fd)
-                    }
-                }
+                for fd in sockets { _ = send(fd, chunk, chunk.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
                 peak = max(peak, node.residentBytes ?? 0)
                 usleep(10_000)
             }
-            return (peak, ended.count)
+            // Then each reads what it was sent: the answers, and an end of file where the node ended it.
+            let ended = sockets.filter { Self.readsToTheEnd($0) }.count
+            return (peak, ended)
         }.value
-        print(String(format: "%d clients pipelining GET /health for %d s, reading nothing: node RSS %d MiB before, peak %d MiB (%.2f MiB per client); %d connections ended by the node",
+        print(String(format: "%d clients pipelining GET /health for %d s, reading nothing: node RSS %d MiB before, peak %d MiB (%.2f MiB per client); then reading, %d found their connection ended by the node",
                      pipelining, pipeliningSeconds, before >> 20, peak >> 20, Double(peak - before) / Double(1 << 20) / Double(max(1, pipelining)), ended))
         node.stop()
+    }
+
+    /// Reads `fd` until end of file (true), an error or 5 s without a byte (false).
+    static func readsToTheEnd(_ fd: Int32) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 5_000) > 0 else { return false }
+            let read = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if read == 0 { return true }
+            if read < 0, errno != EAGAIN, errno != EWOULDBLOCK { return false }
+        }
     }
 }

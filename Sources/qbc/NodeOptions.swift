@@ -15,7 +15,7 @@ struct NodeOptions: ParsableArguments {
     func client(chain: String? = nil) throws -> NodeClient {
         let url = self.url
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
-            throw CLIError("node address \"\(url)\" has no scheme: use http://HOST:PORT or https://HOST:PORT")
+            throw CLIError("node address \"\(url)\" is not http:// or https://: use http://HOST:PORT or https://HOST:PORT")
         }
         if let problem = NodeClient.addressProblem(url) { throw CLIError(problem) }
         do {

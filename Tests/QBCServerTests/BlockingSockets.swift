@@ -31,12 +31,14 @@ func firstBytes(on fd: Int32, within milliseconds: Int32) -> String? {
 }
 
 /// Sends `request` on a new loopback connection to `port`, blocking: what the node answered (as
-/// `answer(on:within:)`, waiting up to 10 s) and whether it then closed the connection within 5 s.
-func exchange(_ request: String, port: Int) -> (answer: String?, closed: Bool) {
+/// `answer(on:within:)`, waiting up to 10 s) and, unless `watchClose` is false, whether it then
+/// closed the connection within 5 s.
+func exchange(_ request: String, port: Int, watchClose: Bool = true) -> (answer: String?, closed: Bool) {
     guard let fd = ConnectionFloodTests.idleConnections(to: port, count: 1).first else { return (nil, false) }
     defer { close(fd) }
     _ = send(fd, request, request.utf8.count, Int32(MSG_NOSIGNAL))
-    return (answer(on: fd, within: 10_000), ConnectionFloodTests.isGone(fd, within: 5_000))
+    let text = answer(on: fd, within: 10_000)
+    return (text, watchClose && ConnectionFloodTests.isGone(fd, within: 5_000))
 }
 
 /// `GET path` on a new loopback connection, blocking; the whole answer, "" if there was none.

@@ -105,6 +105,10 @@ import Testing
         // Another Bang under a taken name is refused.
         let again = try testBang("alpha", nodes: [nodeKey], writers: [writer])
         await expectRefusal(422, "invalid_bang") { try await running.client.create(again) }
+        // "." and ".." are valid names, but clients normalise them out of URL paths.
+        for name in [".", ".."] {
+            await expectRefusal(422, "invalid_bang") { try await running.client.create(try testBang(name, nodes: [nodeKey], writers: [writer])) }
+        }
         await running.node.stop()
         first = nil
 

@@ -160,8 +160,12 @@ import Testing
         let cases: [(String, String)] = [
             ("GET /health HTTP/1.1\r\n\r\n", "HTTP/1.1 400"),
             ("GET /health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", "HTTP/1.1 400"),
+            ("GET /health HTTP/1.1\r\nHost: a,b\r\n\r\n", "HTTP/1.1 400"),
+            ("GET /health HTTP/1.0\r\nHost: x\r\nHost: y\r\n\r\n", "HTTP/1.0 400"),
             (inject + "Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n", "HTTP/1.1 501"),
             (inject + "Content-Encoding: gzip\r\nContent-Length: 2\r\n\r\n[]", "HTTP/1.1 415"),
+            // A large body the node will not read: the refusal used to reach the client as a reset.
+            (inject + "Content-Encoding: gzip\r\nContent-Length: 3000000\r\n\r\n" + String(repeating: "0", count: 3_000_000), "HTTP/1.1 415"),
             // Behind a request it must answer first: that answer, then the refusal.
             ("GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\n\r\n", "HTTP/1.1 200"),
         ]
@@ -173,6 +177,17 @@ import Testing
             #expect(gone, "and the connection is closed: \(said)")
         }
         #expect(try await t.client.stats().mempool == 0, "nothing was admitted")
+        // An empty Host is a Host (RFC 9112 3.2).
+        #expect(await onOwnThread { exchange("GET /health HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n", port: port, watchClose: false).answer }?.hasPrefix("HTTP/1.1 200") == true)
+        // Behind an event stream a refusal could never be written: the connection is closed.
+        let behindStream = await onOwnThread { () -> Bool in
+            guard let fd = ConnectionFloodTests.idleConnections(to: port, count: 1).first else { return false }
+            defer { close(fd) }
+            let requests = "GET /events HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\n\r\n"
+            _ = send(fd, requests, requests.utf8.count, Int32(MSG_NOSIGNAL))
+            return closes(fd, within: 5_000)
+        }
+        #expect(behindStream, "a refused request behind an event stream closes the connection")
         #expect(await t.client.answersHealth())
     }
 
@@ -181,7 +196,7 @@ import Testing
         let t = try await TestNode()
         let port = t.node.port
         let requests = "HEAD /chain HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n"
-        let text = await onOwnThread { exchange(requests, port: port).answer }
+        let text = await onOwnThread { exchange(requests, port: port, watchClose: false).answer }
         let answers = (text ?? "").components(separatedBy: "HTTP/1.1 200 OK")
         #expect(answers.count == 3, "two answers: \((text ?? "nothing").debugDescription)")
         #expect(answers.count == 3 && !answers[1].lowercased().contains("content-length: 0"), "\((text ?? "").debugDescription)")
@@ -193,10 +208,13 @@ import Testing
     @Test func http10ClientsGetAnswersTheyCanRead() async throws {
         let t = try await TestNode()
         let port = t.node.port
-        for path in ["/chain?limit=10", "/health"] {
-            let (text, gone) = await onOwnThread { exchange("GET \(path) HTTP/1.0\r\n\r\n", port: port) }
+        // Anything sent behind an HTTP/1.0 request is not read: a request, or a stray byte, there
+        // made the parser's error answer land inside the close-delimited body.
+        let behind = ["", "x", "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"]
+        for (path, after) in [("/chain?limit=10", behind[0]), ("/chain?limit=10", behind[1]), ("/chain?limit=10", behind[2]), ("/health", behind[2])] {
+            let (text, gone) = await onOwnThread { exchange("GET \(path) HTTP/1.0\r\n\r\n" + after, port: port) }
             let parts = (text ?? "").components(separatedBy: "\r\n\r\n")
-            let said = "\(path): \((text ?? "nothing").prefix(300).debugDescription)"
+            let said = "\(path) + \(after.debugDescription): \((text ?? "nothing").prefix(300).debugDescription)"
             #expect(parts[0].hasPrefix("HTTP/1.0 200"), "\(said)")
             #expect(!parts[0].lowercased().contains("transfer-encoding"), "\(said)")
             #expect(parts[0].lowercased().contains("connection: close"), "\(said)")
@@ -204,5 +222,40 @@ import Testing
             #expect(gone, "and the connection ends: \(path)")
         }
         #expect(await t.client.answersHealth(), "HTTP/1.1 clients are answered as before")
+    }
+
+    /// A byte sent behind an HTTP/1.0 request for a long streamed page made the parser's error
+    /// answer land inside the page's close-delimited body (the review's reader: 8 KB at a time).
+    @Test func nothingSentBehindAnHTTP10RequestEndsUpInItsAnswer() async throws {
+        let t = try await TestNode()
+        let port = t.node.port
+        let writer = try Keys.load("writer1")
+        let payload = [UInt8](repeating: UInt8(ascii: "p"), count: 60_000)
+        // One Quant of 9 MB: more than the sockets' buffers hold, so the page is still being
+        // written when the parser's error answer is.
+        let batch = (0..<150).map { _ in signed(bytes: payload, chain: t.chain, by: writer, contentType: "application/octet-stream") }
+        #expect(try await t.client.submit(batch: batch).admitted == 150)
+        #expect(try await t.client.leap().sealed)
+        let body = await onOwnThread { () -> String? in
+            guard let fd = LoopbackConnection.open(to: port, receiveBuffer: 8192) else { return nil }
+            defer { close(fd) }
+            let request = "GET /chain?from=1&limit=1 HTTP/1.0\r\n\r\nx"
+            _ = send(fd, request, request.utf8.count, Int32(MSG_NOSIGNAL))
+            var received = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 8192)
+            while true {
+                var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&descriptor, 1, 10_000) > 0 else { return nil }
+                let read = recv(fd, &buffer, buffer.count, 0)
+                guard read > 0 else { break }
+                received += buffer.prefix(read)
+                usleep(1_000)
+            }
+            return String(decoding: received, as: UTF8.self).components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+        }
+        let text = body ?? ""
+        #expect(text.count > 9_000_000, "the page holds the Quant: \(text.count) bytes")
+        #expect(!text.contains("HTTP/1.1"), "no other answer inside the body: \(text.suffix(200).debugDescription)")
+        #expect((try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil, "the body is the page's JSON and nothing else")
     }
 }

@@ -32,7 +32,9 @@ import Testing
         let peers = try await CommandRunner.qbc(["peers", "--node", node.url])
         #expect(peers.status == 0 && peers.stdout.contains("\"address\""), "\(peers.stdout)")
         let noScheme = try await CommandRunner.qbc(["stats", "--node", "127.0.0.1:\(node.port)"])
-        #expect(noScheme.status != 0 && noScheme.stderr.contains("has no scheme"), "\(noScheme.stderr)")
+        #expect(noScheme.status != 0 && noScheme.stderr.contains("is not http:// or https://"), "\(noScheme.stderr)")
+        let ftp = try await CommandRunner.qbc(["stats", "--node", "ftp://127.0.0.1:1"])
+        #expect(ftp.status == 1 && ftp.stderr.contains("is not http:// or https://"), "\(ftp.stderr)")
         // A port past 65535 on an IP address trapped inside the HTTP client (exit 132).
         for address in ["http://127.0.0.1:99999", "https://127.0.0.1:65536", "http://127.0.0.1:0"] {
             let badPort = try await CommandRunner.qbc(["stats", "--node", address])
