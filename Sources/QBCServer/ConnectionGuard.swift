@@ -203,7 +203,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             answering = false
             inFlight = max(0, inFlight - 1)
             if overflowed, inFlight == 0 {
+                // Ending: closing it costs nobody an answer, so it is among the first a full table closes.
                 deadline?.cancel()
+                table.mark(context.channel, busy: false)
                 GracefulEnd.after(data, promise: promise, timeout: table.limits.responseTimeout, context: context)
                 return
             }
