@@ -29,6 +29,8 @@ final class ConnectionTable: Sendable {
         let source: String
         var busy: Bool
         var since: NIODeadline
+        /// In its graceful end (`GracefulEnd`): its answers are written, so closing it costs nothing.
+        var ending = false
     }
 
     private struct State {
@@ -44,8 +46,8 @@ final class ConnectionTable: Sendable {
 
     var count: Int { state.withLock { $0.entries.count } }
 
-    /// Registers a new connection. Over the maximum one is closed: an idle one before any busy
-    /// one; among those, one from the address holding the most connections; among its, the one
+    /// Registers a new connection. Over the maximum one is closed: one in its graceful end first,
+    /// then an idle one before any busy one; among those, one from the address holding the most connections; among its, the one
     /// that has waited or worked longest. Closing the new connection instead let 1,025 slow bodies
     /// lock every client out; closing the oldest busy one whatever its address let a stranger's
     /// flood from one address close the longest event streams of other clients (D78).
@@ -56,10 +58,11 @@ final class ConnectionTable: Sendable {
             state.entries[new] = Entry(channel: channel, source: source, busy: false, since: .now())
             state.bySource[source, default: 0] += 1
             guard state.entries.count > limits.maximum else { return nil }
-            var chosen: (key: ObjectIdentifier, rank: (Int, Int, NIODeadline))?
+            var chosen: (key: ObjectIdentifier, rank: (Int, Int, Int, NIODeadline))?
             for (key, entry) in state.entries where key != new {
-                // Smaller is closed first: idle before busy, then the most connections, then the oldest.
-                let rank = (entry.busy ? 1 : 0, -(state.bySource[entry.source] ?? 0), entry.since)
+                // Smaller is closed first: ending, then idle before busy, then the most connections,
+                // then the oldest.
+                let rank = (entry.ending ? 0 : 1, entry.busy ? 1 : 0, -(state.bySource[entry.source] ?? 0), entry.since)
                 if chosen.map({ rank < $0.rank }) ?? true { chosen = (key, rank) }
             }
             return chosen.flatMap { Self.remove($0.key, from: &state)?.channel }
@@ -78,6 +81,14 @@ final class ConnectionTable: Sendable {
         state.withLock { state in
             state.entries[ObjectIdentifier(channel)]?.busy = busy
             state.entries[ObjectIdentifier(channel)]?.since = .now()
+        }
+    }
+
+    /// The connection is in its graceful end.
+    func ending(_ channel: any Channel) {
+        state.withLock { state in
+            state.entries[ObjectIdentifier(channel)]?.ending = true
+            state.entries[ObjectIdentifier(channel)]?.busy = false
         }
     }
 
@@ -121,6 +132,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// nothing more is parsed, the answers owed are written, and then the connection ends
     /// (`GracefulEnd`).
     private var overflowed = false
+    /// In its graceful end, which keeps time itself.
+    private var ended = false
 
     /// Unanswered requests past which the rest are dropped and the connection ends: a client
     /// that pipelined requests and never read the answers made the node read on and hold every
@@ -143,6 +156,17 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
         table.closed(context.channel)
+    }
+
+    /// A graceful end (begun here or by `HTTPMessageRules`) has its own time limit: this guard's
+    /// timeouts stop, or the head timeout would cut it short at 15 s, with a reset.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is GracefulEnd.Began {
+            ended = true
+            deadline?.cancel()
+            table.ending(context.channel)
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -203,9 +227,6 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             answering = false
             inFlight = max(0, inFlight - 1)
             if overflowed, inFlight == 0 {
-                // Ending: closing it costs nobody an answer, so it is among the first a full table closes.
-                deadline?.cancel()
-                table.mark(context.channel, busy: false)
                 GracefulEnd.after(data, promise: promise, timeout: table.limits.responseTimeout, context: context)
                 return
             }
@@ -252,6 +273,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Closes the connection unless the next step happens within `timeout`.
     private func arm(_ timeout: TimeAmount, context: ChannelHandlerContext) {
+        guard !ended else { return }
         deadline?.cancel()
         let channel = context.channel
         deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }

@@ -227,7 +227,8 @@ import Testing
     /// A byte sent behind an HTTP/1.0 request for a long streamed page made the parser's error
     /// answer land inside the page's close-delimited body (the review's reader: 8 KB at a time).
     @Test func nothingSentBehindAnHTTP10RequestEndsUpInItsAnswer() async throws {
-        let t = try await TestNode()
+        // A head timeout of 1 s: the graceful end used to be cut short by it (at 15 s by default).
+        let t = try await TestNode(environment: ["QBC_HEAD_TIMEOUT_MS": "1000"])
         let port = t.node.port
         let writer = try Keys.load("writer1")
         let payload = [UInt8](repeating: UInt8(ascii: "p"), count: 60_000)
@@ -236,26 +237,66 @@ import Testing
         let batch = (0..<150).map { _ in signed(bytes: payload, chain: t.chain, by: writer, contentType: "application/octet-stream") }
         #expect(try await t.client.submit(batch: batch).admitted == 150)
         #expect(try await t.client.leap().sealed)
-        let body = await onOwnThread { () -> String? in
-            guard let fd = LoopbackConnection.open(to: port, receiveBuffer: 8192) else { return nil }
+        // And one of about 40 KB, which the node hands to the kernel at once.
+        let small = [signed(bytes: [UInt8](repeating: UInt8(ascii: "s"), count: 30_000), chain: t.chain, by: writer, contentType: "application/octet-stream")]
+        #expect(try await t.client.submit(batch: small).admitted == 1)
+        #expect(try await t.client.leap().sealed)
+        // At once behind the request for the long page; and after 2.5 s (past the head timeout)
+        // behind the short one, from a reader that had not started reading: the guard's timeout
+        // closed the connection whole meanwhile, and the byte drew a reset that cut the page off.
+        for pause: UInt32 in [0, 2_500_000] {
+            let (body, clean) = await onOwnThread { () -> (String, Bool) in
+                guard let fd = LoopbackConnection.open(to: port, receiveBuffer: 4096) else { return ("", false) }
+                defer { close(fd) }
+                let request = pause == 0 ? "GET /chain?from=1&limit=1 HTTP/1.0\r\n\r\nx" : "GET /chain?from=2&limit=1 HTTP/1.0\r\n\r\n"
+                _ = send(fd, request, request.utf8.count, Int32(MSG_NOSIGNAL))
+                if pause > 0 {
+                    usleep(pause)
+                    _ = send(fd, "x", 1, Int32(MSG_NOSIGNAL))
+                }
+                var received = [UInt8]()
+                var buffer = [UInt8](repeating: 0, count: 8192)
+                var clean = false
+                while true {
+                    var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    guard poll(&descriptor, 1, 10_000) > 0 else { break }
+                    let read = recv(fd, &buffer, buffer.count, 0)
+                    guard read > 0 else {
+                        clean = read == 0
+                        break
+                    }
+                    received += buffer.prefix(read)
+                    usleep(1_000)
+                }
+                let text = String(decoding: received, as: UTF8.self)
+                return (text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n"), clean)
+            }
+            #expect(body.count > (pause == 0 ? 9_000_000 : 40_000), "the page holds the Quant: \(body.count) bytes (pause \(pause) µs)")
+            #expect(!body.contains("HTTP/1.1"), "no other answer inside the body: \(body.suffix(200).debugDescription)")
+            #expect((try? JSONSerialization.jsonObject(with: Data(body.utf8))) != nil, "the body is the page's JSON and nothing else (pause \(pause) µs)")
+            #expect(clean, "and it ends with end of file, not a reset (pause \(pause) µs)")
+        }
+        // A refused request, and a client that sends a byte more after the head timeout: the
+        // guard's timeout used to close the connection whole, so the byte drew a reset.
+        let (refusal, clean) = await onOwnThread { () -> (String, Bool) in
+            guard let fd = LoopbackConnection.open(to: port) else { return ("", false) }
             defer { close(fd) }
-            let request = "GET /chain?from=1&limit=1 HTTP/1.0\r\n\r\nx"
+            let request = "GET /health HTTP/1.1\r\n\r\n"
             _ = send(fd, request, request.utf8.count, Int32(MSG_NOSIGNAL))
+            usleep(2_500_000)
+            _ = send(fd, "x", 1, Int32(MSG_NOSIGNAL))
+            usleep(200_000)
             var received = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 8192)
             while true {
                 var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                guard poll(&descriptor, 1, 10_000) > 0 else { return nil }
+                guard poll(&descriptor, 1, 5_000) > 0 else { return (String(decoding: received, as: UTF8.self), false) }
                 let read = recv(fd, &buffer, buffer.count, 0)
-                guard read > 0 else { break }
+                guard read > 0 else { return (String(decoding: received, as: UTF8.self), read == 0) }
                 received += buffer.prefix(read)
-                usleep(1_000)
             }
-            return String(decoding: received, as: UTF8.self).components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
         }
-        let text = body ?? ""
-        #expect(text.count > 9_000_000, "the page holds the Quant: \(text.count) bytes")
-        #expect(!text.contains("HTTP/1.1"), "no other answer inside the body: \(text.suffix(200).debugDescription)")
-        #expect((try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil, "the body is the page's JSON and nothing else")
+        #expect(refusal.hasPrefix("HTTP/1.1 400"), "\(refusal.prefix(200).debugDescription)")
+        #expect(clean, "the refused connection ends with end of file after its answer, not a reset")
     }
 }

@@ -72,6 +72,30 @@ extension ConnectionFloodTests {
         #expect(await t.client.answersHealth(), "the node answers a new connection")
     }
 
+    /// A connection in its graceful end has written all it owes: a full table closes it before a
+    /// client's idle keep-alive connection (it ranked as the youngest idle one, so went last).
+    @Test func aFullTableClosesConnectionsThatAreEndingFirst() async throws {
+        let t = try await TestNode(environment: ["QBC_MAX_CONNECTIONS": "16"])
+        let port = t.node.port
+        let (idleLeft, newcomersOpen) = await onOwnThread { () -> (Int, Int) in
+            let idle = Self.idleConnections(to: port, count: 10)
+            defer { for fd in idle { close(fd) } }
+            // Six clients pipeline past the limit and read nothing: each ends, holding its answers.
+            let ending = Self.idleConnections(to: port, count: 6)
+            defer { for fd in ending { close(fd) } }
+            let burst = [UInt8]((0..<300).map { _ in Self.health }.joined())
+            for fd in ending { _ = send(fd, burst, burst.count, Int32(MSG_NOSIGNAL)) }
+            usleep(1_000_000)
+            let newcomers = Self.idleConnections(to: port, count: 5)
+            defer { for fd in newcomers { close(fd) } }
+            usleep(500_000)
+            return (idle.filter { !Self.isGone($0) }.count, newcomers.filter { !Self.isGone($0) }.count)
+        }
+        // (The ending connections end by themselves too, so whether they went says nothing.)
+        #expect(idleLeft == 10, "the idle clients kept their connections: \(idleLeft) of 10")
+        #expect(newcomersOpen == 5, "and the newcomers got theirs")
+    }
+
     static func count(_ text: String, in bytes: [UInt8]) -> Int {
         String(decoding: bytes, as: UTF8.self).components(separatedBy: text).count - 1
     }
