@@ -47,8 +47,8 @@ final class ConnectionTable: Sendable {
     var count: Int { state.withLock { $0.entries.count } }
 
     /// Registers a new connection. Over the maximum one is closed: one in its graceful end first,
-    /// then an idle one before any busy one; among those, one from the address holding the most connections; among its, the one
-    /// that has waited or worked longest. Closing the new connection instead let 1,025 slow bodies
+    /// then an idle one before any busy one; among those, one from the address holding the most
+    /// connections; among its, the one that has waited or worked longest. Closing the new connection instead let 1,025 slow bodies
     /// lock every client out; closing the oldest busy one whatever its address let a stranger's
     /// flood from one address close the longest event streams of other clients (D78).
     func opened(_ channel: any Channel) {
@@ -191,7 +191,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 overflowed = true
                 return
             }
-            if head.method == .get, let path = head.path?.split(separator: "?", maxSplits: 1).first, path.hasSuffix("/events") {
+            if head.method == .get, let target = head.path, EventStreamFormat.isStream(target) {
                 eventStreamAsked = true
             }
             if head.method == .connect { closeAfterAnswer = true }

@@ -13,6 +13,12 @@ import Synchronization
 enum EventStreamFormat {
     static let contentType = "text/event-stream"
 
+    /// Whether a GET of this request target asks for an event stream (`/events`, `/chains/{c}/events`),
+    /// whose answer never ends: nothing pipelined behind it can be answered (D76).
+    static func isStream(_ target: some StringProtocol) -> Bool {
+        target.split(separator: "?", maxSplits: 1).first?.hasSuffix("/events") ?? false
+    }
+
     static func frame(id: String?, event: String, data: some Encodable) -> ByteBuffer {
         var text = ""
         if let id { text += "id: \(id)\n" }

@@ -14,9 +14,9 @@ import NIOHTTP1
 /// - A request the node cannot read as meant is refused at its head, with the JSON error every
 ///   refusal gets, and the connection ended once the answers owed before it are written (D82):
 ///   a request with two `Host` headers or a list in one, or an HTTP/1.1 request without one
-///   (400, RFC 9112 3.2), a body whose last
-///   transfer coding is not chunked (400, 6.3), in another transfer coding besides (501, 6.1), or
-///   in a content coding (415, RFC 9110 15.5.16): such a body was read as if it were plain.
+///   (400, RFC 9112 3.2), a body whose last transfer coding is not chunked (400, 6.3), in another
+///   transfer coding besides (501, 6.1), or in a content coding (415, RFC 9110 15.5.16): such a
+///   body was read as if it were plain.
 final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -58,7 +58,7 @@ final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
                 }
                 return
             }
-            let eventStream = head.method == .GET && (head.uri.split(separator: "?", maxSplits: 1).first?.hasSuffix("/events") ?? false)
+            let eventStream = head.method == .GET && EventStreamFormat.isStream(head.uri)
             if asked.count <= ConnectionGuard.pipelineLimit { asked.append((head.version, head.method, eventStream)) }
             owed += 1
             closeAtEnd = closeAtEnd || head.version == .http1_0
@@ -83,7 +83,7 @@ final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
     /// Why the node cannot take a request as its head stands, or nil. RFC 9112 3.2: an HTTP/1.1
     /// request carries a Host header, and no request carries two or one holding a list.
     static func problem(with head: HTTPRequestHead) -> (HTTPResponseStatus, String, String)? {
-        let hosts = head.headers.filter { $0.name.lowercased() == "host" }.map(\.value)
+        let hosts = head.headers["host"]
         if hosts.count > 1 || hosts.contains(where: { $0.contains(",") }) || (hosts.isEmpty && (head.version.major, head.version.minor) >= (1, 1)) {
             return (.badRequest, "malformed", "a request carries at most one Host header, of one host, and an HTTP/1.1 request exactly one")
         }

@@ -71,10 +71,7 @@ public struct NodeSettings: Sendable {
 
     /// A flag's value within `range`, else one line naming the flag.
     public static func flag(_ value: Int, _ name: String, _ range: ClosedRange<Int>) throws(SettingsError) -> Int {
-        guard range.contains(value) else {
-            throw SettingsError("\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), got \(value)")
-        }
-        return value
+        try integer(String(value), name, range)
     }
 
     /// Applies a JSON config file (documentation/configuration.md).
