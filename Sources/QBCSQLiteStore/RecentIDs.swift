@@ -5,8 +5,9 @@ import Synchronization
 /// decision D72). Every id written to the random-keyed `tx_id` index dirties a page of it
 /// wherever it falls, so admitting a batch of 1,000 rewrote most of the index (issue 18). Ids
 /// are kept here instead and written `flushAt` at a time, sorted, in the database transaction
-/// that reaches the limit. `tx_unindexed` lists their bodies, so an open rebuilds this from the
-/// bodies (an id is the hash of the body without its signature).
+/// that reaches the limit. Their bodies are the ones numbered above `tx_index_mark` (body numbers
+/// only grow), so an open rebuilds this from those bodies (an id is the hash of the body without
+/// its signature; D84).
 ///
 /// A new id is visible at once (its body number is new, so a reader whose snapshot lacks the
 /// body finds nothing), and is taken back if the write rolls back; removals and a flush take
@@ -119,7 +120,12 @@ final class RecentIDs: Sendable {
         }
     }
 
-    /// What an open finds: the ids of bodies listed in `tx_unindexed`, and the largest body number.
+    /// The largest body number handed out so far: a flush indexes every body up to it.
+    var largestNumber: Int64 { state.withLock { $0.nextNumber - 1 } }
+
+    /// What an open finds: the ids of the bodies above the index mark, and the largest body number
+    /// in use or covered by the mark (a number at or below the mark is never handed out again, or
+    /// its body would count as indexed).
     func load(_ entries: [(id: [UInt8], seq: Int64)], largestNumber: Int64) {
         state.withLock { state in
             for entry in entries { state.current[Key(entry.id)] = entry.seq }

@@ -5,11 +5,20 @@ import QBCStorage
 
 /// Moving held ids to `tx_id` (`RecentIDs`, decision D72).
 extension SQLiteBlockStore {
-    /// The ids of the bodies listed in `tx_unindexed`, recomputed from the bodies: an id is the
+    /// Every body numbered at or below it has its id in `tx_id`; none above it has (D84).
+    static func indexMark(_ db: Database) throws -> Int64 {
+        guard let mark = try Int64.fetchOne(db, sql: "SELECT seq FROM tx_index_mark") else {
+            throw StorageError(.corrupt, "the id index's mark (table tx_index_mark) is missing")
+        }
+        return mark
+    }
+
+    /// The ids of the bodies above the index mark, recomputed from the bodies: an id is the
     /// BLAKE2b-256 of the body without its 64-byte signature. At most a flush's worth.
-    static func unindexedIDs(_ db: Database) throws -> [(id: [UInt8], seq: Int64)] {
-        let rows = try FastStatement(db, "SELECT u.seq, b.body FROM tx_unindexed u JOIN tx_body b ON b.seq = u.seq")
+    static func unindexedIDs(_ db: Database, above mark: Int64) throws -> [(id: [UInt8], seq: Int64)] {
+        let rows = try FastStatement(db, "SELECT seq, body FROM tx_body WHERE seq > ?")
         defer { rows.reset() }
+        rows.bind(1, mark)
         var out = [(id: [UInt8], seq: Int64)]()
         while try rows.step() {
             let body = rows.bytes(1)
@@ -20,7 +29,8 @@ extension SQLiteBlockStore {
     }
 
     /// Writes every held id to `tx_id` in id order (each page of the index is then touched once)
-    /// and empties `tx_unindexed`; takes effect in memory when the write commits.
+    /// and moves the index mark past every body numbered so far; takes effect in memory when the
+    /// write commits.
     func flushRecentIDs(in db: Database) throws {
         let insert = try FastStatement(db, "INSERT INTO tx_id (id, seq) VALUES (?, ?)")
         for entry in recent.takeForFlush() {
@@ -28,7 +38,7 @@ extension SQLiteBlockStore {
             insert.bind(2, entry.seq)
             try insert.run()
         }
-        try db.execute(sql: "DELETE FROM tx_unindexed")
+        try db.execute(sql: "UPDATE tx_index_mark SET seq = ?", arguments: [recent.largestNumber])
     }
 
     /// A read that looks ids up in memory before `tx_id`. Its snapshot begins after the flushes

@@ -73,6 +73,17 @@ extension SQLiteBlockStore {
         // the bodies whose ids are not there yet (issue 18, decision D72). Everything stored
         // before it is indexed.
         migrator.registerMigration("v10-recent-ids") { db in try db.execute(sql: "CREATE TABLE tx_unindexed (seq INTEGER PRIMARY KEY)") }
+        // Bodies whose ids are held are the ones numbered above one mark (body numbers only grow),
+        // not a list with a row per body (issue 18, D84). Under v10 every listed body is numbered
+        // above every indexed one, so the mark sits just below the first listed.
+        migrator.registerMigration("v11-index-mark") { db in
+            try db.execute(sql: """
+                CREATE TABLE tx_index_mark (seq INTEGER NOT NULL);
+                INSERT INTO tx_index_mark (seq)
+                    SELECT COALESCE((SELECT MIN(seq) - 1 FROM tx_unindexed), (SELECT MAX(seq) FROM tx_body), 0);
+                DROP TABLE tx_unindexed;
+                """)
+        }
         return migrator
     }
 }

@@ -331,8 +331,6 @@ struct TransactionRows {
     private let deleteHeight: FastStatement
     private let deleteID: FastStatement
     private let deleteBody: FastStatement
-    private let insertUnindexed: FastStatement
-    private let deleteUnindexed: FastStatement
     private let recent: RecentIDs
 
     init(_ db: Database, recent: RecentIDs) throws {
@@ -349,8 +347,6 @@ struct TransactionRows {
         deleteHeight = try FastStatement(db, "DELETE FROM tx_height WHERE seq = ?")
         deleteID = try FastStatement(db, "DELETE FROM tx_id WHERE id = ?")
         deleteBody = try FastStatement(db, "DELETE FROM tx_body WHERE seq = ?")
-        insertUnindexed = try FastStatement(db, "INSERT INTO tx_unindexed (seq) VALUES (?)")
-        deleteUnindexed = try FastStatement(db, "DELETE FROM tx_unindexed WHERE seq = ?")
     }
 
     /// Waiting (with its body's number), committed, or unknown here.
@@ -402,8 +398,6 @@ struct TransactionRows {
         insertBody.bind(2, chain)
         insertBody.bind(3, tx.encoded)
         try insertBody.run()
-        insertUnindexed.bind(1, seq)
-        try insertUnindexed.run()
         recent.stage(tx.id.bytes, seq)
         if let height { try markCommitted(seq, height: height) } else { try wait(seq, wasCommitted: false) }
         return seq
@@ -431,8 +425,6 @@ struct TransactionRows {
         try deleteWaiting.run()
         deleteID.bind(1, id)
         try deleteID.run()
-        deleteUnindexed.bind(1, seq)
-        try deleteUnindexed.run()
         recent.stageRemoval(id)
         deleteBody.bind(1, seq)
         try deleteBody.run()

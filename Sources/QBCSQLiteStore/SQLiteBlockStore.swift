@@ -45,7 +45,10 @@ public final class SQLiteBlockStore: BlockStore {
             staleRowsDropped = Mutex(try pool.read(Self.staleRowsBeforeV9))
             try Self.migrator.migrate(pool)
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -16384") }
-            let (ids, largest) = try pool.read { db in (try Self.unindexedIDs(db), try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM tx_body") ?? 0) }
+            let (ids, largest) = try pool.read { db in
+                let mark = try Self.indexMark(db)
+                return (try Self.unindexedIDs(db, above: mark), max(mark, try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM tx_body") ?? 0))
+            }
             recent.load(ids, largestNumber: largest)
         } catch let error as StorageError {
             throw error

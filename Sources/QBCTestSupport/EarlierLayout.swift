@@ -7,8 +7,8 @@ import QBCCrypto
 /// (tables `tx` and `mempool`), so tests can open data an earlier version left and check what
 /// the migration makes of it. Written with SQL of its own, not the store's code.
 public enum EarlierLayout {
-    /// Moves committed and waiting transactions back into `tx` and `mempool`, forgets `v9` and
-    /// `v10` (whose table goes too), and
+    /// Moves committed and waiting transactions back into `tx` and `mempool`, forgets `v9`, `v10`
+    /// and `v11` (whose table goes too), and
     /// adds `stale` to `mempool` as a waiting row (what versions before 0.2 could leave behind
     /// for a committed transaction).
     public static func rewind(directory: String, addingWaiting stale: [Transaction] = []) throws {
@@ -41,8 +41,23 @@ public enum EarlierLayout {
             }
             try db.execute(sql: """
                 DROP TABLE tx_body; DROP TABLE tx_id; DROP TABLE tx_waiting; DROP TABLE tx_height; DROP TABLE quant_tx;
-                DROP TABLE tx_unindexed;
-                DELETE FROM grdb_migrations WHERE identifier IN ('v9-bodies-once', 'v10-recent-ids');
+                DROP TABLE tx_index_mark;
+                DELETE FROM grdb_migrations WHERE identifier IN ('v9-bodies-once', 'v10-recent-ids', 'v11-index-mark');
+                """)
+        }
+        try queue.close()
+    }
+
+    /// Rewrites the index mark of migration `v11` as the list of `v10`: a `tx_unindexed` row for
+    /// every body above the mark, and `v11` forgotten.
+    public static func rewindToUnindexedList(directory: String) throws {
+        let queue = try DatabaseQueue(path: (directory as NSString).appendingPathComponent("qbc.sqlite"))
+        try queue.write { db in
+            try db.execute(sql: """
+                CREATE TABLE tx_unindexed (seq INTEGER PRIMARY KEY);
+                INSERT INTO tx_unindexed (seq) SELECT seq FROM tx_body WHERE seq > (SELECT seq FROM tx_index_mark);
+                DROP TABLE tx_index_mark;
+                DELETE FROM grdb_migrations WHERE identifier = 'v11-index-mark';
                 """)
         }
         try queue.close()

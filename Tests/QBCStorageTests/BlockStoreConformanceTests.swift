@@ -387,7 +387,8 @@ extension ChainBuilder {
 
     /// Ids are held in memory and written to `tx_id` in runs (decision D72): whichever side an id
     /// is on, and across a reopen, a transaction is found, counted committed or waiting once, and
-    /// removed; every body is listed in exactly one of `tx_id` and `tx_unindexed`.
+    /// removed; every body at or below the index mark is in `tx_id` and none above it (D84), and
+    /// so after migration `v11` from the list `v10` kept.
     @Test func idsHeldInMemoryOrWrittenToTheIndexReadBackTheSameAfterAReopen() async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
@@ -435,17 +436,44 @@ extension ChainBuilder {
         }
         _ = try await reopen(dir, recentIDs: 7)  // waits until the store has let go
         let bodies = try DatabaseQueue(path: dir.file("qbc.sqlite"))
-        let (counted, indexed, unindexed, listed) = try await bodies.read { db in
+        let (counted, indexedBelow, unindexedAbove, above) = try await bodies.read { db in
             (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_body") ?? -1,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_id i JOIN tx_body b ON b.seq = i.seq") ?? -1,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_unindexed u JOIN tx_body b ON b.seq = u.seq WHERE u.seq NOT IN (SELECT seq FROM tx_id)") ?? -1,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_unindexed") ?? -1)
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_id i JOIN tx_body b ON b.seq = i.seq WHERE b.seq <= (SELECT seq FROM tx_index_mark)") ?? -1,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_body WHERE seq > (SELECT seq FROM tx_index_mark) AND seq NOT IN (SELECT seq FROM tx_id)") ?? -1,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tx_body WHERE seq > (SELECT seq FROM tx_index_mark)") ?? -1)
         }
         try bodies.close()
-        #expect((counted, indexed, unindexed, listed) == (12, 7, 5, 5))
+        #expect((counted, indexedBelow, unindexedAbove, above) == (12, 7, 5, 5))
         do { try await check(try await reopen(dir, recentIDs: 7), "after a reopen") }
+        try EarlierLayout.rewindToUnindexedList(directory: dir.path)
+        do { try await check(try await reopen(dir, recentIDs: 7), "after migration v11 from the list v10 kept") }
         do { try await check(try await reopen(dir, recentIDs: 1), "after a reopen that writes every id at once") }
         do { try await check(try await reopen(dir, recentIDs: 50_000), "after a reopen with the default run") }
+    }
+
+    /// A body number at or below the index mark is never handed out again, even when the body
+    /// that had it was dropped before a restart: its id would count as written to `tx_id`, and
+    /// the next open would lose it (D84).
+    @Test func aNumberAtOrBelowTheIndexMarkIsNotUsedAgainAfterARestart() async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let (kept, dropped, late) = (chain.transaction("kept"), chain.transaction("dropped"), chain.transaction("late"))
+        do {
+            let store = try SQLiteBlockStore(directory: dir.path, recentIDs: 2)
+            try await store.create(chain.bang)
+            #expect(try await store.addToMempool([kept, dropped]).isEmpty)  // a run: the mark moves to 2
+            try await store.removeFromMempool([dropped.id])  // the highest body goes
+        }
+        do {
+            let store = try await reopen(dir, recentIDs: 2)
+            #expect(try await store.addToMempool([late]).isEmpty)
+            try await store.commit(chain.record(chain.quant([kept, late], parent: nil), parent: nil))
+        }
+        let store = try await reopen(dir, recentIDs: 2)
+        for tx in [kept, late] {
+            #expect(try await store.transaction(id: tx.id, limits: .standard)?.height == 1, "\(tx.id.hex)")
+        }
+        #expect(try await store.committed([kept.id, late.id, dropped.id]) == [kept.id, late.id])
     }
 
     /// Opens the store again once the last one has let go of the folder: the task that wrote the
