@@ -23,6 +23,8 @@ public final class SQLiteBlockStore: BlockStore {
     let staleRowsDropped: Mutex<Int>
     /// Ids not yet written to `tx_id`.
     let recent: RecentIDs
+    /// How much of the database file each reader maps, at most (D83).
+    static let readerMappedBytes = 256 << 20
 
     /// Opens (creating if needed) `directory/qbc.sqlite`, taking the folder's lock first.
     /// `recentIDs`: ids held in memory before they are written to the id index together (tests
@@ -34,6 +36,9 @@ public final class SQLiteBlockStore: BlockStore {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Readers map the database file instead of copying every page they read into a
+            // cache of their own (D83). The writer keeps its page cache and reads as before.
+            if db.configuration.readonly { try db.execute(sql: "PRAGMA mmap_size = \(Self.readerMappedBytes)") }
         }
         configuration.maximumReaderCount = 4
         let path = (directory as NSString).appendingPathComponent("qbc.sqlite")
