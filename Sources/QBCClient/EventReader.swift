@@ -45,8 +45,12 @@ extension NodeClient {
                         throw NodeClientError(status: Int(response.status.code), code: failure?.error ?? "http_error", message: failure?.message ?? "")
                     }
                     var parser = EventParser()
-                    for try await chunk in response.body {
-                        for event in try parser.feed(Array(chunk.readableBytesView)) { continuation.yield(event) }
+                    do {
+                        for try await chunk in response.body {
+                            for event in try parser.feed(Array(chunk.readableBytesView)) { continuation.yield(event) }
+                        }
+                    } catch let error as NodeClientError { throw error } catch let error as CancellationError { throw error } catch {
+                        throw NodeClientError(status: 200, code: "unreachable", message: "\(baseURL) broke off its event stream: \(error)")
                     }
                     continuation.finish()
                 } catch {

@@ -466,7 +466,11 @@ public struct NodeClient: Sendable {
                 }
             }
             defer { group.cancelAll() }
-            return try await group.next() ?? .late
+            do { return try await group.next() ?? .late } catch let error as CancellationError { throw error } catch {
+                // The connection closed (or failed) between the answer's head and its end: a
+                // client error like any other, not AsyncHTTPClient's own type.
+                throw NodeClientError(status: Int(response.status.code), code: "unreachable", message: "\(node) broke off its answer: \(error)")
+            }
         }
         switch collected {
         case .bytes(let bytes): return bytes

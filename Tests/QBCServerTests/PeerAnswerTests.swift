@@ -10,7 +10,8 @@ import Testing
 /// What a peer answers is bounded in time, bytes and JSON values (decisions D75). A stand-in
 /// server (Python's standard library, as in `OlderPeerTests`) plays a member that answers the
 /// peer routes slowly, hugely or with JSON of many values; before D75 a trickled answer held a
-/// sync round for as long as the peer liked and a 240 MiB JSON page took 5.8 GB.
+/// sync round for as long as the peer liked and a 240 MiB JSON page took 5.8 GB. An answer or an
+/// event stream that breaks off is a `NodeClientError` too (it was AsyncHTTPClient's own error).
 @Suite struct PeerAnswerTests {
     static let server = #"""
         import http.server, socketserver, sys, time
@@ -26,6 +27,21 @@ import Testing
                         self.wfile.write(bytes([byte]))
                         self.wfile.flush()
                         time.sleep(0.5)
+                elif route == "stats":
+                    # A fifth of the promised body, then the connection closes.
+                    self.head(1000)
+                    self.wfile.write(b'{"height":1' + b" " * 189)
+                    self.close_connection = True
+                elif route == "events":
+                    # One event of a chunked stream, then the connection closes without its end.
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    event = b"id: 1\ndata: {}\n\n"
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+                    self.wfile.flush()
+                    self.close_connection = True
                 else:
                     body = {
                         # 2.5 million JSON values in 5 MiB, 3 million in 6 MiB.
@@ -83,5 +99,10 @@ import Testing
         #expect(page?.message.contains("holds 3000004 JSON values; at most 2500000 are read") == true, "\(String(describing: page))")
         let (huge, _) = await failure { _ = try await patient.peerBang(chain: chain) }
         #expect(huge?.code == "too_large", "any other answer of a peer is bounded too: \(String(describing: huge))")
+        // An answer that breaks off is the client's error like any other, not the HTTP library's.
+        let (broken, _) = await failure { _ = try await patient.stats() }
+        #expect(broken?.code == "unreachable" && broken?.message.contains("broke off its answer") == true, "\(String(describing: broken))")
+        let (cut, _) = await failure { for try await _ in patient.events() {} }
+        #expect(cut?.code == "unreachable" && cut?.message.contains("broke off its event stream") == true, "\(String(describing: cut))")
     }
 }

@@ -53,9 +53,8 @@ func raw(_ method: String, _ url: String, body: [UInt8]? = nil, headers: [(Strin
     request.method = .init(rawValue: method)
     for (name, value) in headers { request.headers.add(name: name, value: value) }
     if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-    let bytes = Array(try await response.body.collect(upTo: 64 << 20).readableBytesView)
-    return (Int(response.status.code), try? JSONDecoder().decode(ErrorJSON.self, from: Data(bytes)), bytes)
+    let (status, _, bytes) = try await exchangeRaw(request)
+    return (status, try? JSONDecoder().decode(ErrorJSON.self, from: Data(bytes)), bytes)
 }
 
 /// Expects a client call to fail with `status` and `code`.
@@ -114,11 +113,25 @@ func rawWithHeaders(_ method: String, _ url: String, headers: [(String, String)]
     var request = HTTPClientRequest(url: url)
     request.method = .init(rawValue: method)
     for (name, value) in headers { request.headers.add(name: name, value: value) }
-    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-    let bytes = Array(try await response.body.collect(upTo: 64 << 20).readableBytesView)
-    var fields = [String: String]()
-    for header in response.headers { fields[header.name.lowercased()] = header.value }
-    return (Int(response.status.code), fields, bytes)
+    return try await exchangeRaw(request)
+}
+
+/// One exchange through the shared client; a failure names the request, so a test that fails
+/// on a transport error says which call it was.
+private func exchangeRaw(_ request: HTTPClientRequest) async throws -> (status: Int, headers: [String: String], bytes: [UInt8]) {
+    do {
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = Array(try await response.body.collect(upTo: 64 << 20).readableBytesView)
+        var fields = [String: String]()
+        for header in response.headers { fields[header.name.lowercased()] = header.value }
+        return (Int(response.status.code), fields, bytes)
+    } catch {
+        throw RawExchangeError(description: "\(request.method.rawValue) \(request.url): \(error)")
+    }
+}
+
+struct RawExchangeError: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// A stand-in HTTP server written in Python's standard library (the suite's outside peers): the
