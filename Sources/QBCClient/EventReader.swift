@@ -40,7 +40,7 @@ extension NodeClient {
                         throw NodeClientError(status: nil, code: "unreachable", message: "cannot reach \(baseURL): \(explain(error))")
                     }
                     guard response.status == .ok else {
-                        let bytes = Array(try await response.body.collect(upTo: 1 << 20).readableBytesView)
+                        let bytes = try await Self.collect(response, upTo: 1 << 20, by: .now() + timeout, from: baseURL)
                         let failure = try? WireJSON.decode(ErrorJSON.self, from: bytes, what: "error")
                         throw NodeClientError(status: Int(response.status.code), code: failure?.error ?? "http_error", message: failure?.message ?? "")
                     }
@@ -50,7 +50,7 @@ extension NodeClient {
                             for event in try parser.feed(Array(chunk.readableBytesView)) { continuation.yield(event) }
                         }
                     } catch let error as NodeClientError { throw error } catch let error as CancellationError { throw error } catch {
-                        throw NodeClientError(status: 200, code: "unreachable", message: "\(baseURL) broke off its event stream: \(error)")
+                        throw NodeClientError(status: nil, code: "unreachable", message: "\(baseURL) broke off its event stream: \(error)")
                     }
                     continuation.finish()
                 } catch {

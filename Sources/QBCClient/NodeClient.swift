@@ -363,7 +363,7 @@ public struct NodeClient: Sendable {
         do { response = try await http.execute(request, timeout: timeout) } catch {
             throw NodeClientError(status: nil, code: "unreachable", message: "cannot reach \(baseURL): \(error)")
         }
-        return String(buffer: try await response.body.collect(upTo: Self.maxResponseBytes))
+        return String(decoding: try await Self.collect(response, upTo: Self.maxResponseBytes, by: .now() + timeout, from: baseURL), as: UTF8.self)
     }
 
     /// A path of the chain this client names (`/chains/{id}/…`), or of the node's default chain.
@@ -469,7 +469,8 @@ public struct NodeClient: Sendable {
             do { return try await group.next() ?? .late } catch let error as CancellationError { throw error } catch {
                 // The connection closed (or failed) between the answer's head and its end: a
                 // client error like any other, not AsyncHTTPClient's own type.
-                throw NodeClientError(status: Int(response.status.code), code: "unreachable", message: "\(node) broke off its answer: \(error)")
+                // No status: a transport failure, which callers retry (`qbc watch` does), not an answer.
+                throw NodeClientError(status: nil, code: "unreachable", message: "\(node) broke off its answer: \(error)")
             }
         }
         switch collected {

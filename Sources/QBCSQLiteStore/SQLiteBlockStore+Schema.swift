@@ -69,9 +69,9 @@ extension SQLiteBlockStore {
         // Each transaction's body is written once, when it is first stored; a commit only marks it
         // (issue 18: commits copied every body from the mempool table and deleted it there).
         migrator.registerMigration("v9-bodies-once") { db in try storeBodiesOnce(db) }
-        // Ids of new bodies are held in memory and written to `tx_id` in sorted runs; this lists
-        // the bodies whose ids are not there yet (issue 18, decision D72). Everything stored
-        // before it is indexed.
+        // Ids of new bodies are held in memory and written to `tx_id` in sorted runs; this listed
+        // the bodies whose ids were not there yet (issue 18, decision D72; `v11` replaces it).
+        // Everything stored before it is indexed.
         migrator.registerMigration("v10-recent-ids") { db in try db.execute(sql: "CREATE TABLE tx_unindexed (seq INTEGER PRIMARY KEY)") }
         // Bodies whose ids are held are the ones numbered above one mark (body numbers only grow),
         // not a list with a row per body (issue 18, D84). Under v10 every listed body is numbered

@@ -102,7 +102,10 @@ import Testing
         // An answer that breaks off is the client's error like any other, not the HTTP library's.
         let (broken, _) = await failure { _ = try await patient.stats() }
         #expect(broken?.code == "unreachable" && broken?.message.contains("broke off its answer") == true, "\(String(describing: broken))")
+        // Without a status, as when the node cannot be reached at all: `qbc watch` reconnects then.
+        #expect(broken?.status == nil)
         let (cut, _) = await failure { for try await _ in patient.events() {} }
         #expect(cut?.code == "unreachable" && cut?.message.contains("broke off its event stream") == true, "\(String(describing: cut))")
+        #expect(cut?.status == nil)
     }
 }
