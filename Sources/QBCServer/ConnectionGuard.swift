@@ -134,6 +134,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var overflowed = false
     /// In its graceful end, which keeps time itself.
     private var ended = false
+    /// Out of the pipeline: a write that completes late arms nothing.
+    private var removed = false
 
     /// Unanswered requests past which the rest are dropped and the connection ends: a client
     /// that pipelined requests and never read the answers made the node read on and hold every
@@ -154,6 +156,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        removed = true
         deadline?.cancel()
         table.closed(context.channel)
     }
@@ -223,6 +226,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         default:
             break
         }
+        var promise = promise
         if case .end = unwrapOutboundIn(data) {
             answering = false
             inFlight = max(0, inFlight - 1)
@@ -230,12 +234,16 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 GracefulEnd.after(data, promise: promise, timeout: table.limits.responseTimeout, context: context)
                 return
             }
+            if inFlight == 0 { eventStreamAsked = false }
+            // The answer may wait in NIO's buffer for a slow reader (a sync page of 16 MiB is
+            // written whole): it has the response timeout to be read, and the wait for the next
+            // head starts once its end has reached the kernel. Armed at once, the head timeout
+            // cut off a reader still receiving after 15 s (a peer on a 4 Mbit/s link).
+            arm(table.limits.responseTimeout, context: context)
             if inFlight == 0 {
-                eventStreamAsked = false
-                table.mark(context.channel, busy: false)
-                arm(table.limits.headTimeout, context: context)
-            } else {
-                arm(table.limits.responseTimeout, context: context)
+                let written = promise ?? context.eventLoop.makePromise()
+                written.futureResult.whenSuccess { [weak self] in self?.answerWritten(context: context) }
+                promise = written
             }
         }
         context.write(data, promise: promise)
@@ -269,6 +277,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         answeredError = true
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// The last answer owed is in the kernel's hands: the connection is idle, and the next
+    /// request head has the head timeout to come (unless one came meanwhile).
+    private func answerWritten(context: ChannelHandlerContext) {
+        guard inFlight == 0, !removed else { return }
+        table.mark(context.channel, busy: false)
+        arm(table.limits.headTimeout, context: context)
     }
 
     /// Closes the connection unless the next step happens within `timeout`.

@@ -299,4 +299,58 @@ import Testing
         #expect(refusal.hasPrefix("HTTP/1.1 400"), "\(refusal.prefix(200).debugDescription)")
         #expect(clean, "the refused connection ends with end of file after its answer, not a reset")
     }
+
+    /// The wait for the next request head starts when the last answer has reached the kernel,
+    /// not when its end was queued: a client still reading a long answer (a 16 MiB sync page on a
+    /// slow link) was cut off by the head timeout (15 s by default; 1 s here).
+    @Test func aSlowReaderGetsTheWholeAnswerPastTheHeadTimeout() async throws {
+        let t = try await TestNode(environment: ["QBC_HEAD_TIMEOUT_MS": "1000"])
+        let port = t.node.port
+        let writer = try Keys.load("writer1")
+        let payload = [UInt8](repeating: UInt8(ascii: "p"), count: 60_000)
+        // 9 MB waiting: the mempool's listing (8 MiB of them, about 11 MB of JSON) is written
+        // whole, more than the sockets' buffers hold.
+        let batch = (0..<150).map { _ in signed(bytes: payload, chain: t.chain, by: writer, contentType: "application/octet-stream") }
+        #expect(try await t.client.submit(batch: batch).admitted == 150)
+        let (complete, received, answeredAgain, closedWhenIdle) = await onOwnThread { () -> (Bool, Int, Bool, Bool) in
+            guard let fd = LoopbackConnection.open(to: port, receiveBuffer: 4096) else { return (false, 0, false, false) }
+            defer { close(fd) }
+            let request = "GET /mempool?limit=1000 HTTP/1.1\r\nHost: x\r\n\r\n"
+            _ = send(fd, request, request.utf8.count, Int32(MSG_NOSIGNAL))
+            usleep(2_500_000)  // the reader starts late, and then reads slowly
+            var received = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            // As long as announced (or chunked, to its last chunk).
+            let terminator = Array("\r\n0\r\n\r\n".utf8)
+            func isComplete(_ bytes: [UInt8]) -> Bool {
+                let text = String(decoding: bytes.prefix(4096), as: UTF8.self)
+                guard let head = text.range(of: "\r\n\r\n") else { return false }
+                if let line = text[..<head.lowerBound].split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-length:") }),
+                    let length = Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces))
+                {
+                    return bytes.count - text.utf8.distance(from: text.startIndex, to: head.upperBound) == length
+                }
+                return bytes.count > terminator.count && Array(bytes.suffix(terminator.count)) == terminator
+            }
+            var complete = false
+            while !complete {
+                var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&descriptor, 1, 10_000) > 0 else { break }
+                let read = recv(fd, &buffer, buffer.count, 0)
+                guard read > 0 else { break }
+                received += buffer.prefix(read)
+                complete = isComplete(received)
+                if received.count < 1_000_000 { usleep(1_000) }
+            }
+            // Kept alive: the next request is answered, and an idle connection still closes.
+            let health = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+            _ = send(fd, health, health.utf8.count, Int32(MSG_NOSIGNAL))
+            let again = answer(on: fd, within: 5_000)
+            return (complete, received.count, again?.hasPrefix("HTTP/1.1 200") == true, closes(fd, within: 5_000))
+        }
+        #expect(complete, "the whole listing, as long as announced: \(received) bytes")
+        #expect(received > 8_000_000)
+        #expect(answeredAgain, "the connection stays open for the next request")
+        #expect(closedWhenIdle, "and closes once idle for the head timeout")
+    }
 }
