@@ -228,14 +228,10 @@ import Testing
     /// answer land inside the page's close-delimited body (the review's reader: 8 KB at a time).
     @Test func nothingSentBehindAnHTTP10RequestEndsUpInItsAnswer() async throws {
         // A head timeout of 1 s: the graceful end used to be cut short by it (at 15 s by default).
-        let t = try await TestNode(environment: ["QBC_HEAD_TIMEOUT_MS": "1000"])
-        let port = t.node.port
-        let writer = try Keys.load("writer1")
-        let payload = [UInt8](repeating: UInt8(ascii: "p"), count: 60_000)
         // One Quant of 9 MB: more than the sockets' buffers hold, so the page is still being
         // written when the parser's error answer is.
-        let batch = (0..<150).map { _ in signed(bytes: payload, chain: t.chain, by: writer, contentType: "application/octet-stream") }
-        #expect(try await t.client.submit(batch: batch).admitted == 150)
+        let (t, writer) = try await Self.nodeHolding9MB()
+        let port = t.node.port
         #expect(try await t.client.leap().sealed)
         // And one of about 40 KB, which the node hands to the kernel at once.
         let small = [signed(bytes: [UInt8](repeating: UInt8(ascii: "s"), count: 30_000), chain: t.chain, by: writer, contentType: "application/octet-stream")]
@@ -304,14 +300,10 @@ import Testing
     /// not when its end was queued: a client still reading a long answer (a 16 MiB sync page on a
     /// slow link) was cut off by the head timeout (15 s by default; 1 s here).
     @Test func aSlowReaderGetsTheWholeAnswerPastTheHeadTimeout() async throws {
-        let t = try await TestNode(environment: ["QBC_HEAD_TIMEOUT_MS": "1000"])
-        let port = t.node.port
-        let writer = try Keys.load("writer1")
-        let payload = [UInt8](repeating: UInt8(ascii: "p"), count: 60_000)
         // 9 MB waiting: the mempool's listing (8 MiB of them, about 11 MB of JSON) is written
         // whole, more than the sockets' buffers hold.
-        let batch = (0..<150).map { _ in signed(bytes: payload, chain: t.chain, by: writer, contentType: "application/octet-stream") }
-        #expect(try await t.client.submit(batch: batch).admitted == 150)
+        let t = try await Self.nodeHolding9MB().node
+        let port = t.node.port
         let (complete, received, answeredAgain, closedWhenIdle) = await onOwnThread { () -> (Bool, Int, Bool, Bool) in
             guard let fd = LoopbackConnection.open(to: port, receiveBuffer: 4096) else { return (false, 0, false, false) }
             defer { close(fd) }
@@ -352,5 +344,15 @@ import Testing
         #expect(received > 8_000_000)
         #expect(answeredAgain, "the connection stays open for the next request")
         #expect(closedWhenIdle, "and closes once idle for the head timeout")
+    }
+
+    /// A node with a head timeout of 1 s and 150 transactions of 60 KB waiting, from `writer`.
+    private static func nodeHolding9MB() async throws -> (node: TestNode, writer: SigningKey) {
+        let t = try await TestNode(environment: ["QBC_HEAD_TIMEOUT_MS": "1000"])
+        let writer = try Keys.load("writer1")
+        let payload = [UInt8](repeating: UInt8(ascii: "p"), count: 60_000)
+        let batch = (0..<150).map { _ in signed(bytes: payload, chain: t.chain, by: writer, contentType: "application/octet-stream") }
+        #expect(try await t.client.submit(batch: batch).admitted == 150)
+        return (t, writer)
     }
 }
