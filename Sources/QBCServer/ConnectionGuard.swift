@@ -18,6 +18,9 @@ struct ConnectionLimits: Sendable {
     var bodyTimeout: TimeAmount = .seconds(60)
     /// How long the client may take to read a response.
     var responseTimeout: TimeAmount = .seconds(120)
+    /// Bytes of answers written but not yet taken by the kernel, over all connections, at most
+    /// (D85): past it, the connections holding the most are closed.
+    var queuedAnswerBytes = 256 << 20
 }
 
 /// Every open connection, the address it comes from and whether it is in the middle of a
@@ -31,13 +34,23 @@ final class ConnectionTable: Sendable {
         var since: NIODeadline
         /// In its graceful end (`GracefulEnd`): its answers are written, so closing it costs nothing.
         var ending = false
+        /// Bytes of answers written to it that the kernel has not taken yet.
+        var queued = 0
+        /// Closed for holding too much of the answer budget (its queued bytes go as its writes fail).
+        var shed = false
     }
 
     private struct State {
         var entries: [ObjectIdentifier: Entry] = [:]
         /// Open connections by address (an entry per address holding any).
         var bySource: [String: Int] = [:]
+        /// Queued answer bytes over all connections.
+        var queued = 0
     }
+
+    /// Queued answer bytes of every server in the process (the `qbc_answer_queued_bytes` gauge).
+    private static let queuedInProcess = Atomic<Int>(0)
+    static var queuedBytesInProcess: Int { queuedInProcess.load(ordering: .relaxed) }
 
     private let state = Mutex(State())
     let limits: ConnectionLimits
@@ -93,6 +106,38 @@ final class ConnectionTable: Sendable {
     }
 
     func closed(_ channel: any Channel) { _ = state.withLock { Self.remove(ObjectIdentifier(channel), from: &$0) } }
+
+    /// An answer's bytes were written to the connection (`taken` when the kernel has them, or
+    /// when the write failed). Past `queuedAnswerBytes` over all connections, the connection
+    /// holding the most is closed, and so on until the rest fit: a stranger's connections that
+    /// ask for large answers and never read them (300 of them held 3.6 GB) cost the node at most
+    /// the budget, and a client reading its answer is closed only while others hold more.
+    func queued(_ channel: any Channel, bytes: Int) {
+        Self.queuedInProcess.add(bytes, ordering: .relaxed)
+        let victims: [any Channel] = state.withLock { state in
+            state.queued += bytes
+            state.entries[ObjectIdentifier(channel)]?.queued += bytes
+            var victims = [any Channel]()
+            var over = state.queued - limits.queuedAnswerBytes
+            while over > 0 {
+                guard let (key, entry) = state.entries.filter({ !$0.value.shed && $0.value.queued > 0 }).max(by: { $0.value.queued < $1.value.queued })
+                else { break }
+                state.entries[key]?.shed = true
+                victims.append(entry.channel)
+                over -= entry.queued
+            }
+            return victims
+        }
+        for victim in victims { victim.close(promise: nil) }
+    }
+
+    func taken(_ channel: any Channel, bytes: Int) {
+        Self.queuedInProcess.subtract(bytes, ordering: .relaxed)
+        state.withLock { state in
+            state.queued -= bytes
+            state.entries[ObjectIdentifier(channel)]?.queued -= bytes
+        }
+    }
 }
 
 /// One connection's guard: closes it when a request head, a body or the reading of a response
@@ -217,16 +262,22 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
+        var promise = promise
         switch unwrapOutboundIn(data) {
         case .head(let head):
             answering = true
             streaming = head.headerFields[.contentType] == EventStreamFormat.contentType
-        case .body where streaming:
-            arm(table.limits.responseTimeout, context: context)
+        case .body(let body):
+            if streaming { arm(table.limits.responseTimeout, context: context) }
+            // Counted until the kernel has the bytes, or the write fails (D85).
+            let (bytes, table, channel) = (body.readableBytes, table, context.channel)
+            let written = promise ?? context.eventLoop.makePromise()
+            written.futureResult.whenComplete { _ in table.taken(channel, bytes: bytes) }
+            promise = written
+            table.queued(channel, bytes: bytes)
         default:
             break
         }
-        var promise = promise
         if case .end = unwrapOutboundIn(data) {
             answering = false
             inFlight = max(0, inFlight - 1)

@@ -51,9 +51,12 @@ func blockingGet(port: Int, path: String) -> String {
 }
 
 /// The node's `qbc_request_body_bytes` gauge: bytes of request bodies it holds now.
-func bodyBytesHeld(port: Int) -> Int? {
+func bodyBytesHeld(port: Int) -> Int? { gauge("qbc_request_body_bytes", port: port) }
+
+/// A gauge of the node's `/metrics` without labels, read on a new connection.
+func gauge(_ name: String, port: Int) -> Int? {
     blockingGet(port: port, path: "/metrics").split(separator: "\n")
-        .first { $0.hasPrefix("qbc_request_body_bytes ") }
+        .first { $0.hasPrefix(name + " ") }
         .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
         .map { Int($0) }
 }

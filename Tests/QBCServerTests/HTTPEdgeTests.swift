@@ -230,13 +230,13 @@ import Testing
         // A head timeout of 1 s: the graceful end used to be cut short by it (at 15 s by default).
         // One Quant of 9 MB: more than the sockets' buffers hold, so the page is still being
         // written when the parser's error answer is.
-        let (t, writer) = try await Self.nodeHolding9MB()
+        let (t, writer, client) = try await Self.nodeHolding9MB()
         let port = t.node.port
-        #expect(try await t.client.leap().sealed)
+        #expect(try await client.leap().sealed)
         // And one of about 40 KB, which the node hands to the kernel at once.
         let small = [signed(bytes: [UInt8](repeating: UInt8(ascii: "s"), count: 30_000), chain: t.chain, by: writer, contentType: "application/octet-stream")]
-        #expect(try await t.client.submit(batch: small).admitted == 1)
-        #expect(try await t.client.leap().sealed)
+        #expect(try await client.submit(batch: small).admitted == 1)
+        #expect(try await client.leap().sealed)
         // At once behind the request for the long page; and after 2.5 s (past the head timeout)
         // behind the short one, from a reader that had not started reading: the guard's timeout
         // closed the connection whole meanwhile, and the byte drew a reset that cut the page off.
@@ -312,18 +312,6 @@ import Testing
             usleep(2_500_000)  // the reader starts late, and then reads slowly
             var received = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 65_536)
-            // As long as announced (or chunked, to its last chunk).
-            let terminator = Array("\r\n0\r\n\r\n".utf8)
-            func isComplete(_ bytes: [UInt8]) -> Bool {
-                let text = String(decoding: bytes.prefix(4096), as: UTF8.self)
-                guard let head = text.range(of: "\r\n\r\n") else { return false }
-                if let line = text[..<head.lowerBound].split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-length:") }),
-                    let length = Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces))
-                {
-                    return bytes.count - text.utf8.distance(from: text.startIndex, to: head.upperBound) == length
-                }
-                return bytes.count > terminator.count && Array(bytes.suffix(terminator.count)) == terminator
-            }
             var complete = false
             while !complete {
                 var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -331,7 +319,7 @@ import Testing
                 let read = recv(fd, &buffer, buffer.count, 0)
                 guard read > 0 else { break }
                 received += buffer.prefix(read)
-                complete = isComplete(received)
+                complete = Self.isComplete(received)
                 if received.count < 1_000_000 { usleep(1_000) }
             }
             // Kept alive: the next request is answered, and an idle connection still closes.
@@ -346,13 +334,93 @@ import Testing
         #expect(closedWhenIdle, "and closes once idle for the head timeout")
     }
 
-    /// A node with a head timeout of 1 s and 150 transactions of 60 KB waiting, from `writer`.
-    private static func nodeHolding9MB() async throws -> (node: TestNode, writer: SigningKey) {
+    /// Answers written and not yet read are bounded over all connections (D85): a stranger's
+    /// connections that each asked for the 11 MB mempool listing and read nothing held 3.6 GB
+    /// over 300 of them. Past 256 MiB the connections holding the most are closed, and a client
+    /// that reads still gets the whole listing.
+    @Test func answersNobodyReadsHoldAtMostTheAnswerBudget() async throws {
+        let t = try await Self.nodeHolding9MB().node
+        let port = t.node.port
+        let (peak, closed, complete) = await onOwnThread { () -> (Int, Int, Int) in
+            let request = "GET /mempool?limit=1000 HTTP/1.1\r\nHost: x\r\n\r\n"
+            var idle = [Int32]()
+            defer { idle.forEach { close($0) } }
+            var peak = 0
+            for _ in 0..<40 {
+                guard let fd = LoopbackConnection.open(to: port, receiveBuffer: 4096) else { continue }
+                _ = send(fd, request, request.utf8.count, Int32(MSG_NOSIGNAL))
+                idle.append(fd)
+                usleep(100_000)
+                peak = max(peak, gauge("qbc_answer_queued_bytes", port: port) ?? -1)
+            }
+            for _ in 0..<30 {
+                usleep(100_000)
+                peak = max(peak, gauge("qbc_answer_queued_bytes", port: port) ?? -1)
+            }
+            // While the others hold the budget, a client that reads gets its answer whole.
+            var complete = 0
+            if let fd = LoopbackConnection.open(to: port) {
+                _ = send(fd, request, request.utf8.count, Int32(MSG_NOSIGNAL))
+                var received = [UInt8]()
+                var buffer = [UInt8](repeating: 0, count: 65_536)
+                while !Self.isComplete(received) {
+                    var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    guard poll(&descriptor, 1, 10_000) > 0 else { break }
+                    let read = recv(fd, &buffer, buffer.count, 0)
+                    guard read > 0 else { break }
+                    received += buffer.prefix(read)
+                }
+                complete = Self.isComplete(received) ? received.count : -received.count
+                close(fd)
+            }
+            // A closed one ends (after what the kernel held of its answer); the others hold on.
+            let closed = idle.filter { fd in
+                var buffer = [UInt8](repeating: 0, count: 65_536)
+                while true {
+                    var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    guard poll(&descriptor, 1, 300) > 0 else { return false }
+                    let read = recv(fd, &buffer, buffer.count, 0)
+                    if read <= 0 { return true }
+                }
+            }.count
+            return (peak, closed, complete)
+        }
+        // One answer may come in before the connection holding the most is closed.
+        #expect(peak > 0 && peak <= (256 << 20) + 12_000_000, "answers queued at most: \(peak) bytes")
+        #expect(closed >= 40 - (256 << 20) / 11_000_000, "the connections holding the most were closed: \(closed) of 40")
+        #expect(complete > 11_000_000, "a client that reads gets the whole listing: \(complete) bytes")
+    }
+
+    /// Whether `bytes` hold a whole answer: as long as announced, or chunked to its last chunk.
+    static func isComplete(_ bytes: [UInt8]) -> Bool {
+        let text = String(decoding: bytes.prefix(4096), as: UTF8.self)
+        guard let head = text.range(of: "\r\n\r\n") else { return false }
+        if let line = text[..<head.lowerBound].split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-length:") }),
+            let length = Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces))
+        {
+            return bytes.count - text.utf8.distance(from: text.startIndex, to: head.upperBound) == length
+        }
+        let terminator = Array("\r\n0\r\n\r\n".utf8)
+        return bytes.count > terminator.count && Array(bytes.suffix(terminator.count)) == terminator
+    }
+
+    /// A node with a head timeout of 1 s and 150 transactions of 60 KB waiting, from `writer`,
+    /// and a client of it that keeps no connection idle for long: the node closes idle ones
+    /// after 1 s, and a pooled connection reused as it closes fails the call (under load, a
+    /// second between two calls happens).
+    private static func nodeHolding9MB() async throws -> (node: TestNode, writer: SigningKey, client: NodeClient) {
         let t = try await TestNode(environment: ["QBC_HEAD_TIMEOUT_MS": "1000"])
+        let client = NodeClient(baseURL: t.node.url, http: briefKeepAlive)
         let writer = try Keys.load("writer1")
         let payload = [UInt8](repeating: UInt8(ascii: "p"), count: 60_000)
         let batch = (0..<150).map { _ in signed(bytes: payload, chain: t.chain, by: writer, contentType: "application/octet-stream") }
-        #expect(try await t.client.submit(batch: batch).admitted == 150)
-        return (t, writer)
+        #expect(try await client.submit(batch: batch).admitted == 150)
+        return (t, writer, client)
     }
+
+    private static let briefKeepAlive: HTTPClient = {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(3), read: .seconds(120)))
+        configuration.connectionPool = .init(idleTimeout: .milliseconds(100))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 }
