@@ -109,9 +109,9 @@ final class ConnectionTable: Sendable {
 
     /// An answer's bytes were written to the connection (`taken` when the kernel has them, or
     /// when the write failed). Past `queuedAnswerBytes` over all connections, the connection
-    /// holding the most is closed, and so on until the rest fit: a stranger's connections that
-    /// ask for large answers and never read them (300 of them held 3.6 GB) cost the node at most
-    /// the budget, and a client reading its answer is closed only while others hold more.
+    /// holding the most, of the address holding the most, is closed, and so on until the rest
+    /// fit: a stranger's connections that ask for large answers and never read them (300 of them
+    /// held 3.6 GB) cost the node at most the budget.
     func queued(_ channel: any Channel, bytes: Int) {
         Self.queuedInProcess.add(bytes, ordering: .relaxed)
         let victims: [any Channel] = state.withLock { state in
@@ -120,7 +120,14 @@ final class ConnectionTable: Sendable {
             var victims = [any Channel]()
             var over = state.queued - limits.queuedAnswerBytes
             while over > 0 {
-                guard let (key, entry) = state.entries.filter({ !$0.value.shed && $0.value.queued > 0 }).max(by: { $0.value.queued < $1.value.queued })
+                // The address holding the most first (as for connections, D78), so a stranger's
+                // many middling answers are closed before another client's one large answer;
+                // within it, the connection holding the most.
+                let holding = state.entries.filter { !$0.value.shed && $0.value.queued > 0 }
+                var bySource = [String: Int]()
+                for entry in holding.values { bySource[entry.source, default: 0] += entry.queued }
+                guard let source = bySource.max(by: { $0.value < $1.value })?.key,
+                    let (key, entry) = holding.filter({ $0.value.source == source }).max(by: { $0.value.queued < $1.value.queued })
                 else { break }
                 state.entries[key]?.shed = true
                 victims.append(entry.channel)
@@ -181,6 +188,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var ended = false
     /// Out of the pipeline: a write that completes late arms nothing.
     private var removed = false
+    /// Answers whose end was written here and has not reached the kernel yet.
+    private var unwrittenEnds = 0
 
     /// Unanswered requests past which the rest are dropped and the connection ends: a client
     /// that pipelined requests and never read the answers made the node read on and hold every
@@ -291,11 +300,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             // head starts once its end has reached the kernel. Armed at once, the head timeout
             // cut off a reader still receiving after 15 s (a peer on a 4 Mbit/s link).
             arm(table.limits.responseTimeout, context: context)
-            if inFlight == 0 {
-                let written = promise ?? context.eventLoop.makePromise()
-                written.futureResult.whenSuccess { [weak self] in self?.answerWritten(context: context) }
-                promise = written
-            }
+            // Every answer's end is followed, not only the last one's: an older end reaching the
+            // kernel must not start the head timeout while a newer answer still waits.
+            unwrittenEnds += 1
+            let written = promise ?? context.eventLoop.makePromise()
+            written.futureResult.whenComplete { [weak self] _ in self?.answerWritten(context: context) }
+            promise = written
         }
         context.write(data, promise: promise)
         if closeAfterAnswer, case .end = unwrapOutboundIn(data) {
@@ -333,7 +343,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// The last answer owed is in the kernel's hands: the connection is idle, and the next
     /// request head has the head timeout to come (unless one came meanwhile).
     private func answerWritten(context: ChannelHandlerContext) {
-        guard inFlight == 0, !removed else { return }
+        unwrittenEnds -= 1
+        guard inFlight == 0, unwrittenEnds == 0, !removed else { return }
         table.mark(context.channel, busy: false)
         arm(table.limits.headTimeout, context: context)
     }

@@ -391,6 +391,47 @@ import Testing
         #expect(complete > 11_000_000, "a client that reads gets the whole listing: \(complete) bytes")
     }
 
+    /// The answer budget closes connections of the address holding the most first: a stranger's
+    /// many middling unread answers kept the budget just under full, and every honest request for
+    /// a large answer was the one closed (the review: curl failed at once, all 83 stayed open).
+    @Test func theAnswerBudgetClosesTheAddressHoldingTheMostFirst() async throws {
+        let t = try await Self.nodeHolding9MB().node
+        let port = t.node.port
+        let (held, honest) = await onOwnThread { () -> (Int, Int) in
+            var idle = [Int32]()
+            defer { idle.forEach { close($0) } }
+            // From 127.0.0.2: answers of about 3.2 MB each, never read, to just under the budget.
+            let request = "GET /mempool?limit=40 HTTP/1.1\r\nHost: x\r\n\r\n"
+            for _ in 0..<83 {
+                guard let fd = LoopbackConnection.open(to: port, from: "127.0.0.2", receiveBuffer: 4096) else { continue }
+                _ = send(fd, request, request.utf8.count, Int32(MSG_NOSIGNAL))
+                idle.append(fd)
+            }
+            var held = 0
+            for _ in 0..<100 where held < 250_000_000 {
+                usleep(100_000)
+                held = gauge("qbc_answer_queued_bytes", port: port) ?? -1
+            }
+            // From 127.0.0.1: the whole listing, read at once.
+            guard let fd = LoopbackConnection.open(to: port) else { return (held, 0) }
+            defer { close(fd) }
+            let listing = "GET /mempool?limit=1000 HTTP/1.1\r\nHost: x\r\n\r\n"
+            _ = send(fd, listing, listing.utf8.count, Int32(MSG_NOSIGNAL))
+            var received = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while !Self.isComplete(received) {
+                var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&descriptor, 1, 10_000) > 0 else { break }
+                let read = recv(fd, &buffer, buffer.count, 0)
+                guard read > 0 else { break }
+                received += buffer.prefix(read)
+            }
+            return (held, Self.isComplete(received) ? received.count : -received.count)
+        }
+        #expect(held > 200_000_000, "the stranger's unread answers filled the budget: \(held) bytes")
+        #expect(honest > 11_000_000, "the other address's reader got the whole listing: \(honest) bytes")
+    }
+
     /// Whether `bytes` hold a whole answer: as long as announced, or chunked to its last chunk.
     static func isComplete(_ bytes: [UInt8]) -> Bool {
         let text = String(decoding: bytes.prefix(4096), as: UTF8.self)
