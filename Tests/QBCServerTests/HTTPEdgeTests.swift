@@ -358,21 +358,7 @@ import Testing
                 peak = max(peak, gauge("qbc_answer_queued_bytes", port: port) ?? -1)
             }
             // While the others hold the budget, a client that reads gets its answer whole.
-            var complete = 0
-            if let fd = LoopbackConnection.open(to: port) {
-                _ = send(fd, request, request.utf8.count, Int32(MSG_NOSIGNAL))
-                var received = [UInt8]()
-                var buffer = [UInt8](repeating: 0, count: 65_536)
-                while !Self.isComplete(received) {
-                    var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                    guard poll(&descriptor, 1, 10_000) > 0 else { break }
-                    let read = recv(fd, &buffer, buffer.count, 0)
-                    guard read > 0 else { break }
-                    received += buffer.prefix(read)
-                }
-                complete = Self.isComplete(received) ? received.count : -received.count
-                close(fd)
-            }
+            let complete = Self.wholeAnswer(request, port: port)
             // A closed one ends (after what the kernel held of its answer); the others hold on.
             let closed = idle.filter { fd in
                 var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -413,23 +399,28 @@ import Testing
                 held = gauge("qbc_answer_queued_bytes", port: port) ?? -1
             }
             // From 127.0.0.1: the whole listing, read at once.
-            guard let fd = LoopbackConnection.open(to: port) else { return (held, 0) }
-            defer { close(fd) }
-            let listing = "GET /mempool?limit=1000 HTTP/1.1\r\nHost: x\r\n\r\n"
-            _ = send(fd, listing, listing.utf8.count, Int32(MSG_NOSIGNAL))
-            var received = [UInt8]()
-            var buffer = [UInt8](repeating: 0, count: 65_536)
-            while !Self.isComplete(received) {
-                var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                guard poll(&descriptor, 1, 10_000) > 0 else { break }
-                let read = recv(fd, &buffer, buffer.count, 0)
-                guard read > 0 else { break }
-                received += buffer.prefix(read)
-            }
-            return (held, Self.isComplete(received) ? received.count : -received.count)
+            return (held, Self.wholeAnswer("GET /mempool?limit=1000 HTTP/1.1\r\nHost: x\r\n\r\n", port: port))
         }
         #expect(held > 200_000_000, "the stranger's unread answers filled the budget: \(held) bytes")
         #expect(honest > 11_000_000, "the other address's reader got the whole listing: \(honest) bytes")
+    }
+
+    /// `request` on a new connection from 127.0.0.1, read at once: the answer's length when it
+    /// came whole, else minus what came.
+    static func wholeAnswer(_ request: String, port: Int) -> Int {
+        guard let fd = LoopbackConnection.open(to: port) else { return 0 }
+        defer { close(fd) }
+        _ = send(fd, request, request.utf8.count, Int32(MSG_NOSIGNAL))
+        var received = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while !isComplete(received) {
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 10_000) > 0 else { break }
+            let read = recv(fd, &buffer, buffer.count, 0)
+            guard read > 0 else { break }
+            received += buffer.prefix(read)
+        }
+        return isComplete(received) ? received.count : -received.count
     }
 
     /// Whether `bytes` hold a whole answer: as long as announced, or chunked to its last chunk.
