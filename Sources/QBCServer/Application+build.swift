@@ -27,7 +27,10 @@ public func buildApplication(
         key: runtime.nodeKey, chains: runtime.directory, transport: transport, bootstrap: runtime.settings.peers,
         advertise: runtime.settings.advertise, environment: environment, bans: try await runtime.store.bans(after: clock.now()))
     let subscribers = SubscriberCount()
-    let metrics = NodeMetrics(chains: runtime.directory, network: network, clock: clock, subscribers: subscribers)
+    let connections = ConnectionTable(limits: ConnectionLimits(
+        maximum: runtime.settings.maxConnections, headTimeout: .milliseconds(Int64(runtime.settings.requestHeadTimeoutMilliseconds)),
+        bodyPause: .milliseconds(Int64(runtime.settings.requestBodyPauseMilliseconds))))
+    let metrics = NodeMetrics(chains: runtime.directory, network: network, clock: clock, subscribers: subscribers, connections: connections)
     // HEAD is answered wherever GET is; a path served under other methods answers 405 with Allow.
     let router = Router(context: QBCRequestContext.self, options: .autoGenerateHeadEndpoints)
     let routes = RouteTable()
@@ -56,9 +59,6 @@ public func buildApplication(
     services.append(LeapService(
         chains: runtime.directory, interval: runtime.settings.leapIntervalMilliseconds, threshold: runtime.settings.leapThreshold,
         environment: environment))
-    let connections = ConnectionTable(limits: ConnectionLimits(
-        maximum: runtime.settings.maxConnections, headTimeout: .milliseconds(Int64(runtime.settings.requestHeadTimeoutMilliseconds)),
-        bodyPause: .milliseconds(Int64(runtime.settings.requestBodyPauseMilliseconds))))
     let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(table: connections)]))
     return Application(
         router: router,

@@ -48,16 +48,15 @@ final class ConnectionTable: Sendable {
         var queued = 0
     }
 
-    /// Queued answer bytes of every server in the process (the `qbc_answer_queued_bytes` gauge).
-    private static let queuedInProcess = Atomic<Int>(0)
-    static var queuedBytesInProcess: Int { queuedInProcess.load(ordering: .relaxed) }
-
     private let state = Mutex(State())
     let limits: ConnectionLimits
 
     init(limits: ConnectionLimits) { self.limits = limits }
 
     var count: Int { state.withLock { $0.entries.count } }
+
+    /// Queued answer bytes over all connections (the `qbc_answer_queued_bytes` gauge).
+    var queuedBytes: Int { state.withLock { $0.queued } }
 
     /// Registers a new connection. Over the maximum one is closed: one in its graceful end first,
     /// then an idle one before any busy one; among those, one from the address holding the most
@@ -113,7 +112,6 @@ final class ConnectionTable: Sendable {
     /// fit: a stranger's connections that ask for large answers and never read them (300 of them
     /// held 3.6 GB) cost the node at most the budget.
     func queued(_ channel: any Channel, bytes: Int) {
-        Self.queuedInProcess.add(bytes, ordering: .relaxed)
         let victims: [any Channel] = state.withLock { state in
             state.queued += bytes
             state.entries[ObjectIdentifier(channel)]?.queued += bytes
@@ -139,7 +137,6 @@ final class ConnectionTable: Sendable {
     }
 
     func taken(_ channel: any Channel, bytes: Int) {
-        Self.queuedInProcess.subtract(bytes, ordering: .relaxed)
         state.withLock { state in
             state.queued -= bytes
             state.entries[ObjectIdentifier(channel)]?.queued -= bytes

@@ -16,9 +16,11 @@ final class NodeMetrics: Sendable {
     private let process = ProcessMetrics()
     private let clock: any NodeClock
     private let subscribers: SubscriberCount
+    private let connections: ConnectionTable
 
-    init(chains directory: ChainDirectory, network: NetworkService, clock: any NodeClock, subscribers: SubscriberCount) {
+    init(chains directory: ChainDirectory, network: NetworkService, clock: any NodeClock, subscribers: SubscriberCount, connections: ConnectionTable) {
         self.subscribers = subscribers
+        self.connections = connections
         self.directory = directory
         self.network = network
         self.clock = clock
@@ -91,7 +93,7 @@ final class NodeMetrics: Sendable {
         registry.makeGauge(descriptor: name("request_body", "bytes", "Bytes of request bodies held now, of the node's body budget"))
             .set(Int64(BodyBudget.shared.inUse))
         registry.makeGauge(descriptor: name("answer_queued", "bytes", "Bytes of answers written and not yet taken by the kernel, of the node's answer budget"))
-            .set(Int64(ConnectionTable.queuedBytesInProcess))
+            .set(Int64(connections.queuedBytes))
         process.update(registry)
         return registry.emitToBuffer()
     }
