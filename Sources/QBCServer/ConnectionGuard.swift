@@ -187,6 +187,26 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var removed = false
     /// Answers whose end was written here and has not reached the kernel yet.
     private var unwrittenEnds = 0
+    /// Requests passed on to Hummingbird whose answer's end has not been written here yet.
+    private var passedOn = 0
+    /// What came behind a request whose answer has not reached the kernel, in order: passed on
+    /// once it has (D85). Hummingbird built the answer to a request pipelined behind an unread one
+    /// at once and held it outside the answer budget (60 connections held 886 MB).
+    private var held = CircularBuffer<Held>()
+    /// Bytes of request bodies among `held`: past `heldBodyLimit` reading pauses.
+    private var heldBodyBytes = 0
+    /// A read asked for while reading paused: done once the held bodies are passed on.
+    private var readWanted = false
+
+    private enum Held {
+        case part(NIOAny)
+        case error(any Error)
+        case inputClosed
+    }
+
+    /// Body bytes held per connection before reading pauses. Heads need no such bound: at most
+    /// `pipelineLimit` are unanswered.
+    static let heldBodyLimit = 64 << 10
 
     /// Unanswered requests past which the rest are dropped and the connection ends: a client
     /// that pipelined requests and never read the answers made the node read on and hold every
@@ -220,6 +240,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             deadline?.cancel()
             table.ending(context.channel)
         }
+        // The client's end of input goes after what it sent before it.
+        if case ChannelEvent.inputClosed = event, !held.isEmpty {
+            held.append(.inputClosed)
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -248,8 +273,32 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             if head.method == .get, let target = head.path, EventStreamFormat.isStream(target) {
                 eventStreamAsked = true
             }
-            if head.method == .connect { closeAfterAnswer = true }
             inFlight += 1
+            // Held until every answer before it has reached the kernel: its time limits start
+            // when it is passed on, and until then the unread answer's response timeout runs.
+            if !held.isEmpty || passedOn > 0 || unwrittenEnds > 0 {
+                held.append(.part(data))
+                return
+            }
+        case .body(let body) where !held.isEmpty:
+            heldBodyBytes += body.readableBytes
+            held.append(.part(data))
+            return
+        case .body, .end:
+            guard held.isEmpty else {
+                held.append(.part(data))
+                return
+            }
+        }
+        pass(data, context: context)
+    }
+
+    /// A request part goes on to Hummingbird, and its time limits start.
+    private func pass(_ data: NIOAny, context: ChannelHandlerContext) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            if head.method == .connect { closeAfterAnswer = true }
+            passedOn += 1
             receivingBody = true
             table.mark(context.channel, busy: true)
             bodyDue = .now() + table.limits.bodyTimeout
@@ -261,6 +310,31 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             arm(min(table.limits.bodyPause, bodyDue - .now()), context: context)
         }
         context.fireChannelRead(data)
+    }
+
+    /// Passes on what was held, up to the next request head, once every answer before it has
+    /// reached the kernel; and reads on if reading paused.
+    private func passHeld(context: ChannelHandlerContext) {
+        var passed = false
+        while let first = held.first {
+            if case .part(let data) = first, case .head = unwrapInboundIn(data), passedOn > 0 || unwrittenEnds > 0 { break }
+            held.removeFirst()
+            passed = true
+            switch first {
+            case .part(let data):
+                if case .body(let body) = unwrapInboundIn(data) { heldBodyBytes -= body.readableBytes }
+                pass(data, context: context)
+            case .error(let error):
+                refuse(error, context: context)
+            case .inputClosed:
+                context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            }
+        }
+        if passed { context.fireChannelReadComplete() }
+        if readWanted, heldBodyBytes < Self.heldBodyLimit {
+            readWanted = false
+            read(context: context)
+        }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -287,6 +361,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         if case .end = unwrapOutboundIn(data) {
             answering = false
             inFlight = max(0, inFlight - 1)
+            passedOn = max(0, passedOn - 1)
             if overflowed, inFlight == 0 {
                 GracefulEnd.after(data, promise: promise, timeout: table.limits.responseTimeout, context: context)
                 return
@@ -301,7 +376,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             // kernel must not start the head timeout while a newer answer still waits.
             unwrittenEnds += 1
             let written = promise ?? context.eventLoop.makePromise()
-            written.futureResult.whenComplete { [weak self] _ in self?.answerWritten(context: context) }
+            written.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.answerWritten(context: context) }
             promise = written
         }
         context.write(data, promise: promise)
@@ -312,7 +387,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if !overflowed { context.read() }
+        guard !overflowed else { return }
+        guard heldBodyBytes < Self.heldBodyLimit else {
+            readWanted = true
+            return
+        }
+        context.read()
     }
 
     /// A request the HTTP parser refuses (its head, or the framing of its body) gets the JSON
@@ -321,6 +401,15 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// request. When an answer has started, or an earlier pipelined request still waits for its
     /// answer, the error goes on to Hummingbird instead, so answers never interleave.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // An error in what the client sent after held requests waits its turn behind them.
+        if error is HTTPParserError, !held.isEmpty {
+            held.append(.error(error))
+            return
+        }
+        refuse(error, context: context)
+    }
+
+    private func refuse(_ error: any Error, context: ChannelHandlerContext) {
         let thisRequest = inFlight == 0 || (inFlight == 1 && receivingBody)
         guard error is HTTPParserError, thisRequest, !answering, !answeredError else {
             context.fireErrorCaught(error)
@@ -341,9 +430,18 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// request head has the head timeout to come (unless one came meanwhile).
     private func answerWritten(context: ChannelHandlerContext) {
         unwrittenEnds -= 1
-        guard inFlight == 0, unwrittenEnds == 0, !removed else { return }
-        table.mark(context.channel, busy: false)
-        arm(table.limits.headTimeout, context: context)
+        guard unwrittenEnds == 0, passedOn == 0, !removed else { return }
+        if !held.isEmpty {
+            // On the next turn: this runs inside Hummingbird's write, which the held request's
+            // parts must not enter.
+            context.eventLoop.assumeIsolated().execute { [weak self] in
+                guard let self, !self.removed else { return }
+                self.passHeld(context: context)
+            }
+        } else if inFlight == 0 {
+            table.mark(context.channel, busy: false)
+            arm(table.limits.headTimeout, context: context)
+        }
     }
 
     /// Closes the connection unless the next step happens within `timeout`.

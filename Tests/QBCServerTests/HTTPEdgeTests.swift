@@ -441,7 +441,7 @@ import Testing
     /// and a client of it that keeps no connection idle for long: the node closes idle ones
     /// after 1 s, and a pooled connection reused as it closes fails the call (under load, a
     /// second between two calls happens).
-    private static func nodeHolding9MB() async throws -> (node: TestNode, writer: SigningKey, client: NodeClient) {
+    static func nodeHolding9MB() async throws -> (node: TestNode, writer: SigningKey, client: NodeClient) {
         let t = try await TestNode(environment: ["QBC_HEAD_TIMEOUT_MS": "1000"])
         let client = NodeClient(baseURL: t.node.url, http: briefKeepAlive)
         let writer = try Keys.load("writer1")
