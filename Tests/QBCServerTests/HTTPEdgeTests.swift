@@ -24,7 +24,7 @@ import Testing
         ] {
             var request = HTTPClientRequest(url: t.node.url + path)
             request.method = .init(rawValue: method)
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let response = try await NodeClient.sharedHTTPClient.execute(request, timeout: .seconds(10))
             let bytes = Array(try await response.body.collect(upTo: 1 << 20).readableBytesView)
             #expect(response.status.code == 405, "\(method) \(path)")
             #expect(response.headers["Allow"].first == allowed, "\(method) \(path): \(response.headers["Allow"])")
@@ -32,7 +32,7 @@ import Testing
         }
         var head = HTTPClientRequest(url: t.node.url + "/stats")
         head.method = .HEAD
-        let response = try await HTTPClient.shared.execute(head, timeout: .seconds(10))
+        let response = try await NodeClient.sharedHTTPClient.execute(head, timeout: .seconds(10))
         #expect(response.status == .ok)
         #expect(try await response.body.collect(upTo: 1 << 20).readableBytes == 0)
     }

@@ -116,11 +116,12 @@ func rawWithHeaders(_ method: String, _ url: String, headers: [(String, String)]
     return try await exchangeRaw(request)
 }
 
-/// One exchange through the shared client; a failure names the request, so a test that fails
-/// on a transport error says which call it was.
+/// One exchange through the SDK's shared client, whose idle connections go after 10 s (the node
+/// closes them at 15 s; `HTTPClient.shared` kept them 60 s, and one reused as the node closed it
+/// fails); a failure names the request, so a test that fails on a transport error says which.
 private func exchangeRaw(_ request: HTTPClientRequest) async throws -> (status: Int, headers: [String: String], bytes: [UInt8]) {
     do {
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await NodeClient.sharedHTTPClient.execute(request, timeout: .seconds(30))
         let bytes = Array(try await response.body.collect(upTo: 64 << 20).readableBytesView)
         var fields = [String: String]()
         for header in response.headers { fields[header.name.lowercased()] = header.value }
