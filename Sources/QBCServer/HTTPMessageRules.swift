@@ -14,7 +14,8 @@ import NIOHTTP1
 /// - A request the node cannot read as meant is refused at its head, with the JSON error every
 ///   refusal gets, and the connection ended once the answers owed before it are written (D82):
 ///   a request with two `Host` headers or a list in one, or an HTTP/1.1 request without one
-///   (400, RFC 9112 3.2), a body whose last transfer coding is not chunked (400, 6.3), in another
+///   (400, RFC 9112 3.2), a body whose last transfer coding is not chunked or that names none
+///   (400, 6.3), in another
 ///   transfer coding besides (501, 6.1), or in a content coding (415, RFC 9110 15.5.16): such a
 ///   body was read as if it were plain.
 final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
@@ -88,6 +89,10 @@ final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
             return (.badRequest, "malformed", "a request carries at most one Host header, of one host, and an HTTP/1.1 request exactly one")
         }
         let transfer = head.headers[canonicalForm: "transfer-encoding"].map { $0.lowercased() }
+        if transfer.isEmpty, head.headers.contains(name: "transfer-encoding") {
+            // Read by its Content-Length, it may be read otherwise by a proxy in front (smuggling).
+            return (.badRequest, "malformed", "a Transfer-Encoding header must name the body's transfer codings")
+        }
         if let last = transfer.last, last != "chunked" {
             // RFC 9112 6.3: the body's length cannot be known.
             return (.badRequest, "malformed", "a request's last transfer coding must be chunked")

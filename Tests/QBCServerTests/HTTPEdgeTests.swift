@@ -163,6 +163,9 @@ import Testing
             ("GET /health HTTP/1.1\r\nHost: a,b\r\n\r\n", "HTTP/1.1 400"),
             ("GET /health HTTP/1.0\r\nHost: x\r\nHost: y\r\n\r\n", "HTTP/1.0 400"),
             (inject + "Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n", "HTTP/1.1 501"),
+            // A Transfer-Encoding that names no coding: the length was taken from Content-Length,
+            // which a proxy in front may not do.
+            (inject + "Transfer-Encoding: \r\nContent-Length: 2\r\n\r\n[]", "HTTP/1.1 400"),
             (inject + "Content-Encoding: gzip\r\nContent-Length: 2\r\n\r\n[]", "HTTP/1.1 415"),
             // A large body the node will not read: the refusal used to reach the client as a reset.
             (inject + "Content-Encoding: gzip\r\nContent-Length: 3000000\r\n\r\n" + String(repeating: "0", count: 3_000_000), "HTTP/1.1 415"),
