@@ -191,22 +191,16 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var passedOn = 0
     /// What came behind a request whose answer has not reached the kernel, in order: passed on
     /// once it has (D85). Hummingbird built the answer to a request pipelined behind an unread one
-    /// at once and held it outside the answer budget (60 connections held 886 MB).
-    private var held = CircularBuffer<Held>()
-    /// Bytes of request bodies among `held`: past `heldBodyLimit` reading pauses.
-    private var heldBodyBytes = 0
-    /// A read asked for while reading paused: done once the held bodies are passed on.
+    /// at once and held it outside the answer budget (60 connections held 886 MB). Counted in the
+    /// node's answer budget as well: both are what a client that does not read makes it keep.
+    private var held = HeldRequests()
+    /// A read asked for while reading paused: done once enough of `held` is passed on.
     private var readWanted = false
 
-    private enum Held {
-        case part(NIOAny)
-        case error(any Error)
-        case inputClosed
-    }
-
-    /// Body bytes held per connection before reading pauses. Heads need no such bound: at most
-    /// `pipelineLimit` are unanswered.
-    static let heldBodyLimit = 64 << 10
+    /// The estimated bytes held per connection past which reading pauses. Enough for the
+    /// `pipelineLimit` requests of a client that pipelines small ones without reading (it gets
+    /// its 256 answers and a graceful end, D79), not for their bodies or for large heads.
+    static let heldLimit = 256 << 10
 
     /// Unanswered requests past which the rest are dropped and the connection ends: a client
     /// that pipelined requests and never read the answers made the node read on and hold every
@@ -229,6 +223,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         removed = true
         deadline?.cancel()
+        table.taken(context.channel, bytes: held.removeAll())
         table.closed(context.channel)
     }
 
@@ -240,9 +235,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             deadline?.cancel()
             table.ending(context.channel)
         }
-        // The client's end of input goes after what it sent before it.
-        if case ChannelEvent.inputClosed = event, !held.isEmpty {
-            held.append(.inputClosed)
+        // The client's end of input goes after what it sent before it, and after the answers owed
+        // have reached the kernel: Hummingbird closes the connection when it sees it, and an
+        // answer still in NIO's buffer was cut off.
+        if case ChannelEvent.inputClosed = event, !held.isEmpty || !mayEndInput {
+            hold(.inputClosed, context: context)
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -277,25 +274,27 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             // Held until every answer before it has reached the kernel: its time limits start
             // when it is passed on, and until then the unread answer's response timeout runs.
             if !held.isEmpty || passedOn > 0 || unwrittenEnds > 0 {
-                held.append(.part(data))
+                hold(.part(.head(head)), context: context)
                 return
             }
-        case .body(let body) where !held.isEmpty:
-            heldBodyBytes += body.readableBytes
-            held.append(.part(data))
-            return
         case .body, .end:
             guard held.isEmpty else {
-                held.append(.part(data))
+                hold(.part(unwrapInboundIn(data)), context: context)
                 return
             }
         }
-        pass(data, context: context)
+        pass(unwrapInboundIn(data), context: context)
+    }
+
+    /// Keeps `item` until the answers before it have reached the kernel, counted in the answer
+    /// budget (which may close this connection at once, if it holds the most).
+    private func hold(_ item: HeldRequests.Item, context: ChannelHandlerContext) {
+        table.queued(context.channel, bytes: held.append(item))
     }
 
     /// A request part goes on to Hummingbird, and its time limits start.
-    private func pass(_ data: NIOAny, context: ChannelHandlerContext) {
-        switch unwrapInboundIn(data) {
+    private func pass(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             if head.method == .connect { closeAfterAnswer = true }
             passedOn += 1
@@ -309,29 +308,33 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .body:
             arm(min(table.limits.bodyPause, bodyDue - .now()), context: context)
         }
-        context.fireChannelRead(data)
+        context.fireChannelRead(wrapInboundOut(part))
     }
+
+    /// Whether the client's end of input may reach Hummingbird now: no answer owed is still on its
+    /// way to the kernel; or a request's body is still arriving (and never will); or an event
+    /// stream is asked for, which never ends, and whose consumer's leaving ends it (D76).
+    private var mayEndInput: Bool { (passedOn == 0 && unwrittenEnds == 0) || receivingBody || eventStreamAsked }
 
     /// Passes on what was held, up to the next request head, once every answer before it has
     /// reached the kernel; and reads on if reading paused.
     private func passHeld(context: ChannelHandlerContext) {
         var passed = false
+        let before = held.bytes
         while let first = held.first {
-            if case .part(let data) = first, case .head = unwrapInboundIn(data), passedOn > 0 || unwrittenEnds > 0 { break }
-            held.removeFirst()
+            if case .part(.head) = first, passedOn > 0 || unwrittenEnds > 0 { break }
+            if case .inputClosed = first, !mayEndInput { break }
+            _ = held.removeFirst()
             passed = true
             switch first {
-            case .part(let data):
-                if case .body(let body) = unwrapInboundIn(data) { heldBodyBytes -= body.readableBytes }
-                pass(data, context: context)
-            case .error(let error):
-                refuse(error, context: context)
-            case .inputClosed:
-                context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            case .part(let part): pass(part, context: context)
+            case .error(let error): refuse(error, context: context)
+            case .inputClosed: context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
             }
         }
+        table.taken(context.channel, bytes: before - held.bytes)
         if passed { context.fireChannelReadComplete() }
-        if readWanted, heldBodyBytes < Self.heldBodyLimit {
+        if readWanted, held.bytes < Self.heldLimit {
             readWanted = false
             read(context: context)
         }
@@ -388,7 +391,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func read(context: ChannelHandlerContext) {
         guard !overflowed else { return }
-        guard heldBodyBytes < Self.heldBodyLimit else {
+        guard held.bytes < Self.heldLimit else {
             readWanted = true
             return
         }
@@ -403,7 +406,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // An error in what the client sent after held requests waits its turn behind them.
         if error is HTTPParserError, !held.isEmpty {
-            held.append(.error(error))
+            hold(.error(error), context: context)
             return
         }
         refuse(error, context: context)

@@ -92,7 +92,7 @@ final class NodeMetrics: Sendable {
         registry.makeGauge(descriptor: name("event_streams", "", "Event streams open now (GET /events)")).set(Int64(subscribers.current))
         registry.makeGauge(descriptor: name("request_body", "bytes", "Bytes of request bodies held now, of the node's body budget"))
             .set(Int64(BodyBudget.shared.inUse))
-        registry.makeGauge(descriptor: name("answer_queued", "bytes", "Bytes of answers written and not yet taken by the kernel, of the node's answer budget"))
+        registry.makeGauge(descriptor: name("answer_queued", "bytes", "Bytes of answers written and not yet taken by the kernel, and of requests waiting behind them, of the node's answer budget"))
             .set(Int64(connections.queuedBytes))
         process.update(registry)
         return registry.emitToBuffer()

@@ -1,9 +1,6 @@
 import Foundation
-import QBCClient
 import QBCHarness
-import QBCWire
 import QBCTestSupport
-import Synchronization
 import Testing
 
 /// A client that pipelines requests and never reads the answers used to make the node read on
@@ -97,85 +94,6 @@ extension ConnectionFloodTests {
         // (The ending connections end by themselves too, so whether they went says nothing.)
         #expect(idleLeft == 10, "the idle clients kept their connections: \(idleLeft) of 10")
         #expect(newcomersOpen == 5, "and the newcomers got theirs")
-    }
-
-    /// A request pipelined behind an answer the client has not read waits until that answer has
-    /// reached the kernel (D85): Hummingbird built the next answer at once and held it outside the
-    /// answer budget, one per connection (the review: 60 connections, the gauge at 183 MB, RSS at
-    /// 886 MB). Seen here by what the answers say: built late, they show a Leap made after they
-    /// were asked for.
-    @Test func aRequestPipelinedBehindAnUnreadAnswerIsBuiltOnceThatIsRead() async throws {
-        let (t, _, client) = try await HTTPEdgeTests.nodeHolding9MB()
-        let before = try await client.stats().height
-        guard let fd = LoopbackConnection.open(to: t.node.port, receiveBuffer: 4096) else {
-            Issue.record("no connection to the node")
-            return
-        }
-        defer { close(fd) }
-        // The 11 MB listing, then two requests for the height, all at once; nothing read yet.
-        let stats = "GET /stats HTTP/1.1\r\nHost: x\r\n\r\n"
-        let requests = "GET /mempool?limit=1000 HTTP/1.1\r\nHost: x\r\n\r\n" + stats + stats
-        _ = send(fd, requests, requests.utf8.count, Int32(MSG_NOSIGNAL))
-        try await Task.sleep(for: .seconds(1))
-        #expect(try await client.leap().sealed)
-        let text = await onOwnThread { answer(on: fd, within: 10_000, limit: 64 << 20) ?? "" }
-        let answers = text.components(separatedBy: "HTTP/1.1 200").dropFirst()
-        #expect(answers.count == 3, "three answers, in order: \(text.prefix(300).debugDescription)")
-        #expect((answers.first?.count ?? 0) > 11_000_000, "the listing came whole")
-        let heights = answers.dropFirst().map { answer in
-            answer.components(separatedBy: "\r\n\r\n").last
-                .flatMap { try? JSONDecoder().decode(StatsJSON.self, from: Data($0.utf8)).height }
-        }
-        #expect(heights == [before + 1, before + 1], "both built after the Leap, from height \(before): \(heights)")
-    }
-
-    /// What comes behind a held request is held too, but a body only up to 64 KiB: then the node
-    /// stops reading that connection until the answer before it has been read, so a client that
-    /// pipelines a long body behind an unread answer holds its bytes in its own buffers.
-    @Test func aBodyPipelinedBehindAnUnreadAnswerWaitsInTheClientsBuffers() async throws {
-        let (t, _, _) = try await HTTPEdgeTests.nodeHolding9MB()
-        guard let fd = LoopbackConnection.open(to: t.node.port, receiveBuffer: 4096) else {
-            Issue.record("no connection to the node")
-            return
-        }
-        defer { close(fd) }
-        let length = 20_000_000
-        let requests = "GET /mempool?limit=1000 HTTP/1.1\r\nHost: x\r\n\r\n"
-            + "POST /inject HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(length)\r\n\r\n"
-        _ = send(fd, requests, requests.utf8.count, Int32(MSG_NOSIGNAL))
-        let sent = Atomic<Int>(0)
-        async let sending: Void = onOwnThread {
-            let chunk = [UInt8](repeating: UInt8(ascii: " "), count: 65_536)
-            while sent.load(ordering: .relaxed) < length {
-                let wrote = send(fd, chunk, min(chunk.count, length - sent.load(ordering: .relaxed)), Int32(MSG_NOSIGNAL))
-                guard wrote > 0 else { return }
-                sent.add(wrote, ordering: .relaxed)
-            }
-        }
-        try await Task.sleep(for: .seconds(2))
-        let sentWhileUnread = sent.load(ordering: .relaxed)
-        // Read until the second answer has come whole (its JSON error ends the bytes), after the
-        // node has read the whole body.
-        let text = await onOwnThread { () -> String in
-            var received = [UInt8]()
-            var buffer = [UInt8](repeating: 0, count: 65_536)
-            while received.last != UInt8(ascii: "}") || Self.count("HTTP/1.1 ", in: received) < 2 {
-                var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                guard poll(&descriptor, 1, 10_000) > 0 else { break }
-                let read = recv(fd, &buffer, buffer.count, 0)
-                guard read > 0 else { break }
-                received += buffer.prefix(read)
-            }
-            return String(decoding: received, as: UTF8.self)
-        }
-        shutdown(fd, Int32(SHUT_RDWR))
-        await sending
-        // The kernel's buffers on both sides hold a few MB at most; the node read no more.
-        #expect(sentWhileUnread < length / 2, "the node paused reading: \(sentWhileUnread) bytes sent while the listing was unread")
-        let answers = text.components(separatedBy: "HTTP/1.1 ").dropFirst()
-        #expect(answers.count == 2, "both answered, in order: \(text.prefix(300).debugDescription)")
-        #expect((answers.first?.count ?? 0) > 11_000_000, "the listing came whole")
-        #expect(answers.dropFirst().first?.hasPrefix("400") == true, "then the refusal of the body (not JSON): \(answers.dropFirst().first?.prefix(200) ?? "")")
     }
 
     static func count(_ text: String, in bytes: [UInt8]) -> Int {
