@@ -51,7 +51,13 @@ extension ChainService {
         case .success(let checked): update = checked
         }
         let record = QuantRecord(quant: quant, stored: stored(quant, parent: parent), events: update.events)
-        try await store.commit(record)
+        // Replays are found by the commit, which looks up every id anyway: a separate read before
+        // it looked each up a second time (a sync's every transaction, issue 18).
+        do {
+            try await store.commit(record)
+        } catch where error.kind == .replayed {
+            return .rejected(RuleError(.duplicate, error.message))
+        }
         let dropped = await install(tip: record.stored, membership: update.membership, committed: quant.transactions.map(\.id))
         await forget(dropped, reason: .removedRole)
         environment.observer?.committed(quant, on: id)
@@ -59,7 +65,8 @@ extension ChainService {
     }
 
     /// Every rule for a Quant on `parent`, the tip: header and proof, under BFT the certificate
-    /// (`certified`), body, signatures, and replays against the committed chain. Returns the
+    /// (`certified`), body, signatures, and membership changes applied before; not replays of
+    /// committed transactions, which the commit refuses (`StorageError.Kind.replayed`). Returns the
     /// membership after it and the changes it applies.
     nonisolated func verdict(
         _ quant: Quant, parent: StoredHeader?, now: Timestamp, certified: Bool, signaturesVerified: Bool = false, merkleRootChecked: Bool = false
@@ -78,9 +85,6 @@ extension ChainService {
         } catch {
             return .failure(error)
         }
-        if let replay = try await store.committed(quant.transactions.map(\.id)).first {
-            return .failure(RuleError(.duplicate, "transaction \(replay.hex) is already committed on this chain"))
-        }
         if let applied = try await store.appliedChanges(update.events.map(\.change), chain: id, atOrBelow: .max).first {
             return .failure(RuleError(.duplicate, "membership change \(applied.hex) is already applied on this chain"))
         }
@@ -95,6 +99,9 @@ extension ChainService {
             return RuleError(.wrongPrevious, "the proposed Quant does not extend this node's tip")
         }
         if case .failure(let error) = try await verdict(quant, parent: parent, now: now, certified: false) { return error }
+        if let replay = try await store.committed(quant.transactions.map(\.id)).first {
+            return RuleError(.duplicate, "transaction \(replay.hex) is already committed on this chain")
+        }
         return nil
     }
 

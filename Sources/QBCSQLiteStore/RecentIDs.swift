@@ -50,7 +50,8 @@ final class RecentIDs: Sendable {
     func stagedNumber(of id: [UInt8]) -> Int64? {
         let key = Key(id)
         return state.withLock { state in
-            state.removed.contains(key) ? nil : state.current[key] ?? state.previous[key]
+            // Removals are rare (a fork switch, an expiry): no hashing for the empty set.
+            !state.removed.isEmpty && state.removed.contains(key) ? nil : state.current[key] ?? state.previous[key]
         }
     }
 
@@ -60,7 +61,7 @@ final class RecentIDs: Sendable {
         let key = Key(id)
         state.withLock { state in
             state.added.append((key, state.current.updateValue(seq, forKey: key)))
-            state.removed.remove(key)
+            if !state.removed.isEmpty { state.removed.remove(key) }
         }
     }
 

@@ -36,7 +36,7 @@ public protocol BlockStore: Sendable {
 
     /// Commits a Quant as the child of the stored tip, with the membership changes it applies, and
     /// removes its transactions from the stored mempool, in one atomic step. Refuses a height that
-    /// is not the stored tip + 1, and a transaction id already committed. A Quant this node sealed
+    /// is not the stored tip + 1, and a transaction id already committed (`replayed`). A Quant this node sealed
     /// (`record.sealedHere`) records its parent as sealed on, in the same step.
     func commit(_ record: QuantRecord) async throws(StorageError)
     /// The Quant this node sealed on `parent` (a Quant hash, or the chain id for height 1) of
@@ -167,7 +167,12 @@ public struct StoredTransaction: Sendable {
 
 /// A storage failure, with the underlying error kept for logs.
 public struct StorageError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable { case io, corrupt, locked, conflict }
+    public enum Kind: Sendable {
+        case io, corrupt, locked, conflict
+        /// A Quant to commit holds a transaction that is committed already: a replay, which the
+        /// node refuses as a rule (`commit` is where a received Quant's replays are found).
+        case replayed
+    }
     public let kind: Kind
     public let message: String
 

@@ -187,7 +187,7 @@ public final class MemoryBlockStore: BlockStore {
             throw StorageError(.conflict, "membership change \(event.change.hex) is applied already")
         }
         for (position, tx) in record.quant.transactions.enumerated() {
-            guard s.txByID[tx.id] == nil else { throw StorageError(.conflict, "transaction \(tx.id.hex) is committed already") }
+            guard s.txByID[tx.id] == nil else { throw StorageError(.replayed, "transaction \(tx.id.hex) is already committed on this chain") }
             s.txByID[tx.id] = (header.chain, header.height, position)
             s.mempool[tx.id] = nil
         }

@@ -98,6 +98,30 @@ extension ChainBuilder {
             == txs[4...].map(\.id), "no limit, from a later position (the streamed answers ask so)")
     }
 
+    /// Bodies are numbered as they are first stored: those that waited when admitted, the rest
+    /// with the Quant, so a Quant's numbers come in runs and out of its order. Pages read them
+    /// back in the Quant's order from every position, bounded by count and bytes.
+    @Test(arguments: StoreKind.allCases) func pagesFollowTheQuantsOrderWhateverTheBodiesNumbers(_ kind: StoreKind) async throws {
+        let dir = try TemporaryDirectory()
+        var chain = ChainBuilder()
+        let store = try await kind.open(dir, holding: chain.bang)
+        let txs = (0..<9).map { chain.transaction("body \($0)") }
+        _ = try await store.addToMempool([txs[6], txs[5], txs[1], txs[2], txs[3]])
+        let quant = chain.quant(txs, parent: nil)
+        try await store.commit(chain.record(quant, parent: nil))
+        let id = chain.bang.id
+        let ordered = quant.transactions.map(\.id)
+        let size = txs[0].encodedSize
+        for from in 0...9 {
+            for limit in [1, 2, 4, 9] {
+                let page = try await store.transactions(chain: id, height: 1, from: from, limit: limit, maxBytes: .max, limits: .standard)
+                #expect(page.map(\.id) == Array(ordered[min(9, from)..<min(9, from + limit)]), "from \(from), limit \(limit)")
+            }
+            let bounded = try await store.encodedTransactions(chain: id, height: 1, from: from, limit: .max, maxBytes: size * 3 + 1)
+            #expect(bounded == quant.transactions[min(9, from)..<min(9, from + 3)].map(\.encoded), "from \(from), 3 bodies' bytes")
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func commitRefusesAGapAReplayedHeightOrACommittedTransaction(_ kind: StoreKind) async throws {
         let dir = try TemporaryDirectory()
         var chain = ChainBuilder()
@@ -105,11 +129,14 @@ extension ChainBuilder {
         let tx = chain.transaction("1")
         let first = chain.record(chain.quant([tx], parent: nil), parent: nil)
         try await store.commit(first)
-        await #expect(throws: StorageError.self) { try await store.commit(first) }
+        let again = await #expect(throws: StorageError.self) { try await store.commit(first) }
         let gap = chain.quant([chain.transaction("2")], parent: (5, first.quant.hash))
-        await #expect(throws: StorageError.self) { try await store.commit(chain.record(gap, parent: first.stored)) }
-        let replay = chain.quant([tx], parent: (1, first.quant.hash))
-        await #expect(throws: StorageError.self) { try await store.commit(chain.record(replay, parent: first.stored)) }
+        let gapError = await #expect(throws: StorageError.self) { try await store.commit(chain.record(gap, parent: first.stored)) }
+        // A replay is told apart: a received Quant's replays are found here, and refused as a rule.
+        let replay = chain.quant([chain.transaction("3"), tx], parent: (1, first.quant.hash))
+        let replayError = await #expect(throws: StorageError.self) { try await store.commit(chain.record(replay, parent: first.stored)) }
+        #expect(replayError?.kind == .replayed, "\(String(describing: replayError))")
+        #expect(again?.kind != .replayed && gapError?.kind != .replayed, "a height refused is not a replay")
         #expect(try await store.tip(chain: chain.bang.id)?.header.height == 1)
         #expect(try await store.header(chain: chain.bang.id, height: 2) == nil, "a refused commit leaves nothing behind")
     }
