@@ -320,11 +320,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// reached the kernel; and reads on if reading paused.
     private func passHeld(context: ChannelHandlerContext) {
         var passed = false
-        let before = held.bytes
-        while let first = held.first {
+        while !removed, let first = held.first {
             if case .part(.head) = first, passedOn > 0 || unwrittenEnds > 0 { break }
             if case .inputClosed = first, !mayEndInput { break }
+            // Out of the budget item by item: passing one on may close the connection, and its
+            // removal gives back what is still held.
+            let before = held.bytes
             _ = held.removeFirst()
+            table.taken(context.channel, bytes: before - held.bytes)
             passed = true
             switch first {
             case .part(let part): pass(part, context: context)
@@ -332,8 +335,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             case .inputClosed: context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
             }
         }
-        table.taken(context.channel, bytes: before - held.bytes)
-        if passed { context.fireChannelReadComplete() }
+        if passed, !removed { context.fireChannelReadComplete() }
         if readWanted, held.bytes < Self.heldLimit {
             readWanted = false
             read(context: context)

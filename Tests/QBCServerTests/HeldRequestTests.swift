@@ -54,7 +54,6 @@ extension ConnectionFloodTests {
             Issue.record("no connection to the node")
             return
         }
-        defer { close(fd) }
         let (head, piece, tail) = kind.requests
         let total = kind.repeats * piece.count
         let start = Self.listing + head
@@ -88,6 +87,7 @@ extension ConnectionFloodTests {
         let text = await onOwnThread { Self.answers(kind.answers, on: fd) }
         shutdown(fd, Int32(SHUT_RDWR))
         await sending
+        close(fd)
         if kind.pausesReading {
             // The kernel's buffers on both sides hold a few MB at most; the node read no more.
             #expect(sentWhileUnread < total / 2, "the node paused reading: \(sentWhileUnread) of \(total) bytes sent while the listing was unread")
@@ -101,6 +101,8 @@ extension ConnectionFloodTests {
         #expect(answers.count == kind.answers, "every answer, in order: \(text.prefix(300).debugDescription)")
         #expect((answers.first?.count ?? 0) > 11_000_000, "the listing came whole")
         #expect(answers.last?.hasPrefix(kind.lastStatus) == true, "then the rest: \(answers.last?.prefix(200) ?? "")")
+        // Everything held was given back to the budget.
+        try await eventually("the budget is empty again", within: 10) { await onOwnThread { gauge("qbc_answer_queued_bytes", port: port) } == 0 }
     }
 
     enum HeldKind: CaseIterable, Sendable {
