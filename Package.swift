@@ -166,6 +166,7 @@ let package = Package(
                 "QBCClient", "QBCWire", "QBCCore", "QBCCrypto", "QBCTestSupport", "QBCHarness", "QBCNode", "QBCServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: upcoming

@@ -117,6 +117,9 @@ final class ConnectionTable: Sendable {
             state.entries[ObjectIdentifier(channel)]?.queued += bytes
             var victims = [any Channel]()
             var over = state.queued - limits.queuedAnswerBytes
+            // Connections closed already give their bytes back as their writes fail: counted as
+            // gone, or each call until then would close one more.
+            if over > 0 { over -= state.entries.values.reduce(0) { $0 + ($1.shed ? $1.queued : 0) } }
             while over > 0 {
                 // The address holding the most first (as for connections, D78), so a stranger's
                 // many middling answers are closed before another client's one large answer;
@@ -187,6 +190,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var removed = false
     /// Answers whose end was written here and has not reached the kernel yet.
     private var unwrittenEnds = 0
+    /// Set once the HTTP parser reported an error: it reports every later read as another.
+    private var parserFailed = false
     /// Requests passed on to Hummingbird whose answer's end has not been written here yet.
     private var passedOn = 0
     /// What came behind a request whose answer has not reached the kernel, in order: passed on
@@ -311,9 +316,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(wrapInboundOut(part))
     }
 
-    /// Whether the client's end of input may reach Hummingbird now: no answer owed is still on its
-    /// way to the kernel; or a request's body is still arriving (and never will); or an event
-    /// stream is asked for, which never ends, and whose consumer's leaving ends it (D76).
+    /// Whether the client's end of input (or a parser error) may reach Hummingbird now: no answer
+    /// owed is still on its way to the kernel; or a request's body is still arriving (and never
+    /// will); or an event stream is asked for, which never ends, and whose consumer's leaving
+    /// ends it (D76).
     private var mayEndInput: Bool { (passedOn == 0 && unwrittenEnds == 0) || receivingBody || eventStreamAsked }
 
     /// Passes on what was held, up to the next request head, once every answer before it has
@@ -323,6 +329,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         while !removed, let first = held.first {
             if case .part(.head) = first, passedOn > 0 || unwrittenEnds > 0 { break }
             if case .inputClosed = first, !mayEndInput { break }
+            if case .error = first, !mayEndInput { break }
             // Out of the budget item by item: passing one on may close the connection, and its
             // removal gives back what is still held.
             let before = held.bytes
@@ -406,10 +413,17 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// request. When an answer has started, or an earlier pipelined request still waits for its
     /// answer, the error goes on to Hummingbird instead, so answers never interleave.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // An error in what the client sent after held requests waits its turn behind them.
-        if error is HTTPParserError, !held.isEmpty {
-            hold(.error(error), context: context)
-            return
+        // Bytes that came after the parser failed: the first error said all there is to say.
+        if case ByteToMessageDecoderError.dataReceivedInErrorState = error, parserFailed { return }
+        if error is HTTPParserError {
+            parserFailed = true
+            // An error in what the client sent after held requests, or while answers owed are on
+            // their way to the kernel, waits its turn: passed on at once, Hummingbird closed the
+            // connection and cut those answers off (bytes of a next request, then a half-close).
+            if !held.isEmpty || !mayEndInput {
+                hold(.error(error), context: context)
+                return
+            }
         }
         refuse(error, context: context)
     }
