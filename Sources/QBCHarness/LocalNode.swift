@@ -105,6 +105,10 @@ public final class LocalNode: @unchecked Sendable {
     /// Resident memory of the node in bytes (Linux `/proc`), or nil.
     public var residentBytes: Int? { statusBytes("VmRSS:") }
 
+    /// Resident memory of the node's own (anonymous) pages in bytes, or nil: `residentBytes` also
+    /// counts the pages of the database its readers map (D83), which are the kernel's page cache.
+    public var anonymousBytes: Int? { statusBytes("RssAnon:") }
+
     /// The most resident memory the node has held since it started, in bytes, or nil.
     public var peakResidentBytes: Int? { statusBytes("VmHWM:") }
 
