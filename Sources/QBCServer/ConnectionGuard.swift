@@ -2,150 +2,6 @@ import HTTPTypes
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
-import Synchronization
-
-/// Limits on the HTTP connections a node keeps open (documentation/configuration.md).
-struct ConnectionLimits: Sendable {
-    /// Open connections at most; past it one is closed for each new one (`ConnectionTable.opened`).
-    var maximum: Int
-    /// How long a connection may wait before sending a request head (a new one, or between
-    /// requests on a kept-alive one).
-    var headTimeout: TimeAmount
-    /// How long a body may pause between two of its parts (a pause holds its share of the
-    /// node's body budget for nothing).
-    var bodyPause: TimeAmount
-    /// How long a request body may take to arrive once its head did.
-    var bodyTimeout: TimeAmount = .seconds(60)
-    /// How long the client may take to read a response.
-    var responseTimeout: TimeAmount = .seconds(120)
-    /// Bytes of answers written but not yet taken by the kernel, over all connections, at most
-    /// (D85): past it, the connections holding the most are closed.
-    var queuedAnswerBytes = 256 << 20
-}
-
-/// Every open connection, the address it comes from and whether it is in the middle of a
-/// request, so that a flood of connections costs the node only its oldest idle ones, and then
-/// the flooding address's own.
-final class ConnectionTable: Sendable {
-    private struct Entry {
-        let channel: any Channel
-        let source: String
-        var busy: Bool
-        var since: NIODeadline
-        /// In its graceful end (`GracefulEnd`): its answers are written, so closing it costs nothing.
-        var ending = false
-        /// Bytes of answers written to it that the kernel has not taken yet.
-        var queued = 0
-        /// Closed for holding too much of the answer budget (its queued bytes go as its writes fail).
-        var shed = false
-    }
-
-    private struct State {
-        var entries: [ObjectIdentifier: Entry] = [:]
-        /// Open connections by address (an entry per address holding any).
-        var bySource: [String: Int] = [:]
-        /// Queued answer bytes over all connections.
-        var queued = 0
-    }
-
-    private let state = Mutex(State())
-    let limits: ConnectionLimits
-
-    init(limits: ConnectionLimits) { self.limits = limits }
-
-    var count: Int { state.withLock { $0.entries.count } }
-
-    /// Queued answer bytes over all connections (the `qbc_answer_queued_bytes` gauge).
-    var queuedBytes: Int { state.withLock { $0.queued } }
-
-    /// Registers a new connection. Over the maximum one is closed: one in its graceful end first,
-    /// then an idle one before any busy one; among those, one from the address holding the most
-    /// connections; among its, the one that has waited or worked longest. Closing the new connection instead let 1,025 slow bodies
-    /// lock every client out; closing the oldest busy one whatever its address let a stranger's
-    /// flood from one address close the longest event streams of other clients (D78).
-    func opened(_ channel: any Channel) {
-        let source = ClientAddress.share(of: channel.remoteAddress)
-        let victim: (any Channel)? = state.withLock { state in
-            let new = ObjectIdentifier(channel)
-            state.entries[new] = Entry(channel: channel, source: source, busy: false, since: .now())
-            state.bySource[source, default: 0] += 1
-            guard state.entries.count > limits.maximum else { return nil }
-            var chosen: (key: ObjectIdentifier, rank: (Int, Int, Int, NIODeadline))?
-            for (key, entry) in state.entries where key != new {
-                // Smaller is closed first: ending, then idle before busy, then the most connections,
-                // then the oldest.
-                let rank = (entry.ending ? 0 : 1, entry.busy ? 1 : 0, -(state.bySource[entry.source] ?? 0), entry.since)
-                if chosen.map({ rank < $0.rank }) ?? true { chosen = (key, rank) }
-            }
-            return chosen.flatMap { Self.remove($0.key, from: &state)?.channel }
-        }
-        victim?.close(promise: nil)
-    }
-
-    private static func remove(_ key: ObjectIdentifier, from state: inout State) -> Entry? {
-        guard let entry = state.entries.removeValue(forKey: key) else { return nil }
-        let left = (state.bySource[entry.source] ?? 1) - 1
-        state.bySource[entry.source] = left > 0 ? left : nil
-        return entry
-    }
-
-    func mark(_ channel: any Channel, busy: Bool) {
-        state.withLock { state in
-            state.entries[ObjectIdentifier(channel)]?.busy = busy
-            state.entries[ObjectIdentifier(channel)]?.since = .now()
-        }
-    }
-
-    /// The connection is in its graceful end.
-    func ending(_ channel: any Channel) {
-        state.withLock { state in
-            state.entries[ObjectIdentifier(channel)]?.ending = true
-            state.entries[ObjectIdentifier(channel)]?.busy = false
-        }
-    }
-
-    func closed(_ channel: any Channel) { _ = state.withLock { Self.remove(ObjectIdentifier(channel), from: &$0) } }
-
-    /// An answer's bytes were written to the connection (`taken` when the kernel has them, or
-    /// when the write failed). Past `queuedAnswerBytes` over all connections, the connection
-    /// holding the most, of the address holding the most, is closed, and so on until the rest
-    /// fit: a stranger's connections that ask for large answers and never read them (300 of them
-    /// held 3.6 GB) cost the node at most the budget.
-    func queued(_ channel: any Channel, bytes: Int) {
-        let victims: [any Channel] = state.withLock { state in
-            state.queued += bytes
-            state.entries[ObjectIdentifier(channel)]?.queued += bytes
-            var victims = [any Channel]()
-            var over = state.queued - limits.queuedAnswerBytes
-            // Connections closed already give their bytes back as their writes fail: counted as
-            // gone, or each call until then would close one more.
-            if over > 0 { over -= state.entries.values.reduce(0) { $0 + ($1.shed ? $1.queued : 0) } }
-            while over > 0 {
-                // The address holding the most first (as for connections, D78), so a stranger's
-                // many middling answers are closed before another client's one large answer;
-                // within it, the connection holding the most.
-                let holding = state.entries.filter { !$0.value.shed && $0.value.queued > 0 }
-                var bySource = [String: Int]()
-                for entry in holding.values { bySource[entry.source, default: 0] += entry.queued }
-                guard let source = bySource.max(by: { $0.value < $1.value })?.key,
-                    let (key, entry) = holding.filter({ $0.value.source == source }).max(by: { $0.value.queued < $1.value.queued })
-                else { break }
-                state.entries[key]?.shed = true
-                victims.append(entry.channel)
-                over -= entry.queued
-            }
-            return victims
-        }
-        for victim in victims { victim.close(promise: nil) }
-    }
-
-    func taken(_ channel: any Channel, bytes: Int) {
-        state.withLock { state in
-            state.queued -= bytes
-            state.entries[ObjectIdentifier(channel)]?.queued -= bytes
-        }
-    }
-}
 
 /// One connection's guard: closes it when a request head, a body or the reading of a response
 /// takes too long (slow clients cannot hold a connection forever), and keeps the table told
@@ -175,14 +31,20 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var streaming = false
     /// Set once this guard answered a parser error itself: whatever Hummingbird writes after is dropped.
     private var answeredError = false
-    /// A request for an event stream is in flight: its answer never ends, so nothing pipelined
-    /// behind it can be answered.
-    private var eventStreamAsked = false
-    /// Requests taken, answers begun, and which request asked for the stream: its answer tells
-    /// whether it is one.
+    /// Requests taken, answers begun, and which request (by number, 0 for none) last asked for
+    /// an event stream: its answer tells whether it is one.
     private var requestsTaken = 0
     private var answersBegun = 0
     private var streamRequest = 0
+    /// A request for an event stream is in flight: its answer has not begun, or is a stream,
+    /// which never ends, so nothing pipelined behind it can be answered. A refused stream (a bad
+    /// cursor, a missing proof) is an ordinary answer, which ends; its client may send the next
+    /// request as soon as the answer's bytes are in, before its end (no bytes of its own) is
+    /// written here, and a flag kept until that end closed the connection for that request as if
+    /// pipelined behind a stream (a rare failure of the suite).
+    private var eventStreamAsked: Bool {
+        streamRequest > answersBegun || (streamRequest > 0 && streamRequest == answersBegun && streaming)
+    }
     /// Set once such a pipelined request closed the connection: the rest of what was read is dropped.
     private var dropping = false
     /// Set once a request came past `pipelineLimit`: it and all after it are dropped unanswered,
@@ -245,10 +107,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             deadline?.cancel()
             table.ending(context.channel)
         }
-        // The client's end of input goes after what it sent before it, and after the answers owed
-        // have reached the kernel: Hummingbird closes the connection when it sees it, and an
-        // answer still in NIO's buffer was cut off.
-        if case ChannelEvent.inputClosed = event, !held.isEmpty || !mayEndInput {
+        // The client's end of input goes after what it sent before it (`mayPass`).
+        if case ChannelEvent.inputClosed = event, holds(.inputClosed) {
             hold(.inputClosed, context: context)
             return
         }
@@ -263,8 +123,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !dropping, !overflowed else { return }
-        switch unwrapInboundIn(data) {
-        case .head(let head):
+        let part = unwrapInboundIn(data)
+        if case .head(let head) = part {
             // A request pipelined behind an event stream would wait for ever, and reading it
             // takes the stream's watch on its connection away, so a consumer that then goes away
             // would hold its place until a write fails (D76): the connection is closed instead.
@@ -279,23 +139,32 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             }
             inFlight += 1
             requestsTaken += 1
-            if head.method == .get, let target = head.path, EventStreamFormat.isStream(target) {
-                eventStreamAsked = true
-                streamRequest = requestsTaken
-            }
-            // Held until every answer before it has reached the kernel: its time limits start
-            // when it is passed on, and until then the unread answer's response timeout runs.
-            if !held.isEmpty || passedOn > 0 || unwrittenEnds > 0 {
-                hold(.part(.head(head)), context: context)
-                return
-            }
-        case .body, .end:
-            guard held.isEmpty else {
-                hold(.part(unwrapInboundIn(data)), context: context)
-                return
-            }
+            if head.method == .get, let target = head.path, EventStreamFormat.isStream(target) { streamRequest = requestsTaken }
         }
-        pass(unwrapInboundIn(data), context: context)
+        // A head is held until every answer before it has reached the kernel: its time limits
+        // start when it is passed on, and until then the unread answer's response timeout runs.
+        if holds(.part(part)) {
+            hold(.part(part), context: context)
+        } else {
+            pass(part, context: context)
+        }
+    }
+
+    /// Whether `item`, arriving now, must wait: behind anything held, or by its own rule.
+    private func holds(_ item: HeldRequests.Item) -> Bool { !held.isEmpty || !mayPass(item) }
+
+    /// Whether `item` may go on to Hummingbird now. A request head, once every answer before it
+    /// has reached the kernel. The client's end of input or a parser error, once no answer owed
+    /// is still on its way there (Hummingbird closes the connection when it sees them, and an
+    /// answer still in NIO's buffer was cut off), unless a request's body is still arriving (and
+    /// never will) or an event stream is open, which never ends and whose consumer's leaving
+    /// ends it (D76). The rest of a request's parts, at once.
+    private func mayPass(_ item: HeldRequests.Item) -> Bool {
+        switch item {
+        case .part(.head): passedOn == 0 && unwrittenEnds == 0
+        case .part: true
+        case .error, .inputClosed: (passedOn == 0 && unwrittenEnds == 0) || receivingBody || eventStreamAsked
+        }
     }
 
     /// Keeps `item` until the answers before it have reached the kernel, counted in the answer
@@ -323,20 +192,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(wrapInboundOut(part))
     }
 
-    /// Whether the client's end of input (or a parser error) may reach Hummingbird now: no answer
-    /// owed is still on its way to the kernel; or a request's body is still arriving (and never
-    /// will); or an event stream is asked for, which never ends, and whose consumer's leaving
-    /// ends it (D76).
-    private var mayEndInput: Bool { (passedOn == 0 && unwrittenEnds == 0) || receivingBody || eventStreamAsked }
-
     /// Passes on what was held, up to the next request head, once every answer before it has
     /// reached the kernel; and reads on if reading paused.
     private func passHeld(context: ChannelHandlerContext) {
         var passed = false
-        while !removed, let first = held.first {
-            if case .part(.head) = first, passedOn > 0 || unwrittenEnds > 0 { break }
-            if case .inputClosed = first, !mayEndInput { break }
-            if case .error = first, !mayEndInput { break }
+        while !removed, let first = held.first, mayPass(first) {
             // Out of the budget item by item: passing one on may close the connection, and its
             // removal gives back what is still held.
             let before = held.bytes
@@ -367,11 +227,6 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             answering = true
             streaming = head.headerFields[.contentType] == EventStreamFormat.contentType
             if head.status.code >= 200 { answersBegun += 1 }
-            // A refused stream (a bad cursor, a missing proof) is an ordinary answer, which ends;
-            // its client may send the next request as soon as the answer's bytes are in, before
-            // its end (no bytes of its own) is written here, and that request closed the
-            // connection as if pipelined behind a stream (a rare failure of the suite).
-            if eventStreamAsked, answersBegun == streamRequest, !streaming { eventStreamAsked = false }
         case .body(let body):
             if streaming { arm(table.limits.responseTimeout, context: context) }
             // Counted until the kernel has the bytes, or the write fails (D85).
@@ -385,13 +240,13 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if case .end = unwrapOutboundIn(data) {
             answering = false
+            streaming = false
             inFlight = max(0, inFlight - 1)
             passedOn = max(0, passedOn - 1)
             if overflowed, inFlight == 0 {
                 GracefulEnd.after(data, promise: promise, timeout: table.limits.responseTimeout, context: context)
                 return
             }
-            if inFlight == 0 { eventStreamAsked = false }
             // The answer may wait in NIO's buffer for a slow reader (a sync page of 16 MiB is
             // written whole): it has the response timeout to be read, and the wait for the next
             // head starts once its end has reached the kernel. Armed at once, the head timeout
@@ -431,9 +286,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         if error is HTTPParserError {
             parserFailed = true
             // An error in what the client sent after held requests, or while answers owed are on
-            // their way to the kernel, waits its turn: passed on at once, Hummingbird closed the
-            // connection and cut those answers off (bytes of a next request, then a half-close).
-            if !held.isEmpty || !mayEndInput {
+            // their way to the kernel, waits its turn (`mayPass`): passed on at once, Hummingbird
+            // closed the connection and cut those answers off (a next request's first bytes, then
+            // a half-close).
+            if holds(.error(error)) {
                 hold(.error(error), context: context)
                 return
             }

@@ -46,6 +46,21 @@ import Testing
         #expect(!channel.isActive)
     }
 
+    /// A stream the node ends (a `cutoff`, events.md) is over: the next request on the
+    /// connection is taken.
+    @Test func aRequestAfterAStreamTheNodeEndedIsTaken() throws {
+        let channel = try Self.connection()
+        for part in Self.request("/events") { try channel.writeInbound(part) }
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok, headerFields: [.contentType: EventStreamFormat.contentType])))
+        try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "event: cutoff\ndata: {}\n\n")))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        channel.embeddedEventLoop.run()
+        for part in Self.request("/health") { try channel.writeInbound(part) }
+        channel.embeddedEventLoop.run()
+        #expect(channel.isActive, "the connection stays open")
+        #expect(try Self.paths(readFrom: channel) == ["/events", "/health"])
+    }
+
     static func paths(readFrom channel: EmbeddedChannel) throws -> [String] {
         var paths = [String]()
         while let part = try channel.readInbound(as: HTTPRequestPart.self) {

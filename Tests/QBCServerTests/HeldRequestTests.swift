@@ -19,10 +19,7 @@ extension ConnectionFloodTests {
     @Test func aRequestPipelinedBehindAnUnreadAnswerIsBuiltOnceThatIsRead() async throws {
         let (t, _, client) = try await HTTPEdgeTests.nodeHolding9MB()
         let before = try await client.stats().height
-        guard let fd = LoopbackConnection.open(to: t.node.port, receiveBuffer: 4096) else {
-            Issue.record("no connection to the node")
-            return
-        }
+        let fd = try #require(LoopbackConnection.open(to: t.node.port, receiveBuffer: 4096), "a connection to the node")
         defer { close(fd) }
         // The 11 MB listing, then two requests for the height, all at once; nothing read yet.
         let stats = "GET /stats HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -50,10 +47,7 @@ extension ConnectionFloodTests {
     @Test(arguments: HeldKind.allCases) func whatWaitsBehindAnUnreadAnswerIsBounded(_ kind: HeldKind) async throws {
         let (t, _, _) = try await HTTPEdgeTests.nodeHolding9MB()
         let port = t.node.port
-        guard let fd = LoopbackConnection.open(to: port, receiveBuffer: 4096) else {
-            Issue.record("no connection to the node")
-            return
-        }
+        let fd = try #require(LoopbackConnection.open(to: port, receiveBuffer: 4096), "a connection to the node")
         let (head, piece, tail) = kind.requests
         let total = kind.repeats * piece.count
         let start = Self.listing + head
@@ -143,10 +137,7 @@ extension ConnectionFloodTests {
     /// (2,990,207 of 11,188,406 bytes in the review).
     @Test func aClientThatEndsItsSideAfterAskingGetsTheWholeAnswer() async throws {
         let (t, _, _) = try await HTTPEdgeTests.nodeHolding9MB()
-        guard let fd = LoopbackConnection.open(to: t.node.port, receiveBuffer: 4096) else {
-            Issue.record("no connection to the node")
-            return
-        }
+        let fd = try #require(LoopbackConnection.open(to: t.node.port, receiveBuffer: 4096), "a connection to the node")
         defer { close(fd) }
         _ = send(fd, Self.listing, Self.listing.utf8.count, Int32(MSG_NOSIGNAL))
         shutdown(fd, Int32(SHUT_WR))
@@ -173,10 +164,7 @@ extension ConnectionFloodTests {
     /// listing comes, then what was asked before the error, then the node's JSON error.
     @Test(arguments: [false, true]) func aParserErrorBehindAnAnswerBeingWrittenWaitsForIt(_ garbageThenMore: Bool) async throws {
         let (t, _, _) = try await HTTPEdgeTests.nodeHolding9MB()
-        guard let fd = LoopbackConnection.open(to: t.node.port, receiveBuffer: 4096) else {
-            Issue.record("no connection to the node")
-            return
-        }
+        let fd = try #require(LoopbackConnection.open(to: t.node.port, receiveBuffer: 4096), "a connection to the node")
         defer { close(fd) }
         let behind = garbageThenMore ? "GET /health HTTP/1.1\r\nHost: x\r\n\r\nnot http\r\n\r\n" : "GET /health HTTP/1.1\r\nHo"
         let requests = Self.listing + behind
