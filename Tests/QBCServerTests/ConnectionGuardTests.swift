@@ -61,6 +61,33 @@ import Testing
         #expect(try Self.paths(readFrom: channel) == ["/events", "/health"])
     }
 
+    /// The body parts of one read go on as one part (up to 64 KiB), before the request's end:
+    /// Hummingbird streams each part through Swift concurrency, and bodies of 1-byte chunks from
+    /// 20 connections kept `/health` waiting 1.5 s.
+    @Test func aReadsBodyPartsGoOnJoined() throws {
+        let channel = try Self.connection()
+        let head = HTTPRequest(method: .post, scheme: nil, authority: "x", path: "/inject")
+        channel.pipeline.fireChannelRead(HTTPRequestPart.head(head))
+        let sent = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 % 251) }
+        for byte in sent { channel.pipeline.fireChannelRead(HTTPRequestPart.body(ByteBuffer(bytes: [byte]))) }
+        channel.pipeline.fireChannelRead(HTTPRequestPart.end(nil))
+        channel.pipeline.fireChannelReadComplete()
+        var bodies = [[UInt8]]()
+        var ended = false
+        while let part = try channel.readInbound(as: HTTPRequestPart.self) {
+            switch part {
+            case .head: #expect(bodies.isEmpty && !ended, "the head goes first")
+            case .body(let body): bodies.append(Array(body.readableBytesView))
+            case .end: ended = true
+            }
+            if case .body = part { #expect(!ended, "the body goes before the end") }
+        }
+        #expect(bodies.count == 2, "one part up to the limit, one for the rest: \(bodies.count) parts")
+        #expect(bodies.first?.count == ConnectionGuard.bodyJoinLimit)
+        #expect(bodies.joined().elementsEqual(sent), "every byte, in order")
+        #expect(ended)
+    }
+
     static func paths(readFrom channel: EmbeddedChannel) throws -> [String] {
         var paths = [String]()
         while let part = try channel.readInbound(as: HTTPRequestPart.self) {

@@ -67,7 +67,9 @@ extension ConnectionFloodTests {
             }
             return (Self.count("HTTP/1.1 200", in: received), false)
         }
-        #expect(answers == 256, "the first 256 requests were answered, the rest dropped")
+        // The node reads one buffer per connection per turn of its event loop, so it may answer
+        // a few of the first requests between its first (small) reads, before 256 are waiting.
+        #expect((256...288).contains(answers), "the first 256 requests waiting were answered, the rest dropped: \(answers)")
         #expect(ended, "the connection ended cleanly after the answers owed, not with a reset")
         #expect(await t.client.answersHealth(), "the node answers a new connection")
     }
