@@ -69,8 +69,11 @@ final class RecentIDs: Sendable {
         state.withLock { _ = $0.removed.insert(Key(id)) }
     }
 
-    /// Whether the open write should move the held ids to `tx_id` before it commits.
+    /// Whether the held ids have reached the limit at which they move to `tx_id`.
     var flushDue: Bool { state.withLock { $0.current.count >= flushAt } }
+
+    /// Whether the flushes after writes have fallen behind (they failed): the open write flushes.
+    var flushOverdue: Bool { state.withLock { $0.current.count >= 2 * flushAt } }
 
     /// What the open write's flush writes, sorted by id (outside the lock readers take); the
     /// flush takes effect with the write.

@@ -184,13 +184,17 @@ public final class SQLiteBlockStore: BlockStore {
     }
 
     /// One database transaction on the writer; the ids it stored or removed take effect in
-    /// memory once it has committed, before the next write starts.
-    private func transaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+    /// memory once it has committed, before the next write starts. When the held ids reach their
+    /// limit, a write of their own moves them to `tx_id` after this one, which its caller does not
+    /// wait for: a Quant's commit is not held up by index upkeep (the last Quant of a sync waited
+    /// for it, with a core idle). In the same transaction instead in blocking mode (the simulator
+    /// sees every step in order), or when twice the limit are held (those writes kept failing).
+    private func transaction<T>(_ db: Database, flushing: Bool = false, _ body: (Database) throws -> T) throws -> T {
         var result: T?
         do {
             try db.inTransaction {
                 result = try body(db)
-                if recent.flushDue { try flushRecentIDs(in: db) }
+                if recent.flushDue, flushing || blocking || recent.flushOverdue { try flushRecentIDs(in: db) }
                 return .commit
             }
         } catch {
@@ -198,8 +202,19 @@ public final class SQLiteBlockStore: BlockStore {
             throw error
         }
         recent.commitStaged()
+        if !blocking, !flushing, recent.flushDue { scheduleFlush() }
         guard let result else { throw StorageError(.io, "database write returned nothing") }
         return result
+    }
+
+    /// Moves the held ids to `tx_id` in a write after the ones queued now; the store (and its
+    /// folder's lock) lasts until it is done. A failure leaves them held; the next write schedules
+    /// this again.
+    private func scheduleFlush() {
+        pool.asyncWriteWithoutTransaction { db in
+            guard self.recent.flushDue else { return }
+            _ = try? self.transaction(db, flushing: true) { _ in () }
+        }
     }
 
     /// GRDB's blocking calls, on the caller's thread (the `blocking` mode).

@@ -64,6 +64,7 @@ struct BenchAuthority: AsyncParsableCommand {
         }
         poller.cancel()
         _ = await poller.value
+        await setup.waitUntilIdle()
         // The machine's speed drifts (shared cores): raw is measured before and after, and the mean is the baseline.
         let rawAfter = RawSodiumBaseline.verifyPerSecond(countPerThread: 20_000, messageBytes: 210, threads: cores)
         let raw = (rawBefore + rawAfter) / 2

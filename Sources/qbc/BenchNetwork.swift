@@ -34,6 +34,7 @@ struct BenchSync: AsyncParsableCommand {
         while try await follower.stats().tipHash != target.tipHash { try await Task.sleep(for: .milliseconds(25)) }
         let seconds = BenchNode.seconds(since: start)
         let rate = Double(target.transactions) / seconds
+        await setup.waitUntilIdle()
         // The machine's speed drifts (shared cores): raw is measured before and after, and the mean is the baseline.
         let rawAfter = RawSodiumBaseline.verifyPerSecond(countPerThread: 20_000, messageBytes: 210, threads: cores)
         let raw = (rawBefore + rawAfter) / 2

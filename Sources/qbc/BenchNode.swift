@@ -59,6 +59,7 @@ struct BenchNode: AsyncParsableCommand {
         let (admitted, committed, admitSeconds, commitSeconds) = try await Self.fill(
             client, bodies: bodies, round: round, batch: batch, connections: connections, binary: binary)
 
+        await setup.waitUntilIdle()
         // The machine's speed drifts (shared cores): raw is measured before and after, and the mean is the baseline.
         let rawAfter = RawSodiumBaseline.verifyPerSecond(countPerThread: 20_000, messageBytes: 110 + payloadBytes, threads: cores)
         let raw = (rawBefore + rawAfter) / 2

@@ -77,6 +77,12 @@ struct BenchSetup {
         ["--config", config, "--key", nodeKeys[index], "--log-level", "warning"] + peers.flatMap { ["--peer", $0] }
     }
 
+    /// Waits until every node this setup started has stopped working (`LocalNode.waitUntilIdle`):
+    /// the raw figure measured after a run must not share the cores with what the nodes still do.
+    func waitUntilIdle() async {
+        for node in nodes { await node.waitUntilIdle() }
+    }
+
     /// Stops node 0 and starts it again on the same data; prints the time until `/health` answers.
     mutating func timeRestart() async throws {
         guard external == nil, let first = nodes.first else { return }
