@@ -211,7 +211,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             arm(min(table.limits.bodyPause, table.limits.bodyTimeout), context: context)
         case .end:
             receivingBody = false
-            arm(table.limits.responseTimeout, context: context)
+            // A route may answer before the body has all come (a 404 answers at its head); once
+            // that answer is in the kernel the connection is idle, and the next head has the head
+            // timeout to come. The response timeout armed here kept such a connection for 120 s.
+            let answered = inFlight == 0 && unwrittenEnds == 0
+            arm(answered ? table.limits.headTimeout : table.limits.responseTimeout, context: context)
         case .body:
             break
         }

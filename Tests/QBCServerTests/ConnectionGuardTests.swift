@@ -88,6 +88,24 @@ import Testing
         #expect(ended)
     }
 
+    /// A request answered before its body has all come (a 404 at its head) leaves the connection
+    /// idle once its end arrives: the next head has the head timeout, not the response timeout
+    /// (the review saw such a connection kept for 120 s).
+    @Test func aConnectionAnsweredBeforeItsBodyEndedWaitsOnlyTheHeadTimeout() throws {
+        let channel = try Self.connection()
+        let head = HTTPRequest(method: .post, scheme: nil, authority: "x", path: "/nope")
+        try channel.writeInbound(HTTPRequestPart.head(head))
+        try channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: "{")))
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .notFound)))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        channel.embeddedEventLoop.run()
+        try channel.writeInbound(HTTPRequestPart.end(nil))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(14))
+        #expect(channel.isActive, "open within the head timeout")
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(!channel.isActive, "closed once the head timeout has passed")
+    }
+
     static func paths(readFrom channel: EmbeddedChannel) throws -> [String] {
         var paths = [String]()
         while let part = try channel.readInbound(as: HTTPRequestPart.self) {
