@@ -59,6 +59,15 @@ final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
                 }
                 return
             }
+            // RFC 9110 10.1.1: a client that sends `Expect: 100-continue` waits for an interim
+            // answer before its body (curl does for bodies over 1 MB, a second each time). Sent
+            // only when no answer is owed before this request, so it cannot land inside one, and
+            // never to HTTP/1.0 (which has no interim answers).
+            if owed == 0, head.version == .http1_1,
+                head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" })
+            {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+            }
             let eventStream = head.method == .GET && EventStreamFormat.isStream(head.uri)
             if asked.count <= ConnectionGuard.pipelineLimit { asked.append((head.version, head.method, eventStream)) }
             owed += 1

@@ -206,6 +206,28 @@ import Testing
         #expect(answers.last?.hasSuffix(#"{"status":"ok"}"#) == true, "the answer after it is framed right: \((text ?? "").debugDescription)")
     }
 
+    /// A client that asks `Expect: 100-continue` gets the interim answer before it sends its body
+    /// (curl waited a second for it on every body over 1 MB), then the answer to the request;
+    /// an HTTP/1.0 client never gets one.
+    @Test func aClientExpecting100ContinueGetsItBeforeItsBody() async throws {
+        let t = try await TestNode()
+        let port = t.node.port
+        let (interim, final, old) = await onOwnThread { () -> (String?, String?, String?) in
+            guard let fd = ConnectionFloodTests.idleConnections(to: port, count: 1).first else { return (nil, nil, nil) }
+            defer { close(fd) }
+            let head = "POST /inject HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+            _ = send(fd, head, head.utf8.count, Int32(MSG_NOSIGNAL))
+            let interim = answer(on: fd, within: 900)
+            _ = send(fd, "[]", 2, Int32(MSG_NOSIGNAL))
+            let final = answer(on: fd, within: 10_000)
+            let (old, _) = exchange("POST /inject HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n[]", port: port, watchClose: false)
+            return (interim, final, old)
+        }
+        #expect(interim == "HTTP/1.1 100 Continue\r\n\r\n", "the interim answer, before the body: \((interim ?? "nothing").debugDescription)")
+        #expect(final?.hasPrefix("HTTP/1.1 ") == true && final?.contains("100 Continue") == false, "then the answer: \((final ?? "nothing").prefix(200).debugDescription)")
+        #expect(old?.hasPrefix("HTTP/1.0 ") == true && old?.contains("100 Continue") == false, "\((old ?? "nothing").prefix(200).debugDescription)")
+    }
+
     /// An HTTP/1.0 client cannot read a chunked body, and answers of unknown length (streamed
     /// pages) were chunked: they now say HTTP/1.0 and end with the connection.
     @Test func http10ClientsGetAnswersTheyCanRead() async throws {
