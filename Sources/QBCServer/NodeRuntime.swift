@@ -1,11 +1,11 @@
 import Foundation
 import Logging
-public import QBCCore
+import QBCCore
 public import QBCCrypto
 public import QBCNode
 import QBCSQLiteStore
 public import QBCStorage
-public import QBCWire
+import QBCWire
 
 /// The opened node: its key, its store (holding the data folder's lock) and its chains.
 public final class NodeRuntime: Sendable {
