@@ -1,6 +1,6 @@
 import Synchronization
-public import QBCCore
-public import QBCStorage
+import QBCCore
+import QBCStorage
 
 /// Admission batches that arrive while another is being written wait, and are then written
 /// together in one database transaction (group commit): one fsync instead of four makes them

@@ -1,12 +1,12 @@
 import Foundation
 import Logging
-public import QBCClient
+import QBCClient
 import QBCCore
 import QBCCrypto
 import QBCNode
 import QBCSQLiteStore
 import QBCStorage
-public import QBCWire
+import QBCWire
 
 /// `qbc import`: loads a chain archive into a data folder while the node is stopped, checking
 /// every Quant against every rule and signature through the same path as sync

@@ -1,7 +1,7 @@
 import Foundation
 import NIOSSL
 import QBCClient
-public import QBCCore
+import QBCCore
 import QBCCrypto
 public import QBCWire
 

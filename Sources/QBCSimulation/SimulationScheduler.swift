@@ -1,7 +1,7 @@
 import DequeModule
 import Foundation
 import HeapModule
-public import QBCCore
+import QBCCore
 import QBCNode
 import Synchronization
 
