@@ -259,8 +259,13 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             passed = true
             switch first {
             case .part(let part): pass(part, context: context)
-            case .error(let error): refuse(error, context: context)
-            case .inputClosed: context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            case .error(let error):
+                // The body joined so far goes first: Hummingbird drops what comes after these.
+                passPendingBody(context: context)
+                refuse(error, context: context)
+            case .inputClosed:
+                passPendingBody(context: context)
+                context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
             }
         }
         if passed, !removed {

@@ -88,6 +88,42 @@ import Testing
         #expect(ended)
     }
 
+    /// A request held behind an answer on its way, its body's first part and the client's end
+    /// of input: once the answer is in the kernel they go on in that order, the body before the
+    /// end of input (the joined body used to go after it, and Hummingbird dropped it).
+    @Test func aHeldBodyGoesOnBeforeTheEndOfInputBehindIt() throws {
+        let channel = try Self.connection()
+        let seen = Seen()
+        try channel.pipeline.syncOperations.addHandler(seen)
+        for part in Self.request("/health") { try channel.writeInbound(part) }
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        try channel.writeInbound(HTTPRequestPart.head(HTTPRequest(method: .post, scheme: nil, authority: "x", path: "/inject")))
+        try channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: "[1,")))
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(seen.events == ["head /health", "end"], "held behind the answer: \(seen.events)")
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        channel.embeddedEventLoop.run()
+        #expect(seen.events == ["head /health", "end", "head /inject", "body 3", "input closed"], "\(seen.events)")
+    }
+
+    /// What reaches the handler after the guard, in order.
+    final class Seen: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = HTTPRequestPart
+        var events = [String]()
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head): events.append("head \(head.path ?? "")")
+            case .body(let body): events.append("body \(body.readableBytes)")
+            case .end: events.append("end")
+            }
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if case ChannelEvent.inputClosed = event { events.append("input closed") }
+        }
+    }
+
     /// A request answered before its body has all come (a 404 at its head) leaves the connection
     /// idle once its end arrives: the next head has the head timeout, not the response timeout
     /// (the review saw such a connection kept for 120 s).
