@@ -59,13 +59,7 @@ final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
                 }
                 return
             }
-            // RFC 9110 10.1.1: a client that sends `Expect: 100-continue` waits for an interim
-            // answer before its body (curl does for bodies over 1 MB, a second each time). Sent
-            // only when no answer is owed before this request, so it cannot land inside one, and
-            // never to HTTP/1.0 (which has no interim answers).
-            if owed == 0, head.version == .http1_1,
-                head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" })
-            {
+            if owed == 0, Self.invitesBody(head) {
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
             }
             let eventStream = head.method == .GET && EventStreamFormat.isStream(head.uri)
@@ -88,6 +82,20 @@ final class HTTPMessageRules: ChannelDuplexHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard refusal == nil, !lastRequestRead else { return }
         context.fireErrorCaught(error)
+    }
+
+    /// Whether the request waits for `100 Continue` before a body the node may take (RFC 9110
+    /// 10.1.1: curl waits a second for it before every body over 1 MB). Sent only when no answer
+    /// is owed before the request (the caller's part), so it cannot land inside one; never to
+    /// HTTP/1.0, which has no interim answers; and not for a declared length no route takes
+    /// (the 413 comes at once instead) or a request without a body.
+    static func invitesBody(_ head: HTTPRequestHead) -> Bool {
+        guard head.version == .http1_1, head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) else {
+            return false
+        }
+        if !head.headers[canonicalForm: "transfer-encoding"].isEmpty { return true }
+        guard let declared = head.headers[canonicalForm: "content-length"].first.flatMap({ Int($0) }) else { return false }
+        return declared > 0 && declared <= APILimits.maxRequestBytes
     }
 
     /// Why the node cannot take a request as its head stands, or nil. RFC 9112 3.2: an HTTP/1.1
