@@ -4,8 +4,8 @@ import Synchronization
 /// The ids of stored bodies that are not yet in `tx_id`, in memory (storage.md, "Recent ids";
 /// decision D72). Every id written to the random-keyed `tx_id` index dirties a page of it
 /// wherever it falls, so admitting a batch of 1,000 rewrote most of the index (issue 18). Ids
-/// are kept here instead and written `flushAt` at a time, sorted, in the database transaction
-/// that reaches the limit. Their bodies are the ones numbered above `tx_index_mark` (body numbers
+/// are kept here instead and written `flushAt` at a time or more, sorted, in a database
+/// transaction of their own queued after the write that reaches the limit (storage.md). Their bodies are the ones numbered above `tx_index_mark` (body numbers
 /// only grow), so an open rebuilds this from those bodies (an id is the hash of the body without
 /// its signature; D84).
 ///
@@ -32,6 +32,8 @@ final class RecentIDs: Sendable {
         var nextNumber: Int64 = 1
         /// Flushes that have taken effect.
         var flushes = 0
+        /// Held ids before a flush is tried again after one failed on its own.
+        var retryAt = 0
     }
 
     private let state = Mutex(State())
@@ -69,8 +71,15 @@ final class RecentIDs: Sendable {
         state.withLock { _ = $0.removed.insert(Key(id)) }
     }
 
-    /// Whether the held ids have reached the limit at which they move to `tx_id`.
-    var flushDue: Bool { state.withLock { $0.current.count >= flushAt } }
+    /// Whether the held ids have reached the limit at which they move to `tx_id` (and, after a
+    /// flush of their own failed, another quarter of it).
+    var flushDue: Bool { state.withLock { $0.current.count >= max(flushAt, $0.retryAt) } }
+
+    /// A flush of their own failed: the next is tried a quarter of a run later, not after every
+    /// write (each would sort and write every held id before failing again).
+    func flushFailed() {
+        state.withLock { $0.retryAt = $0.current.count + max(1, flushAt / 4) }
+    }
 
     /// Whether the flushes after writes have fallen behind (they failed): the open write flushes.
     var flushOverdue: Bool { state.withLock { $0.current.count >= 2 * flushAt } }
@@ -99,6 +108,7 @@ final class RecentIDs: Sendable {
                 swap(&state.previous, &state.current)
                 state.current.removeAll(keepingCapacity: true)
                 state.flushes += 1
+                state.retryAt = 0
             }
             state.added = []
             state.removed = []

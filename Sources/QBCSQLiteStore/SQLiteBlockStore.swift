@@ -194,7 +194,7 @@ public final class SQLiteBlockStore: BlockStore {
         do {
             try db.inTransaction {
                 result = try body(db)
-                if recent.flushDue, flushing || blocking || recent.flushOverdue { try flushRecentIDs(in: db) }
+                if recent.flushOverdue || (recent.flushDue && (flushing || blocking)) { try flushRecentIDs(in: db) }
                 return .commit
             }
         } catch {
@@ -208,12 +208,13 @@ public final class SQLiteBlockStore: BlockStore {
     }
 
     /// Moves the held ids to `tx_id` in a write after the ones queued now; the store (and its
-    /// folder's lock) lasts until it is done. A failure leaves them held; the next write schedules
-    /// this again.
+    /// folder's lock) lasts until it is done. A failure leaves them held, to be tried again a
+    /// quarter of a run later; at twice the limit a write flushes in its own transaction, and its
+    /// caller gets the error.
     private func scheduleFlush() {
         pool.asyncWriteWithoutTransaction { db in
             guard self.recent.flushDue else { return }
-            _ = try? self.transaction(db, flushing: true) { _ in () }
+            do { try self.transaction(db, flushing: true) { _ in () } } catch { self.recent.flushFailed() }
         }
     }
 
