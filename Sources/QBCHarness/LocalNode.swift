@@ -112,29 +112,14 @@ public final class LocalNode: @unchecked Sendable {
     /// The most resident memory the node has held since it started, in bytes, or nil.
     public var peakResidentBytes: Int? { statusBytes("VmHWM:") }
 
-    /// CPU time the node has used (user and system), in seconds, or nil.
-    public var cpuSeconds: Double? {
-        // Fields 14 and 15 of /proc/PID/stat, counted after the command's closing parenthesis
-        // (the command may hold spaces).
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
-    /// Waits until the node has used no more than a hundredth of a core for 100 ms (work it does
-    /// after answering, such as writing held ids to the index), at most `limit` seconds: a
-    /// benchmark's raw figure measured after the run must not share the cores with it.
-    public func waitUntilIdle(limit: Double = 3) async {
-        let deadline = Date().addingTimeInterval(limit)
-        guard var before = cpuSeconds else { return }
-        while Date() < deadline {
-            try? await Task.sleep(for: .milliseconds(100))
-            guard let now = cpuSeconds else { return }
-            if now - before <= 0.001 { return }
-            before = now
+    /// CPU time the node's threads have run, in nanoseconds (the first field of each thread's
+    /// `/proc/PID/task/TID/schedstat`), or nil. Finer than `/proc/PID/stat`, which counts 10 ms ticks.
+    public var cpuNanoseconds: Int? {
+        let tasks = "/proc/\(process.pid)/task"
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: tasks) else { return nil }
+        return threads.reduce(0) { sum, thread in
+            let text = (try? String(contentsOfFile: "\(tasks)/\(thread)/schedstat", encoding: .utf8)) ?? ""
+            return sum + (text.split(separator: " ").first.flatMap { Int($0) } ?? 0)
         }
     }
 
