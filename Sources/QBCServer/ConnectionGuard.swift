@@ -74,9 +74,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// `/health` for 1.5 s. A part is passed on alone when it, with what waits, passes `bodyJoinLimit`.
     private var pendingBody: ByteBuffer?
 
-    /// Bytes of body joined into one part before it goes on: one read's worth, so a large body's
-    /// parts go on as they came, without a copy.
+    /// Bytes of body joined into one part before it goes on: more than one read's worth, so a
+    /// large body's parts go on as they came, without a copy.
     static let bodyJoinLimit = 64 << 10
+    /// The most one read of a connection takes (D86).
+    static let readLimit = 16 << 10
 
     /// The estimated bytes held per connection past which reading pauses. Enough for the
     /// `pipelineLimit` requests of a client that pipelines small ones without reading (it gets
@@ -93,10 +95,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         table.opened(context.channel)
-        // One read (up to 64 KiB) per connection per turn of the event loop, not NIO's four: a
-        // read of tiny chunked parts costs about a microsecond a part in NIO's own handlers, and
-        // four reads each from ten such connections kept `/health` waiting 0.4 s.
+        // One read of up to 16 KiB per connection per turn of the event loop, not NIO's four of
+        // up to 64 KiB: a read of tiny chunked parts costs about a microsecond a part in NIO's own
+        // handlers, and a turn reads every busy connection before it answers `/health` (D86).
         try? context.channel.syncOptions?.setOption(ChannelOptions.maxMessagesPerRead, value: 1)
+        try? context.channel.syncOptions?.setOption(
+            ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: Self.readLimit))
         arm(table.limits.headTimeout, context: context)
         // Hummingbird adds handlers only after its conversion to HTTP types, which drops the version.
         let pipeline = context.pipeline.syncOperations
