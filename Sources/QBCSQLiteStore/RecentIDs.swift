@@ -5,9 +5,9 @@ import Synchronization
 /// decision D72). Every id written to the random-keyed `tx_id` index dirties a page of it
 /// wherever it falls, so admitting a batch of 1,000 rewrote most of the index (issue 18). Ids
 /// are kept here instead and written `flushAt` at a time or more, sorted, in a database
-/// transaction of their own queued after the write that reaches the limit (storage.md). Their bodies are the ones numbered above `tx_index_mark` (body numbers
-/// only grow), so an open rebuilds this from those bodies (an id is the hash of the body without
-/// its signature; D84).
+/// transaction of their own queued after the write that reaches the limit (storage.md). Their
+/// bodies are the ones numbered above `tx_index_mark` (body numbers only grow), so an open
+/// rebuilds this from those bodies (an id is the hash of the body without its signature; D84).
 ///
 /// A new id is visible at once (its body number is new, so a reader whose snapshot lacks the
 /// body finds nothing), and is taken back if the write rolls back; removals and a flush take
